@@ -1,0 +1,27 @@
+//! Everything that talks to AWS APIs: credentials, the repository, the registry token.
+
+pub mod credentials;
+pub mod registry;
+pub mod token;
+
+use aws_sdk_ecr::config::http::HttpResponse;
+use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// The text a user needs from a failed AWS call: the service's error code and message when AWS sent
+/// them, else the HTTP status and the whole cause chain (never just "service error").
+pub fn sdk_error_text<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => {
+            let status = err
+                .raw_response()
+                .map(|r| format!("HTTP {}: ", r.status().as_u16()))
+                .unwrap_or_default();
+            format!("{status}{}", DisplayErrorContext(err))
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The registry login: GetAuthorizationToken → registry host and `AWS:<password>`, masked at once and
+//! kept in memory only (no `docker login`, no `config.json`).
+
+use std::fmt;
+
+use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine as _;
+
+use super::sdk_error_text;
+use crate::github;
+
+/// Credentials for one registry host.
+pub struct RegistryLogin {
+    /// `<account>.dkr.ecr.<region>.amazonaws.com`, from the token's `proxyEndpoint`.
+    pub host: String,
+    pub username: String,
+    pub password: String,
+}
+
+impl fmt::Debug for RegistryLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryLogin").field("host", &self.host).field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+/// Gets a login for the registry of account `registry_id`. ECR's token is the caller's and is good for
+/// every registry the caller may use, so one token serves a cross-account push too; only the host differs.
+pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: &str) -> Result<RegistryLogin> {
+    let out = ecr
+        .get_authorization_token()
+        .send()
+        .await
+        .map_err(|err| anyhow!("ecr:GetAuthorizationToken failed: {}", sdk_error_text(&err)))?;
+    let data = out
+        .authorization_data()
+        .first()
+        .ok_or_else(|| anyhow!("ecr:GetAuthorizationToken returned no authorization data"))?;
+    let token = data
+        .authorization_token()
+        .ok_or_else(|| anyhow!("ecr:GetAuthorizationToken returned no token"))?;
+    // The encoded token is as secret as the password inside it.
+    github::mask(token);
+    let login = decode(token, data.proxy_endpoint(), registry_id)?;
+    github::mask(&login.password);
+    github::info(&format!("Got a registry token for {} (held in memory only)", login.host));
+    Ok(login)
+}
+
+fn decode(token: &str, proxy_endpoint: Option<&str>, registry_id: &str) -> Result<RegistryLogin> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .context("the ECR authorization token is not valid base64")?;
+    let decoded = String::from_utf8(decoded).context("the ECR authorization token is not UTF-8")?;
+    let Some((username, password)) = decoded.split_once(':') else {
+        bail!("the ECR authorization token is not of the form `user:password`");
+    };
+    let endpoint = proxy_endpoint.ok_or_else(|| anyhow!("ecr:GetAuthorizationToken returned no proxyEndpoint"))?;
+    let host = endpoint
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    if host.is_empty() || host.contains('/') {
+        bail!("ecr:GetAuthorizationToken returned an unusable proxyEndpoint `{endpoint}`");
+    }
+    // `<account>.dkr.ecr.<region>.<domain>`: the caller's registry; another account's differs only in
+    // the first label.
+    let host = match host.split_once('.') {
+        Some((account, rest)) if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{registry_id}.{rest}")
+        }
+        _ => host.to_owned(),
+    };
+    Ok(RegistryLogin { host, username: username.to_owned(), password: password.to_owned() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_user_password_and_host() {
+        let token = base64::engine::general_purpose::STANDARD.encode("AWS:pa:ss");
+        let login = decode(&token, Some("https://111111111111.dkr.ecr.eu-west-1.amazonaws.com/"), "111111111111").expect("valid");
+        assert_eq!((login.host.as_str(), login.username.as_str(), login.password.as_str()), ("111111111111.dkr.ecr.eu-west-1.amazonaws.com", "AWS", "pa:ss"));
+    }
+
+    #[test]
+    fn another_accounts_registry_differs_in_the_first_label() {
+        let token = base64::engine::general_purpose::STANDARD.encode("AWS:p");
+        let login = decode(&token, Some("https://111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn"), "222222222222").expect("valid");
+        assert_eq!(login.host, "222222222222.dkr.ecr.cn-north-1.amazonaws.com.cn");
+        assert!(!format!("{login:?}").contains("pa:ss"));
+    }
+
+    #[test]
+    fn rejects_malformed_tokens() {
+        assert!(decode("%%%", Some("https://h"), "111111111111").is_err());
+        let no_colon = base64::engine::general_purpose::STANDARD.encode("nocolon");
+        assert!(decode(&no_colon, Some("https://h"), "111111111111").is_err());
+        let ok = base64::engine::general_purpose::STANDARD.encode("AWS:p");
+        assert!(decode(&ok, None, "111111111111").is_err());
+        assert!(decode(&ok, Some("https://h/path"), "111111111111").is_err());
+    }
+}

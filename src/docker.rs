@@ -1,0 +1,270 @@
+//! The runner's Docker daemon, through bollard: connect (honouring `DOCKER_HOST`, negotiating the API
+//! version so older daemons such as 20.10 / API 1.41 work), find the local image, and push it under
+//! each tag with in-memory credentials — then leave the daemon's tags as they were.
+
+use anyhow::{Context, Result, anyhow, bail};
+use bollard::Docker;
+use bollard::auth::DockerCredentials;
+use bollard::errors::Error as DockerError;
+use bollard::query_parameters::{PushImageOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder};
+use futures_util::StreamExt as _;
+
+use crate::aws::token::RegistryLogin;
+use crate::github;
+use crate::inputs::Tag;
+
+pub struct Daemon {
+    docker: Docker,
+    address: String,
+}
+
+/// An image found in the local daemon.
+#[derive(Debug, Clone)]
+pub struct LocalImage {
+    pub reference: String,
+    pub id: String,
+}
+
+/// One tag that the registry accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedTag {
+    pub tag: Tag,
+    pub digest: String,
+}
+
+/// Connects to the daemon named by `DOCKER_HOST` (else the local socket) and checks that it answers.
+pub async fn connect() -> Result<Daemon> {
+    let address = std::env::var("DOCKER_HOST")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
+    let unreachable = |cause: &dyn std::fmt::Display| {
+        anyhow!(
+            "Cannot reach the Docker daemon at {address}: {cause}.\nStart Docker on the runner, or point DOCKER_HOST \
+             at a running daemon; when running this action's image yourself, mount the socket \
+             (-v /var/run/docker.sock:/var/run/docker.sock)."
+        )
+    };
+    let docker = Docker::connect_with_defaults().map_err(|e| unreachable(&e))?;
+    let docker = docker.negotiate_version().await.map_err(|e| unreachable(&e))?;
+    github::info(&format!("Docker daemon at {address} (API {})", docker.client_version()));
+    Ok(Daemon { docker, address })
+}
+
+impl Daemon {
+    /// Looks `reference` up (a name, `name:tag` or an image ID).
+    pub async fn find_image(&self, reference: &str) -> Result<LocalImage> {
+        match self.docker.inspect_image(reference).await {
+            Ok(image) => {
+                let id = image.id.ok_or_else(|| anyhow!("the Docker daemon returned image `{reference}` without an ID"))?;
+                github::info(&format!("Local image {reference} is {id}"));
+                Ok(LocalImage { reference: reference.to_owned(), id })
+            }
+            Err(DockerError::DockerResponseServerError { status_code: 404, .. }) => bail!(
+                "Input `local-image`: no image `{reference}` in the Docker daemon at {}.\nBuild or load it in an \
+                 earlier step (e.g. `docker build -t {reference} .`), or check the name with `docker images`.",
+                self.address
+            ),
+            Err(err) => Err(err).with_context(|| format!("Docker: inspecting image `{reference}` failed")),
+        }
+    }
+
+    /// Tags `image` as `<repository_uri>:<tag>` and pushes it, for every tag in turn. Every tag must end
+    /// with the same manifest digest. Local tags the action added are removed again, even on failure.
+    pub async fn push(
+        &self,
+        image: &LocalImage,
+        repository_uri: &str,
+        tags: &[Tag],
+        login: &RegistryLogin,
+    ) -> Result<Vec<PushedTag>> {
+        let credentials = DockerCredentials {
+            username: Some(login.username.clone()),
+            password: Some(login.password.clone()),
+            serveraddress: Some(login.host.clone()),
+            ..DockerCredentials::default()
+        };
+        let mut pushed: Vec<PushedTag> = Vec::new();
+        for tag in tags {
+            let target = format!("{repository_uri}:{tag}");
+            let before = self.image_id(&target).await?;
+            self.docker
+                .tag_image(&image.id, Some(TagImageOptionsBuilder::new().repo(repository_uri).tag(tag.as_str()).build()))
+                .await
+                .with_context(|| format!("Docker: tagging {} as {target} failed", image.reference))?;
+            let result = self.push_tag(repository_uri, tag, &credentials).await;
+            self.restore(&target, before.as_deref(), image).await;
+            let digest = result?;
+            if let Some(first) = pushed.first()
+                && first.digest != digest
+            {
+                bail!(
+                    "Push of {target} reported digest {digest}, but {repository_uri}:{} reported {}: the image \
+                     changed during the push, or the registry rewrote the manifest",
+                    first.tag,
+                    first.digest
+                );
+            }
+            pushed.push(PushedTag { tag: tag.clone(), digest });
+        }
+        Ok(pushed)
+    }
+
+    /// Pushes one tag and drains the progress stream to its end; returns the manifest digest.
+    async fn push_tag(&self, repository_uri: &str, tag: &Tag, credentials: &DockerCredentials) -> Result<String> {
+        let target = format!("{repository_uri}:{tag}");
+        let _group = github::group(&format!("Push {target}"));
+        let options = PushImageOptionsBuilder::new().tag(tag.as_str()).build();
+        let mut stream = self.docker.push_image(repository_uri, Some(options), Some(credentials.clone()));
+        let mut progress = Progress::default();
+        let mut digest = None;
+        let mut failure = None;
+        // The daemon answers HTTP 200 and reports failures inside the stream: read it all, keep the first error.
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(error) = info.error_detail.and_then(|e| e.message) {
+                        failure.get_or_insert(error);
+                    }
+                    if let Some(status) = info.status {
+                        if let Some(found) = digest_in(&status) {
+                            digest = Some(found.to_owned());
+                        }
+                        if let Some(line) = progress.note(&status) {
+                            github::info(&line);
+                        }
+                    }
+                }
+                Err(DockerError::DockerStreamError { error }) => {
+                    failure.get_or_insert(error);
+                }
+                Err(err) => {
+                    failure.get_or_insert(format!("{err}"));
+                    break;
+                }
+            }
+        }
+        if let Some(error) = failure {
+            bail!("Docker: pushing {target} failed: {error}");
+        }
+        let digest = digest.ok_or_else(|| anyhow!("Docker: the push of {target} ended without reporting a digest"))?;
+        github::info(&format!("{target}: {} — digest {digest}", progress.summary()));
+        Ok(digest)
+    }
+
+    async fn image_id(&self, reference: &str) -> Result<Option<String>> {
+        match self.docker.inspect_image(reference).await {
+            Ok(image) => Ok(image.id),
+            Err(DockerError::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(err) => Err(err).with_context(|| format!("Docker: inspecting {reference} failed")),
+        }
+    }
+
+    /// Puts `target` back the way it was before the action tagged it. Problems here are warnings:
+    /// the push itself has succeeded or failed already, and says so.
+    async fn restore(&self, target: &str, before: Option<&str>, image: &LocalImage) {
+        let outcome = match before {
+            Some(id) if id == image.id => return,
+            Some(previous) => {
+                let (repo, tag) = target.rsplit_once(':').unwrap_or((target, "latest"));
+                self.docker
+                    .tag_image(previous, Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()))
+                    .await
+                    .map(|()| ())
+            }
+            None => {
+                // Removing the only tag of an image would delete the image itself.
+                match self.docker.inspect_image(&image.id).await {
+                    Ok(now) if now.repo_tags.as_deref().unwrap_or_default().iter().all(|t| t == target) => {
+                        github::warning(&format!(
+                            "Kept the local tag {target}: the image {} has no other tag, and removing it would delete the image.",
+                            image.reference
+                        ));
+                        return;
+                    }
+                    Ok(_) => {
+                        let options = RemoveImageOptionsBuilder::new().noprune(true).build();
+                        self.docker.remove_image(target, Some(options), None).await.map(|_| ())
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+        };
+        if let Err(err) = outcome {
+            github::warning(&format!("Could not restore the local tag {target} after the push: {err}"));
+        }
+    }
+}
+
+/// The digest in the daemon's final status line, `<tag>: digest: sha256:<hex> size: <n>`.
+fn digest_in(status: &str) -> Option<&str> {
+    let rest = status.split_once(": digest: ")?.1;
+    let digest = rest.split_whitespace().next()?;
+    let hex = digest.strip_prefix("sha256:")?;
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(digest)
+}
+
+/// Per-layer progress, logged as state changes rather than byte counts. The daemon's API reports each
+/// layer's terminal state once ("Pushed", "Layer already exists", "Mounted from …").
+#[derive(Debug, Default)]
+struct Progress {
+    layers: usize,
+    pushed: usize,
+    existing: usize,
+    mounted: usize,
+}
+
+impl Progress {
+    fn note(&mut self, status: &str) -> Option<String> {
+        let done = |p: &Self| p.pushed + p.existing + p.mounted;
+        match status {
+            "Preparing" => {
+                self.layers += 1;
+                None
+            }
+            "Pushed" => {
+                self.pushed += 1;
+                Some(format!("layer {}/{} pushed", done(self), self.layers))
+            }
+            "Layer already exists" => {
+                self.existing += 1;
+                Some(format!("layer {}/{} already in the registry", done(self), self.layers))
+            }
+            s if s.starts_with("Mounted from ") => {
+                self.mounted += 1;
+                Some(format!("layer {}/{} mounted ({})", done(self), self.layers, s.to_lowercase()))
+            }
+            "Waiting" | "Pushing" => None,
+            s if s.starts_with("The push refers to") => Some(s.to_owned()),
+            _ => None,
+        }
+    }
+
+    fn summary(&self) -> String {
+        format!("{} layers: {} pushed, {} already present, {} mounted", self.layers, self.pushed, self.existing, self.mounted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_digest_in_the_final_status_line() {
+        let hex = "1eb5a0181bf380d3ed78e6773c37e6510a8e2117108f445a124e535043be5a00";
+        assert_eq!(digest_in(&format!("v1: digest: sha256:{hex} size: 523")), Some(format!("sha256:{hex}").as_str()));
+        assert_eq!(digest_in("Pushed"), None);
+        assert_eq!(digest_in("v1: digest: sha256:short size: 1"), None);
+    }
+
+    #[test]
+    fn progress_logs_state_changes_only() {
+        let mut progress = Progress::default();
+        let lines: Vec<String> = ["Preparing", "Preparing", "Waiting", "Pushing", "Pushing", "Pushed", "Layer already exists"]
+            .iter()
+            .filter_map(|s| progress.note(s))
+            .collect();
+        assert_eq!(lines, ["layer 1/2 pushed", "layer 2/2 already in the registry"]);
+        assert_eq!(progress.summary(), "2 layers: 1 pushed, 1 already present, 0 mounted");
+    }
+}

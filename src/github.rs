@@ -1,0 +1,158 @@
+//! The one place that writes what the user sees: the log (with workflow commands — masks, groups,
+//! annotations), step outputs (`$GITHUB_OUTPUT`) and the job summary (`$GITHUB_STEP_SUMMARY`).
+//!
+//! Everything user-controlled that reaches a workflow command is escaped here, so no input, registry
+//! message or AWS error text can start a command of its own. The rest of the crate never prints.
+#![allow(clippy::print_stdout)]
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// Tells the runner to hide `secret` in every later log line. Multi-line values are masked line by line
+/// because the runner matches masks per line.
+pub fn mask(secret: &str) {
+    for line in secret.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        println!("::add-mask::{}", escape_data(line));
+    }
+}
+
+/// A plain log line. A line that would parse as a workflow command is neutralised.
+pub fn info(message: &str) {
+    for line in message.lines() {
+        if line.trim_start().starts_with("::") {
+            println!(" {line}");
+        } else {
+            println!("{line}");
+        }
+    }
+}
+
+pub fn warning(message: &str) {
+    println!("::warning::{}", escape_data(message));
+}
+
+pub fn error(message: &str) {
+    println!("::error::{}", escape_data(message));
+}
+
+/// A collapsible section of the log; it closes when the guard is dropped, also on early return.
+#[must_use = "the group closes when this guard is dropped"]
+pub struct Group(());
+
+pub fn group(title: &str) -> Group {
+    println!("::group::{}", escape_data(title));
+    Group(())
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        println!("::endgroup::");
+    }
+}
+
+/// Sets step outputs. Under Actions they go to `$GITHUB_OUTPUT` as heredocs; elsewhere (plain
+/// binary, `docker run`) they are printed so a person can read them.
+pub fn set_outputs(outputs: &[(&str, String)]) -> Result<()> {
+    match std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
+        Some(path) => append(Path::new(&path), &outputs_file_text(outputs)?)
+            .context("writing step outputs to $GITHUB_OUTPUT"),
+        None => {
+            info("Outputs:");
+            for (name, value) in outputs {
+                let mut lines = value.lines();
+                info(&format!("  {name}: {}", lines.next().unwrap_or_default()));
+                for more in lines {
+                    info(&format!("  {:width$}  {more}", "", width = name.len()));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Appends Markdown to the job summary, when there is one (only under Actions).
+pub fn append_summary(markdown: &str) -> Result<()> {
+    match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        Some(path) => append(Path::new(&path), markdown).context("writing the job summary to $GITHUB_STEP_SUMMARY"),
+        None => Ok(()),
+    }
+}
+
+fn append(path: &Path, text: &str) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `name<<DELIM` heredocs, with a random delimiter that occurs in no value (so no value can end its
+/// own heredoc early and smuggle in another output).
+fn outputs_file_text(outputs: &[(&str, String)]) -> Result<String> {
+    let delimiter = loop {
+        let candidate = format!("ghadelimiter_{}", random_hex()?);
+        if outputs.iter().all(|(name, value)| !name.contains(&candidate) && !value.contains(&candidate)) {
+            break candidate;
+        }
+    };
+    let mut text = String::new();
+    for (name, value) in outputs {
+        // Writing to a String cannot fail.
+        let _ = write!(text, "{name}<<{delimiter}\n{value}\n{delimiter}\n");
+    }
+    Ok(text)
+}
+
+fn random_hex() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the output delimiter: {e}"))?;
+    Ok(bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    }))
+}
+
+/// Escaping of a workflow command's message, as the runner unescapes it.
+pub fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes text for a Markdown table cell of the job summary.
+pub fn table_cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('`', "\\`")
+        .replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_command_data() {
+        assert_eq!(escape_data("50%\r\nnext::x"), "50%25%0D%0Anext::x");
+    }
+
+    #[test]
+    fn heredoc_delimiter_is_random_and_absent_from_values() {
+        let outputs = [("a", "one\ntwo".to_owned()), ("b", String::new())];
+        let text = outputs_file_text(&outputs).expect("delimiter");
+        let first = text.lines().next().expect("a line");
+        let delimiter = first.strip_prefix("a<<").expect("heredoc");
+        assert!(delimiter.starts_with("ghadelimiter_") && delimiter.len() > 30);
+        assert_eq!(text, format!("a<<{delimiter}\none\ntwo\n{delimiter}\nb<<{delimiter}\n\n{delimiter}\n"));
+        let again = outputs_file_text(&outputs).expect("delimiter");
+        assert_ne!(text, again, "each run draws a new delimiter");
+    }
+
+    #[test]
+    fn table_cells_cannot_break_the_table() {
+        assert_eq!(table_cell("a|b\nc`d"), "a\\|b c\\`d");
+    }
+}

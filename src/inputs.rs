@@ -1,0 +1,390 @@
+//! Raw `INPUT_*` variables (as GitHub passes them: upper-cased, hyphens kept) → a validated [`Config`].
+//!
+//! Every input rule and every input error lives here, and all of them are checked before the action
+//! touches Docker or AWS. The rest of the crate only sees the validated types.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::LazyLock;
+
+use regex_lite::Regex;
+use serde::Deserialize;
+
+/// The inputs exactly as the environment has them; an empty value means "not set" because GitHub
+/// passes every declared input, with `""` for the ones the workflow leaves out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawInputs {
+    local_image: Option<String>,
+    repository: Option<String>,
+    tags: Option<String>,
+    aws_region: Option<String>,
+    aws_access_key_id: Option<String>,
+    aws_secret_access_key: Option<String>,
+    aws_session_token: Option<String>,
+    registry_id: Option<String>,
+    create_repository: Option<String>,
+}
+
+/// What the action will do, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Name, `name:tag` or ID of an image in the local Docker daemon.
+    pub local_image: String,
+    pub repository: RepositoryName,
+    /// At least one, without duplicates, in the order given.
+    pub tags: Vec<Tag>,
+    pub region: String,
+    /// Keys from the inputs; `None` means the standard AWS credential chain.
+    pub static_credentials: Option<StaticCredentials>,
+    /// Another account's registry (cross-account push); `None` is the caller's own.
+    pub registry_id: Option<String>,
+    pub create_repository: bool,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+// Secrets never reach a log line through `{:?}`.
+impl fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaticCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An ECR repository name (ECR's own rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryName(String);
+
+/// An image tag (Docker's and ECR's rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag(String);
+
+impl RepositoryName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Tag {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RepositoryName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+static REPOSITORY_RULE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$").expect("valid regex")
+});
+static TAG_RULE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$").expect("valid regex"));
+static REGION_RULE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$").expect("valid regex"));
+
+/// Reads and validates the inputs from the process environment.
+pub fn from_env() -> Result<Config, InputError> {
+    from_vars(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+}
+
+/// Reads and validates the inputs from `(name, value)` pairs shaped like the process environment:
+/// `INPUT_*` for the inputs, `AWS_REGION`/`AWS_DEFAULT_REGION` as the region's fallback.
+pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, InputError> {
+    let vars: BTreeMap<String, String> = vars.into_iter().collect();
+    let raw: RawInputs = envy::prefixed("INPUT_")
+        .from_iter(vars.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .map_err(|e| InputError(vec![format!("cannot read the action's inputs: {e}")]))?;
+    let env = |name: &str| vars.get(name).and_then(|v| non_empty(Some(v.clone())));
+    validate(raw, env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")))
+}
+
+/// All input problems at once, so a user fixes them in one round.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct InputError(pub Vec<String>);
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn validate(raw: RawInputs, region_from_env: Option<String>) -> Result<Config, InputError> {
+    let mut errors = Vec::new();
+    let mut problem = |input: &str, text: String| errors.push(format!("Input `{input}`: {text}"));
+
+    let local_image = non_empty(raw.local_image);
+    match &local_image {
+        None => problem("local-image", "is required: name an image already built on the runner, e.g. `app:latest`.".into()),
+        Some(image) if image.chars().any(char::is_whitespace) => {
+            problem("local-image", format!("`{image}` is not an image reference (it contains whitespace)."));
+        }
+        Some(_) => {}
+    }
+
+    let repository = match non_empty(raw.repository) {
+        None => {
+            problem("repository", "is required: the ECR repository name, e.g. `backend` or `team/api`.".into());
+            None
+        }
+        Some(name) if (2..=256).contains(&name.len()) && REPOSITORY_RULE.is_match(&name) => Some(RepositoryName(name)),
+        Some(name) => {
+            problem(
+                "repository",
+                format!(
+                    "`{name}` is not a valid ECR repository name: it must be 2–256 characters of lowercase \
+                     letters and digits, separated by `.`, `_` or `-`, with optional `/` namespaces \
+                     (rule `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`), e.g. `team/api`."
+                ),
+            );
+            None
+        }
+    };
+
+    let requested_tags: Vec<String> = raw
+        .tags
+        .as_deref()
+        .unwrap_or_default()
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let (tags_input, tag_names) = if requested_tags.is_empty() {
+        let default = local_image.as_deref().and_then(tag_of_reference).unwrap_or("latest");
+        ("local-image", vec![default.to_owned()])
+    } else {
+        ("tags", requested_tags)
+    };
+    let mut tags: Vec<Tag> = Vec::new();
+    for tag in tag_names {
+        if !TAG_RULE.is_match(&tag) {
+            problem(
+                tags_input,
+                format!(
+                    "`{tag}` is not a valid image tag: up to 128 letters, digits, `_`, `.` and `-`, not starting \
+                     with `.` or `-` (rule `[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}`)."
+                ),
+            );
+        } else if !tags.iter().any(|t| t.0 == tag) {
+            tags.push(Tag(tag));
+        }
+    }
+
+    let region = match non_empty(raw.aws_region).or(region_from_env) {
+        None => {
+            problem(
+                "aws-region",
+                "is required: set `aws-region: us-east-1` (or your region), or the AWS_REGION environment variable."
+                    .into(),
+            );
+            None
+        }
+        Some(region) if REGION_RULE.is_match(&region) => Some(region),
+        Some(region) => {
+            problem("aws-region", format!("`{region}` is not an AWS region name such as `us-east-1` or `eu-central-1`."));
+            None
+        }
+    };
+
+    let key_id = non_empty(raw.aws_access_key_id);
+    let secret = non_empty(raw.aws_secret_access_key);
+    let session_token = non_empty(raw.aws_session_token);
+    let static_credentials = match (key_id, secret) {
+        (Some(access_key_id), Some(secret_access_key)) => {
+            Some(StaticCredentials { access_key_id, secret_access_key, session_token })
+        }
+        (Some(_), None) => {
+            problem("aws-secret-access-key", "is required when `aws-access-key-id` is set: pass both keys, or neither to use the AWS credential chain.".into());
+            None
+        }
+        (None, Some(_)) => {
+            problem("aws-access-key-id", "is required when `aws-secret-access-key` is set: pass both keys, or neither to use the AWS credential chain.".into());
+            None
+        }
+        (None, None) => {
+            if session_token.is_some() {
+                problem("aws-session-token", "is only used with `aws-access-key-id` and `aws-secret-access-key`: pass all three, or none to use the AWS credential chain.".into());
+            }
+            None
+        }
+    };
+
+    let registry_id = non_empty(raw.registry_id);
+    if let Some(id) = &registry_id
+        && !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
+    {
+        problem("registry-id", format!("`{id}` is not an AWS account ID: it must be exactly 12 digits."));
+    }
+
+    let create_repository = match non_empty(raw.create_repository).as_deref() {
+        None => Some(true),
+        Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
+        Some(v) => {
+            problem("create-repository", format!("`{v}` is not a boolean: use `true` or `false`."));
+            None
+        }
+    };
+
+    match (local_image, repository, region, create_repository) {
+        (Some(local_image), Some(repository), Some(region), Some(create_repository)) if errors.is_empty() => {
+            Ok(Config { local_image, repository, tags, region, static_credentials, registry_id, create_repository })
+        }
+        _ => Err(InputError(errors)),
+    }
+}
+
+/// The tag of a Docker reference (`app:1.2` → `1.2`, `host:5000/app` → none, `app@sha256:…` → none).
+fn tag_of_reference(reference: &str) -> Option<&str> {
+    let name = reference.split('@').next().unwrap_or(reference);
+    let last = name.rsplit('/').next().unwrap_or(name);
+    last.split_once(':').map(|(_, tag)| tag).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn minimal() -> Vec<(String, String)> {
+        vars(&[("INPUT_LOCAL-IMAGE", "app:1.2"), ("INPUT_REPOSITORY", "team/api"), ("INPUT_AWS-REGION", "eu-west-1")])
+    }
+
+    fn errors_for(extra: &[(&str, &str)]) -> Vec<String> {
+        let mut all = minimal();
+        all.extend(vars(extra));
+        from_vars(all).expect_err("should be rejected").0
+    }
+
+    #[test]
+    fn minimal_inputs_take_defaults() {
+        let config = from_vars(minimal()).expect("valid");
+        assert_eq!(config.local_image, "app:1.2");
+        assert_eq!(config.repository.as_str(), "team/api");
+        assert_eq!(config.tags, vec![Tag("1.2".into())]);
+        assert_eq!(config.region, "eu-west-1");
+        assert!(config.create_repository);
+        assert_eq!(config.static_credentials, None);
+        assert_eq!(config.registry_id, None);
+    }
+
+    #[test]
+    fn empty_values_mean_unset_as_github_passes_them() {
+        let mut all = minimal();
+        all.extend(vars(&[("INPUT_TAGS", ""), ("INPUT_REGISTRY-ID", ""), ("INPUT_CREATE-REPOSITORY", ""), ("INPUT_AWS-SESSION-TOKEN", "")]));
+        let config = from_vars(all).expect("valid");
+        assert_eq!(config.tags, vec![Tag("1.2".into())]);
+        assert!(config.create_repository);
+    }
+
+    #[test]
+    fn default_tag_comes_from_the_local_reference() {
+        for (image, tag) in [
+            ("app", "latest"),
+            ("app:v1", "v1"),
+            ("localhost:5000/app", "latest"),
+            ("localhost:5000/app:v2", "v2"),
+            ("app@sha256:abc", "latest"),
+            ("0123456789ab", "latest"),
+        ] {
+            let mut all = minimal();
+            all.retain(|(k, _)| k != "INPUT_LOCAL-IMAGE");
+            all.extend(vars(&[("INPUT_LOCAL-IMAGE", image)]));
+            assert_eq!(from_vars(all).expect("valid").tags, vec![Tag(tag.into())], "{image}");
+        }
+    }
+
+    #[test]
+    fn tags_split_on_commas_whitespace_and_newlines_without_duplicates() {
+        let mut all = minimal();
+        all.extend(vars(&[("INPUT_TAGS", " v1, latest\nsha-abc  v1\r\n,,")]));
+        let tags: Vec<String> = from_vars(all).expect("valid").tags.iter().map(ToString::to_string).collect();
+        assert_eq!(tags, ["v1", "latest", "sha-abc"]);
+    }
+
+    #[test]
+    fn region_falls_back_to_the_environment() {
+        let base = vars(&[("INPUT_LOCAL-IMAGE", "app"), ("INPUT_REPOSITORY", "app")]);
+        let with = |extra: &[(&str, &str)]| {
+            let mut all = base.clone();
+            all.extend(vars(extra));
+            from_vars(all)
+        };
+        assert_eq!(with(&[("AWS_DEFAULT_REGION", "us-west-2")]).expect("valid").region, "us-west-2");
+        assert_eq!(with(&[("AWS_REGION", "eu-north-1"), ("AWS_DEFAULT_REGION", "us-west-2")]).expect("valid").region, "eu-north-1");
+        let errors = with(&[]).expect_err("no region").0;
+        assert!(errors[0].contains("`aws-region`") && errors[0].contains("AWS_REGION"), "{errors:?}");
+    }
+
+    #[test]
+    fn each_rule_names_its_input() {
+        for (input, value) in [
+            ("INPUT_REPOSITORY", "Team/API"),
+            ("INPUT_REPOSITORY", "a"),
+            ("INPUT_REPOSITORY", "team//api"),
+            ("INPUT_REPOSITORY", "-api"),
+            ("INPUT_TAGS", "v1,-bad"),
+            ("INPUT_TAGS", "has:colon"),
+            ("INPUT_REGISTRY-ID", "12345"),
+            ("INPUT_REGISTRY-ID", "12345678901a"),
+            ("INPUT_CREATE-REPOSITORY", "yes"),
+            ("INPUT_AWS-REGION", "Frankfurt"),
+        ] {
+            let errors = errors_for(&[(input, value)]);
+            let name = input.trim_start_matches("INPUT_").to_lowercase();
+            assert_eq!(errors.len(), 1, "{input}={value}: {errors:?}");
+            assert!(errors[0].starts_with(&format!("Input `{name}`")), "{errors:?}");
+            assert!(errors[0].contains(&format!("`{value}`").replace("v1,", "")), "{errors:?}");
+        }
+    }
+
+    #[test]
+    fn long_names_and_tags_are_bounded() {
+        let long_repo = "a".repeat(257);
+        assert_eq!(errors_for(&[("INPUT_REPOSITORY", &long_repo)]).len(), 1);
+        assert!(from_vars({
+            let mut all = minimal();
+            all.push(("INPUT_REPOSITORY".into(), "a".repeat(256)));
+            all.push(("INPUT_TAGS".into(), "t".repeat(128)));
+            all
+        })
+        .is_ok());
+        assert_eq!(errors_for(&[("INPUT_TAGS", &"t".repeat(129))]).len(), 1);
+    }
+
+    #[test]
+    fn keys_come_in_pairs() {
+        assert!(errors_for(&[("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE")])[0].starts_with("Input `aws-secret-access-key`"));
+        assert!(errors_for(&[("INPUT_AWS-SECRET-ACCESS-KEY", "s")])[0].starts_with("Input `aws-access-key-id`"));
+        assert!(errors_for(&[("INPUT_AWS-SESSION-TOKEN", "t")])[0].starts_with("Input `aws-session-token`"));
+        let mut all = minimal();
+        all.extend(vars(&[("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE"), ("INPUT_AWS-SECRET-ACCESS-KEY", "s3cret")]));
+        let keys = from_vars(all).expect("valid").static_credentials.expect("keys");
+        assert_eq!(keys.secret_access_key, "s3cret");
+        assert!(!format!("{keys:?}").contains("s3cret"), "Debug must not show the secret");
+    }
+
+    #[test]
+    fn all_problems_are_reported_together() {
+        let errors = from_vars(vars(&[("INPUT_TAGS", "ok,.bad"), ("INPUT_CREATE-REPOSITORY", "maybe")])).expect_err("bad").0;
+        let inputs: Vec<&str> = errors.iter().map(|e| e.split('`').nth(1).unwrap_or_default()).collect();
+        assert_eq!(inputs, ["local-image", "repository", "tags", "aws-region", "create-repository"]);
+    }
+}
