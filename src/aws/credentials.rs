@@ -33,10 +33,10 @@ pub async fn load(region: &str, keys: Option<&StaticCredentials>) -> Result<SdkC
         .ok_or_else(|| anyhow!("the AWS SDK has no credential provider configured"))?;
     let credentials = provider.provide_credentials().await.map_err(|e| {
         anyhow!(
-            "No AWS credentials found ({}).\nPass `aws-access-key-id` and `aws-secret-access-key` (from secrets), \
+            "No AWS credentials found: {}.\nPass `aws-access-key-id` and `aws-secret-access-key` (from secrets), \
              or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or AWS_WEB_IDENTITY_TOKEN_FILE with \
              AWS_ROLE_ARN in the job's environment.",
-            aws_sdk_ecr::error::DisplayErrorContext(&e)
+            super::error_chain(&e).trim_end_matches('.')
         )
     })?;
     // Masked before anything could print them; the key ID is not secret and helps debugging.

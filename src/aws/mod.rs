@@ -5,7 +5,7 @@ pub mod registry;
 pub mod token;
 
 use aws_sdk_ecr::config::http::HttpResponse;
-use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 
 /// The text a user needs from a failed AWS call: the service's error code and message when AWS sent
 /// them, else the HTTP status and the whole cause chain (never just "service error").
@@ -21,7 +21,22 @@ where
                 .raw_response()
                 .map(|r| format!("HTTP {}: ", r.status().as_u16()))
                 .unwrap_or_default();
-            format!("{status}{}", DisplayErrorContext(err))
+            format!("{status}{}", error_chain(err))
         }
     }
+}
+
+/// An error and its causes on one line, each once (the SDK's own causes often repeat each other).
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -1,0 +1,8 @@
+//! The one integration-test crate (one link): end-to-end runs of the compiled action against the local
+//! stack that `scripts/stack-up` starts (dockerd, registries posing as ECR, moto). Run through
+//! `scripts/test`, which starts the stack and exports where it is.
+
+mod container;
+mod errors;
+mod push;
+mod support;

@@ -1,0 +1,352 @@
+//! A per-test context against the shared local stack: unique image and repository names (so tests run
+//! in parallel), a way to run the action exactly as the runner does, and checks made from outside —
+//! the registry over HTTPS, moto through the SDK, the daemon through the docker CLI.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// moto's fixed registry password for the caller's account (base64 of `AWS:<account>-auth-token`).
+pub fn registry_password() -> String {
+    format!("{}-auth-token", stack().account)
+}
+
+pub struct Stack {
+    pub dir: PathBuf,
+    pub region: String,
+    pub account: String,
+    pub other_account: String,
+    pub endpoint: String,
+}
+
+pub fn stack() -> Stack {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests through scripts/test, which starts the stack"))
+    };
+    Stack {
+        dir: PathBuf::from(var("TESTBED_DIR")),
+        region: var("TESTBED_REGION"),
+        account: var("TESTBED_ACCOUNT"),
+        other_account: var("TESTBED_OTHER_ACCOUNT"),
+        endpoint: var("AWS_ENDPOINT_URL"),
+    }
+}
+
+impl Stack {
+    pub fn host(&self, account: &str) -> String {
+        format!("{account}.dkr.ecr.{}.amazonaws.com", self.region)
+    }
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").subsec_nanos();
+    format!("{prefix}-{}-{}-{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A scratch directory owned by one test.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(unique("ecr-push-action-test"));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn stdout_text(cmd: &mut Command) -> String {
+    String::from_utf8_lossy(&run(cmd).stdout).trim().to_owned()
+}
+
+/// A one-layer image with content of its own (so its digest is its own), tagged `reference` (untagged
+/// when it is empty). Returns the image ID. Built with `docker import`: there is no base image here.
+pub fn make_image(reference: &str) -> String {
+    let dir = TempDir::new();
+    let root = dir.0.join("root");
+    std::fs::create_dir_all(&root).expect("image root");
+    std::fs::write(root.join("content"), unique("content")).expect("image file");
+    let tar = dir.0.join("layer.tar");
+    run(Command::new("tar").arg("-C").arg(&root).arg("-cf").arg(&tar).arg("."));
+    stdout_text(Command::new("docker").arg("import").arg(&tar).args(Some(reference).filter(|r| !r.is_empty())))
+}
+
+pub fn remove_image(reference: &str) {
+    let _ = Command::new("docker").args(["rmi", "--force", reference]).output();
+}
+
+/// The `Repository:Tag` names the daemon holds for `repository_uri`.
+pub fn local_tags_of(repository_uri: &str) -> Vec<String> {
+    stdout_text(Command::new("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}", repository_uri]))
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn image_id(reference: &str) -> String {
+    stdout_text(Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", reference]))
+}
+
+/// The digest the registry serves for `repository:tag`, asked over HTTPS with ECR's login, as a
+/// puller would; `None` when the registry does not know the tag.
+pub fn registry_digest(host: &str, repository: &str, tag: &str) -> Option<String> {
+    let s = stack();
+    let out = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-D", "-", "--head"])
+        .arg("--cacert")
+        .arg(s.dir.join("ca.crt"))
+        .args(["-u", &format!("AWS:{}", registry_password())])
+        .args(["-H", "Accept: application/vnd.docker.distribution.manifest.v2+json"])
+        .args(["-H", "Accept: application/vnd.oci.image.manifest.v1+json"])
+        .arg(format!("https://{host}/v2/{repository}/manifests/{tag}"))
+        .output()
+        .expect("curl");
+    let headers = String::from_utf8_lossy(&out.stdout);
+    if !headers.starts_with("HTTP/1.1 200") && !headers.starts_with("HTTP/2 200") {
+        return None;
+    }
+    headers.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("docker-content-digest").then(|| value.trim().to_owned())
+    })
+}
+
+/// An ECR client on moto, for checks and set-up from outside the action.
+pub fn ecr() -> aws_sdk_ecr::Client {
+    let s = stack();
+    let config = aws_sdk_ecr::Config::builder()
+        .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
+        .region(aws_sdk_ecr::config::Region::new(s.region))
+        .endpoint_url(s.endpoint)
+        .credentials_provider(aws_sdk_ecr::config::Credentials::new("AKIATESTSETUP", "setup-secret", None, None, "tests"))
+        .build();
+    aws_sdk_ecr::Client::from_conf(config)
+}
+
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future)
+}
+
+/// The registry ID of `name` in moto, or `None` when moto has no such repository.
+pub fn repository_registry_id(name: &str, registry_id: Option<&str>) -> Option<String> {
+    let found = block_on(
+        ecr().describe_repositories().repository_names(name).set_registry_id(registry_id.map(str::to_owned)).send(),
+    );
+    match found {
+        Ok(out) => out.repositories().first().and_then(|r| r.registry_id().map(str::to_owned)),
+        Err(err) if err.as_service_error().is_some_and(aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesError::is_repository_not_found_exception) => None,
+        Err(err) => panic!("DescribeRepositories {name}: {}", aws_sdk_ecr::error::DisplayErrorContext(err)),
+    }
+}
+
+pub fn create_repository(name: &str) {
+    block_on(ecr().create_repository().repository_name(name).send()).expect("CreateRepository");
+}
+
+/// What one run of the action left behind.
+#[derive(Debug)]
+pub struct Run {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: BTreeMap<String, String>,
+    pub outputs_file: String,
+    pub summary: String,
+}
+
+impl Run {
+    pub fn output(&self, name: &str) -> &str {
+        self.outputs.get(name).unwrap_or_else(|| panic!("no output `{name}` in {:?}\n{}", self.outputs, self.stdout))
+    }
+
+    /// The `::error::` lines of the log.
+    pub fn errors(&self) -> Vec<&str> {
+        self.stdout.lines().filter(|l| l.starts_with("::error::")).collect()
+    }
+
+    /// Exactly one `::error::` annotation, returned unescaped.
+    pub fn single_error(&self) -> String {
+        let errors = self.errors();
+        assert!(!self.success, "the action should have failed:\n{}", self.stdout);
+        assert_eq!(errors.len(), 1, "want one ::error:: line:\n{}\n{}", self.stdout, self.stderr);
+        errors[0].trim_start_matches("::error::").replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
+    }
+
+    pub fn assert_success(&self) {
+        assert!(self.success, "the action failed:\n{}\n{}", self.stdout, self.stderr);
+    }
+}
+
+/// Builds an action invocation the way GitHub's runner does: inputs only as `INPUT_<NAME>` with the
+/// hyphens kept, temp `GITHUB_OUTPUT` / `GITHUB_STEP_SUMMARY`, and a clean environment.
+pub struct Action {
+    inputs: Vec<(String, String)>,
+    env: Vec<(String, String)>,
+    files: TempDir,
+}
+
+pub const TEST_SECRET_KEY: &str = "test-secret-key-4f1d9a7c0b2e";
+
+impl Action {
+    /// With static test keys (moto takes any) and the stack's region.
+    pub fn new(local_image: &str, repository: &str) -> Self {
+        Action::bare()
+            .input("local-image", local_image)
+            .input("repository", repository)
+            .input("aws-region", &stack().region)
+            .input("aws-access-key-id", "AKIAE2ETESTKEY000001")
+            .input("aws-secret-access-key", TEST_SECRET_KEY)
+    }
+
+    /// No inputs at all; the endpoint still points at moto.
+    pub fn bare() -> Self {
+        let s = stack();
+        let files = TempDir::new();
+        let home = files.0.join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        Action {
+            inputs: Vec::new(),
+            env: vec![
+                ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+                ("HOME".into(), home.display().to_string()),
+                ("AWS_ENDPOINT_URL".into(), s.endpoint),
+                ("GITHUB_ACTIONS".into(), "true".into()),
+                ("GITHUB_OUTPUT".into(), files.0.join("output").display().to_string()),
+                ("GITHUB_STEP_SUMMARY".into(), files.0.join("summary").display().to_string()),
+            ],
+            files,
+        }
+    }
+
+    pub fn input(mut self, name: &str, value: &str) -> Self {
+        self.inputs.retain(|(n, _)| n != name);
+        self.inputs.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn without_input(mut self, name: &str) -> Self {
+        self.inputs.retain(|(n, _)| n != name);
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.retain(|(n, _)| n != name);
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn without_env(mut self, name: &str) -> Self {
+        self.env.retain(|(n, _)| n != name);
+        self
+    }
+
+    pub fn output_path(&self) -> PathBuf {
+        self.files.0.join("output")
+    }
+
+    pub fn run(&self) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"));
+        cmd.env_clear().current_dir(&self.files.0);
+        for (name, value) in &self.env {
+            cmd.env(name, value);
+        }
+        for (name, value) in &self.inputs {
+            cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+        }
+        let out = cmd.output().expect("run the action");
+        let run = self.collect(out.status.success(), &out.stdout, &out.stderr);
+        assert_secrets_masked(&run, &self.secrets());
+        run
+    }
+
+    /// Every secret this run knows of: keys given as inputs or in the environment, and the
+    /// registry password with its encoded token.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = vec![registry_password()];
+        secrets.push(base64_encode(&format!("AWS:{}", registry_password())));
+        for (name, value) in self.inputs.iter().chain(&self.env) {
+            let name = name.to_lowercase().replace('_', "-");
+            if name.ends_with("secret-access-key") || name.ends_with("session-token") {
+                secrets.push(value.clone());
+            }
+        }
+        secrets
+    }
+
+    pub fn collect(&self, success: bool, stdout: &[u8], stderr: &[u8]) -> Run {
+        let outputs_file = std::fs::read_to_string(self.files.0.join("output")).unwrap_or_default();
+        Run {
+            success,
+            stdout: String::from_utf8_lossy(stdout).into_owned(),
+            stderr: String::from_utf8_lossy(stderr).into_owned(),
+            outputs: parse_outputs(&outputs_file),
+            outputs_file,
+            summary: std::fs::read_to_string(self.files.0.join("summary")).unwrap_or_default(),
+        }
+    }
+
+    pub fn files_dir(&self) -> &Path {
+        &self.files.0
+    }
+
+    pub fn inputs(&self) -> &[(String, String)] {
+        &self.inputs
+    }
+}
+
+fn base64_encode(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+/// Reads `name<<DELIM` … `DELIM` heredocs (the only form the action writes) and checks the framing.
+pub fn parse_outputs(text: &str) -> BTreeMap<String, String> {
+    let mut outputs = BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(header) = lines.next() {
+        let (name, delimiter) = header.split_once("<<").unwrap_or_else(|| panic!("not a heredoc header: {header:?}"));
+        let mut value = Vec::new();
+        loop {
+            let line = lines.next().unwrap_or_else(|| panic!("heredoc {name} is not closed"));
+            if line == delimiter {
+                break;
+            }
+            value.push(line);
+        }
+        assert!(outputs.insert(name.to_owned(), value.join("\n")).is_none(), "output {name} written twice");
+    }
+    outputs
+}
+
+/// The one shared secret check over every end-to-end run: no secret outside `::add-mask::` lines in
+/// the log, and none at all in outputs or the summary.
+pub fn assert_secrets_masked(run: &Run, secrets: &[String]) {
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            for line in text.lines().filter(|l| l.contains(secret.as_str())) {
+                assert!(line.starts_with("::add-mask::"), "secret in {stream} outside ::add-mask::: {line}");
+            }
+        }
+        assert!(!run.outputs_file.contains(secret.as_str()), "secret in GITHUB_OUTPUT");
+        assert!(!run.summary.contains(secret.as_str()), "secret in GITHUB_STEP_SUMMARY");
+    }
+}
