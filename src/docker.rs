@@ -6,7 +6,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use bollard::Docker;
 use bollard::auth::DockerCredentials;
 use bollard::errors::Error as DockerError;
-use bollard::query_parameters::{PushImageOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder};
+use bollard::query_parameters::{
+    PushImageOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
+};
 use futures_util::StreamExt as _;
 
 use crate::aws::token::RegistryLogin;
@@ -46,8 +48,14 @@ pub async fn connect() -> Result<Daemon> {
         )
     };
     let docker = Docker::connect_with_defaults().map_err(|e| unreachable(&e))?;
-    let docker = docker.negotiate_version().await.map_err(|e| unreachable(&e))?;
-    github::info(&format!("Docker daemon at {address} (API {})", docker.client_version()));
+    let docker = docker
+        .negotiate_version()
+        .await
+        .map_err(|e| unreachable(&e))?;
+    github::info(&format!(
+        "Docker daemon at {address} (API {})",
+        docker.client_version()
+    ));
     Ok(Daemon { docker, address })
 }
 
@@ -56,16 +64,25 @@ impl Daemon {
     pub async fn find_image(&self, reference: &str) -> Result<LocalImage> {
         match self.docker.inspect_image(reference).await {
             Ok(image) => {
-                let id = image.id.ok_or_else(|| anyhow!("the Docker daemon returned image `{reference}` without an ID"))?;
+                let id = image.id.ok_or_else(|| {
+                    anyhow!("the Docker daemon returned image `{reference}` without an ID")
+                })?;
                 github::info(&format!("Local image {reference} is {id}"));
-                Ok(LocalImage { reference: reference.to_owned(), id })
+                Ok(LocalImage {
+                    reference: reference.to_owned(),
+                    id,
+                })
             }
-            Err(DockerError::DockerResponseServerError { status_code: 404, .. }) => bail!(
+            Err(DockerError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => bail!(
                 "Input `local-image`: no image `{reference}` in the Docker daemon at {}.\nBuild or load it in an \
                  earlier step (e.g. `docker build -t {reference} .`), or check the name with `docker images`.",
                 self.address
             ),
-            Err(err) => Err(err).with_context(|| format!("Docker: inspecting image `{reference}` failed")),
+            Err(err) => {
+                Err(err).with_context(|| format!("Docker: inspecting image `{reference}` failed"))
+            }
         }
     }
 
@@ -89,9 +106,19 @@ impl Daemon {
             let target = format!("{repository_uri}:{tag}");
             let before = self.image_id(&target).await?;
             self.docker
-                .tag_image(&image.id, Some(TagImageOptionsBuilder::new().repo(repository_uri).tag(tag.as_str()).build()))
+                .tag_image(
+                    &image.id,
+                    Some(
+                        TagImageOptionsBuilder::new()
+                            .repo(repository_uri)
+                            .tag(tag.as_str())
+                            .build(),
+                    ),
+                )
                 .await
-                .with_context(|| format!("Docker: tagging {} as {target} failed", image.reference))?;
+                .with_context(|| {
+                    format!("Docker: tagging {} as {target} failed", image.reference)
+                })?;
             let result = self.push_tag(repository_uri, tag, &credentials).await;
             self.restore(&target, before.as_deref(), image).await;
             let digest = result?;
@@ -105,17 +132,27 @@ impl Daemon {
                     first.digest
                 );
             }
-            pushed.push(PushedTag { tag: tag.clone(), digest });
+            pushed.push(PushedTag {
+                tag: tag.clone(),
+                digest,
+            });
         }
         Ok(pushed)
     }
 
     /// Pushes one tag and drains the progress stream to its end; returns the manifest digest.
-    async fn push_tag(&self, repository_uri: &str, tag: &Tag, credentials: &DockerCredentials) -> Result<String> {
+    async fn push_tag(
+        &self,
+        repository_uri: &str,
+        tag: &Tag,
+        credentials: &DockerCredentials,
+    ) -> Result<String> {
         let target = format!("{repository_uri}:{tag}");
         let _group = github::group(&format!("Push {target}"));
         let options = PushImageOptionsBuilder::new().tag(tag.as_str()).build();
-        let mut stream = self.docker.push_image(repository_uri, Some(options), Some(credentials.clone()));
+        let mut stream =
+            self.docker
+                .push_image(repository_uri, Some(options), Some(credentials.clone()));
         let mut progress = Progress::default();
         let mut digest = None;
         let mut failure = None;
@@ -147,15 +184,22 @@ impl Daemon {
         if let Some(error) = failure {
             bail!("Docker: pushing {target} failed: {error}");
         }
-        let digest = digest.ok_or_else(|| anyhow!("Docker: the push of {target} ended without reporting a digest"))?;
-        github::info(&format!("{target}: {} — digest {digest}", progress.summary()));
+        let digest = digest.ok_or_else(|| {
+            anyhow!("Docker: the push of {target} ended without reporting a digest")
+        })?;
+        github::info(&format!(
+            "{target}: {} — digest {digest}",
+            progress.summary()
+        ));
         Ok(digest)
     }
 
     async fn image_id(&self, reference: &str) -> Result<Option<String>> {
         match self.docker.inspect_image(reference).await {
             Ok(image) => Ok(image.id),
-            Err(DockerError::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(DockerError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
             Err(err) => Err(err).with_context(|| format!("Docker: inspecting {reference} failed")),
         }
     }
@@ -168,14 +212,23 @@ impl Daemon {
             Some(previous) => {
                 let (repo, tag) = target.rsplit_once(':').unwrap_or((target, "latest"));
                 self.docker
-                    .tag_image(previous, Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()))
+                    .tag_image(
+                        previous,
+                        Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()),
+                    )
                     .await
-                    .map(|()| ())
             }
             None => {
                 // Removing the only tag of an image would delete the image itself.
                 match self.docker.inspect_image(&image.id).await {
-                    Ok(now) if now.repo_tags.as_deref().unwrap_or_default().iter().all(|t| t == target) => {
+                    Ok(now)
+                        if now
+                            .repo_tags
+                            .as_deref()
+                            .unwrap_or_default()
+                            .iter()
+                            .all(|t| t == target) =>
+                    {
                         github::warning(&format!(
                             "Kept the local tag {target}: the image {} has no other tag, and removing it would delete the image.",
                             image.reference
@@ -184,14 +237,19 @@ impl Daemon {
                     }
                     Ok(_) => {
                         let options = RemoveImageOptionsBuilder::new().noprune(true).build();
-                        self.docker.remove_image(target, Some(options), None).await.map(|_| ())
+                        self.docker
+                            .remove_image(target, Some(options), None)
+                            .await
+                            .map(|_| ())
                     }
                     Err(err) => Err(err),
                 }
             }
         };
         if let Err(err) = outcome {
-            github::warning(&format!("Could not restore the local tag {target} after the push: {err}"));
+            github::warning(&format!(
+                "Could not restore the local tag {target} after the push: {err}"
+            ));
         }
     }
 }
@@ -228,11 +286,20 @@ impl Progress {
             }
             "Layer already exists" => {
                 self.existing += 1;
-                Some(format!("layer {}/{} already in the registry", done(self), self.layers))
+                Some(format!(
+                    "layer {}/{} already in the registry",
+                    done(self),
+                    self.layers
+                ))
             }
             s if s.starts_with("Mounted from ") => {
                 self.mounted += 1;
-                Some(format!("layer {}/{} mounted ({})", done(self), self.layers, s.to_lowercase()))
+                Some(format!(
+                    "layer {}/{} mounted ({})",
+                    done(self),
+                    self.layers,
+                    s.to_lowercase()
+                ))
             }
             "Waiting" | "Pushing" => None,
             s if s.starts_with("The push refers to") => Some(s.to_owned()),
@@ -241,7 +308,10 @@ impl Progress {
     }
 
     fn summary(&self) -> String {
-        format!("{} layers: {} pushed, {} already present, {} mounted", self.layers, self.pushed, self.existing, self.mounted)
+        format!(
+            "{} layers: {} pushed, {} already present, {} mounted",
+            self.layers, self.pushed, self.existing, self.mounted
+        )
     }
 }
 
@@ -252,7 +322,10 @@ mod tests {
     #[test]
     fn finds_the_digest_in_the_final_status_line() {
         let hex = "1eb5a0181bf380d3ed78e6773c37e6510a8e2117108f445a124e535043be5a00";
-        assert_eq!(digest_in(&format!("v1: digest: sha256:{hex} size: 523")), Some(format!("sha256:{hex}").as_str()));
+        assert_eq!(
+            digest_in(&format!("v1: digest: sha256:{hex} size: 523")),
+            Some(format!("sha256:{hex}").as_str())
+        );
         assert_eq!(digest_in("Pushed"), None);
         assert_eq!(digest_in("v1: digest: sha256:short size: 1"), None);
     }
@@ -260,11 +333,25 @@ mod tests {
     #[test]
     fn progress_logs_state_changes_only() {
         let mut progress = Progress::default();
-        let lines: Vec<String> = ["Preparing", "Preparing", "Waiting", "Pushing", "Pushing", "Pushed", "Layer already exists"]
-            .iter()
-            .filter_map(|s| progress.note(s))
-            .collect();
-        assert_eq!(lines, ["layer 1/2 pushed", "layer 2/2 already in the registry"]);
-        assert_eq!(progress.summary(), "2 layers: 1 pushed, 1 already present, 0 mounted");
+        let lines: Vec<String> = [
+            "Preparing",
+            "Preparing",
+            "Waiting",
+            "Pushing",
+            "Pushing",
+            "Pushed",
+            "Layer already exists",
+        ]
+        .iter()
+        .filter_map(|s| progress.note(s))
+        .collect();
+        assert_eq!(
+            lines,
+            ["layer 1/2 pushed", "layer 2/2 already in the registry"]
+        );
+        assert_eq!(
+            progress.summary(),
+            "2 layers: 1 pushed, 1 already present, 0 mounted"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Everything user-controlled that reaches a workflow command is escaped here, so no input, registry
 //! message or AWS error text can start a command of its own. The rest of the crate never prints.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::disallowed_macros)]
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -56,10 +56,11 @@ impl Drop for Group {
 /// Sets step outputs. Under Actions they go to `$GITHUB_OUTPUT` as heredocs; elsewhere (plain
 /// binary, `docker run`) they are printed so a person can read them.
 pub fn set_outputs(outputs: &[(&str, String)]) -> Result<()> {
-    match std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
-        Some(path) => append(Path::new(&path), &outputs_file_text(outputs)?)
-            .context("writing step outputs to $GITHUB_OUTPUT"),
-        None => {
+    if let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
+        append(Path::new(&path), &outputs_file_text(outputs)?)
+            .context("writing step outputs to $GITHUB_OUTPUT")
+    } else {
+        {
             info("Outputs:");
             for (name, value) in outputs {
                 let mut lines = value.lines();
@@ -76,7 +77,8 @@ pub fn set_outputs(outputs: &[(&str, String)]) -> Result<()> {
 /// Appends Markdown to the job summary, when there is one (only under Actions).
 pub fn append_summary(markdown: &str) -> Result<()> {
     match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        Some(path) => append(Path::new(&path), markdown).context("writing the job summary to $GITHUB_STEP_SUMMARY"),
+        Some(path) => append(Path::new(&path), markdown)
+            .context("writing the job summary to $GITHUB_STEP_SUMMARY"),
         None => Ok(()),
     }
 }
@@ -96,7 +98,10 @@ fn append(path: &Path, text: &str) -> Result<()> {
 fn outputs_file_text(outputs: &[(&str, String)]) -> Result<String> {
     let delimiter = loop {
         let candidate = format!("ghadelimiter_{}", random_hex()?);
-        if outputs.iter().all(|(name, value)| !name.contains(&candidate) && !value.contains(&candidate)) {
+        if outputs
+            .iter()
+            .all(|(name, value)| !name.contains(&candidate) && !value.contains(&candidate))
+        {
             break candidate;
         }
     };
@@ -110,7 +115,8 @@ fn outputs_file_text(outputs: &[(&str, String)]) -> Result<String> {
 
 fn random_hex() -> Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the output delimiter: {e}"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| anyhow::anyhow!("no randomness for the output delimiter: {e}"))?;
     Ok(bytes.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
@@ -119,7 +125,9 @@ fn random_hex() -> Result<String> {
 
 /// Escaping of a workflow command's message, as the runner unescapes it.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes text for a Markdown table cell of the job summary.
@@ -146,7 +154,10 @@ mod tests {
         let first = text.lines().next().expect("a line");
         let delimiter = first.strip_prefix("a<<").expect("heredoc");
         assert!(delimiter.starts_with("ghadelimiter_") && delimiter.len() > 30);
-        assert_eq!(text, format!("a<<{delimiter}\none\ntwo\n{delimiter}\nb<<{delimiter}\n\n{delimiter}\n"));
+        assert_eq!(
+            text,
+            format!("a<<{delimiter}\none\ntwo\n{delimiter}\nb<<{delimiter}\n\n{delimiter}\n")
+        );
         let again = outputs_file_text(&outputs).expect("delimiter");
         assert_ne!(text, again, "each run draws a new delimiter");
     }

@@ -91,7 +91,8 @@ impl fmt::Display for Tag {
 }
 
 static REPOSITORY_RULE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$").expect("valid regex")
+    Regex::new(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+        .expect("valid regex")
 });
 static TAG_RULE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$").expect("valid regex"));
@@ -100,7 +101,10 @@ static REGION_RULE: LazyLock<Regex> =
 
 /// Reads and validates the inputs from the process environment.
 pub fn from_env() -> Result<Config, InputError> {
-    from_vars(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+    from_vars(
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+    )
 }
 
 /// Reads and validates the inputs from `(name, value)` pairs shaped like the process environment:
@@ -125,126 +129,188 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 fn validate(raw: RawInputs, region_from_env: Option<String>) -> Result<Config, InputError> {
     let mut errors = Vec::new();
-    let mut problem = |input: &str, text: String| errors.push(format!("Input `{input}`: {text}"));
-
+    // Each rule returns its value or an error naming its input; all errors are gathered.
+    let mut check = Gather(&mut errors);
     let local_image = non_empty(raw.local_image);
-    match &local_image {
-        None => problem("local-image", "is required: name an image already built on the runner, e.g. `app:latest`.".into()),
-        Some(image) if image.chars().any(char::is_whitespace) => {
-            problem("local-image", format!("`{image}` is not an image reference (it contains whitespace)."));
-        }
-        Some(_) => {}
+    let image = check.keep(local_image_rule(local_image.as_deref()));
+    let repository = check.keep(repository_rule(non_empty(raw.repository)));
+    let tags = check.keep(tags_rule(raw.tags.as_deref(), local_image.as_deref()));
+    let region = check.keep(region_rule(non_empty(raw.aws_region).or(region_from_env)));
+    let static_credentials = check.keep(credentials_rule(
+        non_empty(raw.aws_access_key_id),
+        non_empty(raw.aws_secret_access_key),
+        non_empty(raw.aws_session_token),
+    ));
+    let registry_id = check.keep(registry_id_rule(non_empty(raw.registry_id)));
+    let create_repository = check.keep(boolean_rule(
+        "create-repository",
+        raw.create_repository,
+        true,
+    ));
+
+    match (
+        image,
+        repository,
+        tags,
+        region,
+        static_credentials,
+        registry_id,
+        create_repository,
+    ) {
+        (
+            Some(()),
+            Some(repository),
+            Some(tags),
+            Some(region),
+            Some(static_credentials),
+            Some(registry_id),
+            Some(create_repository),
+        ) => Ok(Config {
+            local_image: local_image.unwrap_or_default(),
+            repository,
+            tags,
+            region,
+            static_credentials,
+            registry_id,
+            create_repository,
+        }),
+        _ => Err(InputError(errors)),
     }
+}
 
-    let repository = match non_empty(raw.repository) {
-        None => {
-            problem("repository", "is required: the ECR repository name, e.g. `backend` or `team/api`.".into());
-            None
-        }
-        Some(name) if (2..=256).contains(&name.len()) && REPOSITORY_RULE.is_match(&name) => Some(RepositoryName(name)),
-        Some(name) => {
-            problem(
-                "repository",
-                format!(
-                    "`{name}` is not a valid ECR repository name: it must be 2–256 characters of lowercase \
-                     letters and digits, separated by `.`, `_` or `-`, with optional `/` namespaces \
-                     (rule `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`), e.g. `team/api`."
-                ),
-            );
-            None
-        }
-    };
+type Checked<T> = Result<T, (&'static str, String)>;
 
-    let requested_tags: Vec<String> = raw
-        .tags
-        .as_deref()
+struct Gather<'a>(&'a mut Vec<String>);
+
+impl Gather<'_> {
+    fn keep<T>(&mut self, result: Checked<T>) -> Option<T> {
+        result
+            .map_err(|(input, text)| self.0.push(format!("Input `{input}`: {text}")))
+            .ok()
+    }
+}
+
+fn local_image_rule(image: Option<&str>) -> Checked<()> {
+    match image {
+        None => Err((
+            "local-image",
+            "is required: name an image already built on the runner, e.g. `app:latest`.".into(),
+        )),
+        Some(image) if image.chars().any(char::is_whitespace) => Err((
+            "local-image",
+            format!("`{image}` is not an image reference (it contains whitespace)."),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+fn repository_rule(name: Option<String>) -> Checked<RepositoryName> {
+    match name {
+        None => Err((
+            "repository",
+            "is required: the ECR repository name, e.g. `backend` or `team/api`.".into(),
+        )),
+        Some(name) if (2..=256).contains(&name.len()) && REPOSITORY_RULE.is_match(&name) => {
+            Ok(RepositoryName(name))
+        }
+        Some(name) => Err((
+            "repository",
+            format!(
+                "`{name}` is not a valid ECR repository name: it must be 2–256 characters of lowercase letters and \
+                 digits, separated by `.`, `_` or `-`, with optional `/` namespaces (rule \
+                 `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`), e.g. `team/api`."
+            ),
+        )),
+    }
+}
+
+/// Tags separated by commas, whitespace or newlines; by default the local image's own tag.
+fn tags_rule(tags: Option<&str>, local_image: Option<&str>) -> Checked<Vec<Tag>> {
+    let requested: Vec<&str> = tags
         .unwrap_or_default()
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter(|t| !t.is_empty())
-        .map(str::to_owned)
         .collect();
-    let (tags_input, tag_names) = if requested_tags.is_empty() {
-        let default = local_image.as_deref().and_then(tag_of_reference).unwrap_or("latest");
-        ("local-image", vec![default.to_owned()])
+    let (input, names) = if requested.is_empty() {
+        (
+            "local-image",
+            vec![local_image.and_then(tag_of_reference).unwrap_or("latest")],
+        )
     } else {
-        ("tags", requested_tags)
+        ("tags", requested)
     };
-    let mut tags: Vec<Tag> = Vec::new();
-    for tag in tag_names {
-        if !TAG_RULE.is_match(&tag) {
-            problem(
-                tags_input,
+    let mut valid: Vec<Tag> = Vec::new();
+    for name in names {
+        if !TAG_RULE.is_match(name) {
+            return Err((
+                input,
                 format!(
-                    "`{tag}` is not a valid image tag: up to 128 letters, digits, `_`, `.` and `-`, not starting \
+                    "`{name}` is not a valid image tag: up to 128 letters, digits, `_`, `.` and `-`, not starting \
                      with `.` or `-` (rule `[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}`)."
                 ),
-            );
-        } else if !tags.iter().any(|t| t.0 == tag) {
-            tags.push(Tag(tag));
+            ));
+        }
+        if !valid.iter().any(|t| t.0 == name) {
+            valid.push(Tag(name.to_owned()));
         }
     }
+    Ok(valid)
+}
 
-    let region = match non_empty(raw.aws_region).or(region_from_env) {
-        None => {
-            problem(
-                "aws-region",
-                "is required: set `aws-region: us-east-1` (or your region), or the AWS_REGION environment variable."
-                    .into(),
-            );
-            None
-        }
-        Some(region) if REGION_RULE.is_match(&region) => Some(region),
+fn region_rule(region: Option<String>) -> Checked<String> {
+    match region {
+        None => Err((
+            "aws-region",
+            "is required: set `aws-region: us-east-1` (or your region), or the AWS_REGION environment variable.".into(),
+        )),
+        Some(region) if REGION_RULE.is_match(&region) => Ok(region),
         Some(region) => {
-            problem("aws-region", format!("`{region}` is not an AWS region name such as `us-east-1` or `eu-central-1`."));
-            None
+            Err(("aws-region", format!("`{region}` is not an AWS region name such as `us-east-1` or `eu-central-1`.")))
         }
-    };
-
-    let key_id = non_empty(raw.aws_access_key_id);
-    let secret = non_empty(raw.aws_secret_access_key);
-    let session_token = non_empty(raw.aws_session_token);
-    let static_credentials = match (key_id, secret) {
-        (Some(access_key_id), Some(secret_access_key)) => {
-            Some(StaticCredentials { access_key_id, secret_access_key, session_token })
-        }
-        (Some(_), None) => {
-            problem("aws-secret-access-key", "is required when `aws-access-key-id` is set: pass both keys, or neither to use the AWS credential chain.".into());
-            None
-        }
-        (None, Some(_)) => {
-            problem("aws-access-key-id", "is required when `aws-secret-access-key` is set: pass both keys, or neither to use the AWS credential chain.".into());
-            None
-        }
-        (None, None) => {
-            if session_token.is_some() {
-                problem("aws-session-token", "is only used with `aws-access-key-id` and `aws-secret-access-key`: pass all three, or none to use the AWS credential chain.".into());
-            }
-            None
-        }
-    };
-
-    let registry_id = non_empty(raw.registry_id);
-    if let Some(id) = &registry_id
-        && !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
-    {
-        problem("registry-id", format!("`{id}` is not an AWS account ID: it must be exactly 12 digits."));
     }
+}
 
-    let create_repository = match non_empty(raw.create_repository).as_deref() {
-        None => Some(true),
-        Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
-        Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
-        Some(v) => {
-            problem("create-repository", format!("`{v}` is not a boolean: use `true` or `false`."));
-            None
+fn credentials_rule(
+    key_id: Option<String>,
+    secret: Option<String>,
+    session_token: Option<String>,
+) -> Checked<Option<StaticCredentials>> {
+    const BOTH: &str = "pass both keys, or neither to use the AWS credential chain.";
+    match (key_id, secret) {
+        (Some(access_key_id), Some(secret_access_key)) => {
+            Ok(Some(StaticCredentials { access_key_id, secret_access_key, session_token }))
         }
-    };
+        (Some(_), None) => Err(("aws-secret-access-key", format!("is required when `aws-access-key-id` is set: {BOTH}"))),
+        (None, Some(_)) => Err(("aws-access-key-id", format!("is required when `aws-secret-access-key` is set: {BOTH}"))),
+        (None, None) if session_token.is_some() => Err((
+            "aws-session-token",
+            "is only used with `aws-access-key-id` and `aws-secret-access-key`: pass all three, or none to use the \
+             AWS credential chain."
+                .into(),
+        )),
+        (None, None) => Ok(None),
+    }
+}
 
-    match (local_image, repository, region, create_repository) {
-        (Some(local_image), Some(repository), Some(region), Some(create_repository)) if errors.is_empty() => {
-            Ok(Config { local_image, repository, tags, region, static_credentials, registry_id, create_repository })
-        }
-        _ => Err(InputError(errors)),
+fn registry_id_rule(id: Option<String>) -> Checked<Option<String>> {
+    match id {
+        Some(id) if !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())) => Err((
+            "registry-id",
+            format!("`{id}` is not an AWS account ID: it must be exactly 12 digits."),
+        )),
+        id => Ok(id),
+    }
+}
+
+fn boolean_rule(input: &'static str, value: Option<String>, default: bool) -> Checked<bool> {
+    match non_empty(value) {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err((
+            input,
+            format!("`{v}` is not a boolean: use `true` or `false`."),
+        )),
     }
 }
 
@@ -252,7 +318,9 @@ fn validate(raw: RawInputs, region_from_env: Option<String>) -> Result<Config, I
 fn tag_of_reference(reference: &str) -> Option<&str> {
     let name = reference.split('@').next().unwrap_or(reference);
     let last = name.rsplit('/').next().unwrap_or(name);
-    last.split_once(':').map(|(_, tag)| tag).filter(|t| !t.is_empty())
+    last.split_once(':')
+        .map(|(_, tag)| tag)
+        .filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -260,11 +328,18 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn minimal() -> Vec<(String, String)> {
-        vars(&[("INPUT_LOCAL-IMAGE", "app:1.2"), ("INPUT_REPOSITORY", "team/api"), ("INPUT_AWS-REGION", "eu-west-1")])
+        vars(&[
+            ("INPUT_LOCAL-IMAGE", "app:1.2"),
+            ("INPUT_REPOSITORY", "team/api"),
+            ("INPUT_AWS-REGION", "eu-west-1"),
+        ])
     }
 
     fn errors_for(extra: &[(&str, &str)]) -> Vec<String> {
@@ -288,7 +363,12 @@ mod tests {
     #[test]
     fn empty_values_mean_unset_as_github_passes_them() {
         let mut all = minimal();
-        all.extend(vars(&[("INPUT_TAGS", ""), ("INPUT_REGISTRY-ID", ""), ("INPUT_CREATE-REPOSITORY", ""), ("INPUT_AWS-SESSION-TOKEN", "")]));
+        all.extend(vars(&[
+            ("INPUT_TAGS", ""),
+            ("INPUT_REGISTRY-ID", ""),
+            ("INPUT_CREATE-REPOSITORY", ""),
+            ("INPUT_AWS-SESSION-TOKEN", ""),
+        ]));
         let config = from_vars(all).expect("valid");
         assert_eq!(config.tags, vec![Tag("1.2".into())]);
         assert!(config.create_repository);
@@ -307,7 +387,11 @@ mod tests {
             let mut all = minimal();
             all.retain(|(k, _)| k != "INPUT_LOCAL-IMAGE");
             all.extend(vars(&[("INPUT_LOCAL-IMAGE", image)]));
-            assert_eq!(from_vars(all).expect("valid").tags, vec![Tag(tag.into())], "{image}");
+            assert_eq!(
+                from_vars(all).expect("valid").tags,
+                vec![Tag(tag.into())],
+                "{image}"
+            );
         }
     }
 
@@ -315,7 +399,12 @@ mod tests {
     fn tags_split_on_commas_whitespace_and_newlines_without_duplicates() {
         let mut all = minimal();
         all.extend(vars(&[("INPUT_TAGS", " v1, latest\nsha-abc  v1\r\n,,")]));
-        let tags: Vec<String> = from_vars(all).expect("valid").tags.iter().map(ToString::to_string).collect();
+        let tags: Vec<String> = from_vars(all)
+            .expect("valid")
+            .tags
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(tags, ["v1", "latest", "sha-abc"]);
     }
 
@@ -327,10 +416,26 @@ mod tests {
             all.extend(vars(extra));
             from_vars(all)
         };
-        assert_eq!(with(&[("AWS_DEFAULT_REGION", "us-west-2")]).expect("valid").region, "us-west-2");
-        assert_eq!(with(&[("AWS_REGION", "eu-north-1"), ("AWS_DEFAULT_REGION", "us-west-2")]).expect("valid").region, "eu-north-1");
+        assert_eq!(
+            with(&[("AWS_DEFAULT_REGION", "us-west-2")])
+                .expect("valid")
+                .region,
+            "us-west-2"
+        );
+        assert_eq!(
+            with(&[
+                ("AWS_REGION", "eu-north-1"),
+                ("AWS_DEFAULT_REGION", "us-west-2")
+            ])
+            .expect("valid")
+            .region,
+            "eu-north-1"
+        );
         let errors = with(&[]).expect_err("no region").0;
-        assert!(errors[0].contains("`aws-region`") && errors[0].contains("AWS_REGION"), "{errors:?}");
+        assert!(
+            errors[0].contains("`aws-region`") && errors[0].contains("AWS_REGION"),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -350,8 +455,14 @@ mod tests {
             let errors = errors_for(&[(input, value)]);
             let name = input.trim_start_matches("INPUT_").to_lowercase();
             assert_eq!(errors.len(), 1, "{input}={value}: {errors:?}");
-            assert!(errors[0].starts_with(&format!("Input `{name}`")), "{errors:?}");
-            assert!(errors[0].contains(&format!("`{value}`").replace("v1,", "")), "{errors:?}");
+            assert!(
+                errors[0].starts_with(&format!("Input `{name}`")),
+                "{errors:?}"
+            );
+            assert!(
+                errors[0].contains(&format!("`{value}`").replace("v1,", "")),
+                "{errors:?}"
+            );
         }
     }
 
@@ -359,32 +470,69 @@ mod tests {
     fn long_names_and_tags_are_bounded() {
         let long_repo = "a".repeat(257);
         assert_eq!(errors_for(&[("INPUT_REPOSITORY", &long_repo)]).len(), 1);
-        assert!(from_vars({
-            let mut all = minimal();
-            all.push(("INPUT_REPOSITORY".into(), "a".repeat(256)));
-            all.push(("INPUT_TAGS".into(), "t".repeat(128)));
-            all
-        })
-        .is_ok());
+        assert!(
+            from_vars({
+                let mut all = minimal();
+                all.push(("INPUT_REPOSITORY".into(), "a".repeat(256)));
+                all.push(("INPUT_TAGS".into(), "t".repeat(128)));
+                all
+            })
+            .is_ok()
+        );
         assert_eq!(errors_for(&[("INPUT_TAGS", &"t".repeat(129))]).len(), 1);
     }
 
     #[test]
     fn keys_come_in_pairs() {
-        assert!(errors_for(&[("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE")])[0].starts_with("Input `aws-secret-access-key`"));
-        assert!(errors_for(&[("INPUT_AWS-SECRET-ACCESS-KEY", "s")])[0].starts_with("Input `aws-access-key-id`"));
-        assert!(errors_for(&[("INPUT_AWS-SESSION-TOKEN", "t")])[0].starts_with("Input `aws-session-token`"));
+        assert!(
+            errors_for(&[("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE")])[0]
+                .starts_with("Input `aws-secret-access-key`")
+        );
+        assert!(
+            errors_for(&[("INPUT_AWS-SECRET-ACCESS-KEY", "s")])[0]
+                .starts_with("Input `aws-access-key-id`")
+        );
+        assert!(
+            errors_for(&[("INPUT_AWS-SESSION-TOKEN", "t")])[0]
+                .starts_with("Input `aws-session-token`")
+        );
         let mut all = minimal();
-        all.extend(vars(&[("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE"), ("INPUT_AWS-SECRET-ACCESS-KEY", "s3cret")]));
-        let keys = from_vars(all).expect("valid").static_credentials.expect("keys");
+        all.extend(vars(&[
+            ("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE"),
+            ("INPUT_AWS-SECRET-ACCESS-KEY", "s3cret"),
+        ]));
+        let keys = from_vars(all)
+            .expect("valid")
+            .static_credentials
+            .expect("keys");
         assert_eq!(keys.secret_access_key, "s3cret");
-        assert!(!format!("{keys:?}").contains("s3cret"), "Debug must not show the secret");
+        assert!(
+            !format!("{keys:?}").contains("s3cret"),
+            "Debug must not show the secret"
+        );
     }
 
     #[test]
     fn all_problems_are_reported_together() {
-        let errors = from_vars(vars(&[("INPUT_TAGS", "ok,.bad"), ("INPUT_CREATE-REPOSITORY", "maybe")])).expect_err("bad").0;
-        let inputs: Vec<&str> = errors.iter().map(|e| e.split('`').nth(1).unwrap_or_default()).collect();
-        assert_eq!(inputs, ["local-image", "repository", "tags", "aws-region", "create-repository"]);
+        let errors = from_vars(vars(&[
+            ("INPUT_TAGS", "ok,.bad"),
+            ("INPUT_CREATE-REPOSITORY", "maybe"),
+        ]))
+        .expect_err("bad")
+        .0;
+        let inputs: Vec<&str> = errors
+            .iter()
+            .map(|e| e.split('`').nth(1).unwrap_or_default())
+            .collect();
+        assert_eq!(
+            inputs,
+            [
+                "local-image",
+                "repository",
+                "tags",
+                "aws-region",
+                "create-repository"
+            ]
+        );
     }
 }

@@ -24,31 +24,43 @@ pub async fn run(config: &Config) -> Result<()> {
     };
     let ecr = {
         let _group = github::group("AWS credentials");
-        aws_sdk_ecr::Client::new(&aws::credentials::load(&config.region, config.static_credentials.as_ref()).await?)
+        aws_sdk_ecr::Client::new(
+            &aws::credentials::load(&config.region, config.static_credentials.as_ref()).await?,
+        )
     };
     let registry_id = config.registry_id.as_deref();
     let repository = {
         let _group = github::group("ECR repository");
-        aws::registry::ensure(&ecr, &config.repository, registry_id, config.create_repository).await?
+        aws::registry::ensure(
+            &ecr,
+            &config.repository,
+            registry_id,
+            config.create_repository,
+        )
+        .await?
     };
     let login = {
         let _group = github::group("Registry login");
         aws::token::fetch(&ecr, &repository.registry_id).await?
     };
     let repository_uri = format!("{}/{}", login.host, repository.name);
-    let pushed = daemon.push(&image, &repository_uri, &config.tags, &login).await?;
+    let pushed = daemon
+        .push(&image, &repository_uri, &config.tags, &login)
+        .await?;
     report::write(&login.host, &repository, &pushed)
 }
 
 /// The process entry point: read the inputs, run, and turn any failure into one `::error::` line.
 pub fn main() -> std::process::ExitCode {
-    let outcome = inputs::from_env().map_err(anyhow::Error::from).and_then(|config| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(anyhow::Error::from)
-            .and_then(|runtime| runtime.block_on(run(&config)))
-    });
+    let outcome = inputs::from_env()
+        .map_err(anyhow::Error::from)
+        .and_then(|config| {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|runtime| runtime.block_on(run(&config)))
+        });
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {

@@ -10,7 +10,10 @@ use crate::github;
 
 pub fn write(registry_host: &str, repository: &Repository, pushed: &[PushedTag]) -> Result<()> {
     let repository_uri = format!("{registry_host}/{}", repository.name);
-    let image_uris: Vec<String> = pushed.iter().map(|p| format!("{repository_uri}:{}", p.tag)).collect();
+    let image_uris: Vec<String> = pushed
+        .iter()
+        .map(|p| format!("{repository_uri}:{}", p.tag))
+        .collect();
     let digest = pushed.first().map(|p| p.digest.clone()).unwrap_or_default();
     github::set_outputs(&[
         ("registry", registry_host.to_owned()),
@@ -26,7 +29,11 @@ pub fn write(registry_host: &str, repository: &Repository, pushed: &[PushedTag])
     let mut summary = format!(
         "### Pushed to Amazon ECR\n\nRepository `{}`{} in account {}\n\n| Tag | Image URI | Digest |\n| --- | --- | --- |\n",
         github::table_cell(&repository.name),
-        if repository.created { " (created by this run)" } else { "" },
+        if repository.created {
+            " (created by this run)"
+        } else {
+            ""
+        },
         repository.registry_id,
     );
     for (p, uri) in pushed.iter().zip(&image_uris) {

@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::support::{Action, TempDir, assert_secrets_masked, make_image, registry_digest, remove_image, run, stack, unique};
+use crate::support::{
+    Action, TempDir, assert_secrets_masked, make_image, registry_digest, remove_image, run, stack,
+    unique,
+};
 
 /// Builds the test image once per test binary run.
 fn image() -> &'static str {
@@ -38,16 +41,26 @@ fn runs_as_a_container_action() {
 
     let workspace = TempDir::new();
     let mut cmd = Command::new("docker");
-    cmd.args(["run", "--rm", "--network", "host", "--workdir", "/github/workspace"])
-        .args(["-v", "/var/run/docker.sock:/var/run/docker.sock"])
-        .arg("-v")
-        .arg(format!("{}:/github/workspace", workspace.0.display()))
-        .arg("-v")
-        .arg(format!("{}:/github/file_commands", action.files_dir().display()))
-        .args(["-e", "GITHUB_ACTIONS=true"])
-        .args(["-e", "GITHUB_OUTPUT=/github/file_commands/output"])
-        .args(["-e", "GITHUB_STEP_SUMMARY=/github/file_commands/summary"])
-        .args(["-e", &format!("AWS_ENDPOINT_URL={}", s.endpoint)]);
+    cmd.args([
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--workdir",
+        "/github/workspace",
+    ])
+    .args(["-v", "/var/run/docker.sock:/var/run/docker.sock"])
+    .arg("-v")
+    .arg(format!("{}:/github/workspace", workspace.0.display()))
+    .arg("-v")
+    .arg(format!(
+        "{}:/github/file_commands",
+        action.files_dir().display()
+    ))
+    .args(["-e", "GITHUB_ACTIONS=true"])
+    .args(["-e", "GITHUB_OUTPUT=/github/file_commands/output"])
+    .args(["-e", "GITHUB_STEP_SUMMARY=/github/file_commands/summary"])
+    .args(["-e", &format!("AWS_ENDPOINT_URL={}", s.endpoint)]);
     for (name, value) in action.inputs() {
         cmd.args(["-e", &format!("INPUT_{}={value}", name.to_uppercase())]);
     }
@@ -59,9 +72,16 @@ fn runs_as_a_container_action() {
 
     let host = s.host(&s.account);
     for tag in ["c1", "c2"] {
-        assert_eq!(registry_digest(&host, &repository, tag).as_deref(), Some(result.output("digest")), "{tag}");
+        assert_eq!(
+            registry_digest(&host, &repository, tag).as_deref(),
+            Some(result.output("digest")),
+            "{tag}"
+        );
     }
-    assert_eq!(result.output("repository-uri"), format!("{host}/{repository}"));
+    assert_eq!(
+        result.output("repository-uri"),
+        format!("{host}/{repository}")
+    );
     assert!(result.summary.contains("| `c2` |"), "{}", result.summary);
     remove_image(&local);
 }

@@ -1,7 +1,9 @@
 //! Failures the user causes: each ends with a non-zero exit, exactly one `::error::` line that names
 //! the cause and the fix, and no repository left behind.
 
-use crate::support::{Action, create_repository, make_image, remove_image, repository_registry_id, stack, unique};
+use crate::support::{
+    Action, create_repository, make_image, remove_image, repository_registry_id, stack, unique,
+};
 
 /// Runs `action` (which targets `repository`), expects one error containing every piece of `expected`,
 /// and checks that the repository was not created.
@@ -9,10 +11,21 @@ fn assert_fails(action: &Action, repository: &str, expected: &[&str]) -> String 
     let run = action.run();
     let error = run.single_error();
     for piece in expected {
-        assert!(error.contains(piece), "error should contain {piece:?}: {error}");
+        assert!(
+            error.contains(piece),
+            "error should contain {piece:?}: {error}"
+        );
     }
-    assert!(run.outputs.is_empty(), "no outputs on failure: {:?}", run.outputs);
-    assert_eq!(repository_registry_id(repository, None), None, "no repository may be created");
+    assert!(
+        run.outputs.is_empty(),
+        "no outputs on failure: {:?}",
+        run.outputs
+    );
+    assert_eq!(
+        repository_registry_id(repository, None),
+        None,
+        "no repository may be created"
+    );
     error
 }
 
@@ -22,25 +35,44 @@ fn each_input_rule_is_enforced_before_any_call() {
     let good_repo = unique("rules");
     let long_tag = "t".repeat(129);
     let cases: Vec<(&str, &str, &[&str])> = vec![
-        ("repository", "Bad/Name", &["`repository`", "`Bad/Name`", "2–256"]),
+        (
+            "repository",
+            "Bad/Name",
+            &["`repository`", "`Bad/Name`", "2–256"],
+        ),
         ("repository", "x", &["`repository`", "`x`"]),
         ("tags", "ok,-bad", &["`tags`", "`-bad`", "[A-Za-z0-9_]"]),
         ("tags", &long_tag, &["`tags`"]),
         ("registry-id", "12345", &["`registry-id`", "12 digits"]),
-        ("create-repository", "yes", &["`create-repository`", "`true` or `false`"]),
+        (
+            "create-repository",
+            "yes",
+            &["`create-repository`", "`true` or `false`"],
+        ),
         ("aws-region", "mars-1", &["`aws-region`", "`mars-1`"]),
         ("local-image", "", &["`local-image`", "is required"]),
-        ("aws-secret-access-key", "", &["`aws-secret-access-key`", "both keys"]),
+        (
+            "aws-secret-access-key",
+            "",
+            &["`aws-secret-access-key`", "both keys"],
+        ),
     ];
     for (input, value, expected) in cases {
         let action = Action::new(&local, &good_repo).input(input, value);
         let run = action.run();
         let error = run.single_error();
         for piece in expected {
-            assert!(error.contains(piece), "{input}={value:?}: error should contain {piece:?}: {error}");
+            assert!(
+                error.contains(piece),
+                "{input}={value:?}: error should contain {piece:?}: {error}"
+            );
         }
         // Rejected before Docker or AWS: not a single phase started.
-        assert!(!run.stdout.contains("::group::"), "{input}: no phase may start:\n{}", run.stdout);
+        assert!(
+            !run.stdout.contains("::group::"),
+            "{input}: no phase may start:\n{}",
+            run.stdout
+        );
     }
     assert_eq!(repository_registry_id(&good_repo, None), None);
 }
@@ -48,15 +80,27 @@ fn each_input_rule_is_enforced_before_any_call() {
 #[test]
 fn a_missing_local_image_stops_before_aws() {
     let repository = unique("no-image");
-    let error = assert_fails(&Action::new("e2e-does-not-exist:v1", &repository), &repository, &["`local-image`", "e2e-does-not-exist:v1", "docker build"]);
+    let error = assert_fails(
+        &Action::new("e2e-does-not-exist:v1", &repository),
+        &repository,
+        &["`local-image`", "e2e-does-not-exist:v1", "docker build"],
+    );
     assert!(!error.contains("AWS"), "{error}");
 }
 
 #[test]
 fn an_unreachable_daemon_is_named_with_the_fix() {
     let repository = unique("no-daemon");
-    let action = Action::new("anything:v1", &repository).env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
-    assert_fails(&action, &repository, &["Docker daemon at unix:///nonexistent/docker.sock", "DOCKER_HOST"]);
+    let action = Action::new("anything:v1", &repository)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+    assert_fails(
+        &action,
+        &repository,
+        &[
+            "Docker daemon at unix:///nonexistent/docker.sock",
+            "DOCKER_HOST",
+        ],
+    );
 }
 
 #[test]
@@ -74,7 +118,11 @@ fn missing_credentials_say_how_to_provide_them() {
     let action = Action::new(&local, &repository)
         .without_input("aws-access-key-id")
         .without_input("aws-secret-access-key");
-    assert_fails(&action, &repository, &["No AWS credentials found", "aws-access-key-id"]);
+    assert_fails(
+        &action,
+        &repository,
+        &["No AWS credentials found", "aws-access-key-id"],
+    );
     remove_image(&local);
 }
 
@@ -84,7 +132,14 @@ fn a_missing_repository_with_creation_off_is_an_error() {
     make_image(&local);
     let repository = unique("not-created");
     let action = Action::new(&local, &repository).input("create-repository", "false");
-    assert_fails(&action, &repository, &[&format!("`{repository}` does not exist"), "create-repository"]);
+    assert_fails(
+        &action,
+        &repository,
+        &[
+            &format!("`{repository}` does not exist"),
+            "create-repository",
+        ],
+    );
     remove_image(&local);
 }
 
@@ -94,9 +149,14 @@ fn creation_off_still_pushes_into_an_existing_repository() {
     make_image(&local);
     let repository = unique("precreated");
     create_repository(&repository);
-    let run = Action::new(&local, &repository).input("create-repository", "false").run();
+    let run = Action::new(&local, &repository)
+        .input("create-repository", "false")
+        .run();
     run.assert_success();
     assert_eq!(run.output("repository-created"), "false");
-    assert_eq!(repository_registry_id(&repository, None).as_deref(), Some(stack().account.as_str()));
+    assert_eq!(
+        repository_registry_id(&repository, None).as_deref(),
+        Some(stack().account.as_str())
+    );
     remove_image(&local);
 }

@@ -7,16 +7,33 @@ use crate::support::{
 };
 
 /// Checks everything a successful run must leave, from outside the action.
-fn assert_pushed(run: &crate::support::Run, account: &str, repository: &str, tags: &[&str], created: bool) {
+fn assert_pushed(
+    run: &crate::support::Run,
+    account: &str,
+    repository: &str,
+    tags: &[&str],
+    created: bool,
+) {
     run.assert_success();
     let host = stack().host(account);
     let uri = format!("{host}/{repository}");
     let digest = run.output("digest");
-    assert!(digest.starts_with("sha256:") && digest.len() == 71, "digest output {digest}");
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "digest output {digest}"
+    );
     for tag in tags {
-        assert_eq!(registry_digest(&host, repository, tag).as_deref(), Some(digest), "registry serves {uri}:{tag}");
+        assert_eq!(
+            registry_digest(&host, repository, tag).as_deref(),
+            Some(digest),
+            "registry serves {uri}:{tag}"
+        );
     }
-    assert_eq!(repository_registry_id(repository, Some(account)).as_deref(), Some(account), "repository in the API");
+    assert_eq!(
+        repository_registry_id(repository, Some(account)).as_deref(),
+        Some(account),
+        "repository in the API"
+    );
 
     assert_eq!(run.output("registry"), host);
     assert_eq!(run.output("repository-uri"), uri);
@@ -27,13 +44,34 @@ fn assert_pushed(run: &crate::support::Run, account: &str, repository: &str, tag
     assert_eq!(run.output("aws-account-id"), account);
     assert_eq!(run.output("repository-created"), created.to_string());
 
-    assert!(run.summary.contains("| Tag | Image URI | Digest |"), "summary: {}", run.summary);
+    assert!(
+        run.summary.contains("| Tag | Image URI | Digest |"),
+        "summary: {}",
+        run.summary
+    );
     for (tag, uri) in tags.iter().zip(&uris) {
-        assert!(run.summary.contains(&format!("| `{tag}` | `{uri}` | `{digest}` |")), "summary row for {tag}: {}", run.summary);
+        assert!(
+            run.summary
+                .contains(&format!("| `{tag}` | `{uri}` | `{digest}` |")),
+            "summary row for {tag}: {}",
+            run.summary
+        );
     }
-    assert_eq!(local_tags_of(&uri), Vec::<String>::new(), "the daemon keeps no tag the action added");
-    for group in ["Docker", "AWS credentials", "ECR repository", "Registry login"] {
-        assert!(run.stdout.contains(&format!("::group::{group}\n")), "group {group} in the log");
+    assert_eq!(
+        local_tags_of(&uri),
+        Vec::<String>::new(),
+        "the daemon keeps no tag the action added"
+    );
+    for group in [
+        "Docker",
+        "AWS credentials",
+        "ECR repository",
+        "Registry login",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("::group::{group}\n")),
+            "group {group} in the log"
+        );
     }
 }
 
@@ -44,7 +82,10 @@ fn creates_a_new_repository_and_pushes_the_local_tag() {
     let repository = format!("team/{}", unique("new"));
     let run = Action::new(&local, &repository).run();
     assert_pushed(&run, &stack().account, &repository, &["v7"], true);
-    assert!(run.stdout.contains(&format!("Created repository {repository}")));
+    assert!(
+        run.stdout
+            .contains(&format!("Created repository {repository}"))
+    );
     remove_image(&local);
 }
 
@@ -65,9 +106,21 @@ fn pushes_three_tags_with_one_digest() {
     let local = format!("{}:build", unique("e2e-three"));
     make_image(&local);
     let repository = unique("three");
-    let run = Action::new(&local, &repository).input("tags", "1.2.3, 1.2\nlatest").run();
-    assert_pushed(&run, &stack().account, &repository, &["1.2.3", "1.2", "latest"], true);
-    assert_eq!(registry_digest(&stack().host(&stack().account), &repository, "build"), None, "only the asked tags");
+    let run = Action::new(&local, &repository)
+        .input("tags", "1.2.3, 1.2\nlatest")
+        .run();
+    assert_pushed(
+        &run,
+        &stack().account,
+        &repository,
+        &["1.2.3", "1.2", "latest"],
+        true,
+    );
+    assert_eq!(
+        registry_digest(&stack().host(&stack().account), &repository, "build"),
+        None,
+        "only the asked tags"
+    );
     remove_image(&local);
 }
 
@@ -77,9 +130,15 @@ fn pushes_into_another_accounts_registry() {
     let local = format!("{}:x1", unique("e2e-cross"));
     make_image(&local);
     let repository = unique("cross");
-    let run = Action::new(&local, &repository).input("registry-id", &s.other_account).run();
+    let run = Action::new(&local, &repository)
+        .input("registry-id", &s.other_account)
+        .run();
     assert_pushed(&run, &s.other_account, &repository, &["x1"], true);
-    assert_eq!(registry_digest(&s.host(&s.account), &repository, "x1"), None, "not in the caller's own registry");
+    assert_eq!(
+        registry_digest(&s.host(&s.account), &repository, "x1"),
+        None,
+        "not in the caller's own registry"
+    );
     remove_image(&local);
 }
 
@@ -98,9 +157,19 @@ fn takes_credentials_from_the_environment_chain() {
         .env("AWS_SESSION_TOKEN", "chain-session-token-77d1e0f3");
     let run = action.run();
     assert_pushed(&run, &stack().account, &repository, &["env"], true);
-    assert!(run.stdout.contains("::add-mask::chain-session-token-77d1e0f3"), "session token masked");
-    assert!(run.stdout.contains("::add-mask::chain-secret-key-9c2b7e"), "secret key masked");
-    assert!(run.stdout.contains("Using AWS access key ASIAE2ECHAINKEY00001 from the AWS credential chain"));
+    assert!(
+        run.stdout
+            .contains("::add-mask::chain-session-token-77d1e0f3"),
+        "session token masked"
+    );
+    assert!(
+        run.stdout.contains("::add-mask::chain-secret-key-9c2b7e"),
+        "secret key masked"
+    );
+    assert!(
+        run.stdout
+            .contains("Using AWS access key ASIAE2ECHAINKEY00001 from the AWS credential chain")
+    );
     remove_image(&local);
 }
 
@@ -116,11 +185,24 @@ fn leaves_the_daemons_tags_as_they_were() {
     let local_id = make_image(&local);
     assert_ne!(other_id, local_id);
 
-    let run = Action::new(&local, &repository).input("tags", "keep new").run();
+    let run = Action::new(&local, &repository)
+        .input("tags", "keep new")
+        .run();
     run.assert_success();
-    assert_eq!(image_id(&other), other_id, "the earlier tag points where it pointed before");
-    assert_eq!(local_tags_of(&uri), vec![other.clone()], "only the earlier tag remains");
-    assert_eq!(registry_digest(&s.host(&s.account), &repository, "keep").as_deref(), Some(run.output("digest")));
+    assert_eq!(
+        image_id(&other),
+        other_id,
+        "the earlier tag points where it pointed before"
+    );
+    assert_eq!(
+        local_tags_of(&uri),
+        vec![other.clone()],
+        "only the earlier tag remains"
+    );
+    assert_eq!(
+        registry_digest(&s.host(&s.account), &repository, "keep").as_deref(),
+        Some(run.output("digest"))
+    );
     remove_image(&other);
     remove_image(&local);
 }
@@ -133,7 +215,15 @@ fn an_untagged_image_given_by_id_is_pushed_and_not_deleted() {
     run.assert_success();
     let uri = format!("{}/{repository}", stack().host(&stack().account));
     assert_eq!(image_id(&id), id, "the image still exists");
-    assert_eq!(local_tags_of(&uri), vec![format!("{uri}:a")], "one tag kept so the image survives");
-    assert!(run.stdout.contains("::warning::Kept the local tag"), "{}", run.stdout);
+    assert_eq!(
+        local_tags_of(&uri),
+        vec![format!("{uri}:a")],
+        "one tag kept so the image survives"
+    );
+    assert!(
+        run.stdout.contains("::warning::Kept the local tag"),
+        "{}",
+        run.stdout
+    );
     remove_image(&id);
 }

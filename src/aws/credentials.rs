@@ -14,7 +14,8 @@ use crate::inputs::StaticCredentials;
 
 /// Loads the SDK configuration for `region` and resolves its credentials once, masking the secrets.
 pub async fn load(region: &str, keys: Option<&StaticCredentials>) -> Result<SdkConfig> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
     let source = if let Some(keys) = keys {
         loader = loader.credentials_provider(Credentials::new(
             &keys.access_key_id,

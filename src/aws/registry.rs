@@ -2,6 +2,8 @@
 //! not an error.
 
 use anyhow::{Result, bail};
+use aws_sdk_ecr::operation::create_repository::CreateRepositoryError;
+use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesError;
 use aws_sdk_ecr::types::Repository as EcrRepository;
 
 use super::sdk_error_text;
@@ -24,10 +26,16 @@ pub async fn ensure(
     registry_id: Option<&str>,
     create: bool,
 ) -> Result<Repository> {
-    let registry = registry_id.map_or_else(|| "your account's registry".to_owned(), |id| format!("registry {id}"));
+    let registry = registry_id.map_or_else(
+        || "your account's registry".to_owned(),
+        |id| format!("registry {id}"),
+    );
     match describe(ecr, name, registry_id).await {
         Ok(Some(found)) => {
-            github::info(&format!("Repository {name} exists in registry {}", found.registry_id));
+            github::info(&format!(
+                "Repository {name} exists in registry {}",
+                found.registry_id
+            ));
             return Ok(found);
         }
         Ok(None) if !create => bail!(
@@ -47,16 +55,29 @@ pub async fn ensure(
     match created {
         Ok(out) => {
             let repo = from_ecr(out.repository(), name, true)?;
-            github::info(&format!("Created repository {name} in registry {}", repo.registry_id));
+            github::info(&format!(
+                "Created repository {name} in registry {}",
+                repo.registry_id
+            ));
             Ok(repo)
         }
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_repository_already_exists_exception()) => {
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(CreateRepositoryError::is_repository_already_exists_exception) =>
+        {
             // Another job (a matrix sibling) created it between our two calls: that is what we wanted.
-            github::info(&format!("Repository {name} was created concurrently by another job; using it"));
+            github::info(&format!(
+                "Repository {name} was created concurrently by another job; using it"
+            ));
             match describe(ecr, name, registry_id).await {
                 Ok(Some(found)) => Ok(found),
-                Ok(None) => bail!("ECR repository `{name}` was reported as existing but cannot be found in {registry}"),
-                Err(err) => bail!("ecr:DescribeRepositories for `{name}` in {registry} failed: {err}"),
+                Ok(None) => bail!(
+                    "ECR repository `{name}` was reported as existing but cannot be found in {registry}"
+                ),
+                Err(err) => {
+                    bail!("ecr:DescribeRepositories for `{name}` in {registry} failed: {err}")
+                }
             }
         }
         Err(err) => bail!(
@@ -80,20 +101,39 @@ async fn describe(
         .await;
     match result {
         Ok(out) => {
-            let found = out.repositories().iter().find(|r| r.repository_name() == Some(name.as_str()));
+            let found = out
+                .repositories()
+                .iter()
+                .find(|r| r.repository_name() == Some(name.as_str()));
             match found {
-                Some(repo) => from_ecr(Some(repo), name, false).map(Some).map_err(|e| e.to_string()),
+                Some(repo) => from_ecr(Some(repo), name, false)
+                    .map(Some)
+                    .map_err(|e| e.to_string()),
                 None => Ok(None),
             }
         }
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_repository_not_found_exception()) => Ok(None),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(DescribeRepositoriesError::is_repository_not_found_exception) =>
+        {
+            Ok(None)
+        }
         Err(err) => Err(sdk_error_text(&err)),
     }
 }
 
-fn from_ecr(repo: Option<&EcrRepository>, name: &RepositoryName, created: bool) -> Result<Repository> {
+fn from_ecr(
+    repo: Option<&EcrRepository>,
+    name: &RepositoryName,
+    created: bool,
+) -> Result<Repository> {
     let Some(registry_id) = repo.and_then(EcrRepository::registry_id) else {
         bail!("ECR answered for repository `{name}` without its registry ID");
     };
-    Ok(Repository { registry_id: registry_id.to_owned(), name: name.to_string(), created })
+    Ok(Repository {
+        registry_id: registry_id.to_owned(),
+        name: name.to_string(),
+        created,
+    })
 }

@@ -1,4 +1,4 @@
-//! The registry login: GetAuthorizationToken → registry host and `AWS:<password>`, masked at once and
+//! The registry login: `GetAuthorizationToken` → registry host and `AWS:<password>`, masked at once and
 //! kept in memory only (no `docker login`, no `config.json`).
 
 use std::fmt;
@@ -19,7 +19,10 @@ pub struct RegistryLogin {
 
 impl fmt::Debug for RegistryLogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RegistryLogin").field("host", &self.host).field("username", &self.username).finish_non_exhaustive()
+        f.debug_struct("RegistryLogin")
+            .field("host", &self.host)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
     }
 }
 
@@ -42,7 +45,10 @@ pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: &str) -> Result<Regis
     github::mask(token);
     let login = decode(token, data.proxy_endpoint(), registry_id)?;
     github::mask(&login.password);
-    github::info(&format!("Got a registry token for {} (held in memory only)", login.host));
+    github::info(&format!(
+        "Got a registry token for {} (held in memory only)",
+        login.host
+    ));
     Ok(login)
 }
 
@@ -54,7 +60,8 @@ fn decode(token: &str, proxy_endpoint: Option<&str>, registry_id: &str) -> Resul
     let Some((username, password)) = decoded.split_once(':') else {
         bail!("the ECR authorization token is not of the form `user:password`");
     };
-    let endpoint = proxy_endpoint.ok_or_else(|| anyhow!("ecr:GetAuthorizationToken returned no proxyEndpoint"))?;
+    let endpoint = proxy_endpoint
+        .ok_or_else(|| anyhow!("ecr:GetAuthorizationToken returned no proxyEndpoint"))?;
     let host = endpoint
         .trim_start_matches("https://")
         .trim_start_matches("http://")
@@ -65,12 +72,18 @@ fn decode(token: &str, proxy_endpoint: Option<&str>, registry_id: &str) -> Resul
     // `<account>.dkr.ecr.<region>.<domain>`: the caller's registry; another account's differs only in
     // the first label.
     let host = match host.split_once('.') {
-        Some((account, rest)) if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) => {
+        Some((account, rest))
+            if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             format!("{registry_id}.{rest}")
         }
         _ => host.to_owned(),
     };
-    Ok(RegistryLogin { host, username: username.to_owned(), password: password.to_owned() })
+    Ok(RegistryLogin {
+        host,
+        username: username.to_owned(),
+        password: password.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -80,15 +93,39 @@ mod tests {
     #[test]
     fn decodes_user_password_and_host() {
         let token = base64::engine::general_purpose::STANDARD.encode("AWS:pa:ss");
-        let login = decode(&token, Some("https://111111111111.dkr.ecr.eu-west-1.amazonaws.com/"), "111111111111").expect("valid");
-        assert_eq!((login.host.as_str(), login.username.as_str(), login.password.as_str()), ("111111111111.dkr.ecr.eu-west-1.amazonaws.com", "AWS", "pa:ss"));
+        let login = decode(
+            &token,
+            Some("https://111111111111.dkr.ecr.eu-west-1.amazonaws.com/"),
+            "111111111111",
+        )
+        .expect("valid");
+        assert_eq!(
+            (
+                login.host.as_str(),
+                login.username.as_str(),
+                login.password.as_str()
+            ),
+            (
+                "111111111111.dkr.ecr.eu-west-1.amazonaws.com",
+                "AWS",
+                "pa:ss"
+            )
+        );
     }
 
     #[test]
     fn another_accounts_registry_differs_in_the_first_label() {
         let token = base64::engine::general_purpose::STANDARD.encode("AWS:p");
-        let login = decode(&token, Some("https://111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn"), "222222222222").expect("valid");
-        assert_eq!(login.host, "222222222222.dkr.ecr.cn-north-1.amazonaws.com.cn");
+        let login = decode(
+            &token,
+            Some("https://111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+            "222222222222",
+        )
+        .expect("valid");
+        assert_eq!(
+            login.host,
+            "222222222222.dkr.ecr.cn-north-1.amazonaws.com.cn"
+        );
         assert!(!format!("{login:?}").contains("pa:ss"));
     }
 

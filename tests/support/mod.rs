@@ -22,7 +22,9 @@ pub struct Stack {
 
 pub fn stack() -> Stack {
     let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run the tests through scripts/test, which starts the stack"))
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run the tests through scripts/test, which starts the stack")
+        })
     };
     Stack {
         dir: PathBuf::from(var("TESTBED_DIR")),
@@ -42,8 +44,15 @@ impl Stack {
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").subsec_nanos();
-    format!("{prefix}-{}-{}-{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A scratch directory owned by one test.
@@ -64,7 +73,9 @@ impl Drop for TempDir {
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}\n{}",
@@ -86,20 +97,37 @@ pub fn make_image(reference: &str) -> String {
     std::fs::create_dir_all(&root).expect("image root");
     std::fs::write(root.join("content"), unique("content")).expect("image file");
     let tar = dir.0.join("layer.tar");
-    run(Command::new("tar").arg("-C").arg(&root).arg("-cf").arg(&tar).arg("."));
-    stdout_text(Command::new("docker").arg("import").arg(&tar).args(Some(reference).filter(|r| !r.is_empty())))
+    run(Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg("."));
+    stdout_text(
+        Command::new("docker")
+            .arg("import")
+            .arg(&tar)
+            .args(Some(reference).filter(|r| !r.is_empty())),
+    )
 }
 
 pub fn remove_image(reference: &str) {
-    let _ = Command::new("docker").args(["rmi", "--force", reference]).output();
+    let _ = Command::new("docker")
+        .args(["rmi", "--force", reference])
+        .output();
 }
 
 /// The `Repository:Tag` names the daemon holds for `repository_uri`.
 pub fn local_tags_of(repository_uri: &str) -> Vec<String> {
-    stdout_text(Command::new("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}", repository_uri]))
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    stdout_text(Command::new("docker").args([
+        "images",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+        repository_uri,
+    ]))
+    .lines()
+    .map(str::to_owned)
+    .collect()
 }
 
 pub fn image_id(reference: &str) -> String {
@@ -115,7 +143,10 @@ pub fn registry_digest(host: &str, repository: &str, tag: &str) -> Option<String
         .arg("--cacert")
         .arg(s.dir.join("ca.crt"))
         .args(["-u", &format!("AWS:{}", registry_password())])
-        .args(["-H", "Accept: application/vnd.docker.distribution.manifest.v2+json"])
+        .args([
+            "-H",
+            "Accept: application/vnd.docker.distribution.manifest.v2+json",
+        ])
         .args(["-H", "Accept: application/vnd.oci.image.manifest.v1+json"])
         .arg(format!("https://{host}/v2/{repository}/manifests/{tag}"))
         .output()
@@ -126,7 +157,8 @@ pub fn registry_digest(host: &str, repository: &str, tag: &str) -> Option<String
     }
     headers.lines().find_map(|l| {
         let (name, value) = l.split_once(':')?;
-        name.eq_ignore_ascii_case("docker-content-digest").then(|| value.trim().to_owned())
+        name.eq_ignore_ascii_case("docker-content-digest")
+            .then(|| value.trim().to_owned())
     })
 }
 
@@ -137,19 +169,33 @@ pub fn ecr() -> aws_sdk_ecr::Client {
         .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
         .region(aws_sdk_ecr::config::Region::new(s.region))
         .endpoint_url(s.endpoint)
-        .credentials_provider(aws_sdk_ecr::config::Credentials::new("AKIATESTSETUP", "setup-secret", None, None, "tests"))
+        .credentials_provider(aws_sdk_ecr::config::Credentials::new(
+            "AKIATESTSETUP",
+            "setup-secret",
+            None,
+            None,
+            "tests",
+        ))
         .build();
     aws_sdk_ecr::Client::from_conf(config)
 }
 
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
 }
 
 /// The registry ID of `name` in moto, or `None` when moto has no such repository.
 pub fn repository_registry_id(name: &str, registry_id: Option<&str>) -> Option<String> {
     let found = block_on(
-        ecr().describe_repositories().repository_names(name).set_registry_id(registry_id.map(str::to_owned)).send(),
+        ecr()
+            .describe_repositories()
+            .repository_names(name)
+            .set_registry_id(registry_id.map(str::to_owned))
+            .send(),
     );
     match found {
         Ok(out) => out.repositories().first().and_then(|r| r.registry_id().map(str::to_owned)),
@@ -175,24 +221,47 @@ pub struct Run {
 
 impl Run {
     pub fn output(&self, name: &str) -> &str {
-        self.outputs.get(name).unwrap_or_else(|| panic!("no output `{name}` in {:?}\n{}", self.outputs, self.stdout))
+        self.outputs
+            .get(name)
+            .unwrap_or_else(|| panic!("no output `{name}` in {:?}\n{}", self.outputs, self.stdout))
     }
 
     /// The `::error::` lines of the log.
     pub fn errors(&self) -> Vec<&str> {
-        self.stdout.lines().filter(|l| l.starts_with("::error::")).collect()
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("::error::"))
+            .collect()
     }
 
     /// Exactly one `::error::` annotation, returned unescaped.
     pub fn single_error(&self) -> String {
         let errors = self.errors();
-        assert!(!self.success, "the action should have failed:\n{}", self.stdout);
-        assert_eq!(errors.len(), 1, "want one ::error:: line:\n{}\n{}", self.stdout, self.stderr);
-        errors[0].trim_start_matches("::error::").replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
+        assert!(
+            !self.success,
+            "the action should have failed:\n{}",
+            self.stdout
+        );
+        assert_eq!(
+            errors.len(),
+            1,
+            "want one ::error:: line:\n{}\n{}",
+            self.stdout,
+            self.stderr
+        );
+        errors[0]
+            .trim_start_matches("::error::")
+            .replace("%0A", "\n")
+            .replace("%0D", "\r")
+            .replace("%25", "%")
     }
 
     pub fn assert_success(&self) {
-        assert!(self.success, "the action failed:\n{}\n{}", self.stdout, self.stderr);
+        assert!(
+            self.success,
+            "the action failed:\n{}\n{}",
+            self.stdout, self.stderr
+        );
     }
 }
 
@@ -230,8 +299,14 @@ impl Action {
                 ("HOME".into(), home.display().to_string()),
                 ("AWS_ENDPOINT_URL".into(), s.endpoint),
                 ("GITHUB_ACTIONS".into(), "true".into()),
-                ("GITHUB_OUTPUT".into(), files.0.join("output").display().to_string()),
-                ("GITHUB_STEP_SUMMARY".into(), files.0.join("summary").display().to_string()),
+                (
+                    "GITHUB_OUTPUT".into(),
+                    files.0.join("output").display().to_string(),
+                ),
+                (
+                    "GITHUB_STEP_SUMMARY".into(),
+                    files.0.join("summary").display().to_string(),
+                ),
             ],
             files,
         }
@@ -252,15 +327,6 @@ impl Action {
         self.env.retain(|(n, _)| n != name);
         self.env.push((name.to_owned(), value.to_owned()));
         self
-    }
-
-    pub fn without_env(mut self, name: &str) -> Self {
-        self.env.retain(|(n, _)| n != name);
-        self
-    }
-
-    pub fn output_path(&self) -> PathBuf {
-        self.files.0.join("output")
     }
 
     pub fn run(&self) -> Run {
@@ -323,16 +389,23 @@ pub fn parse_outputs(text: &str) -> BTreeMap<String, String> {
     let mut outputs = BTreeMap::new();
     let mut lines = text.lines();
     while let Some(header) = lines.next() {
-        let (name, delimiter) = header.split_once("<<").unwrap_or_else(|| panic!("not a heredoc header: {header:?}"));
+        let (name, delimiter) = header
+            .split_once("<<")
+            .unwrap_or_else(|| panic!("not a heredoc header: {header:?}"));
         let mut value = Vec::new();
         loop {
-            let line = lines.next().unwrap_or_else(|| panic!("heredoc {name} is not closed"));
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("heredoc {name} is not closed"));
             if line == delimiter {
                 break;
             }
             value.push(line);
         }
-        assert!(outputs.insert(name.to_owned(), value.join("\n")).is_none(), "output {name} written twice");
+        assert!(
+            outputs.insert(name.to_owned(), value.join("\n")).is_none(),
+            "output {name} written twice"
+        );
     }
     outputs
 }
@@ -343,10 +416,19 @@ pub fn assert_secrets_masked(run: &Run, secrets: &[String]) {
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
         for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
             for line in text.lines().filter(|l| l.contains(secret.as_str())) {
-                assert!(line.starts_with("::add-mask::"), "secret in {stream} outside ::add-mask::: {line}");
+                assert!(
+                    line.starts_with("::add-mask::"),
+                    "secret in {stream} outside ::add-mask::: {line}"
+                );
             }
         }
-        assert!(!run.outputs_file.contains(secret.as_str()), "secret in GITHUB_OUTPUT");
-        assert!(!run.summary.contains(secret.as_str()), "secret in GITHUB_STEP_SUMMARY");
+        assert!(
+            !run.outputs_file.contains(secret.as_str()),
+            "secret in GITHUB_OUTPUT"
+        );
+        assert!(
+            !run.summary.contains(secret.as_str()),
+            "secret in GITHUB_STEP_SUMMARY"
+        );
     }
 }
