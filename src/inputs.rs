@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use regex_lite::Regex;
@@ -24,6 +25,12 @@ struct RawInputs {
     aws_session_token: Option<String>,
     registry_id: Option<String>,
     create_repository: Option<String>,
+    role_to_assume: Option<String>,
+    role_session_name: Option<String>,
+    role_duration_seconds: Option<String>,
+    role_external_id: Option<String>,
+    audience: Option<String>,
+    web_identity_token_file: Option<String>,
 }
 
 /// What the action will do, validated.
@@ -35,11 +42,80 @@ pub struct Config {
     /// At least one, without duplicates, in the order given.
     pub tags: Vec<Tag>,
     pub region: String,
-    /// Keys from the inputs; `None` means the standard AWS credential chain.
-    pub static_credentials: Option<StaticCredentials>,
+    /// Where the AWS credentials come from.
+    pub auth: Auth,
     /// Another account's registry (cross-account push); `None` is the caller's own.
     pub registry_id: Option<String>,
     pub create_repository: bool,
+}
+
+/// How the action gets its AWS credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// The keys given as inputs, as they are.
+    Keys(StaticCredentials),
+    /// The standard AWS chain (environment, web identity token file, profile, container, instance).
+    Chain,
+    /// `sts:AssumeRole` with source credentials: the inputs' keys, or else the chain.
+    AssumeRole {
+        source: Option<StaticCredentials>,
+        role: Role,
+    },
+    /// `sts:AssumeRoleWithWebIdentity` with GitHub's ID token or a token file.
+    WebIdentity { token: IdTokenSource, role: Role },
+}
+
+/// The role to assume and the session's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub role: RoleRef,
+    pub session_name: String,
+    pub duration_seconds: i32,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleRef {
+    Arn(String),
+    /// A bare name, completed with the source credentials' account.
+    Name(String),
+}
+
+impl fmt::Display for RoleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RoleRef::Arn(s) | RoleRef::Name(s) => f.write_str(s),
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum IdTokenSource {
+    /// GitHub's OIDC token endpoint (present with `permissions: id-token: write`).
+    GitHub {
+        request_url: String,
+        request_token: String,
+        audience: String,
+    },
+    /// A file holding the token (`web-identity-token-file`), resolved against `GITHUB_WORKSPACE`.
+    File(PathBuf),
+}
+
+impl fmt::Debug for IdTokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdTokenSource::GitHub {
+                request_url,
+                audience,
+                ..
+            } => f
+                .debug_struct("GitHub")
+                .field("request_url", request_url)
+                .field("audience", audience)
+                .finish_non_exhaustive(),
+            IdTokenSource::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -96,6 +172,16 @@ static REPOSITORY_RULE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static TAG_RULE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$").expect("valid regex"));
+static ROLE_ARN_RULE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+        .expect("valid regex")
+});
+static ROLE_NAME_RULE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\w+=,.@-]{1,64}$").expect("valid regex"));
+static SESSION_NAME_RULE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\w+=,.@-]{2,64}$").expect("valid regex"));
+static EXTERNAL_ID_RULE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\w+=,.@:/-]{2,1224}$").expect("valid regex"));
 static REGION_RULE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$").expect("valid regex"));
 
@@ -108,14 +194,23 @@ pub fn from_env() -> Result<Config, InputError> {
 }
 
 /// Reads and validates the inputs from `(name, value)` pairs shaped like the process environment:
-/// `INPUT_*` for the inputs, `AWS_REGION`/`AWS_DEFAULT_REGION` as the region's fallback.
+/// `INPUT_*` for the inputs; `AWS_REGION`/`AWS_DEFAULT_REGION`, GitHub's `ACTIONS_ID_TOKEN_REQUEST_*`,
+/// `GITHUB_WORKSPACE` and the AWS chain's variables to decide where credentials come from.
 pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, InputError> {
     let vars: BTreeMap<String, String> = vars.into_iter().collect();
     let raw: RawInputs = envy::prefixed("INPUT_")
         .from_iter(vars.iter().map(|(k, v)| (k.clone(), v.clone())))
         .map_err(|e| InputError(vec![format!("cannot read the action's inputs: {e}")]))?;
-    let env = |name: &str| vars.get(name).and_then(|v| non_empty(Some(v.clone())));
-    validate(raw, env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")))
+    validate(raw, &Env(vars))
+}
+
+/// The process environment, for the few fallbacks that inputs have.
+struct Env(BTreeMap<String, String>);
+
+impl Env {
+    fn get(&self, name: &str) -> Option<String> {
+        non_empty(self.0.get(name).cloned())
+    }
 }
 
 /// All input problems at once, so a user fixes them in one round.
@@ -127,7 +222,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn validate(raw: RawInputs, region_from_env: Option<String>) -> Result<Config, InputError> {
+fn validate(raw: RawInputs, env: &Env) -> Result<Config, InputError> {
     let mut errors = Vec::new();
     // Each rule returns its value or an error naming its input; all errors are gathered.
     let mut check = Gather(&mut errors);
@@ -135,12 +230,42 @@ fn validate(raw: RawInputs, region_from_env: Option<String>) -> Result<Config, I
     let image = check.keep(local_image_rule(local_image.as_deref()));
     let repository = check.keep(repository_rule(non_empty(raw.repository)));
     let tags = check.keep(tags_rule(raw.tags.as_deref(), local_image.as_deref()));
+    let region_from_env = env
+        .get("AWS_REGION")
+        .or_else(|| env.get("AWS_DEFAULT_REGION"));
     let region = check.keep(region_rule(non_empty(raw.aws_region).or(region_from_env)));
-    let static_credentials = check.keep(credentials_rule(
+    let keys = check.keep(credentials_rule(
         non_empty(raw.aws_access_key_id),
         non_empty(raw.aws_secret_access_key),
         non_empty(raw.aws_session_token),
     ));
+    let role = check.keep(role_rule(non_empty(raw.role_to_assume)));
+    let session_name = check.keep(session_name_rule(non_empty(raw.role_session_name)));
+    let duration = check.keep(duration_rule(non_empty(raw.role_duration_seconds)));
+    let external_id = check.keep(external_id_rule(
+        non_empty(raw.role_external_id),
+        role.as_ref(),
+    ));
+    let auth = match (keys, role, session_name, duration, external_id) {
+        (Some(keys), Some(role), Some(session_name), Some(duration_seconds), Some(external_id)) => {
+            let role = role.map(|role| Role {
+                role,
+                session_name,
+                duration_seconds,
+                external_id,
+            });
+            let audience =
+                non_empty(raw.audience).unwrap_or_else(|| "sts.amazonaws.com".to_owned());
+            check.keep(auth_rule(
+                keys,
+                role,
+                non_empty(raw.web_identity_token_file),
+                audience,
+                env,
+            ))
+        }
+        _ => None,
+    };
     let registry_id = check.keep(registry_id_rule(non_empty(raw.registry_id)));
     let create_repository = check.keep(boolean_rule(
         "create-repository",
@@ -153,7 +278,7 @@ fn validate(raw: RawInputs, region_from_env: Option<String>) -> Result<Config, I
         repository,
         tags,
         region,
-        static_credentials,
+        auth,
         registry_id,
         create_repository,
     ) {
@@ -162,7 +287,7 @@ fn validate(raw: RawInputs, region_from_env: Option<String>) -> Result<Config, I
             Some(repository),
             Some(tags),
             Some(region),
-            Some(static_credentials),
+            Some(auth),
             Some(registry_id),
             Some(create_repository),
         ) => Ok(Config {
@@ -170,7 +295,7 @@ fn validate(raw: RawInputs, region_from_env: Option<String>) -> Result<Config, I
             repository,
             tags,
             region,
-            static_credentials,
+            auth,
             registry_id,
             create_repository,
         }),
@@ -292,6 +417,167 @@ fn credentials_rule(
     }
 }
 
+fn role_rule(role: Option<String>) -> Checked<Option<RoleRef>> {
+    match role {
+        None => Ok(None),
+        Some(arn) if arn.starts_with("arn:") => {
+            if ROLE_ARN_RULE.is_match(&arn) {
+                Ok(Some(RoleRef::Arn(arn)))
+            } else {
+                Err((
+                    "role-to-assume",
+                    format!(
+                        "`{arn}` is not an IAM role ARN such as `arn:aws:iam::123456789012:role/github-push`."
+                    ),
+                ))
+            }
+        }
+        Some(name) if ROLE_NAME_RULE.is_match(&name) => Ok(Some(RoleRef::Name(name))),
+        Some(other) => Err((
+            "role-to-assume",
+            format!(
+                "`{other}` is neither a role ARN (`arn:aws:iam::123456789012:role/NAME`) nor a role name."
+            ),
+        )),
+    }
+}
+
+fn session_name_rule(name: Option<String>) -> Checked<String> {
+    match name {
+        None => Ok("GitHubActions".to_owned()),
+        Some(name) if SESSION_NAME_RULE.is_match(&name) => Ok(name),
+        Some(name) => Err((
+            "role-session-name",
+            format!("`{name}` is not a session name: 2–64 letters, digits and `_+=,.@-`."),
+        )),
+    }
+}
+
+fn duration_rule(seconds: Option<String>) -> Checked<i32> {
+    match seconds {
+        None => Ok(3600),
+        Some(text) => match text.parse::<i32>() {
+            Ok(n) if (900..=43200).contains(&n) => Ok(n),
+            _ => Err((
+                "role-duration-seconds",
+                format!(
+                    "`{text}` is not a session length: a whole number of seconds from 900 to 43200."
+                ),
+            )),
+        },
+    }
+}
+
+fn external_id_rule(id: Option<String>, role: Option<&Option<RoleRef>>) -> Checked<Option<String>> {
+    match id {
+        None => Ok(None),
+        Some(_) if matches!(role, Some(None)) => Err((
+            "role-external-id",
+            "is only used with `role-to-assume`: name the role that expects this external ID."
+                .into(),
+        )),
+        Some(id) if EXTERNAL_ID_RULE.is_match(&id) => Ok(Some(id)),
+        Some(_) => Err((
+            "role-external-id",
+            "is not an external ID: 2–1224 letters, digits and `_+=,.@:/-`.".into(),
+        )),
+    }
+}
+
+/// Chooses where credentials come from. With a role: keys given as inputs, else a token file, else
+/// keys in the environment, else GitHub's OIDC token, else another explicit source of the AWS chain.
+fn auth_rule(
+    keys: Option<StaticCredentials>,
+    role: Option<Role>,
+    token_file: Option<String>,
+    audience: String,
+    env: &Env,
+) -> Checked<Auth> {
+    let Some(role) = role else {
+        if token_file.is_some() {
+            return Err((
+                "web-identity-token-file",
+                "is only used with `role-to-assume`: name the role to assume with this token."
+                    .into(),
+            ));
+        }
+        return Ok(keys.map_or(Auth::Chain, Auth::Keys));
+    };
+    if let Some(keys) = keys {
+        if token_file.is_some() {
+            return Err((
+                "web-identity-token-file",
+                "cannot be used together with `aws-access-key-id`: choose one source of credentials.".into(),
+            ));
+        }
+        return Ok(Auth::AssumeRole {
+            source: Some(keys),
+            role,
+        });
+    }
+    let web_identity = |token: IdTokenSource| -> Checked<Auth> {
+        if let RoleRef::Name(name) = &role.role {
+            return Err((
+                "role-to-assume",
+                format!(
+                    "`{name}` must be a full role ARN (`arn:aws:iam::<account>:role/{name}`) with a web identity \
+                     token: there are no source credentials to take the account from."
+                ),
+            ));
+        }
+        if role.external_id.is_some() {
+            return Err((
+                "role-external-id",
+                "is not used by AssumeRoleWithWebIdentity: remove it, or assume the role with keys.".into(),
+            ));
+        }
+        Ok(Auth::WebIdentity {
+            token,
+            role: role.clone(),
+        })
+    };
+    if let Some(file) = token_file {
+        let workspace = env.get("GITHUB_WORKSPACE").map(PathBuf::from);
+        let path = match workspace {
+            Some(workspace) if Path::new(&file).is_relative() => workspace.join(file),
+            _ => PathBuf::from(file),
+        };
+        return web_identity(IdTokenSource::File(path));
+    }
+    if env.get("AWS_ACCESS_KEY_ID").is_some() {
+        return Ok(Auth::AssumeRole { source: None, role });
+    }
+    if let (Some(request_url), Some(request_token)) = (
+        env.get("ACTIONS_ID_TOKEN_REQUEST_URL"),
+        env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+    ) {
+        return web_identity(IdTokenSource::GitHub {
+            request_url,
+            request_token,
+            audience,
+        });
+    }
+    let chain_sources = [
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ];
+    if chain_sources.iter().any(|name| env.get(name).is_some()) {
+        return Ok(Auth::AssumeRole { source: None, role });
+    }
+    Err((
+        "role-to-assume",
+        format!(
+            "there are no credentials to assume `{}` with: GitHub's OIDC token is not available to this job \
+             (ACTIONS_ID_TOKEN_REQUEST_URL is not set).\nGive the job permission to request it:\n\
+             \x20 permissions:\n\x20   id-token: write\n\x20   contents: read\n\
+             or pass `aws-access-key-id` and `aws-secret-access-key`, or `web-identity-token-file`.",
+            role.role
+        ),
+    ))
+}
+
 fn registry_id_rule(id: Option<String>) -> Checked<Option<String>> {
     match id {
         Some(id) if !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())) => Err((
@@ -356,7 +642,7 @@ mod tests {
         assert_eq!(config.tags, vec![Tag("1.2".into())]);
         assert_eq!(config.region, "eu-west-1");
         assert!(config.create_repository);
-        assert_eq!(config.static_credentials, None);
+        assert_eq!(config.auth, Auth::Chain);
         assert_eq!(config.registry_id, None);
     }
 
@@ -501,10 +787,9 @@ mod tests {
             ("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE"),
             ("INPUT_AWS-SECRET-ACCESS-KEY", "s3cret"),
         ]));
-        let keys = from_vars(all)
-            .expect("valid")
-            .static_credentials
-            .expect("keys");
+        let Auth::Keys(keys) = from_vars(all).expect("valid").auth else {
+            panic!("keys expected");
+        };
         assert_eq!(keys.secret_access_key, "s3cret");
         assert!(
             !format!("{keys:?}").contains("s3cret"),
@@ -534,5 +819,189 @@ mod tests {
                 "create-repository"
             ]
         );
+    }
+
+    fn auth_of(extra: &[(&str, &str)]) -> Result<Auth, Vec<String>> {
+        let mut all = minimal();
+        all.extend(vars(extra));
+        from_vars(all).map(|c| c.auth).map_err(|e| e.0)
+    }
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/gha-push";
+    const KEYS: [(&str, &str); 2] = [
+        ("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE"),
+        ("INPUT_AWS-SECRET-ACCESS-KEY", "s3cret"),
+    ];
+    const OIDC: [(&str, &str); 2] = [
+        (
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "https://token.example/?api-version=2.0",
+        ),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token"),
+    ];
+
+    fn role(arn: &str) -> Role {
+        Role {
+            role: RoleRef::Arn(arn.to_owned()),
+            session_name: "GitHubActions".to_owned(),
+            duration_seconds: 3600,
+            external_id: None,
+        }
+    }
+
+    #[test]
+    fn a_role_with_github_oidc_uses_web_identity() {
+        let mut extra = vec![("INPUT_ROLE-TO-ASSUME", ROLE)];
+        extra.extend(OIDC);
+        let auth = auth_of(&extra).expect("valid");
+        assert_eq!(
+            auth,
+            Auth::WebIdentity {
+                token: IdTokenSource::GitHub {
+                    request_url: OIDC[0].1.to_owned(),
+                    request_token: "request-token".to_owned(),
+                    audience: "sts.amazonaws.com".to_owned()
+                },
+                role: role(ROLE)
+            }
+        );
+        assert!(
+            !format!("{auth:?}").contains("request-token"),
+            "Debug hides the request token"
+        );
+    }
+
+    #[test]
+    fn a_role_with_keys_is_assumed_with_session_settings() {
+        let mut extra = vec![
+            ("INPUT_ROLE-TO-ASSUME", "gha-push"),
+            ("INPUT_ROLE-SESSION-NAME", "deploy@ci"),
+            ("INPUT_ROLE-DURATION-SECONDS", "900"),
+            ("INPUT_ROLE-EXTERNAL-ID", "ext-123"),
+        ];
+        extra.extend(KEYS);
+        extra.extend(OIDC); // keys win over OIDC
+        let Auth::AssumeRole {
+            source: Some(keys),
+            role: assumed,
+        } = auth_of(&extra).expect("valid")
+        else {
+            panic!("AssumeRole with keys expected");
+        };
+        assert_eq!(keys.access_key_id, "AKIAEXAMPLE");
+        assert_eq!(
+            assumed,
+            Role {
+                role: RoleRef::Name("gha-push".into()),
+                session_name: "deploy@ci".into(),
+                duration_seconds: 900,
+                external_id: Some("ext-123".into())
+            }
+        );
+        let from_env = auth_of(&[
+            ("INPUT_ROLE-TO-ASSUME", ROLE),
+            ("AWS_ACCESS_KEY_ID", "AKIAENV"),
+        ]);
+        assert_eq!(
+            from_env,
+            Ok(Auth::AssumeRole {
+                source: None,
+                role: role(ROLE)
+            })
+        );
+    }
+
+    #[test]
+    fn a_token_file_is_resolved_against_the_workspace() {
+        let auth = auth_of(&[
+            ("INPUT_ROLE-TO-ASSUME", ROLE),
+            ("INPUT_WEB-IDENTITY-TOKEN-FILE", "tokens/id"),
+            ("GITHUB_WORKSPACE", "/github/workspace"),
+        ]);
+        assert_eq!(
+            auth,
+            Ok(Auth::WebIdentity {
+                token: IdTokenSource::File(PathBuf::from("/github/workspace/tokens/id")),
+                role: role(ROLE)
+            })
+        );
+    }
+
+    #[test]
+    fn a_role_without_any_credentials_asks_for_id_token_write() {
+        let errors = auth_of(&[("INPUT_ROLE-TO-ASSUME", ROLE)]).expect_err("no token");
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].starts_with("Input `role-to-assume`"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[0].contains("permissions:\n    id-token: write"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn role_rules_name_their_inputs() {
+        for (extra, input) in [
+            (
+                vec![("INPUT_ROLE-TO-ASSUME", "arn:aws:iam::1234:role/x")],
+                "role-to-assume",
+            ),
+            (
+                vec![("INPUT_ROLE-TO-ASSUME", "has space")],
+                "role-to-assume",
+            ),
+            (
+                vec![
+                    ("INPUT_ROLE-TO-ASSUME", ROLE),
+                    ("INPUT_ROLE-SESSION-NAME", "x"),
+                ],
+                "role-session-name",
+            ),
+            (
+                vec![
+                    ("INPUT_ROLE-TO-ASSUME", ROLE),
+                    ("INPUT_ROLE-DURATION-SECONDS", "899"),
+                ],
+                "role-duration-seconds",
+            ),
+            (
+                vec![
+                    ("INPUT_ROLE-TO-ASSUME", ROLE),
+                    ("INPUT_ROLE-DURATION-SECONDS", "1h"),
+                ],
+                "role-duration-seconds",
+            ),
+            (vec![("INPUT_ROLE-EXTERNAL-ID", "ext")], "role-external-id"),
+            (
+                vec![("INPUT_WEB-IDENTITY-TOKEN-FILE", "t")],
+                "web-identity-token-file",
+            ),
+            (
+                vec![("INPUT_ROLE-TO-ASSUME", "gha-push"), OIDC[0], OIDC[1]],
+                "role-to-assume",
+            ),
+            (
+                vec![
+                    ("INPUT_ROLE-TO-ASSUME", ROLE),
+                    ("INPUT_ROLE-EXTERNAL-ID", "ext"),
+                    OIDC[0],
+                    OIDC[1],
+                ],
+                "role-external-id",
+            ),
+        ] {
+            let mut extra = extra;
+            if input == "role-session-name" || input == "role-duration-seconds" {
+                extra.extend(KEYS);
+            }
+            let errors = auth_of(&extra).expect_err("invalid");
+            assert_eq!(errors.len(), 1, "{extra:?}: {errors:?}");
+            assert!(
+                errors[0].starts_with(&format!("Input `{input}`")),
+                "{extra:?}: {errors:?}"
+            );
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod docker;
 pub mod github;
 pub mod inputs;
 pub mod report;
+pub mod retry;
 
 use anyhow::Result;
 
@@ -22,12 +23,11 @@ pub async fn run(config: &Config) -> Result<()> {
         let image = daemon.find_image(&config.local_image).await?;
         (daemon, image)
     };
-    let ecr = {
+    let session = {
         let _group = github::group("AWS credentials");
-        aws_sdk_ecr::Client::new(
-            &aws::credentials::load(&config.region, config.static_credentials.as_ref()).await?,
-        )
+        aws::credentials::load(&config.region, &config.auth).await?
     };
+    let ecr = aws_sdk_ecr::Client::new(&session.sdk);
     let registry_id = config.registry_id.as_deref();
     let repository = {
         let _group = github::group("ECR repository");
@@ -47,7 +47,12 @@ pub async fn run(config: &Config) -> Result<()> {
     let pushed = daemon
         .push(&image, &repository_uri, &config.tags, &login)
         .await?;
-    report::write(&login.host, &repository, &pushed)
+    report::write(
+        &login.host,
+        &repository,
+        &pushed,
+        session.authenticated_arn.as_deref(),
+    )
 }
 
 /// The process entry point: read the inputs, run, and turn any failure into one `::error::` line.

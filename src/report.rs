@@ -8,7 +8,12 @@ use crate::aws::registry::Repository;
 use crate::docker::PushedTag;
 use crate::github;
 
-pub fn write(registry_host: &str, repository: &Repository, pushed: &[PushedTag]) -> Result<()> {
+pub fn write(
+    registry_host: &str,
+    repository: &Repository,
+    pushed: &[PushedTag],
+    authenticated_arn: Option<&str>,
+) -> Result<()> {
     let repository_uri = format!("{registry_host}/{}", repository.name);
     let image_uris: Vec<String> = pushed
         .iter()
@@ -24,6 +29,10 @@ pub fn write(registry_host: &str, repository: &Repository, pushed: &[PushedTag])
         ("image-ref", format!("{repository_uri}@{digest}")),
         ("aws-account-id", repository.registry_id.clone()),
         ("repository-created", repository.created.to_string()),
+        (
+            "authenticated-arn",
+            authenticated_arn.unwrap_or_default().to_owned(),
+        ),
     ])?;
 
     let mut summary = format!(

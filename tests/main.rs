@@ -3,6 +3,7 @@
 //! `scripts/test`, which starts the stack and exports where it is.
 
 mod container;
+mod credentials;
 mod errors;
 mod push;
 mod support;

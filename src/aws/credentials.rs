@@ -1,53 +1,166 @@
-//! AWS credentials: the keys given as inputs, or else the standard AWS chain (environment,
-//! `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`, profile, container and instance roles).
+//! AWS credentials, from the source [`Auth`] names: keys given as inputs, the standard AWS chain,
+//! `AssumeRole` from either, or GitHub's OIDC token (or a token file) → `AssumeRoleWithWebIdentity`.
 //!
-//! Credentials are resolved here, once, so that "no credentials" is reported as its own step with
-//! its fix instead of surfacing later as an opaque failure of the first ECR call.
+//! Credentials are resolved here, once, so that "no credentials" or a refused role is reported as
+//! its own step with its fix, and every secret is masked before anything could print it.
 
 use anyhow::{Result, anyhow};
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 
+use super::{oidc, sts};
 use crate::github;
-use crate::inputs::StaticCredentials;
+use crate::inputs::{Auth, Role, RoleRef, StaticCredentials};
 
-/// Loads the SDK configuration for `region` and resolves its credentials once, masking the secrets.
-pub async fn load(region: &str, keys: Option<&StaticCredentials>) -> Result<SdkConfig> {
-    let mut loader =
-        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
-    let source = if let Some(keys) = keys {
-        loader = loader.credentials_provider(Credentials::new(
-            &keys.access_key_id,
-            &keys.secret_access_key,
-            keys.session_token.clone(),
-            None,
-            "action inputs",
-        ));
-        "the aws-access-key-id / aws-secret-access-key inputs"
-    } else {
-        "the AWS credential chain (environment, web identity token file, profile, container or instance role)"
-    };
-    let sdk = loader.load().await;
+/// The SDK configuration for the rest of the run, and the assumed role's ARN when one was assumed
+/// (taken from the STS answer: no `sts:GetCallerIdentity` permission needed).
+pub struct Session {
+    pub sdk: SdkConfig,
+    pub authenticated_arn: Option<String>,
+}
+
+pub async fn load(region: &str, auth: &Auth) -> Result<Session> {
+    let loader =
+        || aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
+    match auth {
+        Auth::Keys(keys) => {
+            let sdk = with_keys(loader(), keys).load().await;
+            resolve(
+                &sdk,
+                "the aws-access-key-id / aws-secret-access-key inputs",
+                region,
+            )
+            .await?;
+            Ok(Session {
+                sdk,
+                authenticated_arn: None,
+            })
+        }
+        Auth::Chain => {
+            let sdk = loader().load().await;
+            resolve(&sdk, CHAIN, region).await?;
+            Ok(Session {
+                sdk,
+                authenticated_arn: None,
+            })
+        }
+        Auth::AssumeRole { source, role } => {
+            let (source_sdk, from) = match source {
+                Some(keys) => (
+                    with_keys(loader(), keys).load().await,
+                    "the aws-access-key-id input",
+                ),
+                None => (loader().load().await, CHAIN),
+            };
+            resolve(&source_sdk, from, region).await?;
+            let sts = sts::client(&source_sdk);
+            let role_arn = role_arn(&sts, role).await?;
+            let assumed = sts::assume_role(&sts, &role_arn, role).await?;
+            Ok(session(loader(), assumed, &role_arn, region).await)
+        }
+        Auth::WebIdentity { token, role } => {
+            let id_token = oidc::id_token(token).await?;
+            // AssumeRoleWithWebIdentity is unsigned: the token is the credential.
+            let sts = sts::client(&loader().no_credentials().load().await);
+            let RoleRef::Arn(role_arn) = &role.role else {
+                return Err(anyhow!(
+                    "Input `role-to-assume`: a full role ARN is needed with a web identity token"
+                ));
+            };
+            let assumed =
+                sts::assume_role_with_web_identity(&sts, role_arn, role, &id_token).await?;
+            Ok(session(loader(), assumed, role_arn, region).await)
+        }
+    }
+}
+
+const CHAIN: &str = "the AWS credential chain (environment, web identity token file, profile, container or instance role)";
+
+fn with_keys(loader: ConfigLoader, keys: &StaticCredentials) -> ConfigLoader {
+    loader.credentials_provider(Credentials::new(
+        &keys.access_key_id,
+        &keys.secret_access_key,
+        keys.session_token.clone(),
+        None,
+        "action inputs",
+    ))
+}
+
+/// Resolves the configured provider's credentials once and masks their secrets.
+async fn resolve(sdk: &SdkConfig, from: &str, region: &str) -> Result<()> {
     let provider = sdk
         .credentials_provider()
         .ok_or_else(|| anyhow!("the AWS SDK has no credential provider configured"))?;
     let credentials = provider.provide_credentials().await.map_err(|e| {
         anyhow!(
             "No AWS credentials found: {}.\nPass `aws-access-key-id` and `aws-secret-access-key` (from secrets), \
-             or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or AWS_WEB_IDENTITY_TOKEN_FILE with \
-             AWS_ROLE_ARN in the job's environment.",
+             use `role-to-assume` with `permissions: id-token: write` for GitHub's OIDC, or set \
+             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN \
+             in the job's environment.",
             super::error_chain(&e).trim_end_matches('.')
         )
     })?;
-    // Masked before anything could print them; the key ID is not secret and helps debugging.
+    mask(&credentials);
+    github::info(&format!(
+        "Using AWS access key {} from {from}, region {region}",
+        credentials.access_key_id()
+    ));
+    Ok(())
+}
+
+fn mask(credentials: &Credentials) {
     github::mask(credentials.secret_access_key());
     if let Some(token) = credentials.session_token() {
         github::mask(token);
     }
+}
+
+/// The role's ARN; a bare name takes the source credentials' account (`sts:GetCallerIdentity`, which
+/// needs no permission).
+async fn role_arn(sts: &aws_sdk_sts::Client, role: &Role) -> Result<String> {
+    match &role.role {
+        RoleRef::Arn(arn) => Ok(arn.clone()),
+        RoleRef::Name(name) => {
+            let me = sts.get_caller_identity().send().await.map_err(|e| {
+                anyhow!(
+                    "sts:GetCallerIdentity, to complete the role name `{name}` with your account, failed: {}. \
+                     Pass the full role ARN in `role-to-assume`.",
+                    super::sdk_error_text(&e)
+                )
+            })?;
+            let caller = me.arn().unwrap_or_default();
+            let partition = caller
+                .split(':')
+                .nth(1)
+                .filter(|p| !p.is_empty())
+                .unwrap_or("aws");
+            let account = me
+                .account()
+                .ok_or_else(|| anyhow!("sts:GetCallerIdentity returned no account"))?;
+            Ok(format!("arn:{partition}:iam::{account}:role/{name}"))
+        }
+    }
+}
+
+async fn session(
+    loader: ConfigLoader,
+    assumed: sts::Assumed,
+    role_arn: &str,
+    region: &str,
+) -> Session {
+    mask(&assumed.credentials);
     github::info(&format!(
-        "Using AWS access key {} from {source}, region {region}",
-        credentials.access_key_id()
+        "Assumed {role_arn} as {} (access key {}), region {region}",
+        assumed.arn,
+        assumed.credentials.access_key_id()
     ));
-    Ok(sdk)
+    let sdk = loader
+        .credentials_provider(assumed.credentials)
+        .load()
+        .await;
+    Session {
+        sdk,
+        authenticated_arn: Some(assumed.arn).filter(|a| !a.is_empty()),
+    }
 }

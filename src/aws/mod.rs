@@ -1,7 +1,10 @@
-//! Everything that talks to AWS APIs: credentials, the repository, the registry token.
+//! Everything that talks to AWS APIs: credentials (and the GitHub ID token they may start from), the
+//! repository, the registry token.
 
 pub mod credentials;
+pub mod oidc;
 pub mod registry;
+pub mod sts;
 pub mod token;
 
 use aws_sdk_ecr::config::http::HttpResponse;

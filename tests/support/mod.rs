@@ -18,6 +18,9 @@ pub struct Stack {
     pub account: String,
     pub other_account: String,
     pub endpoint: String,
+    /// Base URL of the fake GitHub OIDC token endpoint, and the request token it expects.
+    pub oidc: String,
+    pub oidc_request_token: String,
 }
 
 pub fn stack() -> Stack {
@@ -32,10 +35,17 @@ pub fn stack() -> Stack {
         account: var("TESTBED_ACCOUNT"),
         other_account: var("TESTBED_OTHER_ACCOUNT"),
         endpoint: var("AWS_ENDPOINT_URL"),
+        oidc: format!("http://{}", var("TESTBED_OIDC_ADDR")),
+        oidc_request_token: var("TESTBED_OIDC_REQUEST_TOKEN"),
     }
 }
 
 impl Stack {
+    /// `ACTIONS_ID_TOKEN_REQUEST_URL` of the fake GitHub token endpoint, with extra query parameters.
+    pub fn oidc_url(&self, extra_query: &str) -> String {
+        format!("{}/token?api-version=2.0{extra_query}", self.oidc)
+    }
+
     pub fn host(&self, account: &str) -> String {
         format!("{account}.dkr.ecr.{}.amazonaws.com", self.region)
     }
@@ -351,7 +361,10 @@ impl Action {
         secrets.push(base64_encode(&format!("AWS:{}", registry_password())));
         for (name, value) in self.inputs.iter().chain(&self.env) {
             let name = name.to_lowercase().replace('_', "-");
-            if name.ends_with("secret-access-key") || name.ends_with("session-token") {
+            if name.ends_with("secret-access-key")
+                || name.ends_with("session-token")
+                || name.ends_with("request-token")
+            {
                 secrets.push(value.clone());
             }
         }
@@ -410,10 +423,26 @@ pub fn parse_outputs(text: &str) -> BTreeMap<String, String> {
     outputs
 }
 
-/// The one shared secret check over every end-to-end run: no secret outside `::add-mask::` lines in
-/// the log, and none at all in outputs or the summary.
+/// The one shared secret check over every end-to-end run: no known secret, and no value the action
+/// itself masked (ID tokens, session credentials, registry tokens), appears outside `::add-mask::`
+/// lines of the log, nor anywhere in the outputs or the summary.
 pub fn assert_secrets_masked(run: &Run, secrets: &[String]) {
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+    let masked = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("::add-mask::"))
+        .map(|v| {
+            v.replace("%0D", "\r")
+                .replace("%0A", "\n")
+                .replace("%25", "%")
+        });
+    let all: Vec<String> = secrets
+        .iter()
+        .cloned()
+        .chain(masked)
+        .filter(|s| s.len() >= 8)
+        .collect();
+    for secret in &all {
         for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
             for line in text.lines().filter(|l| l.contains(secret.as_str())) {
                 assert!(

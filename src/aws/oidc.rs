@@ -1,0 +1,225 @@
+//! GitHub's OIDC ID token: requesting it from the runner's token endpoint (with retries), reading it
+//! from a file, and decoding its claims to explain a trust-policy mismatch. The signature is not
+//! checked: STS does that; the claims are only read to tell the user what STS saw.
+
+use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine as _;
+use http_body_util::{BodyExt as _, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::github;
+use crate::inputs::IdTokenSource;
+use crate::retry::{Backoff, retry};
+
+/// Gets the ID token and masks it before anything else can print it.
+pub async fn id_token(source: &IdTokenSource) -> Result<String> {
+    let token = match source {
+        IdTokenSource::GitHub {
+            request_url,
+            request_token,
+            audience,
+        } => {
+            github::mask(request_token);
+            let token = request(request_url, request_token, audience).await?;
+            github::info(&format!(
+                "Got a GitHub OIDC ID token for audience {audience}"
+            ));
+            token
+        }
+        IdTokenSource::File(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "Input `web-identity-token-file`: cannot read {}",
+                    path.display()
+                )
+            })?;
+            let token = text.trim().to_owned();
+            github::mask(&token);
+            if token.is_empty() {
+                bail!(
+                    "Input `web-identity-token-file`: {} is empty",
+                    path.display()
+                );
+            }
+            github::info(&format!(
+                "Read the web identity token from {}",
+                path.display()
+            ));
+            token
+        }
+    };
+    github::mask(&token);
+    Ok(token)
+}
+
+/// One failed request to the token endpoint.
+#[derive(Debug)]
+enum Failure {
+    /// Connection problems, 5xx and 429: worth another try.
+    Transient(String),
+    Permanent(String),
+}
+
+async fn request(request_url: &str, request_token: &str, audience: &str) -> Result<String> {
+    let separator = if request_url.contains('?') { '&' } else { '?' };
+    let url = format!(
+        "{request_url}{separator}audience={}",
+        percent_encode(audience)
+    );
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e| anyhow!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL ({e})"))?;
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_native_roots()
+        .context("loading the system's root certificates for the GitHub token request")?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+
+    let attempt = || async {
+        let req = hyper::Request::get(uri.clone())
+            .header("Authorization", format!("bearer {request_token}"))
+            .header("Accept", "application/json; api-version=2.0")
+            .header("User-Agent", "ecr-push-action")
+            .body(Empty::new())
+            .map_err(|e| Failure::Permanent(e.to_string()))?;
+        let response =
+            tokio::time::timeout(std::time::Duration::from_secs(30), client.request(req))
+                .await
+                .map_err(|_| Failure::Transient("no answer within 30 s".into()))?
+                .map_err(|e| Failure::Transient(crate::aws::error_chain(&e)))?;
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| Failure::Transient(e.to_string()))?
+            .to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        match status.as_u16() {
+            200 => serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("value")?.as_str().map(str::to_owned))
+                .ok_or_else(|| Failure::Permanent("the answer has no `value` field".into())),
+            429 | 500..=599 => Err(Failure::Transient(format!("HTTP {status}"))),
+            _ => Err(Failure::Permanent(format!(
+                "HTTP {status}: {}",
+                text.trim()
+            ))),
+        }
+    };
+    retry(
+        "Requesting the GitHub OIDC token",
+        Backoff::STANDARD,
+        attempt,
+        |f| matches!(f, Failure::Transient(_)),
+        |f| match f {
+            Failure::Transient(t) | Failure::Permanent(t) => t.clone(),
+        },
+    )
+    .await
+    .map_err(|exhausted| match exhausted.error {
+        Failure::Transient(text) => anyhow!(
+            "GitHub's OIDC token endpoint failed {} times, last: {text}. This is usually a passing outage: \
+             re-run the job.",
+            exhausted.attempts
+        ),
+        Failure::Permanent(text) => anyhow!(
+            "GitHub refused the OIDC token request ({text}). The job needs `permissions: id-token: write`, \
+             and the token must be requested while the job runs."
+        ),
+    })
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The claims of an ID token that decide whether a trust policy matches.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: Option<String>,
+    pub aud: Option<String>,
+    pub repository: Option<String>,
+    pub git_ref: Option<String>,
+    pub environment: Option<String>,
+    pub job_workflow_ref: Option<String>,
+}
+
+/// Reads the payload of a JWT without checking its signature; `None` if it is not a JWT.
+pub fn claims(token: &str) -> Option<Claims> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let text = |name: &str| -> Option<String> {
+        match value.get(name)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            other => Some(other.to_string()),
+        }
+    };
+    Some(Claims {
+        sub: text("sub"),
+        aud: text("aud"),
+        repository: text("repository"),
+        git_ref: text("ref"),
+        environment: text("environment"),
+        job_workflow_ref: text("job_workflow_ref"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(payload: &str) -> String {
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.sig", enc(r#"{"alg":"RS256"}"#), enc(payload))
+    }
+
+    #[test]
+    fn reads_github_claims() {
+        let token = jwt(
+            r#"{"sub":"repo:Octo-Org/app:environment:prod","aud":["sts.amazonaws.com"],"repository":"Octo-Org/app",
+                "ref":"refs/heads/main","environment":"prod","job_workflow_ref":"Octo-Org/app/.github/workflows/ci.yml@refs/heads/main"}"#,
+        );
+        let claims = claims(&token).expect("a JWT");
+        assert_eq!(
+            claims.sub.as_deref(),
+            Some("repo:Octo-Org/app:environment:prod")
+        );
+        assert_eq!(claims.aud.as_deref(), Some("sts.amazonaws.com"));
+        assert_eq!(claims.environment.as_deref(), Some("prod"));
+        assert_eq!(claims.git_ref.as_deref(), Some("refs/heads/main"));
+    }
+
+    #[test]
+    fn tolerates_what_is_not_a_jwt() {
+        assert_eq!(claims("not a token"), None);
+        assert_eq!(claims("a.%%%.c"), None);
+        assert_eq!(claims(&jwt("[1]")).map(|c| c.sub), Some(None));
+    }
+
+    #[test]
+    fn encodes_the_audience_for_the_query() {
+        assert_eq!(percent_encode("sts.amazonaws.com"), "sts.amazonaws.com");
+        assert_eq!(percent_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+    }
+}

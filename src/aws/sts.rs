@@ -1,0 +1,474 @@
+//! STS role assumption (`AssumeRole`, `AssumeRoleWithWebIdentity`) with bounded, jittered retries of
+//! transient failures, and a plain diagnosis of each refusal — the most common trouble with keyless
+//! set-ups is a trust policy that does not match the token.
+
+use std::fmt::Write as _;
+
+use anyhow::{Result, anyhow};
+use aws_credential_types::Credentials;
+use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::types::AssumedRoleUser;
+
+use super::oidc::Claims;
+use crate::inputs::Role;
+use crate::retry::{Backoff, retry};
+
+/// Credentials of an assumed role and who they are.
+pub struct Assumed {
+    pub credentials: Credentials,
+    /// `arn:aws:sts::<account>:assumed-role/<role>/<session>`.
+    pub arn: String,
+}
+
+/// An STS client whose own retries are off: [`retry`] does them, so it can also retry
+/// `IDPCommunicationError` and say how often it tried.
+pub fn client(sdk: &aws_config::SdkConfig) -> aws_sdk_sts::Client {
+    let config = aws_sdk_sts::config::Builder::from(sdk)
+        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_sts::Client::from_conf(config)
+}
+
+pub async fn assume_role(
+    sts: &aws_sdk_sts::Client,
+    role_arn: &str,
+    role: &Role,
+) -> Result<Assumed> {
+    let call = || {
+        sts.assume_role()
+            .role_arn(role_arn)
+            .role_session_name(&role.session_name)
+            .duration_seconds(role.duration_seconds)
+            .set_external_id(role.external_id.clone())
+            .send()
+    };
+    let out = retry(
+        "sts:AssumeRole",
+        Backoff::STANDARD,
+        call,
+        is_transient,
+        super::sdk_error_text,
+    )
+    .await
+    .map_err(|e| {
+        let why = refusal(&e.error).unwrap_or_else(|| super::sdk_error_text(&e.error));
+        anyhow!(
+            "sts:AssumeRole of {role_arn} failed after {} attempt(s): {why}\n{}",
+            e.attempts,
+            diagnose_assume_role(e.error.code(), role_arn, role.external_id.is_some())
+        )
+    })?;
+    assumed(
+        out.credentials(),
+        out.assumed_role_user().map(AssumedRoleUser::arn),
+    )
+}
+
+pub async fn assume_role_with_web_identity(
+    sts: &aws_sdk_sts::Client,
+    role_arn: &str,
+    role: &Role,
+    token: &str,
+) -> Result<Assumed> {
+    let call = || {
+        sts.assume_role_with_web_identity()
+            .role_arn(role_arn)
+            .role_session_name(&role.session_name)
+            .duration_seconds(role.duration_seconds)
+            .web_identity_token(token)
+            .send()
+    };
+    let out = retry(
+        "sts:AssumeRoleWithWebIdentity",
+        Backoff::STANDARD,
+        call,
+        is_transient,
+        super::sdk_error_text,
+    )
+    .await
+    .map_err(|e| {
+        let why = refusal(&e.error).unwrap_or_else(|| super::sdk_error_text(&e.error));
+        let claims = super::oidc::claims(token).unwrap_or_default();
+        anyhow!(
+            "sts:AssumeRoleWithWebIdentity of {role_arn} failed after {} attempt(s): {why}\n{}",
+            e.attempts,
+            diagnose_web_identity(e.error.code(), e.error.message(), role_arn, &claims)
+        )
+    })?;
+    assumed(
+        out.credentials(),
+        out.assumed_role_user().map(AssumedRoleUser::arn),
+    )
+}
+
+fn assumed(
+    credentials: Option<&aws_sdk_sts::types::Credentials>,
+    arn: Option<&str>,
+) -> Result<Assumed> {
+    let c = credentials.ok_or_else(|| anyhow!("STS answered without credentials"))?;
+    let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
+    Ok(Assumed {
+        credentials: Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            expiry,
+            "sts",
+        ),
+        arn: arn.unwrap_or_default().to_owned(),
+    })
+}
+
+/// The code and message of a refusal, when STS sent one.
+fn refusal<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<String> {
+    match (err.code(), err.message()) {
+        (Some(code), Some(message)) => Some(format!("{code}: {message}")),
+        _ => None,
+    }
+}
+
+/// Throttling, `IDPCommunicationError`, server errors, timeouts and connection failures.
+fn is_transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    match err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(ctx) => {
+            matches!(
+                err.code(),
+                Some(
+                    "Throttling"
+                        | "ThrottlingException"
+                        | "RequestLimitExceeded"
+                        | "IDPCommunicationError"
+                        | "ServiceUnavailable"
+                        | "InternalFailure"
+                )
+            ) || ctx.raw().status().is_server_error()
+        }
+        _ => false,
+    }
+}
+
+const GITHUB_ISSUER: &str = "token.actions.githubusercontent.com";
+
+/// What to do about a refused `AssumeRoleWithWebIdentity`, by STS error code.
+pub fn diagnose_web_identity(
+    code: Option<&str>,
+    message: Option<&str>,
+    role_arn: &str,
+    claims: &Claims,
+) -> String {
+    let message = message.unwrap_or_default();
+    let account = role_arn.split(':').nth(4).unwrap_or("<account>");
+    let partition = role_arn.split(':').nth(1).unwrap_or("aws");
+    let provider_arn = format!("arn:{partition}:iam::{account}:oidc-provider/{GITHUB_ISSUER}");
+    match code {
+        Some("InvalidIdentityToken") if message.contains("No OpenIDConnect provider found") => format!(
+            "Account {account} has no IAM identity provider for GitHub's OIDC tokens. Add it once per account:\n\
+             \x20 aws iam create-open-id-connect-provider --url https://{GITHUB_ISSUER} --client-id-list sts.amazonaws.com\n\
+             (console: IAM → Identity providers → Add provider → OpenID Connect, audience sts.amazonaws.com)."
+        ),
+        Some("InvalidIdentityToken") if message.contains("audience") => format!(
+            "The token's audience `{}` (input `audience`) is not a client ID of the provider {provider_arn}. Set \
+             `audience` to one of its client IDs (usually sts.amazonaws.com), or add it:\n\
+             \x20 aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn {provider_arn} --client-id {}",
+            claims.aud.as_deref().unwrap_or("?"),
+            claims.aud.as_deref().unwrap_or("<audience>")
+        ),
+        Some("InvalidIdentityToken") => "STS did not accept the ID token as valid: check that the provider's \
+             URL is exactly https://token.actions.githubusercontent.com and that the token was not altered."
+            .to_owned(),
+        Some("AccessDenied") => trust_policy_advice(role_arn, &provider_arn, claims),
+        Some("ExpiredTokenException") => "The ID token expired before STS accepted it. GitHub's tokens live a few \
+             minutes: re-run the job; if it repeats, check the runner's clock."
+            .to_owned(),
+        Some("IDPCommunicationError") => "STS could not reach GitHub's OIDC provider to verify the token. This is \
+             usually a passing outage on either side: re-run the job."
+            .to_owned(),
+        Some("RegionDisabledException") => "STS is not activated in this region for the account: activate it in \
+             IAM → Account settings → Security Token Service (STS) endpoints, or use another `aws-region`."
+            .to_owned(),
+        Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => "STS kept throttling the request. Many \
+             jobs assuming roles at once can cause this: re-run, or limit the matrix with `max-parallel`."
+            .to_owned(),
+        Some("PackedPolicyTooLarge" | "MalformedPolicyDocument") => {
+            "The session policy or tags are too large or malformed.".to_owned()
+        }
+        _ => "Check the role ARN, the role's trust policy and the GitHub OIDC provider in the role's account.".to_owned(),
+    }
+}
+
+/// The token's claims as STS saw them, and a trust-policy statement that matches this exact token.
+fn trust_policy_advice(role_arn: &str, provider_arn: &str, claims: &Claims) -> String {
+    let mut text = format!(
+        "The trust policy of {role_arn} does not allow this workflow's token. The token's claims:\n"
+    );
+    for (name, value) in [
+        ("sub", &claims.sub),
+        ("aud", &claims.aud),
+        ("repository", &claims.repository),
+        ("ref", &claims.git_ref),
+        ("environment", &claims.environment),
+        ("job_workflow_ref", &claims.job_workflow_ref),
+    ] {
+        let _ = writeln!(text, "  {name}: {}", value.as_deref().unwrap_or("(absent)"));
+    }
+    let sub = claims
+        .sub
+        .as_deref()
+        .unwrap_or("repo:OWNER/REPO:ref:refs/heads/BRANCH");
+    let aud = claims.aud.as_deref().unwrap_or("sts.amazonaws.com");
+    let _ = write!(
+        text,
+        "A trust policy statement that matches exactly this token:\n\
+         \x20 {{\"Effect\": \"Allow\", \"Principal\": {{\"Federated\": \"{provider_arn}\"}}, \"Action\": \"sts:AssumeRoleWithWebIdentity\",\n\
+         \x20  \"Condition\": {{\"StringEquals\": {{\"{GITHUB_ISSUER}:aud\": \"{aud}\", \"{GITHUB_ISSUER}:sub\": \"{sub}\"}}}}}}\n\
+         The match is case-sensitive (`Octo-Org` is not `octo-org`). A job with `environment:` gets \
+         `repo:OWNER/REPO:environment:NAME` as its sub instead of the branch; pull requests get \
+         `repo:OWNER/REPO:pull_request`. Use StringLike with `*` to allow several."
+    );
+    text
+}
+
+/// What to do about a refused `AssumeRole` from keys.
+pub fn diagnose_assume_role(code: Option<&str>, role_arn: &str, with_external_id: bool) -> String {
+    match code {
+        Some("AccessDenied") => {
+            let mut text = format!(
+                "The source credentials may not assume {role_arn}: its trust policy must name their principal, and \
+                 their own policy must allow sts:AssumeRole on it."
+            );
+            if with_external_id {
+                text.push_str(" The trust policy's sts:ExternalId condition must equal `role-external-id` exactly.");
+            } else {
+                text.push_str(" If the trust policy requires sts:ExternalId, set `role-external-id`.");
+            }
+            text
+        }
+        Some("RegionDisabledException") => "STS is not activated in this region for the account: activate it in \
+             IAM → Account settings, or use another `aws-region`."
+            .to_owned(),
+        Some("ExpiredToken" | "ExpiredTokenException") => {
+            "The source credentials have expired: refresh the session token or keys.".to_owned()
+        }
+        Some("InvalidClientTokenId" | "SignatureDoesNotMatch") => "The source access key is not valid: check \
+             `aws-access-key-id` / `aws-secret-access-key` (or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)."
+            .to_owned(),
+        _ => "Check the role ARN and its trust policy.".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::RoleRef;
+    use aws_smithy_types::body::SdkBody;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/gha-push";
+
+    fn role(external_id: Option<&str>) -> Role {
+        Role {
+            role: RoleRef::Arn(ROLE_ARN.into()),
+            session_name: "GitHubActions".into(),
+            duration_seconds: 3600,
+            external_id: external_id.map(str::to_owned),
+        }
+    }
+
+    /// An STS client whose HTTP layer answers with `status` and STS's XML error document for
+    /// `code`/`message` — exactly what STS sends — so the SDK's own parsing runs. Counts the calls.
+    fn sts_refusing(
+        status: u16,
+        code: &str,
+        message: &str,
+    ) -> (aws_sdk_sts::Client, Arc<AtomicUsize>) {
+        let body = format!(
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    \
+             <Code>{code}</Code>\n    <Message>{message}</Message>\n  </Error>\n  \
+             <RequestId>8c1a6c3e-6a0b-4c8e-9d3f-1f2e3d4c5b6a</RequestId>\n</ErrorResponse>\n"
+        );
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let http = aws_smithy_http_client::test_util::infallible_client_fn(move |_request| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            http::Response::builder()
+                .status(status)
+                .header("Content-Type", "text/xml")
+                .body(SdkBody::from(body.clone()))
+                .expect("response")
+        });
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .http_client(http)
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .build();
+        (aws_sdk_sts::Client::from_conf(config), calls)
+    }
+
+    fn github_token() -> String {
+        use base64::Engine as _;
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let claims = r#"{"sub":"repo:Octo-Org/octo-repo:ref:refs/heads/main","aud":"sts.amazonaws.com","repository":"Octo-Org/octo-repo","ref":"refs/heads/main","job_workflow_ref":"Octo-Org/octo-repo/.github/workflows/ci.yml@refs/heads/main"}"#;
+        format!("{}.{}.c2ln", enc(r#"{"alg":"RS256"}"#), enc(claims))
+    }
+
+    async fn web_identity_error(status: u16, code: &str, message: &str) -> (String, usize) {
+        let (sts, calls) = sts_refusing(status, code, message);
+        let error = assume_role_with_web_identity(&sts, ROLE_ARN, &role(None), &github_token())
+            .await
+            .err()
+            .expect("refused");
+        (format!("{error:#}"), calls.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_missing_oidc_provider_says_how_to_add_it() {
+        let (text, calls) = web_identity_error(
+            400,
+            "InvalidIdentityToken",
+            "No OpenIDConnect provider found in your account for https://token.actions.githubusercontent.com",
+        )
+        .await;
+        assert_eq!(calls, 1, "a refusal is not retried");
+        assert!(
+            text.contains("InvalidIdentityToken: No OpenIDConnect provider found"),
+            "{text}"
+        );
+        assert!(text.contains("aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com --client-id-list sts.amazonaws.com"), "{text}");
+        assert!(text.contains("Account 123456789012"), "{text}");
+        assert!(
+            !text.contains(&github_token()),
+            "the token itself is never shown"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wrong_audience_points_at_the_input_and_the_client_ids() {
+        let (text, _) =
+            web_identity_error(400, "InvalidIdentityToken", "Incorrect token audience").await;
+        assert!(text.contains("input `audience`"), "{text}");
+        assert!(text.contains("add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"), "{text}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn access_denied_shows_the_claims_and_a_matching_condition() {
+        let (text, calls) = web_identity_error(
+            403,
+            "AccessDenied",
+            "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+        )
+        .await;
+        assert_eq!(calls, 1);
+        for expected in [
+            "AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity",
+            "  sub: repo:Octo-Org/octo-repo:ref:refs/heads/main",
+            "  aud: sts.amazonaws.com",
+            "  repository: Octo-Org/octo-repo",
+            "  ref: refs/heads/main",
+            "  environment: (absent)",
+            "  job_workflow_ref: Octo-Org/octo-repo/.github/workflows/ci.yml@refs/heads/main",
+            r#""token.actions.githubusercontent.com:sub": "repo:Octo-Org/octo-repo:ref:refs/heads/main""#,
+            r#""Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com""#,
+            "case-sensitive",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn expired_tokens_and_disabled_regions_get_their_own_advice() {
+        let (text, calls) = web_identity_error(
+            400,
+            "ExpiredTokenException",
+            "Token expired: current date/time 1700000300 must be before the expiration date/time1700000000",
+        )
+        .await;
+        assert_eq!(calls, 1);
+        assert!(text.contains("expired before STS accepted it"), "{text}");
+        let (text, _) = web_identity_error(
+            403,
+            "RegionDisabledException",
+            "STS is not activated in this region for account:123456789012. Your account administrator can activate STS in this region using the IAM Console.",
+        )
+        .await;
+        assert!(
+            text.contains("activate it in IAM → Account settings"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn provider_outages_and_throttling_are_retried_then_explained() {
+        let (text, calls) = web_identity_error(
+            400,
+            "IDPCommunicationError",
+            "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements",
+        )
+        .await;
+        assert_eq!(calls, 5, "retried up to the bound");
+        assert!(
+            text.contains("failed after 5 attempt(s)")
+                && text.contains("could not reach GitHub's OIDC provider"),
+            "{text}"
+        );
+        let (text, calls) = web_identity_error(400, "Throttling", "Rate exceeded").await;
+        assert_eq!(calls, 5);
+        assert!(text.contains("max-parallel"), "{text}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn assume_role_denial_mentions_the_external_id() {
+        let (sts, _) = sts_refusing(
+            403,
+            "AccessDenied",
+            "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/gha-push",
+        );
+        let error = assume_role(&sts, ROLE_ARN, &role(Some("ext-1")))
+            .await
+            .err()
+            .expect("refused");
+        let text = format!("{error:#}");
+        assert!(
+            text.contains("is not authorized to perform: sts:AssumeRole"),
+            "{text}"
+        );
+        assert!(
+            text.contains("sts:ExternalId condition must equal `role-external-id`"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn assume_role_sends_session_settings_and_external_id() {
+        let (http, request) = aws_smithy_http_client::test_util::capture_request(None);
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
+            .http_client(http)
+            .build();
+        let sts = aws_sdk_sts::Client::from_conf(config);
+        let mut role = role(Some("ext-1"));
+        role.session_name = "deploy@ci".into();
+        role.duration_seconds = 900;
+        let _ = assume_role(&sts, ROLE_ARN, &role).await;
+        let sent = request.expect_request();
+        let body = std::str::from_utf8(sent.body().bytes().expect("body"))
+            .expect("utf8")
+            .to_owned();
+        for field in [
+            "Action=AssumeRole",
+            "RoleSessionName=deploy%40ci",
+            "DurationSeconds=900",
+            "ExternalId=ext-1",
+        ] {
+            assert!(body.contains(field), "{field} in {body}");
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Bounded retries with exponential backoff and full jitter, for calls that fail transiently (the
+//! GitHub token endpoint, STS). Jitter matters: the jobs of a matrix start together, and retrying in
+//! lockstep would make them throttle each other again.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::github;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    pub attempts: u32,
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// Five attempts, waits of at most 0.5, 1, 2 and 4 s: under 8 s of waiting in all.
+    pub const STANDARD: Backoff = Backoff {
+        attempts: 5,
+        base: Duration::from_millis(500),
+        max: Duration::from_secs(8),
+    };
+
+    /// A random wait in `[0, min(max, base * 2^retry)]`.
+    fn delay(&self, retry: u32) -> Duration {
+        let ceiling = self
+            .base
+            .saturating_mul(2u32.saturating_pow(retry))
+            .min(self.max);
+        let mut bytes = [0u8; 4];
+        // Without randomness the wait is the ceiling: still bounded, only not spread.
+        let fraction = if getrandom::fill(&mut bytes).is_ok() {
+            f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX)
+        } else {
+            1.0
+        };
+        ceiling.mul_f64(fraction)
+    }
+}
+
+/// What a failed call was, after all its attempts.
+#[derive(Debug)]
+pub struct Exhausted<E> {
+    pub error: E,
+    pub attempts: u32,
+}
+
+/// Calls `op` until it succeeds, fails with an error `is_transient` rejects, or the attempts run out.
+/// Each retry is logged with `what` and the error's text from `describe`.
+pub async fn retry<T, E, F, Fut>(
+    what: &str,
+    backoff: Backoff,
+    mut op: F,
+    is_transient: impl Fn(&E) -> bool,
+    describe: impl Fn(&E) -> String,
+) -> Result<T, Exhausted<E>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let mut attempt = 1;
+    loop {
+        match op().await {
+            Ok(value) => return Ok(value),
+            Err(error) if attempt < backoff.attempts && is_transient(&error) => {
+                let wait = backoff.delay(attempt - 1);
+                github::info(&format!(
+                    "{what} failed (attempt {attempt} of {}): {}; retrying in {:.1} s",
+                    backoff.attempts,
+                    describe(&error),
+                    wait.as_secs_f64()
+                ));
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(error) => {
+                return Err(Exhausted {
+                    error,
+                    attempts: attempt,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    const FAST: Backoff = Backoff {
+        attempts: 4,
+        base: Duration::from_millis(1),
+        max: Duration::from_millis(2),
+    };
+
+    #[tokio::test]
+    async fn retries_transient_errors_until_success() {
+        let calls = Cell::new(0);
+        let result = retry(
+            "test call",
+            FAST,
+            || {
+                calls.set(calls.get() + 1);
+                let n = calls.get();
+                async move { if n < 3 { Err("busy") } else { Ok(n) } }
+            },
+            |_| true,
+            ToString::to_string,
+        )
+        .await;
+        assert_eq!(result.ok(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn stops_at_once_on_a_permanent_error_and_after_the_last_attempt() {
+        let calls = Cell::new(0);
+        let permanent = retry(
+            "x",
+            FAST,
+            || {
+                calls.set(calls.get() + 1);
+                async { Err::<(), _>("denied") }
+            },
+            |e| *e != "denied",
+            ToString::to_string,
+        )
+        .await;
+        assert_eq!(
+            (permanent.map_err(|e| e.attempts).err(), calls.get()),
+            (Some(1), 1)
+        );
+        calls.set(0);
+        let transient = retry(
+            "x",
+            FAST,
+            || {
+                calls.set(calls.get() + 1);
+                async { Err::<(), _>("busy") }
+            },
+            |_| true,
+            ToString::to_string,
+        )
+        .await;
+        assert_eq!(
+            (transient.map_err(|e| e.attempts).err(), calls.get()),
+            (Some(4), 4)
+        );
+    }
+
+    #[test]
+    fn waits_are_bounded_and_grow() {
+        let backoff = Backoff::STANDARD;
+        for retry in 0..10 {
+            let ceiling = Duration::from_millis(500)
+                .saturating_mul(1 << retry.min(20))
+                .min(backoff.max);
+            assert!(backoff.delay(retry) <= ceiling);
+        }
+    }
+}

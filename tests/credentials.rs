@@ -1,0 +1,183 @@
+//! Where credentials come from, end to end: GitHub OIDC → `AssumeRoleWithWebIdentity` with no AWS key
+//! anywhere, a token file, `AssumeRole` from keys, and the failures a user meets first.
+
+use std::process::Command;
+
+use crate::support::{
+    Action, Run, TempDir, make_image, registry_digest, remove_image, repository_registry_id, stack,
+    unique,
+};
+
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/gha-push";
+
+/// An action with no AWS keys in inputs or environment, the role to assume, and GitHub's OIDC
+/// variables pointing at the fake token endpoint (with `extra_query` appended to its URL).
+fn keyless(local: &str, repository: &str, extra_query: &str) -> Action {
+    let s = stack();
+    Action::new(local, repository)
+        .without_input("aws-access-key-id")
+        .without_input("aws-secret-access-key")
+        .input("role-to-assume", ROLE_ARN)
+        .env("ACTIONS_ID_TOKEN_REQUEST_URL", &s.oidc_url(extra_query))
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &s.oidc_request_token)
+}
+
+fn assert_pushed_as(run: &Run, repository: &str, tag: &str, session: &str) {
+    run.assert_success();
+    let s = stack();
+    assert_eq!(
+        registry_digest(&s.host(&s.account), repository, tag).as_deref(),
+        Some(run.output("digest")),
+        "the registry serves the pushed tag"
+    );
+    assert_eq!(
+        repository_registry_id(repository, None).as_deref(),
+        Some(s.account.as_str())
+    );
+    assert_eq!(
+        run.output("authenticated-arn"),
+        format!("arn:aws:sts::{}:assumed-role/gha-push/{session}", s.account)
+    );
+    assert_eq!(run.output("aws-account-id"), s.account);
+}
+
+#[test]
+fn github_oidc_assumes_the_role_and_pushes_without_any_key() {
+    let local = format!("{}:oidc", unique("e2e-oidc"));
+    make_image(&local);
+    let repository = unique("oidc");
+    let run = keyless(&local, &repository, "").run();
+    assert_pushed_as(&run, &repository, "oidc", "GitHubActions");
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("::add-mask::eyJ")),
+        "the ID token is masked"
+    );
+    assert!(
+        run.stdout
+            .contains(&format!("Assumed {ROLE_ARN} as arn:aws:sts::")),
+        "{}",
+        run.stdout
+    );
+    remove_image(&local);
+}
+
+#[test]
+fn a_flaky_token_endpoint_is_retried() {
+    let local = format!("{}:flaky", unique("e2e-flaky"));
+    make_image(&local);
+    let repository = unique("flaky");
+    let run = keyless(&local, &repository, &format!("&fail=2&key={}", unique("k"))).run();
+    assert_pushed_as(&run, &repository, "flaky", "GitHubActions");
+    assert!(
+        run.stdout
+            .contains("Requesting the GitHub OIDC token failed (attempt 1 of 5): HTTP 503"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("(attempt 2 of 5)") && !run.stdout.contains("(attempt 3 of 5)"),
+        "{}",
+        run.stdout
+    );
+    remove_image(&local);
+}
+
+#[test]
+fn a_token_file_in_the_workspace_is_used() {
+    let s = stack();
+    let workspace = TempDir::new();
+    std::fs::create_dir_all(workspace.0.join("tokens")).expect("dir");
+    // A token from the same issuer, saved to a file as another tool would.
+    let answer = Command::new("curl")
+        .args([
+            "-fsS",
+            "-H",
+            &format!("Authorization: bearer {}", s.oidc_request_token),
+        ])
+        .arg(s.oidc_url("&audience=sts.amazonaws.com"))
+        .output()
+        .expect("curl");
+    let value: serde_json::Value = serde_json::from_slice(&answer.stdout).expect("json");
+    let token = value["value"].as_str().expect("token").to_owned();
+    std::fs::write(workspace.0.join("tokens/id"), format!("{token}\n")).expect("token file");
+
+    let local = format!("{}:file", unique("e2e-tokenfile"));
+    make_image(&local);
+    let repository = unique("tokenfile");
+    let action = Action::new(&local, &repository)
+        .without_input("aws-access-key-id")
+        .without_input("aws-secret-access-key")
+        .input("role-to-assume", ROLE_ARN)
+        .input("role-session-name", "from-file")
+        .input("web-identity-token-file", "tokens/id")
+        .env("GITHUB_WORKSPACE", &workspace.0.display().to_string());
+    let run = action.run();
+    assert_pushed_as(&run, &repository, "file", "from-file");
+    assert!(
+        run.stdout.contains(&format!("::add-mask::{token}")),
+        "the file's token is masked"
+    );
+    remove_image(&local);
+}
+
+#[test]
+fn keys_assume_a_role_by_name_with_an_external_id() {
+    let local = format!("{}:keys", unique("e2e-assume"));
+    make_image(&local);
+    let repository = unique("assume");
+    let run = Action::new(&local, &repository)
+        .input("role-to-assume", "gha-push")
+        .input("role-external-id", "ext-4711")
+        .input("role-session-name", "release-bot")
+        .input("role-duration-seconds", "900")
+        .run();
+    assert_pushed_as(&run, &repository, "keys", "release-bot");
+    assert!(
+        run.stdout.contains(&format!("Assumed {ROLE_ARN} as")),
+        "bare name completed with the account: {}",
+        run.stdout
+    );
+    remove_image(&local);
+}
+
+#[test]
+fn a_role_without_id_token_permission_fails_before_any_call() {
+    let repository = unique("no-id-token");
+    let run = Action::new("anything:v1", &repository)
+        .without_input("aws-access-key-id")
+        .without_input("aws-secret-access-key")
+        .input("role-to-assume", ROLE_ARN)
+        .run();
+    let error = run.single_error();
+    assert!(
+        error.contains("Input `role-to-assume`")
+            && error.contains("permissions:\n    id-token: write"),
+        "{error}"
+    );
+    assert!(
+        !run.stdout.contains("::group::"),
+        "no phase may start:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_refused_token_request_names_the_permission() {
+    let repository = unique("bad-request-token");
+    let local = format!("{}:v1", unique("e2e-badreq"));
+    make_image(&local);
+    let run = keyless(&local, &repository, "")
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+            "not-the-right-request-token",
+        )
+        .run();
+    let error = run.single_error();
+    assert!(
+        error.contains("GitHub refused the OIDC token request (HTTP 401"),
+        "{error}"
+    );
+    assert!(error.contains("id-token: write"), "{error}");
+    assert_eq!(repository_registry_id(&repository, None), None);
+    remove_image(&local);
+}
