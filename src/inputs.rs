@@ -1004,4 +1004,41 @@ mod tests {
             );
         }
     }
+
+    /// Records the field names serde asks for, so the test sees what `RawInputs` reads.
+    struct FieldNames(Vec<&'static str>);
+
+    impl<'de> serde::Deserializer<'de> for &mut FieldNames {
+        type Error = serde::de::value::Error;
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = fields.to_vec();
+            Err(serde::de::Error::custom("only the field names were wanted"))
+        }
+        fn deserialize_any<V: serde::de::Visitor<'de>>(
+            self,
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("not a struct"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    #[test]
+    fn action_yml_declares_exactly_the_inputs_read() {
+        let mut names = FieldNames(Vec::new());
+        let _ = RawInputs::deserialize(&mut names);
+        let mut read: Vec<String> = names.0.iter().map(|n| (*n).to_owned()).collect();
+        let mut declared = crate::report::declared_in_action_yml("inputs");
+        read.sort();
+        declared.sort();
+        assert_eq!(read, declared);
+    }
 }

@@ -20,12 +20,32 @@ pub fn write(
         .map(|p| format!("{repository_uri}:{}", p.tag))
         .collect();
     let digest = pushed.first().map(|p| p.digest.clone()).unwrap_or_default();
-    github::set_outputs(&[
+    github::set_outputs(&outputs(
+        registry_host,
+        &repository_uri,
+        &image_uris,
+        &digest,
+        repository,
+        authenticated_arn,
+    ))?;
+    github::append_summary(&summary(repository, pushed, &image_uris))
+}
+
+/// Every output the action sets, in the order of `action.yml`.
+fn outputs(
+    registry_host: &str,
+    repository_uri: &str,
+    image_uris: &[String],
+    digest: &str,
+    repository: &Repository,
+    authenticated_arn: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    vec![
         ("registry", registry_host.to_owned()),
-        ("repository-uri", repository_uri.clone()),
+        ("repository-uri", repository_uri.to_owned()),
         ("image-uri", image_uris.first().cloned().unwrap_or_default()),
         ("image-uris", image_uris.join("\n")),
-        ("digest", digest.clone()),
+        ("digest", digest.to_owned()),
         ("image-ref", format!("{repository_uri}@{digest}")),
         ("aws-account-id", repository.registry_id.clone()),
         ("repository-created", repository.created.to_string()),
@@ -33,8 +53,10 @@ pub fn write(
             "authenticated-arn",
             authenticated_arn.unwrap_or_default().to_owned(),
         ),
-    ])?;
+    ]
+}
 
+fn summary(repository: &Repository, pushed: &[PushedTag], image_uris: &[String]) -> String {
     let mut summary = format!(
         "### Pushed to Amazon ECR\n\nRepository `{}`{} in account {}\n\n| Tag | Image URI | Digest |\n| --- | --- | --- |\n",
         github::table_cell(&repository.name),
@@ -45,7 +67,7 @@ pub fn write(
         },
         repository.registry_id,
     );
-    for (p, uri) in pushed.iter().zip(&image_uris) {
+    for (p, uri) in pushed.iter().zip(image_uris) {
         let _ = writeln!(
             summary,
             "| `{}` | `{}` | `{}` |",
@@ -55,5 +77,43 @@ pub fn write(
         );
     }
     summary.push('\n');
-    github::append_summary(&summary)
+    summary
+}
+
+/// The names declared under a top-level `section:` of action.yml (for tests that keep it honest).
+#[cfg(test)]
+pub fn declared_in_action_yml(section: &str) -> Vec<String> {
+    let action = include_str!("../action.yml");
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in action.lines() {
+        if !line.starts_with(' ') && !line.is_empty() {
+            inside = line == format!("{section}:");
+        } else if inside
+            && let Some(name) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':'))
+            && !name.starts_with(' ')
+        {
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_yml_declares_exactly_the_outputs_written() {
+        let repository = Repository {
+            registry_id: "1".into(),
+            name: "r".into(),
+            created: true,
+        };
+        let written: Vec<String> = outputs("h", "h/r", &[], "d", &repository, None)
+            .into_iter()
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        assert_eq!(written, declared_in_action_yml("outputs"));
+    }
 }
