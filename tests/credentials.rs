@@ -181,3 +181,33 @@ fn a_refused_token_request_names_the_permission() {
     assert_eq!(repository_registry_id(&repository, None), None);
     remove_image(&local);
 }
+
+#[test]
+fn a_matrix_of_jobs_rides_out_a_shared_token_endpoint_outage() {
+    // Four jobs start together while the endpoint fails its next three answers (whoever gets them):
+    // jittered retries must carry every job through.
+    let key = format!("&fail=3&key={}", unique("matrix"));
+    let jobs: Vec<_> = (0..4)
+        .map(|i| {
+            let key = key.clone();
+            std::thread::spawn(move || {
+                let local = format!("{}:m{i}", unique("e2e-matrix"));
+                make_image(&local);
+                let repository = unique("matrix");
+                let run = keyless(&local, &repository, &key).run();
+                remove_image(&local);
+                (run, repository, format!("m{i}"))
+            })
+        })
+        .collect();
+    let mut retried = 0;
+    for job in jobs {
+        let (run, repository, tag) = job.join().expect("job thread");
+        assert_pushed_as(&run, &repository, &tag, "GitHubActions");
+        retried += usize::from(
+            run.stdout
+                .contains("Requesting the GitHub OIDC token failed"),
+        );
+    }
+    assert!(retried >= 1, "the outage was met and retried");
+}
