@@ -182,6 +182,13 @@ impl Daemon {
             }
         }
         if let Some(error) = failure {
+            // The registry enforces the layer and manifest permissions and says so in the stream.
+            if let Some(denied) = crate::aws::denied::parse(&error) {
+                bail!(
+                    "Docker: pushing {target} was denied by the registry.\n{}",
+                    crate::aws::denied::explain(&denied)
+                );
+            }
             bail!("Docker: pushing {target} failed: {error}");
         }
         let digest = digest.ok_or_else(|| {

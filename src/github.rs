@@ -30,6 +30,11 @@ pub fn info(message: &str) {
     }
 }
 
+/// A document printed as it is (the `policy` subcommand's JSON), for piping into other tools.
+pub fn document(text: &str) {
+    print!("{text}");
+}
+
 pub fn warning(message: &str) {
     println!("::warning::{}", escape_data(message));
 }

@@ -204,6 +204,60 @@ pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Con
     validate(raw, &Env(vars))
 }
 
+/// What `ecr-push-action policy` needs: the inputs that decide which calls are made, on what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyInputs {
+    pub repository: RepositoryName,
+    pub region: String,
+    /// The registry's account: `registry-id` (`--account`).
+    pub account: String,
+    pub create_repository: bool,
+    pub audience: String,
+}
+
+/// Reads the inputs that the `policy` subcommand uses, by the same rules as the action's.
+pub fn policy_inputs(
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<PolicyInputs, InputError> {
+    let vars: BTreeMap<String, String> = vars.into_iter().collect();
+    let raw: RawInputs = envy::prefixed("INPUT_")
+        .from_iter(vars.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .map_err(|e| InputError(vec![format!("cannot read the action's inputs: {e}")]))?;
+    let env = Env(vars);
+    let mut errors = Vec::new();
+    let mut check = Gather(&mut errors);
+    let repository = check.keep(repository_rule(non_empty(raw.repository)));
+    let region_from_env = env
+        .get("AWS_REGION")
+        .or_else(|| env.get("AWS_DEFAULT_REGION"));
+    let region = check.keep(region_rule(non_empty(raw.aws_region).or(region_from_env)));
+    let account = check.keep(match registry_id_rule(non_empty(raw.registry_id)) {
+        Ok(Some(account)) => Ok(account),
+        Ok(None) => Err((
+            "registry-id",
+            "is needed to write the repository's ARN: pass `--account 123456789012` (the registry's account).".into(),
+        )),
+        Err(e) => Err(e),
+    });
+    let create_repository = check.keep(boolean_rule(
+        "create-repository",
+        raw.create_repository,
+        true,
+    ));
+    match (repository, region, account, create_repository) {
+        (Some(repository), Some(region), Some(account), Some(create_repository)) => {
+            Ok(PolicyInputs {
+                repository,
+                region,
+                account,
+                create_repository,
+                audience: non_empty(raw.audience).unwrap_or_else(|| "sts.amazonaws.com".to_owned()),
+            })
+        }
+        _ => Err(InputError(errors)),
+    }
+}
+
 /// The process environment, for the few fallbacks that inputs have.
 struct Env(BTreeMap<String, String>);
 

@@ -6,16 +6,18 @@ pub mod aws;
 pub mod docker;
 pub mod github;
 pub mod inputs;
+pub mod policy;
 pub mod report;
 pub mod retry;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 
 pub use inputs::Config;
 
-/// inputs → Docker check → credentials → repository → registry token → push → outputs.
+/// inputs → Docker check → credentials → registry token → repository → push → outputs.
 ///
-/// Docker is checked before AWS so that a typo in `local-image` never leaves a new, empty repository.
+/// Docker is checked, and the account-wide registry token fetched, before the repository is created,
+/// so that a typo in `local-image` or a missing permission never leaves a new, empty repository.
 pub async fn run(config: &Config) -> Result<()> {
     let (daemon, image) = {
         let _group = github::group("Docker");
@@ -28,27 +30,36 @@ pub async fn run(config: &Config) -> Result<()> {
         aws::credentials::load(&config.region, &config.auth).await?
     };
     let ecr = aws_sdk_ecr::Client::new(&session.sdk);
-    let registry_id = config.registry_id.as_deref();
-    let repository = {
-        let _group = github::group("ECR repository");
-        aws::registry::ensure(
-            &ecr,
-            &config.repository,
-            registry_id,
-            config.create_repository,
-        )
-        .await?
-    };
     let login = {
         let _group = github::group("Registry login");
-        aws::token::fetch(&ecr, &repository.registry_id).await?
+        aws::token::fetch(&ecr, config.registry_id.as_deref()).await?
+    };
+    let repository = {
+        let _group = github::group("ECR repository");
+        let target = aws::registry::Target {
+            name: &config.repository,
+            registry_id: config.registry_id.as_deref(),
+            region: &config.region,
+            create: config.create_repository,
+        };
+        aws::registry::ensure(&ecr, &target).await?
     };
     let repository_uri = format!("{}/{}", login.host, repository.name);
     let pushed = daemon
         .push(&image, &repository_uri, &config.tags, &login)
-        .await?;
+        .await;
+    let pushed = pushed.map_err(|err| {
+        if repository.created {
+            anyhow!(
+                "{err:#}\n(The repository {} was created by this run and is left in place.)",
+                repository.name
+            )
+        } else {
+            err
+        }
+    })?;
     report::write(
-        &login.host,
+        &login,
         &repository,
         &pushed,
         session.authenticated_arn.as_deref(),
@@ -56,7 +67,21 @@ pub async fn run(config: &Config) -> Result<()> {
 }
 
 /// The process entry point: read the inputs, run, and turn any failure into one `::error::` line.
+/// `ecr-push-action policy …` prints the least-privilege policy instead.
 pub fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("policy") {
+        return match policy::command(&args[1..], std::env::vars()) {
+            Ok(document) => {
+                github::document(&document);
+                std::process::ExitCode::SUCCESS
+            }
+            Err(err) => {
+                github::error(&format!("{err:#}"));
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
     let outcome = inputs::from_env()
         .map_err(anyhow::Error::from)
         .and_then(|config| {

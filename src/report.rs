@@ -5,15 +5,17 @@ use std::fmt::Write as _;
 use anyhow::Result;
 
 use crate::aws::registry::Repository;
+use crate::aws::token::RegistryLogin;
 use crate::docker::PushedTag;
 use crate::github;
 
 pub fn write(
-    registry_host: &str,
+    login: &RegistryLogin,
     repository: &Repository,
     pushed: &[PushedTag],
     authenticated_arn: Option<&str>,
 ) -> Result<()> {
+    let registry_host = login.host.as_str();
     let repository_uri = format!("{registry_host}/{}", repository.name);
     let image_uris: Vec<String> = pushed
         .iter()
@@ -25,10 +27,11 @@ pub fn write(
         &repository_uri,
         &image_uris,
         &digest,
-        repository,
+        &login.account,
+        repository.created,
         authenticated_arn,
     ))?;
-    github::append_summary(&summary(repository, pushed, &image_uris))
+    github::append_summary(&summary(&login.account, repository, pushed, &image_uris))
 }
 
 /// Every output the action sets, in the order of `action.yml`.
@@ -37,7 +40,8 @@ fn outputs(
     repository_uri: &str,
     image_uris: &[String],
     digest: &str,
-    repository: &Repository,
+    account: &str,
+    created: bool,
     authenticated_arn: Option<&str>,
 ) -> Vec<(&'static str, String)> {
     vec![
@@ -47,8 +51,8 @@ fn outputs(
         ("image-uris", image_uris.join("\n")),
         ("digest", digest.to_owned()),
         ("image-ref", format!("{repository_uri}@{digest}")),
-        ("aws-account-id", repository.registry_id.clone()),
-        ("repository-created", repository.created.to_string()),
+        ("aws-account-id", account.to_owned()),
+        ("repository-created", created.to_string()),
         (
             "authenticated-arn",
             authenticated_arn.unwrap_or_default().to_owned(),
@@ -56,7 +60,12 @@ fn outputs(
     ]
 }
 
-fn summary(repository: &Repository, pushed: &[PushedTag], image_uris: &[String]) -> String {
+fn summary(
+    account: &str,
+    repository: &Repository,
+    pushed: &[PushedTag],
+    image_uris: &[String],
+) -> String {
     let mut summary = format!(
         "### Pushed to Amazon ECR\n\nRepository `{}`{} in account {}\n\n| Tag | Image URI | Digest |\n| --- | --- | --- |\n",
         github::table_cell(&repository.name),
@@ -65,7 +74,7 @@ fn summary(repository: &Repository, pushed: &[PushedTag], image_uris: &[String])
         } else {
             ""
         },
-        repository.registry_id,
+        account,
     );
     for (p, uri) in pushed.iter().zip(image_uris) {
         let _ = writeln!(
@@ -105,12 +114,7 @@ mod tests {
 
     #[test]
     fn action_yml_declares_exactly_the_outputs_written() {
-        let repository = Repository {
-            registry_id: "1".into(),
-            name: "r".into(),
-            created: true,
-        };
-        let written: Vec<String> = outputs("h", "h/r", &[], "d", &repository, None)
+        let written: Vec<String> = outputs("h", "h/r", &[], "d", "1", true, None)
             .into_iter()
             .map(|(n, _)| n.to_owned())
             .collect();

@@ -5,5 +5,6 @@
 mod container;
 mod credentials;
 mod errors;
+mod policy;
 mod push;
 mod support;

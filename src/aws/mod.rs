@@ -2,6 +2,7 @@
 //! repository, the registry token.
 
 pub mod credentials;
+pub mod denied;
 pub mod oidc;
 pub mod registry;
 pub mod sts;

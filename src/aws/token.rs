@@ -13,6 +13,8 @@ use crate::github;
 pub struct RegistryLogin {
     /// `<account>.dkr.ecr.<region>.amazonaws.com`, from the token's `proxyEndpoint`.
     pub host: String,
+    /// The account that owns the registry (the host's first label).
+    pub account: String,
     pub username: String,
     pub password: String,
 }
@@ -26,14 +28,16 @@ impl fmt::Debug for RegistryLogin {
     }
 }
 
-/// Gets a login for the registry of account `registry_id`. ECR's token is the caller's and is good for
-/// every registry the caller may use, so one token serves a cross-account push too; only the host differs.
-pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: &str) -> Result<RegistryLogin> {
-    let out = ecr
-        .get_authorization_token()
-        .send()
-        .await
-        .map_err(|err| anyhow!("ecr:GetAuthorizationToken failed: {}", sdk_error_text(&err)))?;
+/// Gets a login for the registry of account `registry_id` (the caller's own when `None`). ECR's token
+/// is the caller's and is good for every registry the caller may use, so one token serves a
+/// cross-account push too; only the host differs.
+pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: Option<&str>) -> Result<RegistryLogin> {
+    let out = ecr.get_authorization_token().send().await.map_err(|err| {
+        match super::denied::from_sdk_error(&err, "ecr:GetAuthorizationToken", "*") {
+            Some(doctor) => anyhow!("ecr:GetAuthorizationToken was denied.\n{doctor}"),
+            None => anyhow!("ecr:GetAuthorizationToken failed: {}", sdk_error_text(&err)),
+        }
+    })?;
     let data = out
         .authorization_data()
         .first()
@@ -52,7 +56,11 @@ pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: &str) -> Result<Regis
     Ok(login)
 }
 
-fn decode(token: &str, proxy_endpoint: Option<&str>, registry_id: &str) -> Result<RegistryLogin> {
+fn decode(
+    token: &str,
+    proxy_endpoint: Option<&str>,
+    registry_id: Option<&str>,
+) -> Result<RegistryLogin> {
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(token.trim())
         .context("the ECR authorization token is not valid base64")?;
@@ -71,16 +79,16 @@ fn decode(token: &str, proxy_endpoint: Option<&str>, registry_id: &str) -> Resul
     }
     // `<account>.dkr.ecr.<region>.<domain>`: the caller's registry; another account's differs only in
     // the first label.
-    let host = match host.split_once('.') {
-        Some((account, rest))
-            if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            format!("{registry_id}.{rest}")
+    let (host, account) = match host.split_once('.') {
+        Some((own, rest)) if own.len() == 12 && own.bytes().all(|b| b.is_ascii_digit()) => {
+            let account = registry_id.unwrap_or(own);
+            (format!("{account}.{rest}"), account.to_owned())
         }
-        _ => host.to_owned(),
+        _ => (host.to_owned(), registry_id.unwrap_or_default().to_owned()),
     };
     Ok(RegistryLogin {
         host,
+        account,
         username: username.to_owned(),
         password: password.to_owned(),
     })
@@ -96,7 +104,7 @@ mod tests {
         let login = decode(
             &token,
             Some("https://111111111111.dkr.ecr.eu-west-1.amazonaws.com/"),
-            "111111111111",
+            None,
         )
         .expect("valid");
         assert_eq!(
@@ -111,6 +119,7 @@ mod tests {
                 "pa:ss"
             )
         );
+        assert_eq!(login.account, "111111111111");
     }
 
     #[test]
@@ -119,9 +128,10 @@ mod tests {
         let login = decode(
             &token,
             Some("https://111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn"),
-            "222222222222",
+            Some("222222222222"),
         )
         .expect("valid");
+        assert_eq!(login.account, "222222222222");
         assert_eq!(
             login.host,
             "222222222222.dkr.ecr.cn-north-1.amazonaws.com.cn"
@@ -131,11 +141,11 @@ mod tests {
 
     #[test]
     fn rejects_malformed_tokens() {
-        assert!(decode("%%%", Some("https://h"), "111111111111").is_err());
+        assert!(decode("%%%", Some("https://h"), Some("111111111111")).is_err());
         let no_colon = base64::engine::general_purpose::STANDARD.encode("nocolon");
-        assert!(decode(&no_colon, Some("https://h"), "111111111111").is_err());
+        assert!(decode(&no_colon, Some("https://h"), Some("111111111111")).is_err());
         let ok = base64::engine::general_purpose::STANDARD.encode("AWS:p");
-        assert!(decode(&ok, None, "111111111111").is_err());
-        assert!(decode(&ok, Some("https://h/path"), "111111111111").is_err());
+        assert!(decode(&ok, None, Some("111111111111")).is_err());
+        assert!(decode(&ok, Some("https://h/path"), Some("111111111111")).is_err());
     }
 }

@@ -1,0 +1,323 @@
+//! The doctor for refusals: reads AWS's "User: … is not authorized to perform: … on resource: …"
+//! (from an ECR API error, IAM's XML body, or the registry's `denied:` line in the push stream) and
+//! says which permission is missing, on what, for whom, which kind of policy is at fault, and the
+//! statement that would allow it.
+
+use std::sync::LazyLock;
+
+use aws_sdk_ecr::config::http::HttpResponse;
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
+use regex_lite::Regex;
+
+/// One refusal, as AWS reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    /// The caller, e.g. `arn:aws:sts::123456789012:assumed-role/ci/GitHubActions`.
+    pub principal: Option<String>,
+    /// e.g. `ecr:PutImage`.
+    pub action: String,
+    pub resource: Option<String>,
+    pub cause: Cause,
+}
+
+/// Which kind of policy refused, from the tail of AWS's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    NoIdentityPolicy,
+    NoResourcePolicy,
+    ExplicitDeny(PolicyKind),
+    NoAllow(PolicyKind),
+    /// AWS did not say.
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    Identity,
+    Resource,
+    ServiceControl,
+    PermissionsBoundary,
+    Session,
+}
+
+static DENIED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"User: (?P<principal>[^\s<]+) is not authorized to perform: (?P<action>[a-z0-9-]+:[A-Za-z0-9]+)(?: on resource: (?P<resource>[^\s<]+))?(?: (?P<tail>because no [a-z -]+ (?:policy|boundary) allows|with an explicit deny in an? [a-z -]+ (?:policy|boundary)))?",
+    )
+    .expect("valid regex")
+});
+
+/// Finds AWS's refusal sentence anywhere in `text`.
+pub fn parse(text: &str) -> Option<Denied> {
+    let caps = DENIED.captures(text)?;
+    let tail = caps.name("tail").map_or("", |m| m.as_str());
+    let kind = if tail.contains("identity-based") {
+        PolicyKind::Identity
+    } else if tail.contains("resource-based") {
+        PolicyKind::Resource
+    } else if tail.contains("service control") {
+        PolicyKind::ServiceControl
+    } else if tail.contains("permissions boundary") {
+        PolicyKind::PermissionsBoundary
+    } else {
+        PolicyKind::Session
+    };
+    let cause = match (
+        tail.is_empty(),
+        tail.starts_with("with an explicit deny"),
+        kind,
+    ) {
+        (true, _, _) => Cause::Unknown,
+        (false, true, kind) => Cause::ExplicitDeny(kind),
+        (false, false, PolicyKind::Identity) => Cause::NoIdentityPolicy,
+        (false, false, PolicyKind::Resource) => Cause::NoResourcePolicy,
+        (false, false, kind) => Cause::NoAllow(kind),
+    };
+    Some(Denied {
+        principal: Some(caps["principal"].to_owned()),
+        action: caps["action"].to_owned(),
+        resource: caps.name("resource").map(|m| m.as_str().to_owned()),
+        cause,
+    })
+}
+
+/// When an ECR API call was refused for lack of permission, the explanation; `action` and
+/// `resource` are what the call was, for when AWS's text does not say (moto's IAM answers omit the
+/// resource; an empty body says nothing).
+pub fn from_sdk_error<E>(
+    err: &SdkError<E, HttpResponse>,
+    action: &str,
+    resource: &str,
+) -> Option<String>
+where
+    E: ProvideErrorMetadata,
+{
+    let code = err.code().unwrap_or_default();
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    if !code.starts_with("AccessDenied") && status != Some(403) {
+        return None;
+    }
+    let body = err
+        .raw_response()
+        .and_then(|r| r.body().bytes())
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    let found = err.message().and_then(parse).or_else(|| parse(&body));
+    let denied = found.map_or_else(
+        || Denied {
+            principal: None,
+            action: action.to_owned(),
+            resource: Some(resource.to_owned()),
+            cause: Cause::Unknown,
+        },
+        |mut d| {
+            // An unknown account in our own guess of the ARN is the caller's: the principal's account.
+            let account = d
+                .principal
+                .as_deref()
+                .and_then(|p| p.split(':').nth(4))
+                .filter(|a| !a.is_empty());
+            let guess = match account {
+                Some(account) => resource.replacen(":*:", &format!(":{account}:"), 1),
+                None => resource.to_owned(),
+            };
+            d.resource.get_or_insert(guess);
+            d
+        },
+    );
+    Some(explain(&denied))
+}
+
+/// The doctor's text for one refusal.
+pub fn explain(denied: &Denied) -> String {
+    let action = &denied.action;
+    let token = action.ends_with(":GetAuthorizationToken");
+    // The token call is account-wide: whatever AWS names as its resource, only "*" grants it.
+    let resource = if token {
+        "*"
+    } else {
+        denied.resource.as_deref().unwrap_or("*")
+    };
+    let who = denied
+        .principal
+        .as_deref()
+        .unwrap_or("the credentials in use");
+    let holder = denied.principal.as_deref().map_or_else(
+        || "the role or user the action runs as".to_owned(),
+        policy_holder,
+    );
+    let mut text = format!("AWS denied {action} on {resource} to {who}");
+    let statement =
+        format!(r#"{{"Effect": "Allow", "Action": "{action}", "Resource": "{resource}"}}"#);
+    let allow = format!("Allow it in the identity policy of {holder}:\n  {statement}");
+    let reason = match denied.cause {
+        Cause::NoIdentityPolicy => format!(": no identity-based policy allows it.\n{allow}"),
+        Cause::Unknown => format!(".\n{allow}"),
+        Cause::NoResourcePolicy => {
+            let owner = resource
+                .split(':')
+                .nth(4)
+                .unwrap_or("the registry's account");
+            format!(
+                ": the repository's own policy (a resource-based policy, needed across accounts) does not allow it.\n\
+                 Ask account {owner} to add to the repository policy of {resource}:\n  \
+                 {{\"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"{holder}\"}}, \"Action\": \"{action}\"}}\n\
+                 and allow it in your own identity policy too:\n  {statement}"
+            )
+        }
+        Cause::ExplicitDeny(kind) => format!(
+            ": an explicit Deny in {} overrides every Allow. Find the Deny statement that matches {action} and \
+             narrow it; adding an Allow does not help.",
+            kind.name()
+        ),
+        Cause::NoAllow(kind) => format!(
+            ": {} does not allow it (an Allow is needed there as well as in the identity policy).\n{allow}",
+            kind.name()
+        ),
+    };
+    text.push_str(&reason);
+    if token {
+        text.push_str(
+            "\necr:GetAuthorizationToken cannot be scoped to a repository: its Resource must be \"*\". The token \
+             it returns only opens the repositories your other statements allow.",
+        );
+    }
+    text.push_str("\n`ecr-push-action policy` prints the complete least-privilege policy for this configuration.");
+    text
+}
+
+impl PolicyKind {
+    fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Identity => "an identity-based policy",
+            PolicyKind::Resource => "the repository's resource-based policy",
+            PolicyKind::ServiceControl => "a service control policy (AWS Organizations)",
+            PolicyKind::PermissionsBoundary => "the permissions boundary",
+            PolicyKind::Session => "the session policy",
+        }
+    }
+}
+
+/// The IAM entity whose policy grants a principal's permissions: an assumed-role session's role.
+fn policy_holder(principal: &str) -> String {
+    // arn:aws:sts::123456789012:assumed-role/ROLE/SESSION → arn:aws:iam::123456789012:role/ROLE
+    let parts: Vec<&str> = principal.splitn(6, ':').collect();
+    if let [_, partition, "sts", _, account, rest] = parts.as_slice()
+        && let Some(role) = rest
+            .strip_prefix("assumed-role/")
+            .and_then(|r| r.split('/').next())
+    {
+        return format!("arn:{partition}:iam::{account}:role/{role}");
+    }
+    principal.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLE: &str = "arn:aws:sts::123456789012:assumed-role/gha-push/GitHubActions";
+    const REPO: &str = "arn:aws:ecr:us-east-1:123456789012:repository/team/api";
+
+    #[test]
+    fn reads_the_registrys_denied_line_for_each_layer_and_manifest_action() {
+        for action in [
+            "InitiateLayerUpload",
+            "UploadLayerPart",
+            "CompleteLayerUpload",
+            "PutImage",
+            "BatchCheckLayerAvailability",
+        ] {
+            // The exact shape ECR puts into the push stream.
+            let line = format!(
+                "denied: User: {ROLE} is not authorized to perform: ecr:{action} on resource: {REPO} because no \
+                 identity-based policy allows the ecr:{action} action"
+            );
+            let denied = parse(&line).expect("a refusal");
+            assert_eq!(denied.action, format!("ecr:{action}"));
+            assert_eq!(denied.resource.as_deref(), Some(REPO));
+            assert_eq!(denied.cause, Cause::NoIdentityPolicy);
+            let text = explain(&denied);
+            assert!(text.starts_with(&format!("AWS denied ecr:{action} on {REPO} to {ROLE}: no identity-based policy allows it.")), "{text}");
+            assert!(
+                text.contains("identity policy of arn:aws:iam::123456789012:role/gha-push"),
+                "{text}"
+            );
+            assert!(
+                text.contains(&format!(
+                    r#"{{"Effect": "Allow", "Action": "ecr:{action}", "Resource": "{REPO}"}}"#
+                )),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_token_needs_resource_star() {
+        let text = explain(&parse(&format!(
+            "User: {ROLE} is not authorized to perform: ecr:GetAuthorizationToken on resource: * because no identity-based policy allows the ecr:GetAuthorizationToken action"
+        )).expect("refusal"));
+        assert!(
+            text.contains(r#""Action": "ecr:GetAuthorizationToken", "Resource": "*""#),
+            "{text}"
+        );
+        assert!(text.contains("its Resource must be \"*\""), "{text}");
+    }
+
+    #[test]
+    fn says_which_kind_of_policy_is_at_fault() {
+        let base =
+            format!("User: {ROLE} is not authorized to perform: ecr:PutImage on resource: {REPO}");
+        let deny = explain(
+            &parse(&format!(
+                "{base} with an explicit deny in an identity-based policy"
+            ))
+            .expect("refusal"),
+        );
+        assert!(
+            deny.contains("an explicit Deny in an identity-based policy overrides every Allow"),
+            "{deny}"
+        );
+        let scp = parse(&format!(
+            "{base} with an explicit deny in a service control policy"
+        ))
+        .expect("refusal");
+        assert_eq!(scp.cause, Cause::ExplicitDeny(PolicyKind::ServiceControl));
+        assert!(explain(&scp).contains("service control policy"));
+        let cross = parse(&format!(
+            "User: {ROLE} is not authorized to perform: ecr:PutImage on resource: arn:aws:ecr:us-east-1:210987654321:repository/shared because no resource-based policy allows the ecr:PutImage action"
+        )).expect("refusal");
+        assert_eq!(cross.cause, Cause::NoResourcePolicy);
+        let text = explain(&cross);
+        assert!(
+            text.contains("Ask account 210987654321 to add to the repository policy"),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""Principal": {"AWS": "arn:aws:iam::123456789012:role/gha-push"}"#),
+            "{text}"
+        );
+        let boundary = parse(&format!(
+            "{base} because no permissions boundary allows the ecr:PutImage action"
+        ))
+        .expect("refusal");
+        assert_eq!(
+            boundary.cause,
+            Cause::NoAllow(PolicyKind::PermissionsBoundary)
+        );
+    }
+
+    #[test]
+    fn reads_motos_iam_xml_and_text_without_a_resource() {
+        let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/u1 is not authorized to perform: ecr:CreateRepository</Message><Type>Sender</Type></Error></Errors></ErrorResponse>"#;
+        let denied = parse(xml).expect("refusal");
+        assert_eq!(
+            denied.principal.as_deref(),
+            Some("arn:aws:iam::123456789012:user/u1")
+        );
+        assert_eq!(denied.action, "ecr:CreateRepository");
+        assert_eq!((denied.resource, denied.cause), (None, Cause::Unknown));
+        assert_eq!(parse("unauthorized: authentication required"), None);
+    }
+}

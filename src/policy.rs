@@ -1,0 +1,325 @@
+//! Least privilege: the exact IAM actions a configuration makes the action call, as an identity
+//! policy (`ecr-push-action policy`), the pull-only and read-only variants, and the trust policy that
+//! lets GitHub's OIDC tokens assume the role. The doctor uses the same ARNs.
+
+use anyhow::{Result, anyhow, bail};
+use serde_json::{Value, json};
+
+use crate::inputs;
+
+pub const USAGE: &str = "\
+usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
+                              [--create-repository true|false] [--persona pusher|puller|scanner]
+                              [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
+                              [--audience AUD]
+Prints the least-privilege IAM identity policy for the action's configuration (or, with --trust, the
+role's trust policy for GitHub's OIDC). Flags override the INPUT_* variables the action reads.";
+
+/// `ecr-push-action policy …`: the policy document for the configuration in `vars` (the environment)
+/// and `args` (the flags after `policy`), as pretty JSON.
+pub fn command(
+    args: &[String],
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<String> {
+    let mut vars: Vec<(String, String)> = vars.into_iter().collect();
+    let mut persona = Persona::Pusher;
+    let mut trust = None;
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        if flag == "--help" || flag == "-h" {
+            return Ok(USAGE.to_owned());
+        }
+        let (name, inline) = flag
+            .split_once('=')
+            .map_or((flag.as_str(), None), |(n, v)| (n, Some(v.to_owned())));
+        let value = match inline {
+            Some(v) => v,
+            None => rest
+                .next()
+                .cloned()
+                .ok_or_else(|| anyhow!("`{name}` needs a value\n{USAGE}"))?,
+        };
+        let input = match name {
+            "--repository" => "INPUT_REPOSITORY",
+            "--region" => "INPUT_AWS-REGION",
+            "--account" => "INPUT_REGISTRY-ID",
+            "--create-repository" => "INPUT_CREATE-REPOSITORY",
+            "--audience" => "INPUT_AUDIENCE",
+            "--persona" => {
+                persona = value.parse().map_err(|e: String| anyhow!(e))?;
+                continue;
+            }
+            "--trust" => {
+                trust = Some(value.parse::<TrustSubject>().map_err(|e| anyhow!(e))?);
+                continue;
+            }
+            other => bail!("unknown option `{other}`\n{USAGE}"),
+        };
+        vars.push((input.to_owned(), value));
+    }
+    let config = inputs::policy_inputs(vars)?;
+    let document = match trust {
+        Some(subject) => trust_policy(&config.region, &config.account, &subject, &config.audience),
+        None => identity_policy(
+            &Scope {
+                region: config.region,
+                account: config.account,
+                repository: config.repository.to_string(),
+                create_repository: config.create_repository,
+            },
+            persona,
+        ),
+    };
+    Ok(serde_json::to_string_pretty(&document)? + "\n")
+}
+
+/// The partition of a region: `aws`, `aws-cn` or `aws-us-gov`.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+pub fn repository_arn(region: &str, account: &str, repository: &str) -> String {
+    format!(
+        "arn:{}:ecr:{region}:{account}:repository/{repository}",
+        partition(region)
+    )
+}
+
+/// Whose permissions the policy describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persona {
+    /// What this action needs to push.
+    Pusher,
+    /// Pull-only: log in and read images.
+    Puller,
+    /// Read-only: describe and list, no image content.
+    Scanner,
+}
+
+impl std::str::FromStr for Persona {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pusher" => Ok(Persona::Pusher),
+            "puller" => Ok(Persona::Puller),
+            "scanner" => Ok(Persona::Scanner),
+            other => Err(format!(
+                "`--persona {other}`: use pusher, puller or scanner"
+            )),
+        }
+    }
+}
+
+/// What the policy is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub region: String,
+    /// The registry's account (the caller's own, or `registry-id`).
+    pub account: String,
+    pub repository: String,
+    pub create_repository: bool,
+}
+
+/// The layer and manifest actions of `docker push`, checked by the registry itself. `BatchGetImage`
+/// is not among them: a push of a single-platform image never reads a manifest back.
+pub const PUSH_ACTIONS: [&str; 5] = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:CompleteLayerUpload",
+    "ecr:InitiateLayerUpload",
+    "ecr:PutImage",
+    "ecr:UploadLayerPart",
+];
+
+/// The API actions the action process calls itself, in the order it calls them.
+pub fn api_actions(create_repository: bool) -> Vec<&'static str> {
+    let mut actions = Vec::new();
+    if create_repository {
+        actions.extend(["ecr:DescribeRepositories", "ecr:CreateRepository"]);
+    }
+    actions.push("ecr:GetAuthorizationToken");
+    actions
+}
+
+/// The minimal identity policy for `persona` on `scope`.
+pub fn identity_policy(scope: &Scope, persona: Persona) -> Value {
+    let arn = repository_arn(&scope.region, &scope.account, &scope.repository);
+    let token = json!({
+        "Sid": "AuthorizationTokenIsAccountWideSoItsResourceMustBeStar",
+        "Effect": "Allow",
+        "Action": "ecr:GetAuthorizationToken",
+        "Resource": "*"
+    });
+    let on_repository = |sid: &str, actions: &[&str]| {
+        let mut sorted = actions.to_vec();
+        sorted.sort_unstable();
+        json!({ "Sid": sid, "Effect": "Allow", "Action": sorted, "Resource": arn })
+    };
+    let statements = match persona {
+        Persona::Pusher => {
+            let mut s = vec![
+                token,
+                on_repository("PushImageLayersAndManifestsToThisRepository", &PUSH_ACTIONS),
+            ];
+            if scope.create_repository {
+                s.push(on_repository(
+                    "FindTheRepositoryAndCreateItWhenMissing",
+                    &["ecr:DescribeRepositories", "ecr:CreateRepository"],
+                ));
+            }
+            s
+        }
+        Persona::Puller => vec![
+            token,
+            on_repository(
+                "PullImagesFromThisRepository",
+                &[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+            ),
+        ],
+        Persona::Scanner => vec![on_repository(
+            "DescribeAndListThisRepositoryWithoutImageContent",
+            &[
+                "ecr:DescribeImageScanFindings",
+                "ecr:DescribeImages",
+                "ecr:DescribeRepositories",
+                "ecr:ListImages",
+            ],
+        )],
+    };
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// Which GitHub workflows may assume the role: `github:OWNER/REPO` (any ref), or with
+/// `:ref:refs/heads/main`, `:environment:prod`, `:pull_request`, or a `*` wildcard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustSubject(String);
+
+impl std::str::FromStr for TrustSubject {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "`--trust {s}`: use github:OWNER/REPO, optionally followed by :ref:refs/heads/BRANCH, \
+                 :environment:NAME or :pull_request"
+            )
+        };
+        let rest = s.strip_prefix("github:").ok_or_else(bad)?;
+        let (owner, rest) = rest.split_once('/').ok_or_else(bad)?;
+        let (repo, qualifier) = rest
+            .split_once(':')
+            .map_or((rest, None), |(r, q)| (r, Some(q)));
+        let name_ok = |n: &str| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.*".contains(c))
+        };
+        if !name_ok(owner) || !name_ok(repo) {
+            return Err(bad());
+        }
+        let sub = match qualifier {
+            None => format!("repo:{owner}/{repo}:*"),
+            Some("pull_request") => format!("repo:{owner}/{repo}:pull_request"),
+            Some(q) if q.starts_with("ref:refs/") || q.starts_with("environment:") => {
+                if q.chars().any(char::is_whitespace) || q.ends_with(':') {
+                    return Err(bad());
+                }
+                format!("repo:{owner}/{repo}:{q}")
+            }
+            Some(_) => return Err(bad()),
+        };
+        Ok(TrustSubject(sub))
+    }
+}
+
+/// The role's trust policy for GitHub's OIDC provider in `account`.
+pub fn trust_policy(region: &str, account: &str, subject: &TrustSubject, audience: &str) -> Value {
+    const ISSUER: &str = "token.actions.githubusercontent.com";
+    let provider = format!(
+        "arn:{}:iam::{account}:oidc-provider/{ISSUER}",
+        partition(region)
+    );
+    let aud = json!({ format!("{ISSUER}:aud"): audience });
+    let sub = json!({ format!("{ISSUER}:sub"): subject.0 });
+    // StringEquals when the subject is exact; a wildcard needs StringLike.
+    let condition = if subject.0.contains('*') {
+        json!({ "StringEquals": aud, "StringLike": sub })
+    } else {
+        let mut both = aud;
+        both[format!("{ISSUER}:sub")] = Value::String(subject.0.clone());
+        json!({ "StringEquals": both })
+    };
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "GitHubActionsOidcForThisRepository",
+            "Effect": "Allow",
+            "Principal": { "Federated": provider },
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": condition
+        }]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_follow_the_region() {
+        assert_eq!(
+            repository_arn("cn-north-1", "1", "a"),
+            "arn:aws-cn:ecr:cn-north-1:1:repository/a"
+        );
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition("eu-west-1"), "aws");
+    }
+
+    #[test]
+    fn trust_subjects() {
+        let sub = |s: &str| s.parse::<TrustSubject>().map(|t| t.0);
+        assert_eq!(sub("github:o/r"), Ok("repo:o/r:*".into()));
+        assert_eq!(
+            sub("github:o/r:ref:refs/heads/main"),
+            Ok("repo:o/r:ref:refs/heads/main".into())
+        );
+        assert_eq!(
+            sub("github:o/r:environment:prod"),
+            Ok("repo:o/r:environment:prod".into())
+        );
+        assert_eq!(
+            sub("github:o/r:pull_request"),
+            Ok("repo:o/r:pull_request".into())
+        );
+        for bad in [
+            "o/r",
+            "github:o",
+            "github:o/r:branch:main",
+            "github:o/r:ref:refs/heads/a b",
+            "github:/r",
+        ] {
+            assert!(sub(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn api_actions_follow_create_repository() {
+        assert_eq!(api_actions(false), ["ecr:GetAuthorizationToken"]);
+        assert_eq!(
+            api_actions(true),
+            [
+                "ecr:DescribeRepositories",
+                "ecr:CreateRepository",
+                "ecr:GetAuthorizationToken"
+            ]
+        );
+    }
+}

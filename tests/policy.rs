@@ -1,0 +1,343 @@
+//! Least privilege: golden policy documents checked against AWS's catalogue and parliament, and the
+//! push under an IAM-enforcing moto with exactly the generated actions — and with one taken away.
+
+use std::process::Command;
+use std::sync::Mutex;
+
+use crate::support::{Action, Run, make_image, registry_digest, remove_image, stack, unique};
+
+fn policy(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"));
+    cmd.env_clear().arg("policy").args(args);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().expect("run policy");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const BASE: [&str; 6] = [
+    "--repository",
+    "team/api",
+    "--region",
+    "eu-west-1",
+    "--account",
+    "123456789012",
+];
+
+/// (golden file, kind, flags beyond BASE)
+const GOLDEN: [(&str, &str, &[&str]); 9] = [
+    ("pusher-default.json", "identity", &[]),
+    (
+        "pusher-no-create.json",
+        "identity",
+        &["--create-repository", "false"],
+    ),
+    ("pusher-china.json", "identity", &["--region", "cn-north-1"]),
+    ("puller.json", "identity", &["--persona", "puller"]),
+    ("scanner.json", "identity", &["--persona", "scanner"]),
+    (
+        "trust-branch.json",
+        "trust",
+        &["--trust", "github:octo-org/octo-repo:ref:refs/heads/main"],
+    ),
+    (
+        "trust-environment.json",
+        "trust",
+        &["--trust", "github:octo-org/octo-repo:environment:prod"],
+    ),
+    (
+        "trust-pull-request.json",
+        "trust",
+        &["--trust", "github:octo-org/octo-repo:pull_request"],
+    ),
+    (
+        "trust-any-ref.json",
+        "trust",
+        &["--trust", "github:octo-org/octo-repo"],
+    ),
+];
+
+fn golden_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+/// `UPDATE_GOLDEN=1` rewrites the files; review the diff before committing.
+fn assert_golden(name: &str, actual: &str) {
+    let path = golden_path(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).expect("write golden");
+    }
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing {}", path.display()));
+    assert_eq!(actual, expected, "{name} differs from the golden file");
+}
+
+#[test]
+fn policies_match_their_golden_files() {
+    for (name, _, flags) in GOLDEN {
+        let mut args = BASE.to_vec();
+        args.extend(flags);
+        let (ok, stdout, stderr) = policy(&args, &[]);
+        assert!(ok, "{name}: {stdout}{stderr}");
+        assert_golden(name, &stdout);
+    }
+    // Cross-account, from the INPUT_* variables the action itself reads.
+    let (ok, stdout, _) = policy(
+        &[],
+        &[
+            ("INPUT_REPOSITORY", "shared/app"),
+            ("INPUT_AWS-REGION", "us-east-1"),
+            ("INPUT_REGISTRY-ID", "210987654321"),
+        ],
+    );
+    assert!(ok);
+    assert_golden("pusher-cross-account.json", &stdout);
+}
+
+#[test]
+fn every_golden_policy_passes_the_catalogue_and_parliament() {
+    let check = |kind: &str, files: Vec<std::path::PathBuf>| {
+        let out = Command::new(stack().dir.join("venv/bin/python"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/support/check-policy.py"
+            ))
+            .arg(kind)
+            .args(&files)
+            .output()
+            .expect("check-policy.py");
+        assert!(
+            out.status.success(),
+            "{kind}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let of = |kind: &str| {
+        GOLDEN
+            .iter()
+            .filter(|g| g.1 == kind)
+            .map(|g| golden_path(g.0))
+            .collect::<Vec<_>>()
+    };
+    let mut identity = of("identity");
+    identity.push(golden_path("pusher-cross-account.json"));
+    check("identity", identity);
+    check("trust", of("trust"));
+}
+
+#[test]
+fn policy_rejects_bad_flags_and_needs_an_account() {
+    let (ok, stdout, _) = policy(&["--repository", "team/api", "--region", "eu-west-1"], &[]);
+    assert!(
+        !ok && stdout.contains("`registry-id`") && stdout.contains("--account"),
+        "{stdout}"
+    );
+    let (ok, stdout, _) = policy(&[&BASE[..], &["--persona", "admin"]].concat(), &[]);
+    assert!(
+        !ok && stdout.contains("pusher, puller or scanner"),
+        "{stdout}"
+    );
+    let (ok, stdout, _) = policy(
+        &[&BASE[..], &["--trust", "octo-org/octo-repo"]].concat(),
+        &[],
+    );
+    assert!(!ok && stdout.contains("github:OWNER/REPO"), "{stdout}");
+    let (ok, stdout, _) = policy(&["--repository", "Bad"], &[]);
+    assert!(!ok && stdout.contains("Input `repository`"), "{stdout}");
+    let (ok, stdout, _) = policy(&["--help"], &[]);
+    assert!(
+        ok && stdout.starts_with("usage: ecr-push-action policy"),
+        "{stdout}"
+    );
+}
+
+/// The actions of the generated policy for this configuration (what a user would grant).
+fn generated_actions(create_repository: bool) -> Vec<String> {
+    let (ok, stdout, _) = policy(
+        &[
+            &BASE[..],
+            &["--create-repository", &create_repository.to_string()],
+        ]
+        .concat(),
+        &[],
+    );
+    assert!(ok);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let mut actions = Vec::new();
+    for statement in doc["Statement"].as_array().expect("statements") {
+        match &statement["Action"] {
+            serde_json::Value::String(a) => actions.push(a.clone()),
+            serde_json::Value::Array(list) => {
+                actions.extend(list.iter().filter_map(|a| a.as_str().map(str::to_owned)));
+            }
+            _ => panic!("Action"),
+        }
+    }
+    actions
+}
+
+/// The enforcing moto is shared, and enforcement is switched for the whole server: one test at a time.
+static ENFORCEMENT: Mutex<()> = Mutex::new(());
+
+fn reset_auth(value: &str) {
+    let url = format!(
+        "http://{}/moto-api/reset-auth",
+        std::env::var("TESTBED_MOTO_IAM_ADDR").expect("TESTBED_MOTO_IAM_ADDR")
+    );
+    crate::support::run(Command::new("curl").args([
+        "-fsS",
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: text/plain",
+        "--data-binary",
+        value,
+        &url,
+    ]));
+}
+
+/// Runs the action on the enforcing moto as a user allowed exactly `actions` (on "*"), after creating
+/// `existing` repositories there.
+fn run_as(actions: &[String], repository: &str, existing: bool, create_repository: bool) -> Run {
+    let _one_at_a_time = ENFORCEMENT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let endpoint = format!(
+        "http://{}",
+        std::env::var("TESTBED_MOTO_IAM_ADDR").expect("TESTBED_MOTO_IAM_ADDR")
+    );
+    reset_auth("inf");
+    let mut setup = Command::new(stack().dir.join("venv/bin/python"));
+    setup
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/iam-user.py"
+        ))
+        .args([&endpoint, &unique("pusher"), &actions.join(" ")])
+        .args(existing.then_some(repository));
+    let keys = String::from_utf8(crate::support::run(&mut setup).stdout).expect("keys");
+    let (key_id, secret) = keys.trim().split_once(' ').expect("key id and secret");
+    reset_auth("0");
+    let local = format!("{}:iam", unique("e2e-iam"));
+    make_image(&local);
+    let run = Action::new(&local, repository)
+        .input("aws-access-key-id", key_id)
+        .input("aws-secret-access-key", secret)
+        .input("create-repository", &create_repository.to_string())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .run();
+    reset_auth("inf");
+    remove_image(&local);
+    run
+}
+
+fn warnings(run: &Run) -> Vec<&str> {
+    run.stdout
+        .lines()
+        .filter(|l| l.starts_with("::warning::"))
+        .collect()
+}
+
+fn assert_served(run: &Run, repository: &str) {
+    run.assert_success();
+    let s = stack();
+    assert_eq!(
+        registry_digest(&s.host(&s.account), repository, "iam").as_deref(),
+        Some(run.output("digest"))
+    );
+}
+
+#[test]
+fn exactly_the_generated_actions_are_enough() {
+    let repository = unique("iam-exact");
+    let run = run_as(&generated_actions(true), &repository, false, true);
+    assert_served(&run, &repository);
+    assert_eq!(run.output("repository-created"), "true");
+    assert_eq!(warnings(&run), Vec::<&str>::new());
+
+    let repository = unique("iam-no-create");
+    let run = run_as(&generated_actions(false), &repository, true, false);
+    assert_served(&run, &repository);
+    assert_eq!(
+        warnings(&run),
+        Vec::<&str>::new(),
+        "no check is expected without create-repository"
+    );
+}
+
+#[test]
+fn each_missing_api_action_is_named() {
+    for missing in ["ecr:GetAuthorizationToken", "ecr:CreateRepository"] {
+        let actions: Vec<String> = generated_actions(true)
+            .into_iter()
+            .filter(|a| a != missing)
+            .collect();
+        let run = run_as(&actions, &unique("iam-missing"), false, true);
+        let error = run.single_error();
+        assert!(
+            error.contains(&format!("AWS denied {missing}")),
+            "{missing}: {error}"
+        );
+        assert!(
+            error.contains(&format!(r#""Action": "{missing}""#)),
+            "{missing}: {error}"
+        );
+        if missing == "ecr:GetAuthorizationToken" {
+            assert!(
+                error.contains(r#""Resource": "*""#)
+                    && error.contains("cannot be scoped to a repository"),
+                "{error}"
+            );
+        }
+    }
+    // DescribeRepositories is the one the action can do without: it warns once, names it, and pushes.
+    let actions: Vec<String> = generated_actions(true)
+        .into_iter()
+        .filter(|a| a != "ecr:DescribeRepositories")
+        .collect();
+    let repository = unique("iam-no-describe");
+    let run = run_as(&actions, &repository, false, true);
+    assert_served(&run, &repository);
+    let warned = warnings(&run);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(
+        warned[0].contains(
+            "Cannot check that the repository exists: AWS denied ecr:DescribeRepositories"
+        ),
+        "{warned:?}"
+    );
+}
+
+#[test]
+fn a_pusher_with_the_nine_usual_actions_pushes_with_one_warning() {
+    let nine = [
+        "BatchCheckLayerAvailability",
+        "BatchGetImage",
+        "CompleteLayerUpload",
+        "DescribeImages",
+        "GetAuthorizationToken",
+        "GetDownloadUrlForLayer",
+        "InitiateLayerUpload",
+        "PutImage",
+        "UploadLayerPart",
+    ]
+    .map(|a| format!("ecr:{a}"));
+    let repository = unique("iam-nine");
+    let run = run_as(&nine, &repository, true, true);
+    assert_served(&run, &repository);
+    let warned = warnings(&run);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(
+        warned[0].contains("Cannot check that the repository exists")
+            && warned[0].contains("continuing"),
+        "{warned:?}"
+    );
+}
