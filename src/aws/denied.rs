@@ -322,7 +322,11 @@ mod tests {
     }
 
     /// An ECR client whose HTTP layer answers every call with `status` and `body`.
-    fn ecr_answering(status: u16, content_type: &'static str, body: &'static str) -> aws_sdk_ecr::Client {
+    fn ecr_answering(
+        status: u16,
+        content_type: &'static str,
+        body: &'static str,
+    ) -> aws_sdk_ecr::Client {
         let http = aws_smithy_http_client::test_util::infallible_client_fn(move |_| {
             http::Response::builder()
                 .status(status)
@@ -333,7 +337,9 @@ mod tests {
         let config = aws_sdk_ecr::Config::builder()
             .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
             .region(aws_sdk_ecr::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_ecr::config::Credentials::new("AKID", "secret", None, None, "test"))
+            .credentials_provider(aws_sdk_ecr::config::Credentials::new(
+                "AKID", "secret", None, None, "test",
+            ))
             .http_client(http)
             .retry_config(aws_sdk_ecr::config::retry::RetryConfig::disabled())
             .build();
@@ -348,8 +354,18 @@ mod tests {
             "application/x-amz-json-1.1",
             r#"{"__type":"AccessDeniedException","message":"User: arn:aws:sts::123456789012:assumed-role/gha-push/GitHubActions is not authorized to perform: ecr:CreateRepository on resource: arn:aws:ecr:us-east-1:123456789012:repository/team/api because no identity-based policy allows the ecr:CreateRepository action"}"#,
         );
-        let err = ecr.create_repository().repository_name("team/api").send().await.expect_err("denied");
-        let text = from_sdk_error(&err, "ecr:CreateRepository", "arn:aws:ecr:us-east-1:*:repository/team/api").expect("a denial");
+        let err = ecr
+            .create_repository()
+            .repository_name("team/api")
+            .send()
+            .await
+            .expect_err("denied");
+        let text = from_sdk_error(
+            &err,
+            "ecr:CreateRepository",
+            "arn:aws:ecr:us-east-1:*:repository/team/api",
+        )
+        .expect("a denial");
         assert!(text.starts_with(&format!("AWS denied ecr:CreateRepository on {REPO} to {ROLE}: no identity-based policy allows it.")), "{text}");
     }
 
@@ -361,12 +377,31 @@ mod tests {
             r#"<?xml version="1.0" encoding="utf-8"?>
 <ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:user/u1 is not authorized to perform: ecr:DescribeRepositories</Message><Type>Sender</Type></Error></Errors></ErrorResponse>"#,
         );
-        let err = ecr.describe_repositories().repository_names("team/api").send().await.expect_err("denied");
-        let text = from_sdk_error(&err, "ecr:DescribeRepositories", "arn:aws:ecr:us-east-1:*:repository/team/api").expect("a denial");
+        let err = ecr
+            .describe_repositories()
+            .repository_names("team/api")
+            .send()
+            .await
+            .expect_err("denied");
+        let text = from_sdk_error(
+            &err,
+            "ecr:DescribeRepositories",
+            "arn:aws:ecr:us-east-1:*:repository/team/api",
+        )
+        .expect("a denial");
         assert!(text.starts_with(&format!("AWS denied ecr:DescribeRepositories on {REPO} to arn:aws:iam::123456789012:user/u1.")), "{text}");
         // Not a refusal: no doctor.
-        let ecr = ecr_answering(400, "application/x-amz-json-1.1", r#"{"__type":"RepositoryNotFoundException","message":"nope"}"#);
-        let err = ecr.describe_repositories().repository_names("x").send().await.expect_err("missing");
+        let ecr = ecr_answering(
+            400,
+            "application/x-amz-json-1.1",
+            r#"{"__type":"RepositoryNotFoundException","message":"nope"}"#,
+        );
+        let err = ecr
+            .describe_repositories()
+            .repository_names("x")
+            .send()
+            .await
+            .expect_err("missing");
         assert_eq!(from_sdk_error(&err, "ecr:DescribeRepositories", "*"), None);
     }
 }
