@@ -34,19 +34,36 @@ pub async fn run(config: &Config) -> Result<()> {
         let _group = github::group("Registry login");
         aws::token::fetch(&ecr, config.registry_id.as_deref()).await?
     };
-    let repository = {
+    let (repository, plan) = {
         let _group = github::group("ECR repository");
         let target = aws::registry::Target {
             name: &config.repository,
             registry_id: config.registry_id.as_deref(),
             region: &config.region,
             create: config.create_repository,
+            settings: &config.settings,
         };
-        aws::registry::ensure(&ecr, &target).await?
+        let repository = aws::registry::ensure(&ecr, &target).await?;
+        let check = aws::images::Check {
+            repository: config.repository.as_str(),
+            registry_id: config.registry_id.as_deref(),
+            described: repository.described.as_ref(),
+            settings: &config.settings,
+            rule: config.if_tag_exists,
+        };
+        match &repository.described {
+            Some(described) => {
+                aws::settings::reconcile(&ecr, described, repository.created, &config.settings)
+                    .await?;
+            }
+            None => aws::settings::require_description(&config.settings, &repository.name)?,
+        }
+        let plan = aws::images::plan(&ecr, &check, &config.tags).await?;
+        (repository, plan)
     };
     let repository_uri = format!("{}/{}", login.host, repository.name);
     let pushed = daemon
-        .push(&image, &repository_uri, &config.tags, &login)
+        .push(&image, &repository_uri, &plan.push, &login)
         .await;
     let pushed = pushed.map_err(|err| {
         if repository.created {
@@ -62,6 +79,7 @@ pub async fn run(config: &Config) -> Result<()> {
         &login,
         &repository,
         &pushed,
+        &plan.skipped,
         session.authenticated_arn.as_deref(),
     )
 }

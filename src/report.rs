@@ -8,81 +8,124 @@ use crate::aws::registry::Repository;
 use crate::aws::token::RegistryLogin;
 use crate::docker::PushedTag;
 use crate::github;
+use crate::inputs::Tag;
+
+/// What happened to one tag.
+struct Row {
+    tag: String,
+    uri: String,
+    digest: String,
+    pushed: bool,
+}
 
 pub fn write(
     login: &RegistryLogin,
     repository: &Repository,
     pushed: &[PushedTag],
+    skipped: &[(Tag, String)],
     authenticated_arn: Option<&str>,
 ) -> Result<()> {
-    let registry_host = login.host.as_str();
-    let repository_uri = format!("{registry_host}/{}", repository.name);
-    let image_uris: Vec<String> = pushed
+    let repository_uri = format!("{}/{}", login.host, repository.name);
+    let row = |tag: &Tag, digest: &str, pushed: bool| Row {
+        tag: tag.to_string(),
+        uri: format!("{repository_uri}:{tag}"),
+        digest: digest.to_owned(),
+        pushed,
+    };
+    let rows: Vec<Row> = pushed
         .iter()
-        .map(|p| format!("{repository_uri}:{}", p.tag))
+        .map(|p| row(&p.tag, &p.digest, true))
+        .chain(skipped.iter().map(|(tag, digest)| row(tag, digest, false)))
         .collect();
-    let digest = pushed.first().map(|p| p.digest.clone()).unwrap_or_default();
-    github::set_outputs(&outputs(
-        registry_host,
-        &repository_uri,
-        &image_uris,
-        &digest,
-        &login.account,
-        repository.created,
+    // The image this run stands for: the one it pushed, else what the (skipped) tags hold.
+    let shown: Vec<&Row> = if pushed.is_empty() {
+        rows.iter().collect()
+    } else {
+        rows.iter().filter(|r| r.pushed).collect()
+    };
+    let digest = shown.first().map(|r| r.digest.clone()).unwrap_or_default();
+    let tags_of = |was_pushed: bool| {
+        rows.iter()
+            .filter(|r| r.pushed == was_pushed)
+            .map(|r| r.tag.clone())
+            .collect::<Vec<_>>()
+    };
+    github::set_outputs(&outputs(&Outputs {
+        registry: &login.host,
+        repository_uri: &repository_uri,
+        image_uris: shown.iter().map(|r| r.uri.clone()).collect(),
+        digest: &digest,
+        account: &login.account,
+        created: repository.created,
         authenticated_arn,
-    ))?;
-    github::append_summary(&summary(&login.account, repository, pushed, &image_uris))
+        pushed_tags: tags_of(true),
+        skipped_tags: tags_of(false),
+    }))?;
+    github::append_summary(&summary(&login.account, repository, &rows))
+}
+
+struct Outputs<'a> {
+    registry: &'a str,
+    repository_uri: &'a str,
+    image_uris: Vec<String>,
+    digest: &'a str,
+    account: &'a str,
+    created: bool,
+    authenticated_arn: Option<&'a str>,
+    pushed_tags: Vec<String>,
+    skipped_tags: Vec<String>,
 }
 
 /// Every output the action sets, in the order of `action.yml`.
-fn outputs(
-    registry_host: &str,
-    repository_uri: &str,
-    image_uris: &[String],
-    digest: &str,
-    account: &str,
-    created: bool,
-    authenticated_arn: Option<&str>,
-) -> Vec<(&'static str, String)> {
+fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
+    let image_ref = if o.digest.is_empty() {
+        String::new()
+    } else {
+        format!("{}@{}", o.repository_uri, o.digest)
+    };
     vec![
-        ("registry", registry_host.to_owned()),
-        ("repository-uri", repository_uri.to_owned()),
-        ("image-uri", image_uris.first().cloned().unwrap_or_default()),
-        ("image-uris", image_uris.join("\n")),
-        ("digest", digest.to_owned()),
-        ("image-ref", format!("{repository_uri}@{digest}")),
-        ("aws-account-id", account.to_owned()),
-        ("repository-created", created.to_string()),
+        ("registry", o.registry.to_owned()),
+        ("repository-uri", o.repository_uri.to_owned()),
+        (
+            "image-uri",
+            o.image_uris.first().cloned().unwrap_or_default(),
+        ),
+        ("image-uris", o.image_uris.join("\n")),
+        ("digest", o.digest.to_owned()),
+        ("image-ref", image_ref),
+        ("aws-account-id", o.account.to_owned()),
+        ("repository-created", o.created.to_string()),
         (
             "authenticated-arn",
-            authenticated_arn.unwrap_or_default().to_owned(),
+            o.authenticated_arn.unwrap_or_default().to_owned(),
         ),
+        ("pushed-tags", o.pushed_tags.join("\n")),
+        ("skipped-tags", o.skipped_tags.join("\n")),
     ]
 }
 
-fn summary(
-    account: &str,
-    repository: &Repository,
-    pushed: &[PushedTag],
-    image_uris: &[String],
-) -> String {
+fn summary(account: &str, repository: &Repository, rows: &[Row]) -> String {
     let mut summary = format!(
-        "### Pushed to Amazon ECR\n\nRepository `{}`{} in account {}\n\n| Tag | Image URI | Digest |\n| --- | --- | --- |\n",
+        "### Pushed to Amazon ECR\n\nRepository `{}`{} in account {account}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
         github::table_cell(&repository.name),
         if repository.created {
             " (created by this run)"
         } else {
             ""
         },
-        account,
     );
-    for (p, uri) in pushed.iter().zip(image_uris) {
+    for row in rows {
         let _ = writeln!(
             summary,
-            "| `{}` | `{}` | `{}` |",
-            github::table_cell(p.tag.as_str()),
-            github::table_cell(uri),
-            github::table_cell(&p.digest)
+            "| `{}` | `{}` | `{}` | {} |",
+            github::table_cell(&row.tag),
+            github::table_cell(&row.uri),
+            github::table_cell(&row.digest),
+            if row.pushed {
+                "pushed"
+            } else {
+                "skipped: the tag exists"
+            }
         );
     }
     summary.push('\n');
@@ -114,10 +157,20 @@ mod tests {
 
     #[test]
     fn action_yml_declares_exactly_the_outputs_written() {
-        let written: Vec<String> = outputs("h", "h/r", &[], "d", "1", true, None)
-            .into_iter()
-            .map(|(n, _)| n.to_owned())
-            .collect();
+        let written: Vec<String> = outputs(&Outputs {
+            registry: "h",
+            repository_uri: "h/r",
+            image_uris: Vec::new(),
+            digest: "d",
+            account: "1",
+            created: true,
+            authenticated_arn: None,
+            pushed_tags: Vec::new(),
+            skipped_tags: Vec::new(),
+        })
+        .into_iter()
+        .map(|(n, _)| n.to_owned())
+        .collect();
         assert_eq!(written, declared_in_action_yml("outputs"));
     }
 }

@@ -45,14 +45,15 @@ fn assert_pushed(
     assert_eq!(run.output("repository-created"), created.to_string());
 
     assert!(
-        run.summary.contains("| Tag | Image URI | Digest |"),
+        run.summary
+            .contains("| Tag | Image URI | Digest | Result |"),
         "summary: {}",
         run.summary
     );
     for (tag, uri) in tags.iter().zip(&uris) {
         assert!(
             run.summary
-                .contains(&format!("| `{tag}` | `{uri}` | `{digest}` |")),
+                .contains(&format!("| `{tag}` | `{uri}` | `{digest}` | pushed |")),
             "summary row for {tag}: {}",
             run.summary
         );

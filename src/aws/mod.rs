@@ -3,8 +3,10 @@
 
 pub mod credentials;
 pub mod denied;
+pub mod images;
 pub mod oidc;
 pub mod registry;
+pub mod settings;
 pub mod sts;
 pub mod token;
 

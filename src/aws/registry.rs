@@ -9,14 +9,16 @@ use aws_sdk_ecr::types::Repository as EcrRepository;
 
 use super::{denied, sdk_error_text};
 use crate::github;
-use crate::inputs::RepositoryName;
+use crate::inputs::{RepositoryName, Settings};
 use crate::policy;
 
 /// The repository the images go to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Repository {
     pub name: String,
     pub created: bool,
+    /// What ECR said of it; `None` when the action may not read it.
+    pub described: Option<EcrRepository>,
 }
 
 /// What is asked: which repository, where, and whether it may be created.
@@ -25,10 +27,12 @@ pub struct Target<'a> {
     pub registry_id: Option<&'a str>,
     pub region: &'a str,
     pub create: bool,
+    /// Applied by `CreateRepository` when the repository is made.
+    pub settings: &'a Settings,
 }
 
 enum Lookup {
-    Found(Repository),
+    Found(Box<Repository>),
     Missing,
     /// Not allowed to look: the doctor's text.
     Denied(String),
@@ -44,7 +48,7 @@ pub async fn ensure(ecr: &aws_sdk_ecr::Client, target: &Target<'_>) -> Result<Re
     let describe_denied = match describe(ecr, target).await? {
         Lookup::Found(found) => {
             github::info(&format!("Repository {name} exists in {registry}"));
-            return Ok(found);
+            return Ok(*found);
         }
         Lookup::Missing if !target.create => bail!(
             "ECR repository `{name}` does not exist in {registry}, and `create-repository` is false.\n\
@@ -62,10 +66,11 @@ pub async fn ensure(ecr: &aws_sdk_ecr::Client, target: &Target<'_>) -> Result<Re
     };
 
     // The repository is missing, or we may not look: creating it settles both.
-    let created = ecr
+    let create = ecr
         .create_repository()
         .repository_name(name.as_str())
-        .set_registry_id(target.registry_id.map(str::to_owned))
+        .set_registry_id(target.registry_id.map(str::to_owned));
+    let created = super::settings::at_creation(create, target.settings)?
         .send()
         .await;
     let cannot_check = |why: &str| {
@@ -100,7 +105,7 @@ pub async fn ensure(ecr: &aws_sdk_ecr::Client, target: &Target<'_>) -> Result<Re
                 "Repository {name} was created concurrently by another job; using it"
             ));
             match describe(ecr, target).await? {
-                Lookup::Found(found) => Ok(found),
+                Lookup::Found(found) => Ok(*found),
                 _ => Ok(unchecked(target)),
             }
         }
@@ -128,6 +133,7 @@ fn unchecked(target: &Target<'_>) -> Repository {
     Repository {
         name: target.name.to_string(),
         created: false,
+        described: None,
     }
 }
 
@@ -155,7 +161,7 @@ async fn describe(ecr: &aws_sdk_ecr::Client, target: &Target<'_>) -> Result<Look
             .iter()
             .find(|r| r.repository_name() == Some(name.as_str()))
             .and_then(|r| from_ecr(Some(r), false))
-            .map_or(Lookup::Missing, Lookup::Found)),
+            .map_or(Lookup::Missing, |r| Lookup::Found(Box::new(r)))),
         Err(err)
             if err
                 .as_service_error()
@@ -180,5 +186,6 @@ fn from_ecr(repo: Option<&EcrRepository>, created: bool) -> Option<Repository> {
     Some(Repository {
         name: repo.repository_name()?.to_owned(),
         created,
+        described: Some(repo.clone()),
     })
 }

@@ -11,6 +11,12 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 use serde::Deserialize;
 
+mod settings;
+
+pub use settings::{
+    Catalog, Document, Encryption, IfTagExists, RegistryType, Settings, TagMutability,
+};
+
 /// The inputs exactly as the environment has them; an empty value means "not set" because GitHub
 /// passes every declared input, with `""` for the ones the workflow leaves out.
 #[derive(Debug, Default, Deserialize)]
@@ -31,6 +37,21 @@ struct RawInputs {
     role_external_id: Option<String>,
     audience: Option<String>,
     web_identity_token_file: Option<String>,
+    image_tag_mutability: Option<String>,
+    image_tag_mutability_exclusion_filters: Option<String>,
+    scan_on_push: Option<String>,
+    encryption_type: Option<String>,
+    kms_key: Option<String>,
+    repository_tags: Option<String>,
+    lifecycle_policy: Option<String>,
+    repository_policy: Option<String>,
+    if_tag_exists: Option<String>,
+    registry_type: Option<String>,
+    public_description: Option<String>,
+    public_about: Option<String>,
+    public_usage: Option<String>,
+    public_architectures: Option<String>,
+    public_operating_systems: Option<String>,
 }
 
 /// What the action will do, validated.
@@ -47,6 +68,10 @@ pub struct Config {
     /// Another account's registry (cross-account push); `None` is the caller's own.
     pub registry_id: Option<String>,
     pub create_repository: bool,
+    /// How the repository should be set up (applied at creation, reconciled on an existing one).
+    pub settings: Settings,
+    pub if_tag_exists: IfTagExists,
+    pub registry_type: RegistryType,
 }
 
 /// How the action gets its AWS credentials.
@@ -276,10 +301,15 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-fn validate(raw: RawInputs, env: &Env) -> Result<Config, InputError> {
+fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
     let mut errors = Vec::new();
     // Each rule returns its value or an error naming its input; all errors are gathered.
     let mut check = Gather(&mut errors);
+    let workspace = env
+        .get("GITHUB_WORKSPACE")
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let settings = repository_settings(&mut check, &mut raw, &workspace);
+    let registry_type = check.keep(registry_type_rule(&mut raw, &settings));
     let local_image = non_empty(raw.local_image);
     let image = check.keep(local_image_rule(local_image.as_deref()));
     let repository = check.keep(repository_rule(non_empty(raw.repository)));
@@ -320,11 +350,14 @@ fn validate(raw: RawInputs, env: &Env) -> Result<Config, InputError> {
         }
         _ => None,
     };
-    let registry_id = check.keep(registry_id_rule(non_empty(raw.registry_id)));
+    let registry_id = check.keep(registry_id_rule(non_empty(raw.registry_id.clone())));
     let create_repository = check.keep(boolean_rule(
         "create-repository",
-        raw.create_repository,
+        raw.create_repository.clone(),
         true,
+    ));
+    let if_tag_exists = check.keep(settings::if_tag_exists_rule(
+        non_empty(raw.if_tag_exists.clone()).as_deref(),
     ));
 
     match (
@@ -335,6 +368,8 @@ fn validate(raw: RawInputs, env: &Env) -> Result<Config, InputError> {
         auth,
         registry_id,
         create_repository,
+        if_tag_exists,
+        registry_type,
     ) {
         (
             Some(()),
@@ -344,7 +379,9 @@ fn validate(raw: RawInputs, env: &Env) -> Result<Config, InputError> {
             Some(auth),
             Some(registry_id),
             Some(create_repository),
-        ) => Ok(Config {
+            Some(if_tag_exists),
+            Some(registry_type),
+        ) if errors.is_empty() => Ok(Config {
             local_image: local_image.unwrap_or_default(),
             repository,
             tags,
@@ -352,9 +389,76 @@ fn validate(raw: RawInputs, env: &Env) -> Result<Config, InputError> {
             auth,
             registry_id,
             create_repository,
+            settings,
+            if_tag_exists,
+            registry_type,
         }),
         _ => Err(InputError(errors)),
     }
+}
+
+fn repository_settings(check: &mut Gather<'_>, raw: &mut RawInputs, workspace: &Path) -> Settings {
+    Settings {
+        tag_mutability: check
+            .keep(settings::tag_mutability_rule(
+                non_empty(raw.image_tag_mutability.take()),
+                non_empty(raw.image_tag_mutability_exclusion_filters.take()).as_deref(),
+            ))
+            .flatten(),
+        scan_on_push: check
+            .keep(optional_boolean_rule(
+                "scan-on-push",
+                non_empty(raw.scan_on_push.take()),
+            ))
+            .flatten(),
+        encryption: check
+            .keep(settings::encryption_rule(
+                non_empty(raw.encryption_type.take()),
+                non_empty(raw.kms_key.take()),
+            ))
+            .flatten(),
+        tags: check
+            .keep(settings::repository_tags_rule(
+                non_empty(raw.repository_tags.take()).as_deref(),
+            ))
+            .unwrap_or_default(),
+        lifecycle_policy: check
+            .keep(settings::document_rule(
+                "lifecycle-policy",
+                non_empty(raw.lifecycle_policy.take()),
+                workspace,
+            ))
+            .flatten(),
+        repository_policy: check
+            .keep(settings::document_rule(
+                "repository-policy",
+                non_empty(raw.repository_policy.take()),
+                workspace,
+            ))
+            .flatten(),
+    }
+}
+
+fn registry_type_rule(raw: &mut RawInputs, settings: &Settings) -> Checked<RegistryType> {
+    let catalog = settings::RawCatalog {
+        description: non_empty(raw.public_description.take()),
+        about: non_empty(raw.public_about.take()),
+        usage: non_empty(raw.public_usage.take()),
+        architectures: non_empty(raw.public_architectures.take()),
+        operating_systems: non_empty(raw.public_operating_systems.take()),
+    };
+    settings::registry_type_rule(
+        non_empty(raw.registry_type.take()).as_deref(),
+        catalog,
+        settings,
+    )
+}
+
+fn optional_boolean_rule(input: &'static str, value: Option<String>) -> Checked<Option<bool>> {
+    if non_empty(value.clone()).is_none() {
+        return Ok(None);
+    }
+    boolean_rule(input, value, false).map(Some)
 }
 
 type Checked<T> = Result<T, (&'static str, String)>;
