@@ -7,4 +7,5 @@ mod credentials;
 mod errors;
 mod policy;
 mod push;
+mod settings;
 mod support;

@@ -2,9 +2,8 @@
 //! push under an IAM-enforcing moto with exactly the generated actions — and with one taken away.
 
 use std::process::Command;
-use std::sync::Mutex;
 
-use crate::support::{Action, Run, make_image, registry_digest, remove_image, stack, unique};
+use crate::support::{Run, iam, make_image, registry_digest, remove_image, stack, unique};
 
 fn policy(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"));
@@ -184,57 +183,19 @@ fn generated_actions(create_repository: bool) -> Vec<String> {
     actions
 }
 
-/// The enforcing moto is shared, and enforcement is switched for the whole server: one test at a time.
-static ENFORCEMENT: Mutex<()> = Mutex::new(());
-
-fn reset_auth(value: &str) {
-    let url = format!(
-        "http://{}/moto-api/reset-auth",
-        std::env::var("TESTBED_MOTO_IAM_ADDR").expect("TESTBED_MOTO_IAM_ADDR")
-    );
-    crate::support::run(Command::new("curl").args([
-        "-fsS",
-        "-X",
-        "POST",
-        "-H",
-        "Content-Type: text/plain",
-        "--data-binary",
-        value,
-        &url,
-    ]));
-}
-
 /// Runs the action on the enforcing moto as a user allowed exactly `actions` (on "*"), after creating
 /// `existing` repositories there.
 fn run_as(actions: &[String], repository: &str, existing: bool, create_repository: bool) -> Run {
-    let _one_at_a_time = ENFORCEMENT
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let endpoint = format!(
-        "http://{}",
-        std::env::var("TESTBED_MOTO_IAM_ADDR").expect("TESTBED_MOTO_IAM_ADDR")
-    );
-    reset_auth("inf");
-    let mut setup = Command::new(stack().dir.join("venv/bin/python"));
-    setup
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/support/iam-user.py"
-        ))
-        .args([&endpoint, &unique("pusher"), &actions.join(" ")])
-        .args(existing.then_some(repository));
-    let keys = String::from_utf8(crate::support::run(&mut setup).stdout).expect("keys");
-    let (key_id, secret) = keys.trim().split_once(' ').expect("key id and secret");
-    reset_auth("0");
+    let _one_at_a_time = iam::exclusive();
+    let existing: &[&str] = if existing { &[repository] } else { &[] };
+    let keys = iam::user(actions, existing);
     let local = format!("{}:iam", unique("e2e-iam"));
     make_image(&local);
-    let run = Action::new(&local, repository)
-        .input("aws-access-key-id", key_id)
-        .input("aws-secret-access-key", secret)
+    iam::enforce(true);
+    let run = iam::action(&local, repository, &keys)
         .input("create-repository", &create_repository.to_string())
-        .env("AWS_ENDPOINT_URL", &endpoint)
         .run();
-    reset_auth("inf");
+    iam::enforce(false);
     remove_image(&local);
     run
 }

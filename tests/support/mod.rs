@@ -461,3 +461,65 @@ pub fn assert_secrets_masked(run: &Run, secrets: &[String]) {
         );
     }
 }
+
+/// The second moto, which enforces IAM. Enforcement is switched for the whole server, so tests that
+/// use it hold [`iam::exclusive`] for their whole run.
+pub mod iam {
+    use std::process::Command;
+    use std::sync::{Mutex, MutexGuard, PoisonError};
+
+    use super::{Action, stack, unique};
+
+    static ENFORCEMENT: Mutex<()> = Mutex::new(());
+
+    pub fn exclusive() -> MutexGuard<'static, ()> {
+        let guard = ENFORCEMENT.lock().unwrap_or_else(PoisonError::into_inner);
+        enforce(false);
+        guard
+    }
+
+    pub fn endpoint() -> String {
+        format!(
+            "http://{}",
+            std::env::var("TESTBED_MOTO_IAM_ADDR").expect("TESTBED_MOTO_IAM_ADDR")
+        )
+    }
+
+    pub fn enforce(on: bool) {
+        let url = format!("{}/moto-api/reset-auth", endpoint());
+        let count = if on { "0" } else { "inf" };
+        super::run(Command::new("curl").args([
+            "-fsS",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: text/plain",
+            "--data-binary",
+            count,
+            &url,
+        ]));
+    }
+
+    /// A user allowed exactly `actions` (on "*"), after creating `repositories`; enforcement must be off.
+    pub fn user(actions: &[String], repositories: &[&str]) -> (String, String) {
+        let mut setup = Command::new(stack().dir.join("venv/bin/python"));
+        setup
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/support/iam-user.py"
+            ))
+            .args([&endpoint(), &unique("pusher"), &actions.join(" ")])
+            .args(repositories);
+        let keys = String::from_utf8(super::run(&mut setup).stdout).expect("keys");
+        let (id, secret) = keys.trim().split_once(' ').expect("key id and secret");
+        (id.to_owned(), secret.to_owned())
+    }
+
+    /// The action aimed at the enforcing moto with `keys`.
+    pub fn action(local: &str, repository: &str, keys: &(String, String)) -> Action {
+        Action::new(local, repository)
+            .input("aws-access-key-id", &keys.0)
+            .input("aws-secret-access-key", &keys.1)
+            .env("AWS_ENDPOINT_URL", &endpoint())
+    }
+}

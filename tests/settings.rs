@@ -1,0 +1,498 @@
+//! Repositories as code, end to end: a repository created with every setting and read back through
+//! the API; a second run that reconciles changes; a third that changes nothing (proved by running it
+//! as a user who may not write any setting); `if-tag-exists` in all modes; bad settings inputs.
+
+use std::process::Command;
+
+use aws_sdk_ecr::types::ImageIdentifier;
+
+use crate::support::{
+    Action, Run, TempDir, block_on, iam, make_image, registry_digest, remove_image, stack, unique,
+};
+
+/// An ECR client on the enforcing moto, for reading back (with enforcement off).
+fn ecr_on(endpoint: &str) -> aws_sdk_ecr::Client {
+    let config = aws_sdk_ecr::Config::builder()
+        .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
+        .region(aws_sdk_ecr::config::Region::new(stack().region))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_ecr::config::Credentials::new(
+            "AKIATESTREAD",
+            "read",
+            None,
+            None,
+            "tests",
+        ))
+        .build();
+    aws_sdk_ecr::Client::from_conf(config)
+}
+
+/// Everything the API says of the repository's settings, as comparable text.
+fn read_back(ecr: &aws_sdk_ecr::Client, name: &str) -> Vec<String> {
+    let repo =
+        block_on(ecr.describe_repositories().repository_names(name).send()).expect("describe");
+    let repo = &repo.repositories()[0];
+    let mut filters: Vec<&str> = repo
+        .image_tag_mutability_exclusion_filters()
+        .iter()
+        .map(|f| f.filter())
+        .collect();
+    filters.sort_unstable();
+    let mut tags: Vec<String> = block_on(
+        ecr.list_tags_for_resource()
+            .resource_arn(repo.repository_arn().expect("arn"))
+            .send(),
+    )
+    .expect("tags")
+    .tags()
+    .iter()
+    .map(|t| format!("{}={}", t.key(), t.value()))
+    .collect();
+    tags.sort();
+    let json = |text: Option<&str>| {
+        text.map(|t| {
+            serde_json::from_str::<serde_json::Value>(t)
+                .expect("json")
+                .to_string()
+        })
+    };
+    let lifecycle = block_on(ecr.get_lifecycle_policy().repository_name(name).send())
+        .ok()
+        .and_then(|o| json(o.lifecycle_policy_text()));
+    let policy = block_on(ecr.get_repository_policy().repository_name(name).send())
+        .ok()
+        .and_then(|o| json(o.policy_text()));
+    let encryption = repo.encryption_configuration().expect("encryption");
+    vec![
+        format!(
+            "mutability={}",
+            repo.image_tag_mutability()
+                .map(|m| m.as_str())
+                .unwrap_or_default()
+        ),
+        format!("exclusions={}", filters.join(",")),
+        format!(
+            "scan={}",
+            repo.image_scanning_configuration()
+                .is_some_and(|c| c.scan_on_push())
+        ),
+        format!(
+            "encryption={} {}",
+            encryption.encryption_type().as_str(),
+            encryption.kms_key().unwrap_or_default()
+        ),
+        format!("tags={}", tags.join(",")),
+        format!("lifecycle={}", lifecycle.unwrap_or_default()),
+        format!("policy={}", policy.unwrap_or_default()),
+    ]
+}
+
+fn lifecycle(count: u32) -> String {
+    format!(
+        r#"{{"rules": [{{"rulePriority": 1, "description": "keep {count}", "selection": {{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": {count}}}, "action": {{"type": "expire"}}}}]}}"#
+    )
+}
+
+const POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "PullFromCi", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}]}"#;
+
+fn json_text(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .expect("json")
+        .to_string()
+}
+
+#[test]
+fn settings_are_applied_reconciled_and_left_alone() {
+    let _one_at_a_time = iam::exclusive();
+    let endpoint = iam::endpoint();
+    let ecr = ecr_on(&endpoint);
+    let workspace = TempDir::new();
+    std::fs::create_dir_all(workspace.0.join(".github")).expect("dir");
+    let local = format!("{}:s1", unique("e2e-settings"));
+    make_image(&local);
+    let repository = unique("settings");
+    let with_settings = |tags: &str, lifecycle_count: u32, scan: &str, mutability: &str| {
+        std::fs::write(
+            workspace.0.join(".github/lifecycle.json"),
+            lifecycle(lifecycle_count),
+        )
+        .expect("lifecycle file");
+        Action::new(&local, &repository)
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("GITHUB_WORKSPACE", &workspace.0.display().to_string())
+            .input("image-tag-mutability", mutability)
+            .input(
+                "image-tag-mutability-exclusion-filters",
+                if mutability.ends_with("EXCLUSION") {
+                    "latest, dev-*"
+                } else {
+                    ""
+                },
+            )
+            .input("scan-on-push", scan)
+            .input("encryption-type", "KMS")
+            .input(
+                "kms-key",
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            )
+            .input("repository-tags", tags)
+            .input("lifecycle-policy", ".github/lifecycle.json")
+            .input("repository-policy", POLICY)
+    };
+
+    // 1: created with every setting.
+    let run = with_settings(
+        "ManagedBy=github-actions, Team=api",
+        10,
+        "false",
+        "IMMUTABLE_WITH_EXCLUSION",
+    )
+    .run();
+    run.assert_success();
+    assert_eq!(run.output("repository-created"), "true");
+    assert_eq!(
+        read_back(&ecr, &repository),
+        [
+            "mutability=IMMUTABLE_WITH_EXCLUSION".to_owned(),
+            "exclusions=dev-*,latest".into(),
+            "scan=false".into(),
+            "encryption=KMS arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab".into(),
+            "tags=ManagedBy=github-actions,Team=api".into(),
+            format!("lifecycle={}", json_text(&lifecycle(10))),
+            format!("policy={}", json_text(POLICY)),
+        ]
+    );
+
+    // 2: changed tags, lifecycle, scanning and mutability are reconciled; tags are never removed.
+    // (Scanning goes false → true: moto ignores a PutImageScanningConfiguration whose scanOnPush is
+    // false, because the SDK leaves a false boolean out of the request, which ECR reads as false.)
+    let run = with_settings("Team=web\nCostCenter=42", 5, "true", "MUTABLE").run();
+    run.assert_success();
+    assert_eq!(run.output("repository-created"), "false");
+    let after = read_back(&ecr, &repository);
+    assert_eq!(after[0], "mutability=MUTABLE", "{}", run.stdout);
+    assert_eq!(after[2], "scan=true", "{}", run.stdout);
+    assert_eq!(
+        after[4],
+        "tags=CostCenter=42,ManagedBy=github-actions,Team=web"
+    );
+    assert_eq!(after[5], format!("lifecycle={}", json_text(&lifecycle(5))));
+    for change in [
+        "image tag mutability: IMMUTABLE_WITH_EXCLUSION → MUTABLE",
+        "scan on push: false → true",
+        "tag Team=web",
+        "tag CostCenter=42",
+        "lifecycle policy set from",
+    ] {
+        assert!(run.stdout.contains(change), "{change} in\n{}", run.stdout);
+    }
+    assert!(
+        !run.stdout.contains("repository policy set"),
+        "the unchanged policy is not written again"
+    );
+
+    // 3: nothing to change, so no write call — proved by a user who may read the settings but write none.
+    let read_only: Vec<String> = [
+        "GetAuthorizationToken",
+        "BatchCheckLayerAvailability",
+        "InitiateLayerUpload",
+        "UploadLayerPart",
+        "CompleteLayerUpload",
+        "PutImage",
+        "DescribeRepositories",
+        "ListTagsForResource",
+        "GetLifecyclePolicy",
+        "GetRepositoryPolicy",
+    ]
+    .map(|a| format!("ecr:{a}"))
+    .to_vec();
+    let keys = iam::user(&read_only, &[]);
+    iam::enforce(true);
+    let run = with_settings("Team=web\nCostCenter=42", 5, "true", "MUTABLE")
+        .input("aws-access-key-id", &keys.0)
+        .input("aws-secret-access-key", &keys.1)
+        .run();
+    iam::enforce(false);
+    run.assert_success();
+    assert!(
+        run.stdout.contains("settings already as wanted"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(read_back(&ecr, &repository), after);
+    remove_image(&local);
+}
+
+/// Tells moto about a tag the registry serves, as ECR would know it (moto does not see pushes).
+fn seed(repository: &str, tag: &str) {
+    let s = stack();
+    let manifest = Command::new("curl")
+        .args(["-fsS", "--cacert"])
+        .arg(s.dir.join("ca.crt"))
+        .args([
+            "-u",
+            &format!("AWS:{}", crate::support::registry_password()),
+        ])
+        .args([
+            "-H",
+            "Accept: application/vnd.docker.distribution.manifest.v2+json",
+        ])
+        .arg(format!(
+            "https://{}/v2/{repository}/manifests/{tag}",
+            s.host(&s.account)
+        ))
+        .output()
+        .expect("curl");
+    assert!(manifest.status.success());
+    let manifest = String::from_utf8(manifest.stdout).expect("manifest");
+    let digest =
+        registry_digest(&s.host(&s.account), repository, tag).expect("the registry serves the tag");
+    block_on(
+        crate::support::ecr()
+            .put_image()
+            .repository_name(repository)
+            .image_manifest(manifest)
+            .image_tag(tag)
+            .image_digest(digest)
+            .send(),
+    )
+    .expect("PutImage");
+}
+
+fn existing_digest(repository: &str, tag: &str) -> String {
+    let out = block_on(
+        crate::support::ecr()
+            .describe_images()
+            .repository_name(repository)
+            .image_ids(ImageIdentifier::builder().image_tag(tag).build())
+            .send(),
+    )
+    .expect("DescribeImages");
+    out.image_details()[0]
+        .image_digest()
+        .expect("digest")
+        .to_owned()
+}
+
+fn push(local: &str, repository: &str, tags: &str, rule: &str) -> Run {
+    Action::new(local, repository)
+        .input("tags", tags)
+        .input("if-tag-exists", rule)
+        .run()
+}
+
+#[test]
+fn if_tag_exists_skips_fails_or_overwrites() {
+    let s = stack();
+    let host = s.host(&s.account);
+    let first = format!("{}:a", unique("e2e-exists-a"));
+    make_image(&first);
+    let second = format!("{}:b", unique("e2e-exists-b"));
+    make_image(&second);
+    let repository = unique("exists");
+    push(&first, &repository, "v1", "overwrite").assert_success();
+    seed(&repository, "v1");
+    let v1 = existing_digest(&repository, "v1");
+
+    // skip: v1 stays, v2 is pushed.
+    let run = push(&second, &repository, "v1, v2", "skip");
+    run.assert_success();
+    assert_eq!(run.output("pushed-tags"), "v2");
+    assert_eq!(run.output("skipped-tags"), "v1");
+    assert_eq!(
+        registry_digest(&host, &repository, "v1").as_deref(),
+        Some(v1.as_str())
+    );
+    assert_eq!(
+        registry_digest(&host, &repository, "v2").as_deref(),
+        Some(run.output("digest"))
+    );
+    assert!(
+        run.summary.contains(&format!(
+            "| `v1` | `{host}/{repository}:v1` | `{v1}` | skipped: the tag exists |"
+        )),
+        "{}",
+        run.summary
+    );
+
+    // skip, all tags exist: nothing pushed, the outputs name what the tag holds.
+    let run = push(&second, &repository, "v1", "skip");
+    run.assert_success();
+    assert_eq!(
+        (run.output("pushed-tags"), run.output("digest")),
+        ("", v1.as_str())
+    );
+
+    // fail: refused before anything is pushed.
+    let run = push(&second, &repository, "v3, v1", "fail");
+    let error = run.single_error();
+    assert!(
+        error.contains("Tag `v1` already exists")
+            && error.contains(&v1)
+            && error.contains("`if-tag-exists` is `fail`"),
+        "{error}"
+    );
+    assert_eq!(registry_digest(&host, &repository, "v3"), None);
+
+    // overwrite in a mutable repository: pushed over.
+    let run = push(&second, &repository, "v1", "overwrite");
+    run.assert_success();
+    assert_ne!(run.output("digest"), v1);
+    assert_eq!(
+        registry_digest(&host, &repository, "v1").as_deref(),
+        Some(run.output("digest"))
+    );
+    remove_image(&first);
+    remove_image(&second);
+}
+
+#[test]
+fn an_immutable_repository_explains_an_existing_tag() {
+    let local = format!("{}:i", unique("e2e-immutable"));
+    make_image(&local);
+    let other = format!("{}:j", unique("e2e-immutable-2"));
+    make_image(&other);
+    let repository = unique("immutable");
+    let run = Action::new(&local, &repository)
+        .input("tags", "1.0.0")
+        .input("image-tag-mutability", "IMMUTABLE")
+        .run();
+    run.assert_success();
+    seed(&repository, "1.0.0");
+    let held = existing_digest(&repository, "1.0.0");
+
+    let run = Action::new(&other, &repository)
+        .input("tags", "1.0.0")
+        .run();
+    let error = run.single_error();
+    for piece in [
+        "Tag `1.0.0` already exists",
+        held.as_str(),
+        "the repository is immutable",
+        "if-tag-exists: skip",
+    ] {
+        assert!(error.contains(piece), "{piece}: {error}");
+    }
+    let run = Action::new(&other, &repository)
+        .input("tags", "1.0.0, 1.0.1")
+        .input("if-tag-exists", "skip")
+        .run();
+    run.assert_success();
+    assert_eq!(
+        (run.output("pushed-tags"), run.output("skipped-tags")),
+        ("1.0.1", "1.0.0")
+    );
+    remove_image(&local);
+    remove_image(&other);
+}
+
+#[test]
+fn bad_settings_are_refused_before_any_call() {
+    let workspace = TempDir::new();
+    std::fs::write(
+        workspace.0.join("broken.json"),
+        "{\n  \"rules\": [\n    {\"rulePriority\": 1,,}\n  ]\n}\n",
+    )
+    .expect("file");
+    std::fs::write(workspace.0.join("no-action.json"), r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":3}}]}"#).expect("file");
+    let outside = TempDir::new();
+    std::fs::write(outside.0.join("policy.json"), POLICY).expect("file");
+    let repository = unique("bad-settings");
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "lifecycle-policy",
+            "broken.json".into(),
+            vec!["`lifecycle-policy`", "not valid JSON", "line 3, column"],
+        ),
+        (
+            "lifecycle-policy",
+            "{\"rules\": [}".into(),
+            vec![
+                "`lifecycle-policy`",
+                "inline JSON is not valid JSON",
+                "line 1, column 12",
+            ],
+        ),
+        (
+            "lifecycle-policy",
+            "no-action.json".into(),
+            vec!["`lifecycle-policy`", "rules[0].action"],
+        ),
+        (
+            "repository-policy",
+            outside.0.join("policy.json").display().to_string(),
+            vec!["`repository-policy`", "outside the workspace"],
+        ),
+        (
+            "repository-policy",
+            "../../etc/passwd".into(),
+            vec!["`repository-policy`"],
+        ),
+        (
+            "image-tag-mutability",
+            "FROZEN".into(),
+            vec!["`image-tag-mutability`", "`FROZEN`"],
+        ),
+        (
+            "if-tag-exists",
+            "replace".into(),
+            vec!["`if-tag-exists`", "overwrite, skip, fail"],
+        ),
+        (
+            "registry-type",
+            "shared".into(),
+            vec!["`registry-type`", "private, public"],
+        ),
+        (
+            "kms-key",
+            "alias/ecr".into(),
+            vec!["`kms-key`", "encryption-type: KMS"],
+        ),
+        (
+            "repository-tags",
+            "Team".into(),
+            vec!["`repository-tags`", "Key=Value"],
+        ),
+        (
+            "public-description",
+            "An image".into(),
+            vec!["`public-description`", "registry-type: public"],
+        ),
+    ];
+    for (input, value, expected) in cases {
+        let run = Action::new("anything:v1", &repository)
+            .env("GITHUB_WORKSPACE", &workspace.0.display().to_string())
+            .input(input, &value)
+            .run();
+        let error = run.single_error();
+        for piece in expected {
+            assert!(
+                error.contains(piece),
+                "{input}={value}: {piece:?} in {error}"
+            );
+        }
+        assert!(
+            !run.stdout.contains("::group::"),
+            "{input}: no phase may start"
+        );
+    }
+    for (input, value) in [
+        ("lifecycle-policy", lifecycle(3)),
+        ("scan-on-push", "true".into()),
+        ("image-tag-mutability", "IMMUTABLE".into()),
+    ] {
+        let run = Action::new("anything:v1", &repository)
+            .input("registry-type", "public")
+            .input(input, &value)
+            .run();
+        let error = run.single_error();
+        assert!(
+            error.contains(&format!("`{input}`")) && error.contains("not supported by ECR Public"),
+            "{error}"
+        );
+    }
+    assert_eq!(
+        crate::support::repository_registry_id(&repository, None),
+        None
+    );
+}
