@@ -480,6 +480,15 @@ fn bad_settings_are_refused_before_any_call() {
             "{input}: no phase may start"
         );
     }
+    assert_eq!(
+        crate::support::repository_registry_id(&repository, None),
+        None
+    );
+}
+
+#[test]
+fn ecr_public_refuses_private_only_settings() {
+    let repository = unique("bad-public");
     for (input, value) in [
         ("lifecycle-policy", lifecycle(3)),
         ("scan-on-push", "true".into()),
