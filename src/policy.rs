@@ -5,7 +5,7 @@
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use crate::inputs;
+use crate::inputs::{self, IfTagExists, RegistryType, Settings};
 
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
@@ -66,6 +66,9 @@ pub fn command(
                 account: config.account,
                 repository: config.repository.to_string(),
                 create_repository: config.create_repository,
+                settings: config.settings,
+                if_tag_exists: config.if_tag_exists,
+                public: matches!(config.registry_type, RegistryType::Public(_)),
             },
             persona,
         ),
@@ -124,41 +127,95 @@ pub struct Scope {
     pub account: String,
     pub repository: String,
     pub create_repository: bool,
+    pub settings: Settings,
+    pub if_tag_exists: IfTagExists,
+    /// ECR Public (`ecr-public:` actions, region-less ARNs) instead of private ECR.
+    pub public: bool,
 }
 
 /// The layer and manifest actions of `docker push`, checked by the registry itself. `BatchGetImage`
 /// is not among them: a push of a single-platform image never reads a manifest back.
 pub const PUSH_ACTIONS: [&str; 5] = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:CompleteLayerUpload",
-    "ecr:InitiateLayerUpload",
-    "ecr:PutImage",
-    "ecr:UploadLayerPart",
+    "BatchCheckLayerAvailability",
+    "CompleteLayerUpload",
+    "InitiateLayerUpload",
+    "PutImage",
+    "UploadLayerPart",
 ];
 
-/// The API actions the action process calls itself, in the order it calls them.
-pub fn api_actions(create_repository: bool) -> Vec<&'static str> {
-    let mut actions = Vec::new();
-    if create_repository {
-        actions.extend(["ecr:DescribeRepositories", "ecr:CreateRepository"]);
+/// The API actions the action process calls itself for this scope, without the service prefix.
+fn api_actions(scope: &Scope) -> [Vec<&'static str>; 3] {
+    let settings = &scope.settings;
+    let mut find = Vec::new();
+    if scope.create_repository || !settings.is_empty() {
+        find.push("DescribeRepositories");
     }
-    actions.push("ecr:GetAuthorizationToken");
-    actions
+    if scope.create_repository {
+        find.push("CreateRepository");
+    }
+    let mut write = Vec::new();
+    if settings.tag_mutability.is_some() {
+        write.push("PutImageTagMutability");
+    }
+    if settings.scan_on_push.is_some() {
+        write.push("PutImageScanningConfiguration");
+    }
+    if !settings.tags.is_empty() {
+        write.extend(["ListTagsForResource", "TagResource"]);
+    }
+    if settings.lifecycle_policy.is_some() {
+        write.extend(["GetLifecyclePolicy", "PutLifecyclePolicy"]);
+    }
+    if settings.repository_policy.is_some() {
+        write.extend(["GetRepositoryPolicy", "SetRepositoryPolicy"]);
+    }
+    let immutable = settings
+        .tag_mutability
+        .as_ref()
+        .is_some_and(|m| m.mode.starts_with("IMMUTABLE"));
+    let check_tags = if scope.if_tag_exists != IfTagExists::Overwrite || immutable {
+        vec!["DescribeImages"]
+    } else {
+        vec![]
+    };
+    [find, write, check_tags]
 }
 
 /// The minimal identity policy for `persona` on `scope`.
 pub fn identity_policy(scope: &Scope, persona: Persona) -> Value {
-    let arn = repository_arn(&scope.region, &scope.account, &scope.repository);
-    let token = json!({
-        "Sid": "AuthorizationTokenIsAccountWideSoItsResourceMustBeStar",
-        "Effect": "Allow",
-        "Action": "ecr:GetAuthorizationToken",
-        "Resource": "*"
-    });
+    let (service, arn) = if scope.public {
+        (
+            "ecr-public",
+            format!(
+                "arn:aws:ecr-public::{}:repository/{}",
+                scope.account, scope.repository
+            ),
+        )
+    } else {
+        (
+            "ecr",
+            repository_arn(&scope.region, &scope.account, &scope.repository),
+        )
+    };
+    let token = if scope.public {
+        json!({
+            "Sid": "PublicRegistryTokenAndItsBearerTokenAreAccountWideSoResourceMustBeStar",
+            "Effect": "Allow",
+            "Action": ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"],
+            "Resource": "*"
+        })
+    } else {
+        json!({
+            "Sid": "AuthorizationTokenIsAccountWideSoItsResourceMustBeStar",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*"
+        })
+    };
     let on_repository = |sid: &str, actions: &[&str]| {
-        let mut sorted = actions.to_vec();
-        sorted.sort_unstable();
-        json!({ "Sid": sid, "Effect": "Allow", "Action": sorted, "Resource": arn })
+        let mut names: Vec<String> = actions.iter().map(|a| format!("{service}:{a}")).collect();
+        names.sort_unstable();
+        json!({ "Sid": sid, "Effect": "Allow", "Action": names, "Resource": arn })
     };
     let statements = match persona {
         Persona::Pusher => {
@@ -166,12 +223,22 @@ pub fn identity_policy(scope: &Scope, persona: Persona) -> Value {
                 token,
                 on_repository("PushImageLayersAndManifestsToThisRepository", &PUSH_ACTIONS),
             ];
-            if scope.create_repository {
-                s.push(on_repository(
-                    "FindTheRepositoryAndCreateItWhenMissing",
-                    &["ecr:DescribeRepositories", "ecr:CreateRepository"],
-                ));
+            let [find, write, check_tags] = api_actions(scope);
+            let sids = [
+                if scope.create_repository {
+                    "FindTheRepositoryAndCreateItWhenMissing"
+                } else {
+                    "ReadTheRepositoryToCompareItsSettings"
+                },
+                "KeepTheRepositorySettingsAsConfigured",
+                "CheckWhetherTagsExistBeforePushing",
+            ];
+            for (sid, actions) in sids.into_iter().zip([find, write, check_tags]) {
+                if !actions.is_empty() {
+                    s.push(on_repository(sid, &actions));
+                }
             }
+            s.extend(kms_statement(scope));
             s
         }
         Persona::Puller => vec![
@@ -179,23 +246,56 @@ pub fn identity_policy(scope: &Scope, persona: Persona) -> Value {
             on_repository(
                 "PullImagesFromThisRepository",
                 &[
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
+                    "BatchCheckLayerAvailability",
+                    "BatchGetImage",
+                    "GetDownloadUrlForLayer",
                 ],
             ),
         ],
         Persona::Scanner => vec![on_repository(
             "DescribeAndListThisRepositoryWithoutImageContent",
             &[
-                "ecr:DescribeImageScanFindings",
-                "ecr:DescribeImages",
-                "ecr:DescribeRepositories",
-                "ecr:ListImages",
+                "DescribeImageScanFindings",
+                "DescribeImages",
+                "DescribeRepositories",
+                "ListImages",
             ],
         )],
     };
     json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// Creating a repository encrypted with a customer managed key lets ECR use the key through a grant.
+fn kms_statement(scope: &Scope) -> Option<Value> {
+    let encryption = scope
+        .settings
+        .encryption
+        .as_ref()
+        .filter(|_| scope.create_repository)?;
+    let key = encryption.kms_key.as_deref()?;
+    let partition = partition(&scope.region);
+    let in_account = |rest: &str| {
+        format!(
+            "arn:{partition}:kms:{}:{}:{rest}",
+            scope.region, scope.account
+        )
+    };
+    let actions = ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"];
+    let sid = "LetEcrUseTheKmsKeyThatEncryptsTheRepository";
+    Some(if key.starts_with("alias/") || key.contains(":alias/") {
+        // An alias names no key in IAM terms: allow the account's keys, but only through ECR.
+        json!({
+            "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": in_account("key/*"),
+            "Condition": { "StringEquals": { "kms:ViaService": format!("ecr.{}.amazonaws.com", scope.region) } }
+        })
+    } else {
+        let resource = if key.starts_with("arn:") {
+            key.to_owned()
+        } else {
+            in_account(&format!("key/{key}"))
+        };
+        json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource })
+    })
 }
 
 /// Which GitHub workflows may assume the role: `github:OWNER/REPO` (any ref), or with
@@ -308,18 +408,5 @@ mod tests {
         ] {
             assert!(sub(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn api_actions_follow_create_repository() {
-        assert_eq!(api_actions(false), ["ecr:GetAuthorizationToken"]);
-        assert_eq!(
-            api_actions(true),
-            [
-                "ecr:DescribeRepositories",
-                "ecr:CreateRepository",
-                "ecr:GetAuthorizationToken"
-            ]
-        );
     }
 }

@@ -61,6 +61,46 @@ const GOLDEN: [(&str, &str, &[&str]); 9] = [
     ),
 ];
 
+const LIFECYCLE: &str = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":14},"action":{"type":"expire"}}]}"#;
+const REPOSITORY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Pull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":["ecr:BatchGetImage"]}]}"#;
+
+/// Every setting, as the action's inputs: each adds exactly the actions it uses.
+const EVERY_SETTING: [(&str, &str); 8] = [
+    ("INPUT_IMAGE-TAG-MUTABILITY", "IMMUTABLE"),
+    ("INPUT_SCAN-ON-PUSH", "true"),
+    ("INPUT_ENCRYPTION-TYPE", "KMS"),
+    ("INPUT_KMS-KEY", "1234abcd-12ab-34cd-56ef-1234567890ab"),
+    ("INPUT_REPOSITORY-TAGS", "ManagedBy=github-actions"),
+    ("INPUT_LIFECYCLE-POLICY", LIFECYCLE),
+    ("INPUT_REPOSITORY-POLICY", REPOSITORY_POLICY),
+    ("INPUT_IF-TAG-EXISTS", "skip"),
+];
+
+const SETTINGS_GOLDEN: [(&str, &[(&str, &str)]); 4] = [
+    ("pusher-every-setting.json", &EVERY_SETTING),
+    (
+        "pusher-kms-alias.json",
+        &[
+            ("INPUT_ENCRYPTION-TYPE", "KMS"),
+            ("INPUT_KMS-KEY", "alias/ecr-images"),
+        ],
+    ),
+    (
+        "pusher-settings-no-create.json",
+        &[
+            ("INPUT_CREATE-REPOSITORY", "false"),
+            ("INPUT_REPOSITORY-TAGS", "Team=api"),
+        ],
+    ),
+    (
+        "pusher-public.json",
+        &[
+            ("INPUT_REGISTRY-TYPE", "public"),
+            ("INPUT_REPOSITORY-TAGS", "Team=api"),
+        ],
+    ),
+];
+
 fn golden_path(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
@@ -84,6 +124,12 @@ fn policies_match_their_golden_files() {
         let mut args = BASE.to_vec();
         args.extend(flags);
         let (ok, stdout, stderr) = policy(&args, &[]);
+        assert!(ok, "{name}: {stdout}{stderr}");
+        assert_golden(name, &stdout);
+    }
+    // Settings inputs come from the INPUT_* variables the action itself reads.
+    for (name, env) in SETTINGS_GOLDEN {
+        let (ok, stdout, stderr) = policy(&BASE, env);
         assert!(ok, "{name}: {stdout}{stderr}");
         assert_golden(name, &stdout);
     }
@@ -128,6 +174,7 @@ fn every_golden_policy_passes_the_catalogue_and_parliament() {
     };
     let mut identity = of("identity");
     identity.push(golden_path("pusher-cross-account.json"));
+    identity.extend(SETTINGS_GOLDEN.iter().map(|(name, _)| golden_path(name)));
     check("identity", identity);
     check("trust", of("trust"));
 }
@@ -160,13 +207,17 @@ fn policy_rejects_bad_flags_and_needs_an_account() {
 
 /// The actions of the generated policy for this configuration (what a user would grant).
 fn generated_actions(create_repository: bool) -> Vec<String> {
+    generated_actions_with(create_repository, &[])
+}
+
+fn generated_actions_with(create_repository: bool, env: &[(&str, &str)]) -> Vec<String> {
     let (ok, stdout, _) = policy(
         &[
             &BASE[..],
             &["--create-repository", &create_repository.to_string()],
         ]
         .concat(),
-        &[],
+        env,
     );
     assert!(ok);
     let doc: serde_json::Value = serde_json::from_str(&stdout).expect("json");
@@ -186,15 +237,29 @@ fn generated_actions(create_repository: bool) -> Vec<String> {
 /// Runs the action on the enforcing moto as a user allowed exactly `actions` (on "*"), after creating
 /// `existing` repositories there.
 fn run_as(actions: &[String], repository: &str, existing: bool, create_repository: bool) -> Run {
+    run_as_with(actions, repository, existing, create_repository, &[])
+}
+
+/// [`run_as`] with more inputs (`INPUT_*` names as the policy subcommand reads them).
+fn run_as_with(
+    actions: &[String],
+    repository: &str,
+    existing: bool,
+    create_repository: bool,
+    inputs: &[(&str, &str)],
+) -> Run {
     let _one_at_a_time = iam::exclusive();
     let existing: &[&str] = if existing { &[repository] } else { &[] };
     let keys = iam::user(actions, existing);
     let local = format!("{}:iam", unique("e2e-iam"));
     make_image(&local);
     iam::enforce(true);
-    let run = iam::action(&local, repository, &keys)
-        .input("create-repository", &create_repository.to_string())
-        .run();
+    let mut action = iam::action(&local, repository, &keys)
+        .input("create-repository", &create_repository.to_string());
+    for (name, value) in inputs {
+        action = action.input(&name.trim_start_matches("INPUT_").to_lowercase(), value);
+    }
+    let run = action.run();
     iam::enforce(false);
     remove_image(&local);
     run
@@ -301,4 +366,22 @@ fn a_pusher_with_the_nine_usual_actions_pushes_with_one_warning() {
             && warned[0].contains("continuing"),
         "{warned:?}"
     );
+}
+
+#[test]
+fn every_setting_works_with_exactly_its_generated_actions() {
+    let actions = generated_actions_with(true, &EVERY_SETTING);
+    let repository = unique("iam-settings");
+    let run = run_as_with(&actions, &repository, false, true, &EVERY_SETTING);
+    assert_served(&run, &repository);
+    assert_eq!(warnings(&run), Vec::<&str>::new());
+    // A second run that has to reconcile a changed tag, under the same policy.
+    let mut changed = EVERY_SETTING.to_vec();
+    changed[4] = (
+        "INPUT_REPOSITORY-TAGS",
+        "ManagedBy=github-actions, Team=api",
+    );
+    let run = run_as_with(&actions, &repository, false, true, &changed);
+    run.assert_success();
+    assert!(run.stdout.contains("tag Team=api"), "{}", run.stdout);
 }

@@ -238,6 +238,9 @@ pub struct PolicyInputs {
     pub account: String,
     pub create_repository: bool,
     pub audience: String,
+    pub settings: Settings,
+    pub if_tag_exists: IfTagExists,
+    pub registry_type: RegistryType,
 }
 
 /// Reads the inputs that the `policy` subcommand uses, by the same rules as the action's.
@@ -245,12 +248,20 @@ pub fn policy_inputs(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<PolicyInputs, InputError> {
     let vars: BTreeMap<String, String> = vars.into_iter().collect();
-    let raw: RawInputs = envy::prefixed("INPUT_")
+    let mut raw: RawInputs = envy::prefixed("INPUT_")
         .from_iter(vars.iter().map(|(k, v)| (k.clone(), v.clone())))
         .map_err(|e| InputError(vec![format!("cannot read the action's inputs: {e}")]))?;
     let env = Env(vars);
     let mut errors = Vec::new();
     let mut check = Gather(&mut errors);
+    let workspace = env
+        .get("GITHUB_WORKSPACE")
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let settings = repository_settings(&mut check, &mut raw, &workspace);
+    let registry_type = check.keep(registry_type_rule(&mut raw, &settings));
+    let if_tag_exists = check.keep(settings::if_tag_exists_rule(
+        non_empty(raw.if_tag_exists.take()).as_deref(),
+    ));
     let repository = check.keep(repository_rule(non_empty(raw.repository)));
     let region_from_env = env
         .get("AWS_REGION")
@@ -269,16 +280,31 @@ pub fn policy_inputs(
         raw.create_repository,
         true,
     ));
-    match (repository, region, account, create_repository) {
-        (Some(repository), Some(region), Some(account), Some(create_repository)) => {
-            Ok(PolicyInputs {
-                repository,
-                region,
-                account,
-                create_repository,
-                audience: non_empty(raw.audience).unwrap_or_else(|| "sts.amazonaws.com".to_owned()),
-            })
-        }
+    match (
+        repository,
+        region,
+        account,
+        create_repository,
+        if_tag_exists,
+        registry_type,
+    ) {
+        (
+            Some(repository),
+            Some(region),
+            Some(account),
+            Some(create_repository),
+            Some(if_tag_exists),
+            Some(registry_type),
+        ) if errors.is_empty() => Ok(PolicyInputs {
+            repository,
+            region,
+            account,
+            create_repository,
+            audience: non_empty(raw.audience).unwrap_or_else(|| "sts.amazonaws.com".to_owned()),
+            settings,
+            if_tag_exists,
+            registry_type,
+        }),
         _ => Err(InputError(errors)),
     }
 }
