@@ -13,6 +13,7 @@ pub mod retry;
 use anyhow::{Result, anyhow};
 
 pub use inputs::Config;
+use inputs::RegistryType;
 
 /// inputs → Docker check → credentials → registry token → repository → push → outputs.
 ///
@@ -29,59 +30,31 @@ pub async fn run(config: &Config) -> Result<()> {
         let _group = github::group("AWS credentials");
         aws::credentials::load(&config.region, &config.auth).await?
     };
-    let ecr = aws_sdk_ecr::Client::new(&session.sdk);
-    let login = {
-        let _group = github::group("Registry login");
-        aws::token::fetch(&ecr, config.registry_id.as_deref()).await?
-    };
-    let (repository, plan) = {
-        let _group = github::group("ECR repository");
-        let target = aws::registry::Target {
-            name: &config.repository,
-            registry_id: config.registry_id.as_deref(),
-            region: &config.region,
-            create: config.create_repository,
-            settings: &config.settings,
-        };
-        let repository = aws::registry::ensure(&ecr, &target).await?;
-        let check = aws::images::Check {
-            repository: config.repository.as_str(),
-            registry_id: config.registry_id.as_deref(),
-            described: repository.described.as_ref(),
-            settings: &config.settings,
-            rule: config.if_tag_exists,
-        };
-        match &repository.described {
-            Some(described) => {
-                aws::settings::reconcile(&ecr, described, repository.created, &config.settings)
-                    .await?;
-            }
-            None => aws::settings::require_description(&config.settings, &repository.name)?,
+    let destination = match &config.registry_type {
+        RegistryType::Private => aws::private::prepare(&session.sdk, config).await?,
+        RegistryType::Public(catalog) => {
+            aws::public::prepare(&session.sdk, config, catalog).await?
         }
-        let plan = aws::images::plan(&ecr, &check, &config.tags).await?;
-        (repository, plan)
     };
-    let repository_uri = format!("{}/{}", login.host, repository.name);
     let pushed = daemon
-        .push(&image, &repository_uri, &plan.push, &login)
-        .await;
-    let pushed = pushed.map_err(|err| {
-        if repository.created {
-            anyhow!(
-                "{err:#}\n(The repository {} was created by this run and is left in place.)",
-                repository.name
-            )
-        } else {
-            err
-        }
-    })?;
-    report::write(
-        &login,
-        &repository,
-        &pushed,
-        &plan.skipped,
-        session.authenticated_arn.as_deref(),
-    )
+        .push(
+            &image,
+            &destination.repository_uri,
+            &destination.plan.push,
+            &destination.login,
+        )
+        .await
+        .map_err(|err| {
+            if destination.created {
+                anyhow!(
+                    "{err:#}\n(The repository {} was created by this run and is left in place.)",
+                    destination.name
+                )
+            } else {
+                err
+            }
+        })?;
+    report::write(&destination, &pushed, session.authenticated_arn.as_deref())
 }
 
 /// The process entry point: read the inputs, run, and turn any failure into one `::error::` line.

@@ -4,8 +4,7 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 
-use crate::aws::registry::Repository;
-use crate::aws::token::RegistryLogin;
+use crate::aws::Destination;
 use crate::docker::PushedTag;
 use crate::github;
 use crate::inputs::Tag;
@@ -19,13 +18,13 @@ struct Row {
 }
 
 pub fn write(
-    login: &RegistryLogin,
-    repository: &Repository,
+    destination: &Destination,
     pushed: &[PushedTag],
-    skipped: &[(Tag, String)],
     authenticated_arn: Option<&str>,
 ) -> Result<()> {
-    let repository_uri = format!("{}/{}", login.host, repository.name);
+    let login = &destination.login;
+    let skipped = &destination.plan.skipped;
+    let repository_uri = &destination.repository_uri;
     let row = |tag: &Tag, digest: &str, pushed: bool| Row {
         tag: tag.to_string(),
         uri: format!("{repository_uri}:{tag}"),
@@ -52,16 +51,16 @@ pub fn write(
     };
     github::set_outputs(&outputs(&Outputs {
         registry: &login.host,
-        repository_uri: &repository_uri,
+        repository_uri,
         image_uris: shown.iter().map(|r| r.uri.clone()).collect(),
         digest: &digest,
         account: &login.account,
-        created: repository.created,
+        created: destination.created,
         authenticated_arn,
         pushed_tags: tags_of(true),
         skipped_tags: tags_of(false),
     }))?;
-    github::append_summary(&summary(&login.account, repository, &rows))
+    github::append_summary(&summary(&login.account, destination, &rows))
 }
 
 struct Outputs<'a> {
@@ -104,11 +103,16 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn summary(account: &str, repository: &Repository, rows: &[Row]) -> String {
+fn summary(account: &str, destination: &Destination, rows: &[Row]) -> String {
+    let registry = if destination.login.host == "public.ecr.aws" {
+        "Amazon ECR Public"
+    } else {
+        "Amazon ECR"
+    };
     let mut summary = format!(
-        "### Pushed to Amazon ECR\n\nRepository `{}`{} in account {account}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
-        github::table_cell(&repository.name),
-        if repository.created {
+        "### Pushed to {registry}\n\nRepository `{}`{} in account {account}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
+        github::table_cell(&destination.name),
+        if destination.created {
             " (created by this run)"
         } else {
             ""

@@ -6,6 +6,7 @@ mod container;
 mod credentials;
 mod errors;
 mod policy;
+mod public;
 mod push;
 mod settings;
 mod support;

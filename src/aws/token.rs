@@ -56,7 +56,7 @@ pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: Option<&str>) -> Resu
     Ok(login)
 }
 
-fn decode(
+pub(super) fn decode(
     token: &str,
     proxy_endpoint: Option<&str>,
     registry_id: Option<&str>,

@@ -21,6 +21,10 @@ pub struct Stack {
     /// Base URL of the fake GitHub OIDC token endpoint, and the request token it expects.
     pub oidc: String,
     pub oidc_request_token: String,
+    /// The fake ECR Public API (`host:port`), its registry alias and its registry password.
+    pub public_api: String,
+    pub public_alias: String,
+    pub public_password: String,
 }
 
 pub fn stack() -> Stack {
@@ -37,6 +41,9 @@ pub fn stack() -> Stack {
         endpoint: var("AWS_ENDPOINT_URL"),
         oidc: format!("http://{}", var("TESTBED_OIDC_ADDR")),
         oidc_request_token: var("TESTBED_OIDC_REQUEST_TOKEN"),
+        public_api: var("TESTBED_PUBLIC_ADDR"),
+        public_alias: var("TESTBED_PUBLIC_ALIAS"),
+        public_password: var("TESTBED_PUBLIC_PASSWORD"),
     }
 }
 
@@ -147,12 +154,22 @@ pub fn image_id(reference: &str) -> String {
 /// The digest the registry serves for `repository:tag`, asked over HTTPS with ECR's login, as a
 /// puller would; `None` when the registry does not know the tag.
 pub fn registry_digest(host: &str, repository: &str, tag: &str) -> Option<String> {
+    registry_digest_as(host, repository, tag, &registry_password())
+}
+
+/// [`registry_digest`] with another registry password (ECR Public's).
+pub fn registry_digest_as(
+    host: &str,
+    repository: &str,
+    tag: &str,
+    password: &str,
+) -> Option<String> {
     let s = stack();
     let out = Command::new("curl")
         .args(["-sS", "-o", "/dev/null", "-D", "-", "--head"])
         .arg("--cacert")
         .arg(s.dir.join("ca.crt"))
-        .args(["-u", &format!("AWS:{}", registry_password())])
+        .args(["-u", &format!("AWS:{password}")])
         .args([
             "-H",
             "Accept: application/vnd.docker.distribution.manifest.v2+json",
@@ -308,6 +325,11 @@ impl Action {
                 ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
                 ("HOME".into(), home.display().to_string()),
                 ("AWS_ENDPOINT_URL".into(), s.endpoint),
+                // ECR Public is not in moto: its calls go to the fake of its API.
+                (
+                    "AWS_ENDPOINT_URL_ECR_PUBLIC".into(),
+                    format!("http://{}", s.public_api),
+                ),
                 ("GITHUB_ACTIONS".into(), "true".into()),
                 (
                     "GITHUB_OUTPUT".into(),
@@ -357,7 +379,7 @@ impl Action {
     /// Every secret this run knows of: keys given as inputs or in the environment, and the
     /// registry password with its encoded token.
     pub fn secrets(&self) -> Vec<String> {
-        let mut secrets = vec![registry_password()];
+        let mut secrets = vec![registry_password(), stack().public_password];
         secrets.push(base64_encode(&format!("AWS:{}", registry_password())));
         for (name, value) in self.inputs.iter().chain(&self.env) {
             let name = name.to_lowercase().replace('_', "-");
