@@ -215,6 +215,9 @@ fn settings_are_applied_reconciled_and_left_alone() {
     let run = with_settings("Team=web\nCostCenter=42", 5, "true", "MUTABLE")
         .input("aws-access-key-id", &keys.0)
         .input("aws-secret-access-key", &keys.1)
+        // Encryption is fixed at creation: asking for another one warns and changes nothing.
+        .input("encryption-type", "AES256")
+        .input("kms-key", "")
         .run();
     iam::enforce(false);
     run.assert_success();
@@ -222,6 +225,16 @@ fn settings_are_applied_reconciled_and_left_alone() {
         run.stdout.contains("settings already as wanted"),
         "{}",
         run.stdout
+    );
+    let warnings: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::warning::"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("is encrypted with KMS") && warnings[0].contains("cannot change it"),
+        "{warnings:?}"
     );
     assert_eq!(read_back(&ecr, &repository), after);
     remove_image(&local);

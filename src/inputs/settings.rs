@@ -431,3 +431,126 @@ pub fn registry_type_rule(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lifecycle(rule: &str) -> Option<String> {
+        lifecycle_problem(
+            &serde_json::from_str(&format!(r#"{{"rules": [{rule}]}}"#)).expect("json"),
+        )
+    }
+
+    const GOOD: &str = r#"{"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 5}, "action": {"type": "expire"}}"#;
+
+    #[test]
+    fn lifecycle_rules_are_checked_field_by_field() {
+        assert_eq!(lifecycle(GOOD), None);
+        for (broken, field) in [
+            (
+                GOOD.replace(r#""rulePriority": 1"#, r#""rulePriority": "1""#),
+                "rules[0].rulePriority",
+            ),
+            (
+                GOOD.replace(r#""tagStatus": "any""#, r#""tagStatus": "all""#),
+                "rules[0].selection.tagStatus",
+            ),
+            (
+                GOOD.replace(
+                    r#""countType": "imageCountMoreThan""#,
+                    r#""countType": "olderThan""#,
+                ),
+                "rules[0].selection.countType",
+            ),
+            (
+                GOOD.replace(r#""countNumber": 5"#, r#""countNumber": 0"#),
+                "rules[0].selection.countNumber",
+            ),
+            (
+                GOOD.replace(r#""type": "expire""#, r#""type": "delete""#),
+                "rules[0].action",
+            ),
+            (format!("{GOOD}, {GOOD}"), "priority 1 is used twice"),
+        ] {
+            let problem = lifecycle(&broken).expect("a problem");
+            assert!(problem.contains(field), "{field}: {problem}");
+        }
+        assert!(lifecycle_problem(&serde_json::json!({"rules": []})).is_some());
+    }
+
+    #[test]
+    fn json_errors_carry_line_and_column() {
+        let dir = std::env::temp_dir().join(format!("settings-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("p.json"), "{\n  \"Statement\": [\n  }\n").expect("file");
+        let (input, text) =
+            document_rule("repository-policy", Some("p.json".into()), &dir).expect_err("bad json");
+        assert_eq!(input, "repository-policy");
+        assert!(text.contains("line 3, column 3"), "{text}");
+        let workspace = dir.join("ws");
+        std::fs::create_dir_all(&workspace).expect("workspace");
+        let (_, text) = document_rule("repository-policy", Some("../p.json".into()), &workspace)
+            .expect_err("outside");
+        assert!(text.contains("outside the workspace"), "{text}");
+        let inline = document_rule(
+            "repository-policy",
+            Some(r#"{"Statement": []}"#.into()),
+            &dir,
+        )
+        .expect_err("no statement");
+        assert!(inline.1.contains("needs a `Statement`"), "{}", inline.1);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn repository_tags_are_key_value_pairs() {
+        assert_eq!(
+            repository_tags_rule(Some("ManagedBy=github-actions, Team = api\nEmpty=")),
+            Ok(vec![
+                ("ManagedBy".into(), "github-actions".into()),
+                ("Team".into(), "api".into()),
+                ("Empty".into(), String::new())
+            ])
+        );
+        assert!(repository_tags_rule(Some("aws:x=1")).is_err());
+        assert!(repository_tags_rule(Some("A=1,A=2")).is_err());
+        assert!(repository_tags_rule(Some("=1")).is_err());
+    }
+
+    #[test]
+    fn mutability_and_its_exclusions_go_together() {
+        assert_eq!(
+            tag_mutability_rule(
+                Some("immutable_with_exclusion".into()),
+                Some("latest, dev-*")
+            ),
+            Ok(Some(TagMutability {
+                mode: "IMMUTABLE_WITH_EXCLUSION".into(),
+                exclusions: vec!["latest".into(), "dev-*".into()]
+            }))
+        );
+        assert!(tag_mutability_rule(Some("IMMUTABLE_WITH_EXCLUSION".into()), None).is_err());
+        assert!(tag_mutability_rule(Some("IMMUTABLE".into()), Some("latest")).is_err());
+        assert!(tag_mutability_rule(None, Some("latest")).is_err());
+        assert!(
+            tag_mutability_rule(Some("MUTABLE_WITH_EXCLUSION".into()), Some("bad filter!"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn encryption_and_its_key() {
+        assert_eq!(encryption_rule(None, None), Ok(None));
+        assert!(encryption_rule(Some("AES256".into()), Some("k".into())).is_err());
+        assert!(encryption_rule(None, Some("k".into())).is_err());
+        assert!(encryption_rule(Some("DES".into()), None).is_err());
+        assert_eq!(
+            encryption_rule(Some("kms".into()), Some("alias/ecr".into())),
+            Ok(Some(Encryption {
+                kind: "KMS".into(),
+                kms_key: Some("alias/ecr".into())
+            }))
+        );
+    }
+}
