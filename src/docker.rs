@@ -15,6 +15,14 @@ use crate::aws::token::RegistryLogin;
 use crate::github;
 use crate::inputs::Tag;
 
+/// Where a push's progress goes: straight to the log, or kept until the push is done (pushes that run
+/// at the same time would interleave their lines).
+#[derive(Clone, Copy)]
+enum Log {
+    Live,
+    Buffered,
+}
+
 pub struct Daemon {
     docker: Docker,
     address: String,
@@ -86,8 +94,10 @@ impl Daemon {
         }
     }
 
-    /// Tags `image` as `<repository_uri>:<tag>` and pushes it, for every tag in turn. Every tag must end
-    /// with the same manifest digest. Local tags the action added are removed again, even on failure.
+    /// Tags `image` as `<repository_uri>:<tag>` and pushes it under every tag: the first tag alone
+    /// (it uploads the layers, with its progress shown live), then the others at once (the layers are
+    /// in the registry by then, so each only checks them and puts its manifest). Every tag must end with
+    /// the same manifest digest. Local tags the action added are removed again, even on failure.
     pub async fn push(
         &self,
         image: &LocalImage,
@@ -101,43 +111,96 @@ impl Daemon {
             serveraddress: Some(login.host.clone()),
             ..DockerCredentials::default()
         };
-        let mut pushed: Vec<PushedTag> = Vec::new();
-        for tag in tags {
-            let target = format!("{repository_uri}:{tag}");
-            let before = self.image_id(&target).await?;
-            self.docker
-                .tag_image(
-                    &image.id,
-                    Some(
-                        TagImageOptionsBuilder::new()
-                            .repo(repository_uri)
-                            .tag(tag.as_str())
-                            .build(),
-                    ),
-                )
-                .await
-                .with_context(|| {
-                    format!("Docker: tagging {} as {target} failed", image.reference)
-                })?;
-            let result = self.push_tag(repository_uri, tag, &credentials).await;
-            self.restore(&target, before.as_deref(), image).await;
-            let digest = result?;
-            if let Some(first) = pushed.first()
-                && first.digest != digest
-            {
-                bail!(
-                    "Push of {target} reported digest {digest}, but {repository_uri}:{} reported {}: the image \
-                     changed during the push, or the registry rewrote the manifest",
-                    first.tag,
-                    first.digest
-                );
+        let Some((first, rest)) = tags.split_first() else {
+            return Ok(Vec::new());
+        };
+        let mut pushed = vec![
+            self.tag_and_push(image, repository_uri, first, &credentials, Log::Live)
+                .await?
+                .0,
+        ];
+        let others =
+            futures_util::future::join_all(rest.iter().map(|tag| {
+                self.tag_and_push(image, repository_uri, tag, &credentials, Log::Buffered)
+            }))
+            .await;
+        let mut failure = None;
+        for (tag, result) in rest.iter().zip(others) {
+            match result {
+                Ok((done, lines)) => {
+                    let _group = github::group(&format!("Push {repository_uri}:{tag}"));
+                    for line in &lines {
+                        github::info(line);
+                    }
+                    pushed.push(done);
+                }
+                Err(err) => {
+                    failure.get_or_insert(err);
+                }
             }
-            pushed.push(PushedTag {
-                tag: tag.clone(),
-                digest,
-            });
+        }
+        if let Some(err) = failure {
+            return Err(err);
+        }
+        if let Some(other) = pushed.iter().find(|p| p.digest != pushed[0].digest) {
+            bail!(
+                "{repository_uri}:{} was pushed with digest {}, but {repository_uri}:{} with {}: the image changed \
+                 during the push, or the registry rewrote the manifest",
+                other.tag,
+                other.digest,
+                pushed[0].tag,
+                pushed[0].digest
+            );
         }
         Ok(pushed)
+    }
+
+    async fn tag_and_push(
+        &self,
+        image: &LocalImage,
+        repository_uri: &str,
+        tag: &Tag,
+        credentials: &DockerCredentials,
+        log: Log,
+    ) -> Result<(PushedTag, Vec<String>)> {
+        let target = format!("{repository_uri}:{tag}");
+        let before = self.image_id(&target).await?;
+        self.docker
+            .tag_image(
+                &image.id,
+                Some(
+                    TagImageOptionsBuilder::new()
+                        .repo(repository_uri)
+                        .tag(tag.as_str())
+                        .build(),
+                ),
+            )
+            .await
+            .with_context(|| format!("Docker: tagging {} as {target} failed", image.reference))?;
+        let mut lines = Vec::new();
+        let result = match log {
+            Log::Live => {
+                let _group = github::group(&format!("Push {target}"));
+                self.push_tag(repository_uri, tag, credentials, &mut |line| {
+                    github::info(&line);
+                })
+                .await
+            }
+            Log::Buffered => {
+                self.push_tag(repository_uri, tag, credentials, &mut |line| {
+                    lines.push(line);
+                })
+                .await
+            }
+        };
+        self.restore(&target, before.as_deref(), image).await;
+        Ok((
+            PushedTag {
+                tag: tag.clone(),
+                digest: result?,
+            },
+            lines,
+        ))
     }
 
     /// Pushes one tag and drains the progress stream to its end; returns the manifest digest.
@@ -146,9 +209,9 @@ impl Daemon {
         repository_uri: &str,
         tag: &Tag,
         credentials: &DockerCredentials,
+        log: &mut dyn FnMut(String),
     ) -> Result<String> {
         let target = format!("{repository_uri}:{tag}");
-        let _group = github::group(&format!("Push {target}"));
         let options = PushImageOptionsBuilder::new().tag(tag.as_str()).build();
         let mut stream =
             self.docker
@@ -168,7 +231,7 @@ impl Daemon {
                             digest = Some(found.to_owned());
                         }
                         if let Some(line) = progress.note(&status) {
-                            github::info(&line);
+                            log(line);
                         }
                     }
                 }
@@ -194,7 +257,7 @@ impl Daemon {
         let digest = digest.ok_or_else(|| {
             anyhow!("Docker: the push of {target} ended without reporting a digest")
         })?;
-        github::info(&format!(
+        log(format!(
             "{target}: {} — digest {digest}",
             progress.summary()
         ));
