@@ -10,3 +10,4 @@ mod public;
 mod push;
 mod settings;
 mod support;
+mod workflows;
