@@ -12,8 +12,9 @@ fn workflows() -> Vec<String> {
     let dir = Path::new(ROOT).join(".github/workflows");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .expect("workflows")
-        .map(|e| e.expect("entry").path().display().to_string())
-        .filter(|p| p.ends_with(".yml"))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("yml")))
+        .map(|p| p.display().to_string())
         .collect();
     files.sort();
     assert!(files.len() >= 2, "ci.yml and release.yml: {files:?}");
