@@ -1,0 +1,179 @@
+"""The body of scripts/bench (run that, not this): times the action and the docker CLI pipeline on the
+local stack and prints medians and ratios. Timings go here, never into the test suite."""
+import os, shutil, statistics, subprocess, sys, tempfile, time, uuid
+
+BINARY, STATIC_BINARY = sys.argv[1], sys.argv[2]
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+ACCOUNT, REGION = os.environ["TESTBED_ACCOUNT"], os.environ["TESTBED_REGION"]
+HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+PASSWORD = f"{ACCOUNT}-auth-token"  # moto's fixed token: the CLI's token fetch is not timed
+WORK = tempfile.mkdtemp(prefix="ecr-push-bench-")
+
+
+def run(*args, **kw):
+    return subprocess.run(args, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw).stdout.strip()
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def make_image(kind):
+    """A new image with content of its own: `tiny` (one small layer) or `60mb` (four 15 MB layers)."""
+    ctx = os.path.join(WORK, unique("ctx"))
+    os.makedirs(ctx)
+    if kind == "tiny":
+        open(os.path.join(ctx, "hello"), "w").write(uuid.uuid4().hex)
+        lines = ["FROM scratch", "COPY hello /hello"]
+    else:
+        lines = ["FROM scratch"]
+        for i in range(4):
+            with open(os.path.join(ctx, f"layer{i}"), "wb") as f:
+                f.write(os.urandom(15 * 1024 * 1024))
+            lines.append(f"COPY layer{i} /layer{i}")
+    open(os.path.join(ctx, "Dockerfile"), "w").write("\n".join(lines) + "\n")
+    ref = f"{unique('bench-' + kind)}:src"
+    run("docker", "build", "-q", "-t", ref, ctx, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+    shutil.rmtree(ctx)
+    return ref
+
+
+def cli_pipeline(image, repository, tags):
+    config = tempfile.mkdtemp(dir=WORK)
+    start = time.perf_counter()
+    subprocess.run(["docker", "--config", config, "login", "-u", "AWS", "--password-stdin", HOST],
+                   input=PASSWORD, check=True, capture_output=True, text=True)
+    for tag in tags:
+        run("docker", "tag", image, f"{HOST}/{repository}:{tag}")
+    for tag in tags:
+        run("docker", "--config", config, "push", f"{HOST}/{repository}:{tag}")
+    run("docker", "--config", config, "logout", HOST)
+    elapsed = time.perf_counter() - start
+    run("docker", "rmi", *[f"{HOST}/{repository}:{tag}" for tag in tags])
+    shutil.rmtree(config)
+    return elapsed, 0
+
+
+def action(image, repository, tags):
+    out = open(os.path.join(WORK, "output"), "w")
+    env = {
+        "PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+        "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out.name, "GITHUB_STEP_SUMMARY": os.path.join(WORK, "summary"),
+        "INPUT_LOCAL-IMAGE": image, "INPUT_REPOSITORY": repository, "INPUT_TAGS": " ".join(tags),
+        "INPUT_AWS-REGION": REGION, "INPUT_AWS-ACCESS-KEY-ID": "AKIABENCH0000000001",
+        "INPUT_AWS-SECRET-ACCESS-KEY": "bench-secret", "INPUT_CREATE-REPOSITORY": "true",
+    }
+    start = time.perf_counter()
+    child = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"the action failed on {image} → {repository}")
+    return elapsed, usage.ru_maxrss  # KiB
+
+
+def case(kind, ntags, fresh):
+    """Median seconds of (CLI, action) over ROUNDS, and the action's peak RSS."""
+    times = {"cli": [], "action": []}
+    rss = 0
+    shared = None if fresh else make_image(kind)
+    for _ in range(ROUNDS):
+        for who, fn in (("cli", cli_pipeline), ("action", action)):
+            image = make_image(kind) if fresh else shared
+            repository = unique(f"bench/{who}")
+            if not fresh:  # the layers are in this repository already, under another tag
+                cli_pipeline(image, repository, ["seed"])
+            elapsed, peak = fn(image, repository, [f"t{i}" for i in range(ntags)])
+            times[who].append(elapsed)
+            rss = max(rss, peak)
+            if fresh:
+                run("docker", "rmi", image)
+    if shared:
+        run("docker", "rmi", shared)
+    return statistics.median(times["cli"]), statistics.median(times["action"]), rss
+
+
+ONLY_PROFILE = os.environ.get("BENCH_ONLY") == "profile"
+
+
+def container_figures():
+    ctx = os.path.join(WORK, "image")
+    os.makedirs(ctx)
+    shutil.copy(STATIC_BINARY, os.path.join(ctx, "ecr-push-action"))
+    shutil.copy("/etc/ssl/certs/ca-certificates.crt", os.path.join(ctx, "ca-certificates.crt"))
+    shutil.copy("tests/fixtures/scratch.Dockerfile", os.path.join(ctx, "Dockerfile"))
+    tag = f"{unique('ecr-push-action-bench')}:latest"
+    run("docker", "build", "-q", "-t", tag, ctx, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+    size = int(run("docker", "image", "inspect", "-f", "{{.Size}}", tag))
+    starts = []
+    for _ in range(10):
+        start = time.perf_counter()
+        run("docker", "run", "--rm", tag, "--version")
+        starts.append(time.perf_counter() - start)
+    run("docker", "rmi", tag)
+    return size, statistics.median(starts)
+
+
+def profile():
+    """Where the time goes in the 60 MB, 3 tags, new layers case: seconds from the start to each step."""
+    image = make_image("60mb")
+    config = tempfile.mkdtemp(dir=WORK)
+    repository = unique("bench/profile-cli")
+    marks, start = [], time.perf_counter()
+    subprocess.run(["docker", "--config", config, "login", "-u", "AWS", "--password-stdin", HOST],
+                   input=PASSWORD, check=True, capture_output=True, text=True)
+    marks.append(("login", time.perf_counter() - start))
+    for i in range(3):
+        run("docker", "tag", image, f"{HOST}/{repository}:t{i}")
+    marks.append(("3 × tag", time.perf_counter() - start))
+    for i in range(3):
+        run("docker", "--config", config, "push", f"{HOST}/{repository}:t{i}")
+        marks.append((f"push t{i}", time.perf_counter() - start))
+    run("docker", "--config", config, "logout", HOST)
+    marks.append(("logout", time.perf_counter() - start))
+    print("profile, CLI pipeline:  " + ", ".join(f"{name} {t:.3f}" for name, t in marks))
+    run("docker", "rmi", *[f"{HOST}/{repository}:t{i}" for i in range(3)], image)
+
+    image = make_image("60mb")  # new layers again: the registry would mount the CLI's ones
+    env = {"PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+           "INPUT_LOCAL-IMAGE": image, "INPUT_REPOSITORY": unique("bench/profile-action"), "INPUT_TAGS": "t0 t1 t2",
+           "INPUT_AWS-REGION": REGION, "INPUT_AWS-ACCESS-KEY-ID": "AKIABENCH0000000001",
+           "INPUT_AWS-SECRET-ACCESS-KEY": "bench-secret"}
+    marks, start = [], time.perf_counter()
+    child = subprocess.Popen([BINARY], env=env, stdout=subprocess.PIPE, text=True)
+    for line in child.stdout:
+        if line.startswith("::group::"):
+            marks.append((line[len("::group::"):].strip().replace(HOST + "/", ""), time.perf_counter() - start))
+    child.wait()
+    marks.append(("done", time.perf_counter() - start))
+    print("profile, action (start of each step):  " + ", ".join(f"{name} {t:.3f}" for name, t in marks))
+    run("docker", "rmi", image)
+
+
+def main():
+    print(f"ecr-push-action benchmark: {ROUNDS} rounds per case, medians in seconds")
+    print(f"{'case':<34} {'CLI':>7} {'action':>7} {'ratio':>6}  target")
+    peak = 0
+    results = {}
+    for kind in () if ONLY_PROFILE else ("tiny", "60mb"):
+        for fresh in (True, False):
+            for ntags in (1, 3):
+                cli, ours, rss = case(kind, ntags, fresh)
+                peak = max(peak, rss)
+                results[(kind, fresh, ntags)] = ours / cli
+                target = {("tiny", 3): "≤ 1.10", ("tiny", 1): "≤ 1.10"}.get((kind, ntags), "")
+                if kind == "60mb" and fresh:
+                    target = "≤ 1.05" if ntags == 1 else "≤ 0.80"
+                name = f"{kind}, {ntags} tag{'s' if ntags > 1 else ''}, {'new layers' if fresh else 'layers exist'}"
+                print(f"{name:<34} {cli:7.3f} {ours:7.3f} {ours / cli:6.2f}  {target}", flush=True)
+    profile()
+    size, start = container_figures()
+    if peak:
+        print(f"peak RSS of the action: {peak / 1024:.1f} MiB (target ≤ 40)")
+    print(f"container image: {size / 1e6:.1f} MB uncompressed (target ≤ 20)")
+    print(f"container start (docker run --rm … --version), median of 10: {start:.3f} s (target ≤ 0.3)")
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
