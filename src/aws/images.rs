@@ -6,7 +6,6 @@ use anyhow::{Result, bail};
 use aws_sdk_ecr::operation::describe_images::DescribeImagesError;
 use aws_sdk_ecr::types::{ImageIdentifier, ImageTagMutability, Repository as EcrRepository};
 
-use super::{denied, sdk_error_text};
 use crate::github;
 use crate::inputs::{IfTagExists, Settings, Tag};
 
@@ -139,17 +138,7 @@ async fn existing_digest(
                 .described
                 .and_then(EcrRepository::repository_arn)
                 .unwrap_or("*");
-            Err(
-                denied::from_sdk_error(&err, "ecr:DescribeImages", arn).map_or_else(
-                    || {
-                        format!(
-                            "ecr:DescribeImages for tag {tag} failed: {}",
-                            sdk_error_text(&err)
-                        )
-                    },
-                    |doctor| format!("ecr:DescribeImages was denied.\n{doctor}"),
-                ),
-            )
+            Err(super::call_failed(&err, "ecr:DescribeImages", arn).to_string())
         }
     }
 }

@@ -45,6 +45,22 @@ where
     }
 }
 
+/// A failed AWS call as the user should read it: the doctor's explanation when it was refused for lack
+/// of permission, else the service's own error.
+pub fn call_failed<E>(
+    err: &SdkError<E, HttpResponse>,
+    action: &str,
+    resource: &str,
+) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match denied::from_sdk_error(err, action, resource) {
+        Some(doctor) => anyhow::anyhow!("{action} was denied.\n{doctor}"),
+        None => anyhow::anyhow!("{action} on {resource} failed: {}", sdk_error_text(err)),
+    }
+}
+
 /// An error and its causes on one line, each once (the SDK's own causes often repeat each other).
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();

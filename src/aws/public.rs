@@ -12,7 +12,7 @@ use aws_sdk_ecrpublic::types::{ImageIdentifier, Repository, RepositoryCatalogDat
 use serde_json::Value;
 
 use super::images::Plan;
-use super::{Destination, denied, sdk_error_text, token};
+use super::{Destination, call_failed, denied, sdk_error_text, token};
 use crate::github;
 use crate::inputs::{Catalog, Config, IfTagExists, Settings};
 
@@ -85,13 +85,7 @@ async fn login(
         .authorization_data()
         .and_then(|d| d.authorization_token())
         .ok_or_else(|| anyhow!("ecr-public:GetAuthorizationToken returned no token"))?;
-    github::mask(token);
-    let login = token::decode(token, Some(&format!("https://{HOST}")), registry_id)?;
-    github::mask(&login.password);
-    github::info(&format!(
-        "Got a registry token for {HOST} (held in memory only)"
-    ));
-    Ok(login)
+    token::login_from(token, Some(&format!("https://{HOST}")), registry_id)
 }
 
 async fn describe(
@@ -118,7 +112,7 @@ async fn describe(
         {
             Ok(None)
         }
-        Err(err) => Err(refused(&err, "ecr-public:DescribeRepositories", name)),
+        Err(err) => Err(call_failed(&err, "ecr-public:DescribeRepositories", name)),
     }
 }
 
@@ -176,7 +170,7 @@ async fn create(
                     )
                 })
         }
-        Err(err) => Err(refused(&err, "ecr-public:CreateRepository", name)),
+        Err(err) => Err(call_failed(&err, "ecr-public:CreateRepository", name)),
     }
 }
 
@@ -195,7 +189,7 @@ async fn reconcile(
             .resource_arn(arn)
             .send()
             .await
-            .map_err(|e| refused(&e, "ecr-public:ListTagsForResource", arn))?;
+            .map_err(|e| call_failed(&e, "ecr-public:ListTagsForResource", arn))?;
         let missing: Vec<Tag> = settings
             .tags
             .iter()
@@ -224,7 +218,7 @@ async fn reconcile(
                 .set_tags(Some(missing))
                 .send()
                 .await
-                .map_err(|e| refused(&e, "ecr-public:TagResource", arn))?;
+                .map_err(|e| call_failed(&e, "ecr-public:TagResource", arn))?;
             github::info(&format!(
                 "Public repository {name}: tags {}",
                 text.join(", ")
@@ -248,7 +242,7 @@ async fn reconcile(
             {
                 None
             }
-            Err(e) => return Err(refused(&e, "ecr-public:GetRepositoryPolicy", arn)),
+            Err(e) => return Err(call_failed(&e, "ecr-public:GetRepositoryPolicy", arn)),
         };
         if current.as_ref() != Some(&wanted.json) {
             client
@@ -257,7 +251,7 @@ async fn reconcile(
                 .policy_text(wanted.text())
                 .send()
                 .await
-                .map_err(|e| refused(&e, "ecr-public:SetRepositoryPolicy", arn))?;
+                .map_err(|e| call_failed(&e, "ecr-public:SetRepositoryPolicy", arn))?;
             github::info(&format!(
                 "Public repository {name}: repository policy set from {}",
                 wanted.source
@@ -299,7 +293,7 @@ async fn plan(
             {
                 None
             }
-            Err(e) => return Err(refused(&e, "ecr-public:DescribeImages", arn)),
+            Err(e) => return Err(call_failed(&e, "ecr-public:DescribeImages", arn)),
         };
         match (existing, config.if_tag_exists) {
             (Some(digest), IfTagExists::Fail) => bail!(
@@ -316,18 +310,4 @@ async fn plan(
         }
     }
     Ok(plan)
-}
-
-fn refused<E>(
-    err: &aws_sdk_ecrpublic::error::SdkError<E, aws_sdk_ecrpublic::config::http::HttpResponse>,
-    action: &str,
-    resource: &str,
-) -> anyhow::Error
-where
-    E: aws_sdk_ecrpublic::error::ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match denied::from_sdk_error(err, action, resource) {
-        Some(doctor) => anyhow!("{action} was denied.\n{doctor}"),
-        None => anyhow!("{action} for {resource} failed: {}", sdk_error_text(err)),
-    }
 }

@@ -3,8 +3,6 @@
 //! with nothing to change makes no write call at all.
 
 use anyhow::{Result, anyhow, bail};
-use aws_sdk_ecr::config::http::HttpResponse;
-use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecr::operation::create_repository::builders::CreateRepositoryFluentBuilder;
 use aws_sdk_ecr::operation::get_lifecycle_policy::GetLifecyclePolicyError;
 use aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyError;
@@ -15,7 +13,7 @@ use aws_sdk_ecr::types::{
 };
 use serde_json::Value;
 
-use super::{denied, sdk_error_text};
+use super::call_failed;
 use crate::github;
 use crate::inputs::{Document, Encryption, Settings, TagMutability};
 
@@ -159,7 +157,7 @@ async fn tag_mutability(
         .set_image_tag_mutability_exclusion_filters(exclusion_filters(wanted)?)
         .send()
         .await
-        .map_err(|e| refused(&e, "ecr:PutImageTagMutability", t.arn))?;
+        .map_err(|e| call_failed(&e, "ecr:PutImageTagMutability", t.arn))?;
     Ok(Some(format!(
         "image tag mutability: {current} → {}",
         wanted.mode
@@ -188,7 +186,7 @@ async fn scan_on_push(
         )
         .send()
         .await
-        .map_err(|e| refused(&e, "ecr:PutImageScanningConfiguration", t.arn))?;
+        .map_err(|e| call_failed(&e, "ecr:PutImageScanningConfiguration", t.arn))?;
     Ok(Some(format!("scan on push: {current} → {wanted}")))
 }
 
@@ -232,7 +230,7 @@ async fn lifecycle_policy(t: &Target<'_>, wanted: &Document) -> Result<Option<St
         {
             None
         }
-        Err(e) => return Err(refused(&e, "ecr:GetLifecyclePolicy", t.arn)),
+        Err(e) => return Err(call_failed(&e, "ecr:GetLifecyclePolicy", t.arn)),
     };
     if !differs(current.as_deref(), wanted) {
         return Ok(None);
@@ -244,7 +242,7 @@ async fn lifecycle_policy(t: &Target<'_>, wanted: &Document) -> Result<Option<St
         .lifecycle_policy_text(wanted.text())
         .send()
         .await
-        .map_err(|e| refused(&e, "ecr:PutLifecyclePolicy", t.arn))?;
+        .map_err(|e| call_failed(&e, "ecr:PutLifecyclePolicy", t.arn))?;
     Ok(Some(format!("lifecycle policy set from {}", wanted.source)))
 }
 
@@ -265,7 +263,7 @@ async fn repository_policy(t: &Target<'_>, wanted: &Document) -> Result<Option<S
         {
             None
         }
-        Err(e) => return Err(refused(&e, "ecr:GetRepositoryPolicy", t.arn)),
+        Err(e) => return Err(call_failed(&e, "ecr:GetRepositoryPolicy", t.arn)),
     };
     if !differs(current.as_deref(), wanted) {
         return Ok(None);
@@ -277,7 +275,7 @@ async fn repository_policy(t: &Target<'_>, wanted: &Document) -> Result<Option<S
         .policy_text(wanted.text())
         .send()
         .await
-        .map_err(|e| refused(&e, "ecr:SetRepositoryPolicy", t.arn))?;
+        .map_err(|e| call_failed(&e, "ecr:SetRepositoryPolicy", t.arn))?;
     Ok(Some(format!(
         "repository policy set from {}",
         wanted.source
@@ -293,7 +291,7 @@ async fn reconcile_tags(t: &Target<'_>, wanted: &[(String, String)]) -> Result<V
         .resource_arn(arn)
         .send()
         .await
-        .map_err(|e| refused(&e, "ecr:ListTagsForResource", arn))?;
+        .map_err(|e| call_failed(&e, "ecr:ListTagsForResource", arn))?;
     let missing: Vec<&(String, String)> = wanted
         .iter()
         .filter(|(k, v)| {
@@ -322,7 +320,7 @@ async fn reconcile_tags(t: &Target<'_>, wanted: &[(String, String)]) -> Result<V
         .set_tags(Some(tags))
         .send()
         .await
-        .map_err(|e| refused(&e, "ecr:TagResource", arn))?;
+        .map_err(|e| call_failed(&e, "ecr:TagResource", arn))?;
     Ok(missing
         .iter()
         .map(|(k, v)| format!("tag {k}={v}"))
@@ -335,16 +333,6 @@ fn differs(current: Option<&str>, wanted: &Document) -> bool {
         .and_then(|text| serde_json::from_str::<Value>(text).ok())
         .as_ref()
         != Some(&wanted.json)
-}
-
-fn refused<E>(err: &SdkError<E, HttpResponse>, action: &str, arn: &str) -> anyhow::Error
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match denied::from_sdk_error(err, action, arn) {
-        Some(doctor) => anyhow!("{action} was denied.\n{doctor}"),
-        None => anyhow!("{action} on {arn} failed: {}", sdk_error_text(err)),
-    }
 }
 
 /// Says so when settings cannot be applied because the repository could not be read.

@@ -6,7 +6,6 @@ use std::fmt;
 use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine as _;
 
-use super::sdk_error_text;
 use crate::github;
 
 /// Credentials for one registry host.
@@ -32,12 +31,11 @@ impl fmt::Debug for RegistryLogin {
 /// is the caller's and is good for every registry the caller may use, so one token serves a
 /// cross-account push too; only the host differs.
 pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: Option<&str>) -> Result<RegistryLogin> {
-    let out = ecr.get_authorization_token().send().await.map_err(|err| {
-        match super::denied::from_sdk_error(&err, "ecr:GetAuthorizationToken", "*") {
-            Some(doctor) => anyhow!("ecr:GetAuthorizationToken was denied.\n{doctor}"),
-            None => anyhow!("ecr:GetAuthorizationToken failed: {}", sdk_error_text(&err)),
-        }
-    })?;
+    let out = ecr
+        .get_authorization_token()
+        .send()
+        .await
+        .map_err(|err| super::call_failed(&err, "ecr:GetAuthorizationToken", "*"))?;
     let data = out
         .authorization_data()
         .first()
@@ -45,9 +43,18 @@ pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: Option<&str>) -> Resu
     let token = data
         .authorization_token()
         .ok_or_else(|| anyhow!("ecr:GetAuthorizationToken returned no token"))?;
-    // The encoded token is as secret as the password inside it.
+    login_from(token, data.proxy_endpoint(), registry_id)
+}
+
+/// The login in a registry token, masked before anything could print it: the encoded token is as
+/// secret as the password inside it.
+pub(super) fn login_from(
+    token: &str,
+    proxy_endpoint: Option<&str>,
+    registry_id: Option<&str>,
+) -> Result<RegistryLogin> {
     github::mask(token);
-    let login = decode(token, data.proxy_endpoint(), registry_id)?;
+    let login = decode(token, proxy_endpoint, registry_id)?;
     github::mask(&login.password);
     github::info(&format!(
         "Got a registry token for {} (held in memory only)",
@@ -56,7 +63,7 @@ pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: Option<&str>) -> Resu
     Ok(login)
 }
 
-pub(super) fn decode(
+fn decode(
     token: &str,
     proxy_endpoint: Option<&str>,
     registry_id: Option<&str>,
