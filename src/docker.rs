@@ -14,6 +14,7 @@ use futures_util::StreamExt as _;
 use crate::aws::token::RegistryLogin;
 use crate::github;
 use crate::inputs::Tag;
+use crate::retry::{Backoff, retry};
 
 /// Where a push's progress goes: straight to the log, or kept until the push is done (pushes that run
 /// at the same time would interleave their lines).
@@ -33,6 +34,55 @@ pub struct Daemon {
 pub struct LocalImage {
     pub reference: String,
     pub id: String,
+}
+
+/// What became of each tag.
+#[derive(Debug, Default)]
+pub struct PushOutcome {
+    pub pushed: Vec<PushedTag>,
+    /// Tags not pushed, each with the reason.
+    pub failed: Vec<(Tag, String)>,
+}
+
+/// A failed push, as the registry or the daemon reported it.
+#[derive(Debug)]
+struct PushFailure {
+    text: String,
+    transient: bool,
+}
+
+/// Whether a push failure is worth another try. Refusals are checked first: a `denied` that mentions
+/// a timeout is still a refusal.
+fn is_transient(text: &str) -> bool {
+    const PERMANENT: [&str; 8] = [
+        "denied",
+        "unauthorized",
+        "not authorized",
+        "name unknown",
+        "name_unknown",
+        "tag invalid",
+        "manifest invalid",
+        "does not exist",
+    ];
+    const TRANSIENT: [&str; 15] = [
+        "connection reset",
+        "broken pipe",
+        "eof",
+        "timeout",
+        "timed out",
+        "connection refused",
+        "tls handshake",
+        "500 internal server error",
+        "502 bad gateway",
+        "503 service unavailable",
+        "504 gateway",
+        "429",
+        "too many requests",
+        "toomanyrequests",
+        "blob unknown",
+    ];
+    let text = text.to_ascii_lowercase();
+    !PERMANENT.iter().any(|p| text.contains(p)) && TRANSIENT.iter().any(|t| text.contains(t))
 }
 
 /// One tag that the registry accepted.
@@ -104,27 +154,38 @@ impl Daemon {
         repository_uri: &str,
         tags: &[Tag],
         login: &RegistryLogin,
-    ) -> Result<Vec<PushedTag>> {
+    ) -> PushOutcome {
         let credentials = DockerCredentials {
             username: Some(login.username.clone()),
             password: Some(login.password.clone()),
             serveraddress: Some(login.host.clone()),
             ..DockerCredentials::default()
         };
+        let mut outcome = PushOutcome::default();
         let Some((first, rest)) = tags.split_first() else {
-            return Ok(Vec::new());
+            return outcome;
         };
-        let mut pushed = vec![
-            self.tag_and_push(image, repository_uri, first, &credentials, Log::Live)
-                .await?
-                .0,
-        ];
+        match self
+            .tag_and_push(image, repository_uri, first, &credentials, Log::Live)
+            .await
+        {
+            Ok((done, _)) => outcome.pushed.push(done),
+            Err(err) => {
+                outcome.failed.push((first.clone(), format!("{err:#}")));
+                for tag in rest {
+                    outcome.failed.push((
+                        tag.clone(),
+                        format!("not pushed: the push of {first} failed first"),
+                    ));
+                }
+                return outcome;
+            }
+        }
         let others =
             futures_util::future::join_all(rest.iter().map(|tag| {
                 self.tag_and_push(image, repository_uri, tag, &credentials, Log::Buffered)
             }))
             .await;
-        let mut failure = None;
         for (tag, result) in rest.iter().zip(others) {
             match result {
                 Ok((done, lines)) => {
@@ -132,27 +193,23 @@ impl Daemon {
                     for line in &lines {
                         github::info(line);
                     }
-                    pushed.push(done);
+                    if done.digest == outcome.pushed[0].digest {
+                        outcome.pushed.push(done);
+                    } else {
+                        outcome.failed.push((
+                            tag.clone(),
+                            format!(
+                                "pushed with digest {}, but {first} with {}: the image changed during the push, or \
+                                 the registry rewrote the manifest",
+                                done.digest, outcome.pushed[0].digest
+                            ),
+                        ));
+                    }
                 }
-                Err(err) => {
-                    failure.get_or_insert(err);
-                }
+                Err(err) => outcome.failed.push((tag.clone(), format!("{err:#}"))),
             }
         }
-        if let Some(err) = failure {
-            return Err(err);
-        }
-        if let Some(other) = pushed.iter().find(|p| p.digest != pushed[0].digest) {
-            bail!(
-                "{repository_uri}:{} was pushed with digest {}, but {repository_uri}:{} with {}: the image changed \
-                 during the push, or the registry rewrote the manifest",
-                other.tag,
-                other.digest,
-                pushed[0].tag,
-                pushed[0].digest
-            );
-        }
-        Ok(pushed)
+        outcome
     }
 
     async fn tag_and_push(
@@ -177,27 +234,51 @@ impl Daemon {
             )
             .await
             .with_context(|| format!("Docker: tagging {} as {target} failed", image.reference))?;
-        let mut lines = Vec::new();
-        let result = match log {
-            Log::Live => {
-                let _group = github::group(&format!("Push {target}"));
-                self.push_tag(repository_uri, tag, credentials, &mut |line| {
-                    github::info(&line);
+        let lines = std::sync::Mutex::new(Vec::new());
+        let _group = matches!(log, Log::Live).then(|| github::group(&format!("Push {target}")));
+        // Transient failures (connection resets, 5xx, 429, a stalled or cut upload) are retried with
+        // backoff; refusals (denied, unknown repository, immutable tag, bad login) are not.
+        let result = retry(
+            &format!("Pushing {target}"),
+            Backoff::STANDARD,
+            || {
+                self.push_tag(repository_uri, tag, credentials, |line| match log {
+                    Log::Live => github::info(&line),
+                    Log::Buffered => lines
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(line),
                 })
-                .await
-            }
-            Log::Buffered => {
-                self.push_tag(repository_uri, tag, credentials, &mut |line| {
-                    lines.push(line);
-                })
-                .await
-            }
-        };
+            },
+            |failure: &PushFailure| failure.transient,
+            |failure| failure.text.clone(),
+        )
+        .await;
         self.restore(&target, before.as_deref(), image).await;
+        let digest = result.map_err(|exhausted| {
+            let PushFailure { text, transient } = exhausted.error;
+            if let Some(denied) = crate::aws::denied::parse(&text) {
+                // The registry enforces the layer and manifest permissions and says so in the stream.
+                anyhow!(
+                    "Docker: pushing {target} was denied by the registry.\n{}",
+                    crate::aws::denied::explain(&denied)
+                )
+            } else if transient {
+                anyhow!(
+                    "Docker: pushing {target} failed {} times, last: {text}",
+                    exhausted.attempts
+                )
+            } else {
+                anyhow!("Docker: pushing {target} failed: {text}")
+            }
+        })?;
+        let lines = lines
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok((
             PushedTag {
                 tag: tag.clone(),
-                digest: result?,
+                digest,
             },
             lines,
         ))
@@ -209,8 +290,8 @@ impl Daemon {
         repository_uri: &str,
         tag: &Tag,
         credentials: &DockerCredentials,
-        log: &mut dyn FnMut(String),
-    ) -> Result<String> {
+        log: impl Fn(String),
+    ) -> Result<String, PushFailure> {
         let target = format!("{repository_uri}:{tag}");
         let options = PushImageOptionsBuilder::new().tag(tag.as_str()).build();
         let mut stream =
@@ -244,19 +325,18 @@ impl Daemon {
                 }
             }
         }
-        if let Some(error) = failure {
-            // The registry enforces the layer and manifest permissions and says so in the stream.
-            if let Some(denied) = crate::aws::denied::parse(&error) {
-                bail!(
-                    "Docker: pushing {target} was denied by the registry.\n{}",
-                    crate::aws::denied::explain(&denied)
-                );
-            }
-            bail!("Docker: pushing {target} failed: {error}");
+        if let Some(text) = failure {
+            return Err(PushFailure {
+                transient: is_transient(&text),
+                text,
+            });
         }
-        let digest = digest.ok_or_else(|| {
-            anyhow!("Docker: the push of {target} ended without reporting a digest")
-        })?;
+        let Some(digest) = digest else {
+            return Err(PushFailure {
+                text: "the push ended without reporting a digest".into(),
+                transient: true,
+            });
+        };
         log(format!(
             "{target}: {} — digest {digest}",
             progress.summary()
@@ -388,6 +468,30 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transient_failures_are_told_from_refusals() {
+        for transient in [
+            "Put \"https://r/v2/x/blobs/uploads/1\": read tcp 127.0.0.1:1->127.0.0.1:443: read: connection reset by peer",
+            "received unexpected HTTP status: 503 Service Unavailable",
+            "received unexpected HTTP status: 502 Bad Gateway",
+            "toomanyrequests: Rate exceeded",
+            "blob unknown: blob unknown to registry",
+            "unexpected EOF",
+            "net/http: TLS handshake timeout",
+        ] {
+            assert!(is_transient(transient), "{transient}");
+        }
+        for permanent in [
+            "denied: User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:PutImage on resource: x",
+            "name unknown: The repository with name 'x' does not exist in the registry with id '1'",
+            "tag invalid: The image tag 'v1' already exists in the 'x' repository and cannot be overwritten because the repository is immutable.",
+            "unauthorized: authentication required",
+            "manifest invalid: manifest invalid",
+        ] {
+            assert!(!is_transient(permanent), "{permanent}");
+        }
+    }
 
     #[test]
     fn finds_the_digest_in_the_final_status_line() {

@@ -36,25 +36,20 @@ pub async fn run(config: &Config) -> Result<()> {
             aws::public::prepare(&session.sdk, config, catalog).await?
         }
     };
-    let pushed = daemon
+    let outcome = daemon
         .push(
             &image,
             &destination.repository_uri,
             &destination.plan.push,
             &destination.login,
         )
-        .await
-        .map_err(|err| {
-            if destination.created {
-                anyhow!(
-                    "{err:#}\n(The repository {} was created by this run and is left in place.)",
-                    destination.name
-                )
-            } else {
-                err
-            }
-        })?;
-    report::write(&destination, &pushed, session.authenticated_arn.as_deref())
+        .await;
+    // Outputs and summary say what was pushed even when a tag failed; the exit code says it failed.
+    report::write(&destination, &outcome, session.authenticated_arn.as_deref())?;
+    match report::failure(&destination, &outcome) {
+        None => Ok(()),
+        Some(text) => Err(anyhow!(text)),
+    }
 }
 
 /// The process entry point: read the inputs, run, and turn any failure into one `::error::` line.

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 
 use crate::aws::Destination;
-use crate::docker::PushedTag;
+use crate::docker::PushOutcome;
 use crate::github;
 use crate::inputs::Tag;
 
@@ -14,41 +14,58 @@ struct Row {
     tag: String,
     uri: String,
     digest: String,
-    pushed: bool,
+    result: TagResult,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+enum TagResult {
+    Pushed,
+    Skipped,
+    Failed(String),
 }
 
 pub fn write(
     destination: &Destination,
-    pushed: &[PushedTag],
+    outcome: &PushOutcome,
     authenticated_arn: Option<&str>,
 ) -> Result<()> {
     let login = &destination.login;
-    let skipped = &destination.plan.skipped;
     let repository_uri = &destination.repository_uri;
-    let row = |tag: &Tag, digest: &str, pushed: bool| Row {
+    let row = |tag: &Tag, digest: &str, result: TagResult| Row {
         tag: tag.to_string(),
         uri: format!("{repository_uri}:{tag}"),
         digest: digest.to_owned(),
-        pushed,
+        result,
     };
-    let rows: Vec<Row> = pushed
+    let rows: Vec<Row> = outcome
+        .pushed
         .iter()
-        .map(|p| row(&p.tag, &p.digest, true))
-        .chain(skipped.iter().map(|(tag, digest)| row(tag, digest, false)))
+        .map(|p| row(&p.tag, &p.digest, TagResult::Pushed))
+        .chain(
+            destination
+                .plan
+                .skipped
+                .iter()
+                .map(|(tag, digest)| row(tag, digest, TagResult::Skipped)),
+        )
+        .chain(
+            outcome
+                .failed
+                .iter()
+                .map(|(tag, why)| row(tag, "", TagResult::Failed(why.clone()))),
+        )
         .collect();
-    // The image this run stands for: the one it pushed, else what the (skipped) tags hold.
-    let shown: Vec<&Row> = if pushed.is_empty() {
-        rows.iter().collect()
-    } else {
-        rows.iter().filter(|r| r.pushed).collect()
-    };
-    let digest = shown.first().map(|r| r.digest.clone()).unwrap_or_default();
-    let tags_of = |was_pushed: bool| {
+    let of = |wanted: fn(&TagResult) -> bool| {
         rows.iter()
-            .filter(|r| r.pushed == was_pushed)
-            .map(|r| r.tag.clone())
+            .filter(|r| wanted(&r.result))
             .collect::<Vec<_>>()
     };
+    // The image this run stands for: the one it pushed, else what the skipped tags hold.
+    let pushed = of(|r| *r == TagResult::Pushed);
+    let skipped = of(|r| *r == TagResult::Skipped);
+    let shown = if pushed.is_empty() { &skipped } else { &pushed };
+    let digest = shown.first().map(|r| r.digest.clone()).unwrap_or_default();
+    let tags = |rows: &[&Row]| rows.iter().map(|r| r.tag.clone()).collect::<Vec<_>>();
     github::set_outputs(&outputs(&Outputs {
         registry: &login.host,
         repository_uri,
@@ -57,10 +74,39 @@ pub fn write(
         account: &login.account,
         created: destination.created,
         authenticated_arn,
-        pushed_tags: tags_of(true),
-        skipped_tags: tags_of(false),
+        pushed_tags: tags(&pushed),
+        skipped_tags: tags(&skipped),
+        failed_tags: tags(&of(|r| matches!(r, TagResult::Failed(_)))),
     }))?;
     github::append_summary(&summary(&login.account, destination, &rows))
+}
+
+/// When a tag was not pushed: the error that says which, why, and what was pushed all the same.
+pub fn failure(destination: &Destination, outcome: &PushOutcome) -> Option<String> {
+    if outcome.failed.is_empty() {
+        return None;
+    }
+    let mut text = format!(
+        "{} of {} tags were not pushed to {}:",
+        outcome.failed.len(),
+        destination.plan.push.len(),
+        destination.repository_uri
+    );
+    for (tag, why) in &outcome.failed {
+        let _ = write!(text, "\n- {tag}: {why}");
+    }
+    if let Some(first) = outcome.pushed.first() {
+        let pushed: Vec<String> = outcome.pushed.iter().map(|p| p.tag.to_string()).collect();
+        let _ = write!(text, "\nPushed: {} ({}).", pushed.join(", "), first.digest);
+    }
+    if destination.created {
+        let _ = write!(
+            text,
+            "\nThe repository {} was created by this run and is left in place.",
+            destination.name
+        );
+    }
+    Some(text)
 }
 
 struct Outputs<'a> {
@@ -73,6 +119,7 @@ struct Outputs<'a> {
     authenticated_arn: Option<&'a str>,
     pushed_tags: Vec<String>,
     skipped_tags: Vec<String>,
+    failed_tags: Vec<String>,
 }
 
 /// Every output the action sets, in the order of `action.yml`.
@@ -100,6 +147,7 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
         ),
         ("pushed-tags", o.pushed_tags.join("\n")),
         ("skipped-tags", o.skipped_tags.join("\n")),
+        ("failed-tags", o.failed_tags.join("\n")),
     ]
 }
 
@@ -119,17 +167,24 @@ fn summary(account: &str, destination: &Destination, rows: &[Row]) -> String {
         },
     );
     for row in rows {
+        let result = match &row.result {
+            TagResult::Pushed => "pushed".to_owned(),
+            TagResult::Skipped => "skipped: the tag exists".to_owned(),
+            TagResult::Failed(why) => format!(
+                "**failed**: {}",
+                github::table_cell(why.lines().next().unwrap_or_default())
+            ),
+        };
+        let digest = if row.digest.is_empty() {
+            String::new()
+        } else {
+            format!("`{}`", github::table_cell(&row.digest))
+        };
         let _ = writeln!(
             summary,
-            "| `{}` | `{}` | `{}` | {} |",
+            "| `{}` | `{}` | {digest} | {result} |",
             github::table_cell(&row.tag),
             github::table_cell(&row.uri),
-            github::table_cell(&row.digest),
-            if row.pushed {
-                "pushed"
-            } else {
-                "skipped: the tag exists"
-            }
         );
     }
     summary.push('\n');
@@ -171,6 +226,7 @@ mod tests {
             authenticated_arn: None,
             pushed_tags: Vec::new(),
             skipped_tags: Vec::new(),
+            failed_tags: Vec::new(),
         })
         .into_iter()
         .map(|(n, _)| n.to_owned())
