@@ -228,3 +228,42 @@ fn an_untagged_image_given_by_id_is_pushed_and_not_deleted() {
     );
     remove_image(&id);
 }
+
+#[test]
+fn eight_concurrent_runs_share_one_new_repository() {
+    let s = stack();
+    let repository = unique("concurrent");
+    let runs: Vec<_> = (0..8)
+        .map(|i| {
+            let repository = repository.clone();
+            std::thread::spawn(move || {
+                let local = format!("{}:c{i}", unique("e2e-concurrent"));
+                make_image(&local);
+                let run = Action::new(&local, &repository).run();
+                remove_image(&local);
+                (format!("c{i}"), run)
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for run in runs {
+        let (tag, run) = run.join().expect("run thread");
+        run.assert_success();
+        created += usize::from(run.output("repository-created") == "true");
+        assert_eq!(
+            registry_digest(&s.host(&s.account), &repository, &tag).as_deref(),
+            Some(run.output("digest")),
+            "{tag} is served"
+        );
+    }
+    assert_eq!(created, 1, "exactly one run created the repository");
+    let listed = crate::support::block_on(
+        crate::support::ecr()
+            .describe_repositories()
+            .repository_names(&repository)
+            .send(),
+    )
+    .expect("describe");
+    let count = listed.repositories().len();
+    assert_eq!(count, 1, "one repository");
+}
