@@ -80,7 +80,18 @@ pub fn main() -> std::process::ExitCode {
                 .enable_all()
                 .build()
                 .map_err(anyhow::Error::from)
-                .and_then(|runtime| runtime.block_on(run(&config)))
+                .and_then(|runtime| {
+                runtime.block_on(async {
+                    tokio::time::timeout(config.timeout, run(&config)).await.unwrap_or_else(|_| {
+                        Err(anyhow!(
+                            "The run did not finish within {} s (input `timeout`) and was stopped during \"{}\"; \
+                             nothing after that step ran. Look at that step's log above, or raise `timeout`.",
+                            config.timeout.as_secs(),
+                            github::current_step().unwrap_or_else(|| "start-up".to_owned())
+                        ))
+                    })
+                })
+            })
         });
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

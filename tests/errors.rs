@@ -160,3 +160,37 @@ fn creation_off_still_pushes_into_an_existing_repository() {
     );
     remove_image(&local);
 }
+
+#[test]
+fn the_timeout_input_bounds_the_run_and_names_the_step() {
+    // A "daemon" that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let address = silent.local_addr().expect("address");
+    let _held = std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().take(4).collect();
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        drop(held);
+    });
+    let repository = unique("timeout");
+    let started = std::time::Instant::now();
+    let action = Action::new("anything:v1", &repository)
+        .env("DOCKER_HOST", &format!("tcp://{address}"))
+        .input("timeout", "2s");
+    let error = assert_fails(
+        &action,
+        &repository,
+        &["within 2 s (input `timeout`)", "stopped during \"Docker\""],
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{error}"
+    );
+    let bad = Action::new("anything:v1", &repository)
+        .input("timeout", "forever")
+        .run()
+        .single_error();
+    assert!(
+        bad.contains("Input `timeout`") && bad.contains("`forever`"),
+        "{bad}"
+    );
+}

@@ -52,6 +52,7 @@ struct RawInputs {
     public_usage: Option<String>,
     public_architectures: Option<String>,
     public_operating_systems: Option<String>,
+    timeout: Option<String>,
 }
 
 /// What the action will do, validated.
@@ -72,6 +73,8 @@ pub struct Config {
     pub settings: Settings,
     pub if_tag_exists: IfTagExists,
     pub registry_type: RegistryType,
+    /// The whole run must finish within this.
+    pub timeout: std::time::Duration,
 }
 
 /// How the action gets its AWS credentials.
@@ -336,6 +339,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
         .map_or_else(|| PathBuf::from("."), PathBuf::from);
     let settings = repository_settings(&mut check, &mut raw, &workspace);
     let registry_type = check.keep(registry_type_rule(&mut raw, &settings));
+    let timeout = check.keep(timeout_rule(non_empty(raw.timeout.take())));
     let local_image = non_empty(raw.local_image);
     let image = check.keep(local_image_rule(local_image.as_deref()));
     let repository = check.keep(repository_rule(non_empty(raw.repository)));
@@ -396,6 +400,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
         create_repository,
         if_tag_exists,
         registry_type,
+        timeout,
     ) {
         (
             Some(()),
@@ -407,6 +412,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
             Some(create_repository),
             Some(if_tag_exists),
             Some(registry_type),
+            Some(timeout),
         ) if errors.is_empty() => Ok(Config {
             local_image: local_image.unwrap_or_default(),
             repository,
@@ -418,8 +424,35 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
             settings,
             if_tag_exists,
             registry_type,
+            timeout,
         }),
         _ => Err(InputError(errors)),
+    }
+}
+
+/// `30m`, `90s`, `1h`; a bare number is minutes, like GitHub's `timeout-minutes`.
+fn timeout_rule(value: Option<String>) -> Checked<std::time::Duration> {
+    let Some(text) = value else {
+        return Ok(std::time::Duration::from_secs(30 * 60));
+    };
+    let (number, unit) = match text.char_indices().last() {
+        Some((at, c)) if c.is_ascii_alphabetic() => (&text[..at], c),
+        _ => (text.as_str(), 'm'),
+    };
+    let seconds = match (number.parse::<u64>(), unit.to_ascii_lowercase()) {
+        (Ok(n), 's') => Some(n),
+        (Ok(n), 'm') => n.checked_mul(60),
+        (Ok(n), 'h') => n.checked_mul(3600),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if (1..=6 * 3600).contains(&s) => Ok(std::time::Duration::from_secs(s)),
+        _ => Err((
+            "timeout",
+            format!(
+                "`{text}` is not a duration from 1s to 6h, such as `30m`, `90s` or `1h` (a bare number is minutes)."
+            ),
+        )),
     }
 }
 
