@@ -433,7 +433,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
 /// `30m`, `90s`, `1h`; a bare number is minutes, like GitHub's `timeout-minutes`.
 fn timeout_rule(value: Option<String>) -> Checked<std::time::Duration> {
     let Some(text) = value else {
-        return Ok(std::time::Duration::from_secs(30 * 60));
+        return Ok(std::time::Duration::from_mins(30));
     };
     let (number, unit) = match text.char_indices().last() {
         Some((at, c)) if c.is_ascii_alphabetic() => (&text[..at], c),
