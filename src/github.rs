@@ -185,3 +185,62 @@ mod tests {
         assert_eq!(table_cell("a|b\nc`d"), "a\\|b c\\`d");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn unescape(text: &str) -> String {
+        text.replace("%0A", "\n")
+            .replace("%0D", "\r")
+            .replace("%25", "%")
+    }
+
+    /// Reads `name<<DELIM` … `DELIM` heredocs back, as the runner does.
+    fn read_outputs(text: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut lines = text.split('\n');
+        while let Some(header) = lines.next().filter(|h| !h.is_empty()) {
+            let (name, delimiter) = header.split_once("<<").expect("heredoc header");
+            let mut value = Vec::new();
+            for line in lines.by_ref() {
+                if line == delimiter {
+                    break;
+                }
+                value.push(line);
+            }
+            out.push((name.to_owned(), value.join("\n")));
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn escaped_messages_stay_on_one_line_and_round_trip(text in ".*") {
+            let escaped = escape_data(&text);
+            prop_assert!(!escaped.contains('\n') && !escaped.contains('\r'));
+            prop_assert_eq!(unescape(&escaped), text);
+        }
+
+        #[test]
+        fn any_output_value_survives_the_heredoc(
+            values in proptest::collection::vec("(ghadelimiter_[0-9a-f]{0,32}|[^\r]{0,40})(\n[^\r]{0,20}){0,3}", 1..4)
+        ) {
+            let outputs: Vec<(&str, String)> = values.iter().map(|v| ("value", v.clone())).collect();
+            let text = outputs_file_text(&outputs).expect("delimiter");
+            let read = read_outputs(&text);
+            prop_assert_eq!(read.len(), values.len());
+            for ((_, got), want) in read.iter().zip(&values) {
+                prop_assert_eq!(got, want);
+            }
+        }
+
+        #[test]
+        fn table_cells_never_break_a_row(text in ".*") {
+            let cell = table_cell(&text);
+            prop_assert!(!cell.contains('\n') && !cell.contains('\r'));
+            prop_assert!(!cell.replace("\\|", "").contains('|'));
+        }
+    }
+}

@@ -405,3 +405,38 @@ mod tests {
         assert_eq!(from_sdk_error(&err, "ecr:DescribeRepositories", "*"), None);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn never_panics(text in ".*") {
+            if let Some(denied) = parse(&text) {
+                let _ = explain(&denied);
+            }
+        }
+
+        #[test]
+        fn reads_back_what_aws_writes(
+            principal in "arn:aws:(iam|sts)::[0-9]{12}:(user|role|assumed-role)/[A-Za-z0-9+=,.@_-]{1,20}",
+            action in "ecr(-public)?:[A-Z][A-Za-z]{2,30}",
+            resource in "(\\*|arn:aws:ecr:[a-z]{2}-[a-z]+-[0-9]:[0-9]{12}:repository/[a-z0-9/._-]{2,30})",
+            tail in prop_oneof![
+                Just(("because no identity-based policy allows the X action", Cause::NoIdentityPolicy)),
+                Just(("with an explicit deny in a service control policy", Cause::ExplicitDeny(PolicyKind::ServiceControl))),
+                Just(("because no resource-based policy allows the X action", Cause::NoResourcePolicy)),
+            ],
+            prefix in "(denied: )?",
+        ) {
+            let text = format!("{prefix}User: {principal} is not authorized to perform: {action} on resource: {resource} {}", tail.0);
+            let denied = parse(&text).expect("a refusal");
+            prop_assert_eq!(&denied.principal, &Some(principal));
+            prop_assert_eq!(&denied.action, &action);
+            prop_assert_eq!(&denied.resource, &Some(resource));
+            prop_assert_eq!(denied.cause, tail.1);
+        }
+    }
+}

@@ -1259,3 +1259,55 @@ mod tests {
         assert_eq!(read, declared);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const INPUTS: [&str; 10] = [
+        "LOCAL-IMAGE",
+        "REPOSITORY",
+        "TAGS",
+        "AWS-REGION",
+        "REGISTRY-ID",
+        "CREATE-REPOSITORY",
+        "ROLE-TO-ASSUME",
+        "REPOSITORY-TAGS",
+        "IF-TAG-EXISTS",
+        "TIMEOUT",
+    ];
+
+    proptest! {
+        #[test]
+        fn any_input_values_are_accepted_or_rejected_without_panic(values in proptest::collection::vec(".*", INPUTS.len())) {
+            let vars = INPUTS.iter().zip(values).map(|(name, value)| (format!("INPUT_{name}"), value));
+            match from_vars(vars) {
+                Ok(config) => prop_assert!(!config.tags.is_empty()),
+                Err(InputError(errors)) => prop_assert!(errors.iter().all(|e| e.starts_with("Input `"))),
+            }
+        }
+
+        #[test]
+        fn valid_tags_split_back_from_any_separators(
+            tags in proptest::collection::vec("[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}", 1..6),
+            separators in proptest::collection::vec("[ ,\n\t]{1,3}", 6),
+        ) {
+            let joined: String = tags.iter().zip(&separators).flat_map(|(t, s)| [t.as_str(), s.as_str()]).collect();
+            let vars = vec![
+                ("INPUT_LOCAL-IMAGE".to_owned(), "app".to_owned()),
+                ("INPUT_REPOSITORY".to_owned(), "team/app".to_owned()),
+                ("INPUT_AWS-REGION".to_owned(), "eu-west-1".to_owned()),
+                ("INPUT_TAGS".to_owned(), joined),
+            ];
+            let parsed: Vec<String> = from_vars(vars).expect("valid").tags.iter().map(ToString::to_string).collect();
+            let mut unique: Vec<String> = Vec::new();
+            for tag in tags {
+                if !unique.contains(&tag) {
+                    unique.push(tag);
+                }
+            }
+            prop_assert_eq!(parsed, unique);
+        }
+    }
+}
