@@ -85,6 +85,28 @@ fn is_transient(text: &str) -> bool {
     !PERMANENT.iter().any(|p| text.contains(p)) && TRANSIENT.iter().any(|t| text.contains(t))
 }
 
+/// ECR's refusals of a push, said plainly; `None` for anything else.
+fn explain_refusal(text: &str, target: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("tag invalid") && lower.contains("immutable") {
+        let (repository, tag) = target.rsplit_once(':').unwrap_or((target, ""));
+        return Some(format!(
+            "Docker: pushing {target} was refused: tag `{tag}` already exists in {repository}, and the repository is \
+             immutable, so ECR will not overwrite it.\nPush under a new tag, set `if-tag-exists: skip`, or exclude such \
+             tags from immutability. (The registry said: {text})"
+        ));
+    }
+    if lower.contains("name unknown")
+        || (lower.contains("repository with name") && lower.contains("does not exist"))
+    {
+        return Some(format!(
+            "Docker: pushing {target} was refused: the registry does not know this repository (deleted after the \
+             check, or never created). Create it, or set `create-repository: true`. (The registry said: {text})"
+        ));
+    }
+    None
+}
+
 /// One tag that the registry accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushedTag {
@@ -263,6 +285,8 @@ impl Daemon {
                     "Docker: pushing {target} was denied by the registry.\n{}",
                     crate::aws::denied::explain(&denied)
                 )
+            } else if let Some(explained) = explain_refusal(&text, &target) {
+                anyhow!(explained)
             } else if transient {
                 anyhow!(
                     "Docker: pushing {target} failed {} times, last: {text}",
@@ -452,6 +476,10 @@ impl Progress {
                 ))
             }
             "Waiting" | "Pushing" => None,
+            // The daemon retries a failed layer upload itself ("Retrying in 5 seconds"): say so once.
+            s if s.starts_with("Retrying in ") => Some(format!(
+                "a layer upload failed; the daemon retries it ({s})"
+            )),
             s if s.starts_with("The push refers to") => Some(s.to_owned()),
             _ => None,
         }

@@ -5,6 +5,7 @@
 mod container;
 mod credentials;
 mod errors;
+mod faults;
 mod policy;
 mod public;
 mod push;

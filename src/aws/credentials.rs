@@ -5,6 +5,10 @@
 //! its own step with its fix, and every secret is masked before anything could print it.
 
 use anyhow::{Result, anyhow};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
@@ -21,8 +25,20 @@ pub struct Session {
 }
 
 pub async fn load(region: &str, auth: &Auth) -> Result<Session> {
-    let loader =
-        || aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
+    // Every AWS call is bounded: 4 attempts with the SDK's backoff (throttling included), at most 20 s
+    // each and 60 s in all, so a stuck endpoint fails with its name instead of hanging the job.
+    let loader = || {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .retry_config(RetryConfig::standard().with_max_attempts(4))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(20))
+                    .operation_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+    };
     match auth {
         Auth::Keys(keys) => {
             let sdk = with_keys(loader(), keys).load().await;

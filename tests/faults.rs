@@ -1,0 +1,298 @@
+//! Faults and refusals through the ECR-like front (scripts/ecr-front): transient faults end in success
+//! with the retry in the log; refusals end at once, without a retry, with their own message; a soak
+//! run loses no push. The front serves the test account's registry in a second region, so these runs
+//! use that region.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::support::{Action, Run, make_image, registry_digest, remove_image, stack, unique};
+
+fn front_region() -> String {
+    std::env::var("TESTBED_FRONT_REGION").expect("TESTBED_FRONT_REGION")
+}
+
+fn front_host() -> String {
+    format!(
+        "{}.dkr.ecr.{}.amazonaws.com",
+        stack().account,
+        front_region()
+    )
+}
+
+/// Arms a rule on the front for `repository` (see scripts/ecr-front).
+fn arm(repository: &str, rule: &serde_json::Value) {
+    let mut rule = rule.clone();
+    rule["repository"] = repository.into();
+    let url = format!(
+        "http://{}/rules",
+        std::env::var("TESTBED_FRONT_CONTROL").expect("TESTBED_FRONT_CONTROL")
+    );
+    crate::support::run(Command::new("curl").args([
+        "-fsS",
+        "-X",
+        "POST",
+        "--data-binary",
+        &rule.to_string(),
+        &url,
+    ]));
+}
+
+/// How many times the front applied a rule to `repository`.
+fn fired(repository: &str) -> usize {
+    let url = format!(
+        "http://{}/rules/{repository}",
+        std::env::var("TESTBED_FRONT_CONTROL").expect("control")
+    );
+    let out = crate::support::run(Command::new("curl").args(["-fsS", &url]));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    body["fired"].as_array().map_or(0, Vec::len)
+}
+
+fn push(local: &str, repository: &str) -> Action {
+    Action::new(local, repository).input("aws-region", &front_region())
+}
+
+fn assert_served(run: &Run, repository: &str, tag: &str) {
+    run.assert_success();
+    assert_eq!(
+        registry_digest(&front_host(), repository, tag).as_deref(),
+        Some(run.output("digest")),
+        "{tag}"
+    );
+}
+
+#[test]
+fn transient_faults_are_retried_to_success() {
+    let cases = [
+        serde_json::json!({"kind": "reset", "action": "PutImage"}),
+        serde_json::json!({"kind": "status", "status": 500, "action": "PutImage"}),
+        serde_json::json!({"kind": "status", "status": 502, "action": "PutImage"}),
+        serde_json::json!({"kind": "status", "status": 503, "action": "PutImage"}),
+        serde_json::json!({"kind": "status", "status": 429, "action": "PutImage"}),
+    ];
+    for rule in cases {
+        let local = format!("{}:t", unique("e2e-fault"));
+        make_image(&local);
+        let repository = unique("fault");
+        // The repository exists first, so that the fault hits the push.
+        push(&local, &repository)
+            .input("tags", "seed")
+            .run()
+            .assert_success();
+        arm(&repository, &rule);
+        let run = push(&local, &repository).input("tags", "t").run();
+        assert_served(&run, &repository, "t");
+        assert_eq!(fired(&repository), 1, "{rule}");
+        assert!(
+            run.stdout.contains("failed (attempt 1 of 5)"),
+            "{rule}: retry logged\n{}",
+            run.stdout
+        );
+        remove_image(&local);
+    }
+}
+
+#[test]
+fn a_stalled_and_a_cut_upload_still_end_in_success() {
+    let local = format!("{}:t", unique("e2e-stall"));
+    make_image(&local);
+    let repository = unique("stall");
+    push(&local, &repository)
+        .input("tags", "seed")
+        .run()
+        .assert_success();
+    arm(
+        &repository,
+        &serde_json::json!({"kind": "stall", "seconds": 2, "action": "PutImage"}),
+    );
+    let started = Instant::now();
+    let run = push(&local, &repository).input("tags", "stalled").run();
+    assert_served(&run, &repository, "stalled");
+    assert!(started.elapsed() >= Duration::from_secs(2));
+
+    // A blob upload cut halfway: the daemon retries the layer, and says so.
+    let fresh = format!("{}:c", unique("e2e-cut"));
+    make_image(&fresh);
+    arm(
+        &repository,
+        &serde_json::json!({"kind": "cut", "action": "UploadLayerPart"}),
+    );
+    let run = push(&fresh, &repository).input("tags", "cut").run();
+    assert_served(&run, &repository, "cut");
+    assert_eq!(fired(&repository), 2);
+    assert!(
+        run.stdout.contains("the daemon retries it")
+            || run.stdout.contains("failed (attempt 1 of 5)"),
+        "{}",
+        run.stdout
+    );
+    remove_image(&local);
+    remove_image(&fresh);
+}
+
+#[test]
+fn refusals_end_at_once_with_their_own_message() {
+    let local = format!("{}:r", unique("e2e-refused"));
+    make_image(&local);
+
+    // A registry-side denial: the doctor names the action and the statement to add.
+    let repository = unique("denied");
+    push(&local, &repository)
+        .input("tags", "seed")
+        .run()
+        .assert_success();
+    arm(
+        &repository,
+        &serde_json::json!({"kind": "deny", "action": "InitiateLayerUpload"}),
+    );
+    let other = format!("{}:n", unique("e2e-refused-new"));
+    make_image(&other);
+    let started = Instant::now();
+    let run = push(&other, &repository).input("tags", "new").run();
+    let error = run.single_error();
+    assert!(
+        error.contains("denied by the registry")
+            && error.contains("AWS denied ecr:InitiateLayerUpload"),
+        "{error}"
+    );
+    assert!(
+        error.contains(&format!(
+            r#""Action": "ecr:InitiateLayerUpload", "Resource": "arn:aws:ecr:{}"#,
+            front_region()
+        )),
+        "{error}"
+    );
+    assert!(
+        !run.stdout.contains("(attempt 1 of 5)"),
+        "no retry of a refusal"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(run.output("failed-tags"), "new");
+
+    // The repository vanished after the check (NAME_UNKNOWN), with create-repository off.
+    let repository = unique("forgotten");
+    push(&local, &repository)
+        .input("tags", "seed")
+        .run()
+        .assert_success();
+    arm(&repository, &serde_json::json!({"kind": "forget"}));
+    let run = push(&local, &repository)
+        .input("tags", "again")
+        .input("create-repository", "false")
+        .run();
+    let error = run.single_error();
+    assert!(
+        error.contains("the registry does not know this repository")
+            && error.contains("does not exist in the registry"),
+        "{error}"
+    );
+    assert!(!run.stdout.contains("(attempt 1 of 5)"));
+
+    // An immutable repository refuses to overwrite a tag that moto does not know of (so the
+    // action's own check passes): ECR's `tag invalid`, explained.
+    let repository = unique("immutable-front");
+    push(&local, &repository)
+        .input("tags", "1.0")
+        .input("image-tag-mutability", "IMMUTABLE")
+        .run()
+        .assert_success();
+    let run = push(&other, &repository).input("tags", "1.0").run();
+    let error = run.single_error();
+    assert!(
+        error.contains("tag `1.0` already exists") && error.contains("immutable"),
+        "{error}"
+    );
+    assert!(!run.stdout.contains("(attempt 1 of 5)"));
+    remove_image(&local);
+    remove_image(&other);
+}
+
+#[test]
+fn partial_results_are_never_hidden() {
+    let local = format!("{}:p", unique("e2e-partial"));
+    make_image(&local);
+    let repository = unique("partial");
+    push(&local, &repository)
+        .input("tags", "seed")
+        .run()
+        .assert_success();
+    // The first tag goes through; the manifest of one of the two others is refused.
+    arm(
+        &repository,
+        &serde_json::json!({"kind": "deny", "action": "PutImage", "after": 1, "count": 1}),
+    );
+    let run = push(&local, &repository).input("tags", "a b c").run();
+    assert!(!run.success);
+    let pushed: Vec<&str> = run.output("pushed-tags").lines().collect();
+    let failed: Vec<&str> = run.output("failed-tags").lines().collect();
+    assert_eq!(
+        (pushed.len(), failed.len(), pushed[0]),
+        (2, 1, "a"),
+        "{pushed:?} {failed:?}"
+    );
+    for tag in &pushed {
+        assert_eq!(
+            registry_digest(&front_host(), &repository, tag).as_deref(),
+            Some(run.output("digest")),
+            "{tag}"
+        );
+    }
+    assert!(
+        run.summary.contains(&format!("| `{}` |", failed[0])) && run.summary.contains("**failed**"),
+        "{}",
+        run.summary
+    );
+    let error = run.single_error();
+    assert!(error.starts_with("1 of 3 tags were not pushed"), "{error}");
+    assert!(
+        error.contains(&format!("- {}: Docker: pushing", failed[0]))
+            && error.contains("Pushed: a, "),
+        "{error}"
+    );
+    remove_image(&local);
+}
+
+#[test]
+fn a_soak_of_fifty_pushes_with_random_faults_loses_none() {
+    let local = format!("{}:s", unique("e2e-soak"));
+    make_image(&local);
+    let repository = unique("soak");
+    push(&local, &repository)
+        .input("tags", "seed")
+        .run()
+        .assert_success();
+    let faults = [
+        serde_json::json!({"kind": "reset", "action": "PutImage"}),
+        serde_json::json!({"kind": "status", "status": 503, "action": "PutImage"}),
+        serde_json::json!({"kind": "status", "status": 429, "action": "BatchCheckLayerAvailability"}),
+        serde_json::json!({"kind": "status", "status": 502, "action": "PutImage"}),
+    ];
+    let (mut succeeded, mut failed_accurately, mut injected) = (0, 0, 0);
+    for i in 0..50u32 {
+        // A fault about one run in ten, chosen by a fixed pseudo-random sequence (repeatable).
+        let draw = (i.wrapping_mul(2_654_435_761) >> 7) % 100;
+        if draw < 10 {
+            arm(&repository, &faults[(draw as usize) % faults.len()]);
+            injected += 1;
+        }
+        let tag = format!("s{i}");
+        let run = push(&local, &repository).input("tags", &tag).run();
+        if run.success {
+            assert_eq!(
+                registry_digest(&front_host(), &repository, &tag).as_deref(),
+                Some(run.output("digest")),
+                "{tag}"
+            );
+            succeeded += 1;
+        } else {
+            // A failure must say which tag and why, and the registry must not claim otherwise.
+            assert_eq!(run.output("failed-tags"), tag);
+            failed_accurately += 1;
+        }
+    }
+    assert!(injected >= 3, "faults were injected: {injected}");
+    assert_eq!(succeeded + failed_accurately, 50, "no push lost");
+    assert_eq!(succeeded, 50, "every transient fault healed");
+    remove_image(&local);
+}
