@@ -35,7 +35,7 @@ pub async fn load(region: &str, auth: &Auth) -> Result<Session> {
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))
                     .operation_attempt_timeout(Duration::from_secs(20))
-                    .operation_timeout(Duration::from_secs(60))
+                    .operation_timeout(Duration::from_mins(1))
                     .build(),
             )
     };
