@@ -194,3 +194,39 @@ fn the_timeout_input_bounds_the_run_and_names_the_step() {
         "{bad}"
     );
 }
+
+#[test]
+fn hostile_values_cannot_forge_workflow_commands_or_outputs() {
+    let repository = unique("hostile");
+    // A newline followed by a workflow command, a percent sign, a carriage return, a long value.
+    for value in [
+        "app\n::warning::forged".to_owned(),
+        "app\r\n::add-mask::x%0A::error::forged".to_owned(),
+        format!("{}:{}", "a".repeat(300), "%25".repeat(100)),
+    ] {
+        let run = Action::new(&value, &repository).run();
+        let error = run.single_error();
+        assert!(error.contains("`local-image`"), "{error}");
+        for line in run.stdout.lines().filter(|l| l.starts_with("::")) {
+            assert!(
+                line.starts_with("::error::") || line.starts_with("::add-mask::"),
+                "forged command: {line}"
+            );
+            assert!(!line.contains('\r'));
+        }
+        assert!(
+            !run.stdout
+                .lines()
+                .any(|l| l.starts_with("::warning::forged") || l.starts_with("::error::forged"))
+        );
+    }
+    // A repository tag value with a delimiter-looking text goes to AWS, never into the outputs' framing.
+    let local = format!("{}:h", unique("e2e-hostile"));
+    crate::support::make_image(&local);
+    let run = Action::new(&local, &repository)
+        .input("repository-tags", "Note=ghadelimiter_x EOF %0A")
+        .run();
+    run.assert_success();
+    assert_eq!(run.output("pushed-tags"), "h");
+    crate::support::remove_image(&local);
+}

@@ -373,6 +373,7 @@ impl Action {
         let out = cmd.output().expect("run the action");
         let run = self.collect(out.status.success(), &out.stdout, &out.stderr);
         assert_secrets_masked(&run, &self.secrets());
+        self.assert_nothing_else_written();
         run
     }
 
@@ -391,6 +392,30 @@ impl Action {
             }
         }
         secrets
+    }
+
+    /// The action writes `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` and nothing else: no
+    /// `~/.docker/config.json`, no credentials file, nothing in its working directory.
+    pub fn assert_nothing_else_written(&self) {
+        let mut written = Vec::new();
+        let mut pending = vec![self.files.0.clone()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if !["output", "summary"]
+                    .iter()
+                    .any(|f| path == self.files.0.join(f))
+                {
+                    written.push(path);
+                }
+            }
+        }
+        assert!(
+            written.is_empty(),
+            "the action wrote files it should not: {written:?}"
+        );
     }
 
     pub fn collect(&self, success: bool, stdout: &[u8], stderr: &[u8]) -> Run {
