@@ -222,11 +222,11 @@ fn hostile_values_cannot_forge_workflow_commands_or_outputs() {
     }
     // A repository tag value with a delimiter-looking text goes to AWS, never into the outputs' framing.
     let local = format!("{}:h", unique("e2e-hostile"));
-    crate::support::make_image(&local);
+    make_image(&local);
     let run = Action::new(&local, &repository)
         .input("repository-tags", "Note=ghadelimiter_x EOF %0A")
         .run();
     run.assert_success();
     assert_eq!(run.output("pushed-tags"), "h");
-    crate::support::remove_image(&local);
+    remove_image(&local);
 }
