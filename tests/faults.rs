@@ -53,6 +53,19 @@ fn push(local: &str, repository: &str) -> Action {
     Action::new(local, repository).input("aws-region", &front_region())
 }
 
+/// A new local image, and a repository that already holds it under `seed` (so that a fault armed
+/// afterwards hits the push under test, not the repository's creation).
+fn seeded(name: &str) -> (String, String) {
+    let local = format!("{}:src", unique(&format!("e2e-{name}")));
+    make_image(&local);
+    let repository = unique(name);
+    push(&local, &repository)
+        .input("tags", "seed")
+        .run()
+        .assert_success();
+    (local, repository)
+}
+
 fn assert_served(run: &Run, repository: &str, tag: &str) {
     run.assert_success();
     assert_eq!(
@@ -72,14 +85,7 @@ fn transient_faults_are_retried_to_success() {
         serde_json::json!({"kind": "status", "status": 429, "action": "PutImage"}),
     ];
     for rule in cases {
-        let local = format!("{}:t", unique("e2e-fault"));
-        make_image(&local);
-        let repository = unique("fault");
-        // The repository exists first, so that the fault hits the push.
-        push(&local, &repository)
-            .input("tags", "seed")
-            .run()
-            .assert_success();
+        let (local, repository) = seeded("fault");
         arm(&repository, &rule);
         let run = push(&local, &repository).input("tags", "t").run();
         assert_served(&run, &repository, "t");
@@ -95,13 +101,7 @@ fn transient_faults_are_retried_to_success() {
 
 #[test]
 fn a_stalled_and_a_cut_upload_still_end_in_success() {
-    let local = format!("{}:t", unique("e2e-stall"));
-    make_image(&local);
-    let repository = unique("stall");
-    push(&local, &repository)
-        .input("tags", "seed")
-        .run()
-        .assert_success();
+    let (local, repository) = seeded("stall");
     arm(
         &repository,
         &serde_json::json!({"kind": "stall", "seconds": 2, "action": "PutImage"}),
@@ -133,15 +133,8 @@ fn a_stalled_and_a_cut_upload_still_end_in_success() {
 
 #[test]
 fn refusals_end_at_once_with_their_own_message() {
-    let local = format!("{}:r", unique("e2e-refused"));
-    make_image(&local);
-
     // A registry-side denial: the doctor names the action and the statement to add.
-    let repository = unique("denied");
-    push(&local, &repository)
-        .input("tags", "seed")
-        .run()
-        .assert_success();
+    let (local, repository) = seeded("denied");
     arm(
         &repository,
         &serde_json::json!({"kind": "deny", "action": "InitiateLayerUpload"}),
@@ -210,13 +203,7 @@ fn refusals_end_at_once_with_their_own_message() {
 
 #[test]
 fn partial_results_are_never_hidden() {
-    let local = format!("{}:p", unique("e2e-partial"));
-    make_image(&local);
-    let repository = unique("partial");
-    push(&local, &repository)
-        .input("tags", "seed")
-        .run()
-        .assert_success();
+    let (local, repository) = seeded("partial");
     // The first tag goes through; the manifest of one of the two others is refused.
     arm(
         &repository,
@@ -255,13 +242,7 @@ fn partial_results_are_never_hidden() {
 
 #[test]
 fn a_soak_of_fifty_pushes_with_random_faults_loses_none() {
-    let local = format!("{}:s", unique("e2e-soak"));
-    make_image(&local);
-    let repository = unique("soak");
-    push(&local, &repository)
-        .input("tags", "seed")
-        .run()
-        .assert_success();
+    let (local, repository) = seeded("soak");
     let faults = [
         serde_json::json!({"kind": "reset", "action": "PutImage"}),
         serde_json::json!({"kind": "status", "status": 503, "action": "PutImage"}),
