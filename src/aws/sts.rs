@@ -43,22 +43,10 @@ pub async fn assume_role(
             .set_external_id(role.external_id.clone())
             .send()
     };
-    let out = retry(
-        "sts:AssumeRole",
-        Backoff::STANDARD,
-        call,
-        is_transient,
-        super::sdk_error_text,
-    )
-    .await
-    .map_err(|e| {
-        let why = refusal(&e.error).unwrap_or_else(|| super::sdk_error_text(&e.error));
-        anyhow!(
-            "sts:AssumeRole of {role_arn} failed after {} attempt(s): {why}\n{}",
-            e.attempts,
-            diagnose_assume_role(e.error.code(), role_arn, role.external_id.is_some())
-        )
-    })?;
+    let out = with_retries("sts:AssumeRole", role_arn, call, |err| {
+        diagnose_assume_role(err.code(), role_arn, role.external_id.is_some())
+    })
+    .await?;
     assumed(
         out.credentials(),
         out.assumed_role_user().map(AssumedRoleUser::arn),
@@ -79,8 +67,32 @@ pub async fn assume_role_with_web_identity(
             .web_identity_token(token)
             .send()
     };
-    let out = retry(
-        "sts:AssumeRoleWithWebIdentity",
+    let out = with_retries("sts:AssumeRoleWithWebIdentity", role_arn, call, |err| {
+        let claims = super::oidc::claims(token).unwrap_or_default();
+        diagnose_web_identity(err.code(), err.message(), role_arn, &claims)
+    })
+    .await?;
+    assumed(
+        out.credentials(),
+        out.assumed_role_user().map(AssumedRoleUser::arn),
+    )
+}
+
+/// Calls STS with bounded, jittered retries of transient failures; a final failure carries STS's code
+/// and message and `diagnose`'s advice.
+async fn with_retries<T, E, F, Fut>(
+    action: &str,
+    role_arn: &str,
+    call: F,
+    diagnose: impl FnOnce(&SdkError<E, HttpResponse>) -> String,
+) -> Result<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+{
+    retry(
+        action,
         Backoff::STANDARD,
         call,
         is_transient,
@@ -89,17 +101,12 @@ pub async fn assume_role_with_web_identity(
     .await
     .map_err(|e| {
         let why = refusal(&e.error).unwrap_or_else(|| super::sdk_error_text(&e.error));
-        let claims = super::oidc::claims(token).unwrap_or_default();
         anyhow!(
-            "sts:AssumeRoleWithWebIdentity of {role_arn} failed after {} attempt(s): {why}\n{}",
+            "{action} of {role_arn} failed after {} attempt(s): {why}\n{}",
             e.attempts,
-            diagnose_web_identity(e.error.code(), e.error.message(), role_arn, &claims)
+            diagnose(&e.error)
         )
-    })?;
-    assumed(
-        out.credentials(),
-        out.assumed_role_user().map(AssumedRoleUser::arn),
-    )
+    })
 }
 
 fn assumed(
