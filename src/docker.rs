@@ -27,6 +27,37 @@ enum Log {
 pub struct Daemon {
     docker: Docker,
     address: String,
+    /// Local tags the action added and has not put back yet: restored even when the run is stopped
+    /// (by `timeout`) in the middle of a push.
+    pending: PendingTags,
+}
+
+/// A tag to put back: the target, what it pointed at before, and the image the action tagged.
+type Pending = (String, Option<String>, LocalImage);
+
+#[derive(Clone, Default)]
+pub struct PendingTags(std::sync::Arc<std::sync::Mutex<Vec<Pending>>>);
+
+impl PendingTags {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Puts back every tag a stopped run left behind, on a fresh connection to the daemon.
+    pub async fn restore_all(&self) {
+        let left: Vec<_> = self.lock().drain(..).collect();
+        if left.is_empty() {
+            return;
+        }
+        let Ok(daemon) = connect(self.clone()).await else {
+            return;
+        };
+        for (target, before, image) in left {
+            daemon.restore(&target, before.as_deref(), &image).await;
+        }
+    }
 }
 
 /// An image found in the local daemon.
@@ -115,7 +146,7 @@ pub struct PushedTag {
 }
 
 /// Connects to the daemon named by `DOCKER_HOST` (else the local socket) and checks that it answers.
-pub async fn connect() -> Result<Daemon> {
+pub async fn connect(pending: PendingTags) -> Result<Daemon> {
     let address = std::env::var("DOCKER_HOST")
         .ok()
         .filter(|h| !h.is_empty())
@@ -136,7 +167,11 @@ pub async fn connect() -> Result<Daemon> {
         "Docker daemon at {address} (API {})",
         docker.client_version()
     ));
-    Ok(Daemon { docker, address })
+    Ok(Daemon {
+        docker,
+        address,
+        pending,
+    })
 }
 
 impl Daemon {
@@ -256,6 +291,9 @@ impl Daemon {
             )
             .await
             .with_context(|| format!("Docker: tagging {} as {target} failed", image.reference))?;
+        self.pending
+            .lock()
+            .push((target.clone(), before.clone(), image.clone()));
         let lines = std::sync::Mutex::new(Vec::new());
         let _group = matches!(log, Log::Live).then(|| github::group(&format!("Push {target}")));
         // Transient failures (connection resets, 5xx, 429, a stalled or cut upload) are retried with
@@ -277,6 +315,7 @@ impl Daemon {
         )
         .await;
         self.restore(&target, before.as_deref(), image).await;
+        self.pending.lock().retain(|(t, _, _)| *t != target);
         let digest = result.map_err(|exhausted| {
             let PushFailure { text, transient } = exhausted.error;
             if let Some(denied) = crate::aws::denied::parse(&text) {

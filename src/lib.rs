@@ -19,10 +19,10 @@ use inputs::RegistryType;
 ///
 /// Docker is checked, and the account-wide registry token fetched, before the repository is created,
 /// so that a typo in `local-image` or a missing permission never leaves a new, empty repository.
-pub async fn run(config: &Config) -> Result<()> {
+pub async fn run(config: &Config, pending: docker::PendingTags) -> Result<()> {
     let (daemon, image) = {
         let _group = github::group("Docker");
-        let daemon = docker::connect().await?;
+        let daemon = docker::connect(pending).await?;
         let image = daemon.find_image(&config.local_image).await?;
         (daemon, image)
     };
@@ -50,6 +50,23 @@ pub async fn run(config: &Config) -> Result<()> {
         None => Ok(()),
         Some(text) => Err(anyhow!(text)),
     }
+}
+
+/// [`run`] within the `timeout` input. When it runs out, the local tags a push had added are put back
+/// before the error says where the run stopped.
+async fn run_bounded(config: &Config) -> Result<()> {
+    let pending = docker::PendingTags::default();
+    if let Ok(result) = tokio::time::timeout(config.timeout, run(config, pending.clone())).await {
+        return result;
+    }
+    let step = github::current_step().unwrap_or_else(|| "start-up".to_owned());
+    // Bounded too: a daemon that does not answer must not hold the job.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), pending.restore_all()).await;
+    Err(anyhow!(
+        "The run did not finish within {} s (input `timeout`) and was stopped during \"{step}\"; nothing after \
+         that step ran. Look at that step's log above, or raise `timeout`.",
+        config.timeout.as_secs()
+    ))
 }
 
 /// The process entry point: read the inputs, run, and turn any failure into one `::error::` line.
@@ -80,18 +97,7 @@ pub fn main() -> std::process::ExitCode {
                 .enable_all()
                 .build()
                 .map_err(anyhow::Error::from)
-                .and_then(|runtime| {
-                runtime.block_on(async {
-                    tokio::time::timeout(config.timeout, run(&config)).await.unwrap_or_else(|_| {
-                        Err(anyhow!(
-                            "The run did not finish within {} s (input `timeout`) and was stopped during \"{}\"; \
-                             nothing after that step ran. Look at that step's log above, or raise `timeout`.",
-                            config.timeout.as_secs(),
-                            github::current_step().unwrap_or_else(|| "start-up".to_owned())
-                        ))
-                    })
-                })
-            })
+                .and_then(|runtime| runtime.block_on(run_bounded(&config)))
         });
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

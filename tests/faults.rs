@@ -277,3 +277,29 @@ fn a_soak_of_fifty_pushes_with_random_faults_loses_none() {
     assert_eq!(succeeded, 50, "every transient fault healed");
     remove_image(&local);
 }
+
+#[test]
+fn a_timeout_in_the_middle_of_a_push_puts_the_local_tags_back() {
+    let (local, repository) = seeded("timeout-push");
+    arm(
+        &repository,
+        &serde_json::json!({"kind": "stall", "seconds": 8, "action": "PutImage"}),
+    );
+    let run = push(&local, &repository)
+        .input("tags", "late")
+        .input("timeout", "3s")
+        .run();
+    let error = run.single_error();
+    assert!(
+        error.contains("within 3 s (input `timeout`)")
+            && error.contains(&format!("stopped during \"Push {}", front_host())),
+        "{error}"
+    );
+    let uri = format!("{}/{repository}", front_host());
+    assert_eq!(
+        crate::support::local_tags_of(&uri),
+        Vec::<String>::new(),
+        "no tag left in the daemon"
+    );
+    remove_image(&local);
+}
