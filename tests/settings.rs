@@ -10,23 +10,6 @@ use crate::support::{
     Action, Run, TempDir, block_on, iam, make_image, registry_digest, remove_image, stack, unique,
 };
 
-/// An ECR client on the enforcing moto, for reading back (with enforcement off).
-fn ecr_on(endpoint: &str) -> aws_sdk_ecr::Client {
-    let config = aws_sdk_ecr::Config::builder()
-        .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecr::config::Region::new(stack().region))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_ecr::config::Credentials::new(
-            "AKIATESTREAD",
-            "read",
-            None,
-            None,
-            "tests",
-        ))
-        .build();
-    aws_sdk_ecr::Client::from_conf(config)
-}
-
 /// Everything the API says of the repository's settings, as comparable text.
 fn read_back(ecr: &aws_sdk_ecr::Client, name: &str) -> Vec<String> {
     let repo =
@@ -109,7 +92,7 @@ fn json_text(text: &str) -> String {
 fn settings_are_applied_reconciled_and_left_alone() {
     let _one_at_a_time = iam::exclusive();
     let endpoint = iam::endpoint();
-    let ecr = ecr_on(&endpoint);
+    let ecr = crate::support::ecr_at(&endpoint);
     let workspace = TempDir::new();
     std::fs::create_dir_all(workspace.0.join(".github")).expect("dir");
     let local = format!("{}:s1", unique("e2e-settings"));

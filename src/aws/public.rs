@@ -9,7 +9,6 @@ use aws_sdk_ecrpublic::operation::describe_images::DescribeImagesError;
 use aws_sdk_ecrpublic::operation::describe_repositories::DescribeRepositoriesError;
 use aws_sdk_ecrpublic::operation::get_repository_policy::GetRepositoryPolicyError;
 use aws_sdk_ecrpublic::types::{ImageIdentifier, Repository, RepositoryCatalogDataInput, Tag};
-use serde_json::Value;
 
 use super::images::Plan;
 use super::{Destination, call_failed, denied, sdk_error_text, token};
@@ -232,9 +231,7 @@ async fn reconcile(
             .send()
             .await
         {
-            Ok(out) => out
-                .policy_text()
-                .and_then(|t| serde_json::from_str::<Value>(t).ok()),
+            Ok(out) => out.policy_text().map(str::to_owned),
             Err(e)
                 if e.as_service_error().is_some_and(
                     GetRepositoryPolicyError::is_repository_policy_not_found_exception,
@@ -244,7 +241,7 @@ async fn reconcile(
             }
             Err(e) => return Err(call_failed(&e, "ecr-public:GetRepositoryPolicy", arn)),
         };
-        if current.as_ref() != Some(&wanted.json) {
+        if super::settings::differs(current.as_deref(), wanted) {
             client
                 .set_repository_policy()
                 .repository_name(name)

@@ -328,7 +328,7 @@ async fn reconcile_tags(t: &Target<'_>, wanted: &[(String, String)]) -> Result<V
 }
 
 /// Compares as JSON values, so that AWS's own formatting of a stored policy is no difference.
-fn differs(current: Option<&str>, wanted: &Document) -> bool {
+pub(super) fn differs(current: Option<&str>, wanted: &Document) -> bool {
     current
         .and_then(|text| serde_json::from_str::<Value>(text).ok())
         .as_ref()

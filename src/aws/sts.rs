@@ -100,7 +100,7 @@ where
     )
     .await
     .map_err(|e| {
-        let why = refusal(&e.error).unwrap_or_else(|| super::sdk_error_text(&e.error));
+        let why = super::sdk_error_text(&e.error);
         anyhow!(
             "{action} of {role_arn} failed after {} attempt(s): {why}\n{}",
             e.attempts,
@@ -125,14 +125,6 @@ fn assumed(
         ),
         arn: arn.unwrap_or_default().to_owned(),
     })
-}
-
-/// The code and message of a refusal, when STS sent one.
-fn refusal<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<String> {
-    match (err.code(), err.message()) {
-        (Some(code), Some(message)) => Some(format!("{code}: {message}")),
-        _ => None,
-    }
 }
 
 /// Throttling, `IDPCommunicationError`, server errors, timeouts and connection failures.

@@ -225,11 +225,17 @@ pub fn from_env() -> Result<Config, InputError> {
 /// `INPUT_*` for the inputs; `AWS_REGION`/`AWS_DEFAULT_REGION`, GitHub's `ACTIONS_ID_TOKEN_REQUEST_*`,
 /// `GITHUB_WORKSPACE` and the AWS chain's variables to decide where credentials come from.
 pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, InputError> {
+    let (raw, env) = read(vars)?;
+    validate(raw, &env)
+}
+
+/// The raw `INPUT_*` values, and the rest of the environment for the inputs' fallbacks.
+fn read(vars: impl IntoIterator<Item = (String, String)>) -> Result<(RawInputs, Env), InputError> {
     let vars: BTreeMap<String, String> = vars.into_iter().collect();
     let raw: RawInputs = envy::prefixed("INPUT_")
         .from_iter(vars.iter().map(|(k, v)| (k.clone(), v.clone())))
         .map_err(|e| InputError(vec![format!("cannot read the action's inputs: {e}")]))?;
-    validate(raw, &Env(vars))
+    Ok((raw, Env(vars)))
 }
 
 /// What `ecr-push-action policy` needs: the inputs that decide which calls are made, on what.
@@ -250,11 +256,7 @@ pub struct PolicyInputs {
 pub fn policy_inputs(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<PolicyInputs, InputError> {
-    let vars: BTreeMap<String, String> = vars.into_iter().collect();
-    let mut raw: RawInputs = envy::prefixed("INPUT_")
-        .from_iter(vars.iter().map(|(k, v)| (k.clone(), v.clone())))
-        .map_err(|e| InputError(vec![format!("cannot read the action's inputs: {e}")]))?;
-    let env = Env(vars);
+    let (mut raw, env) = read(vars)?;
     let mut errors = Vec::new();
     let mut check = Gather(&mut errors);
     let workspace = env
@@ -266,10 +268,9 @@ pub fn policy_inputs(
         non_empty(raw.if_tag_exists.take()).as_deref(),
     ));
     let repository = check.keep(repository_rule(non_empty(raw.repository)));
-    let region_from_env = env
-        .get("AWS_REGION")
-        .or_else(|| env.get("AWS_DEFAULT_REGION"));
-    let region = check.keep(region_rule(non_empty(raw.aws_region).or(region_from_env)));
+    let region = check.keep(region_rule(
+        non_empty(raw.aws_region).or_else(|| env.region()),
+    ));
     let account = check.keep(match registry_id_rule(non_empty(raw.registry_id)) {
         Ok(Some(account)) => Ok(account),
         Ok(None) => Err((
@@ -319,6 +320,12 @@ impl Env {
     fn get(&self, name: &str) -> Option<String> {
         non_empty(self.0.get(name).cloned())
     }
+
+    /// The region's fallback when `aws-region` is empty, as the AWS CLI reads it.
+    fn region(&self) -> Option<String> {
+        self.get("AWS_REGION")
+            .or_else(|| self.get("AWS_DEFAULT_REGION"))
+    }
 }
 
 /// All input problems at once, so a user fixes them in one round.
@@ -344,10 +351,9 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
     let image = check.keep(local_image_rule(local_image.as_deref()));
     let repository = check.keep(repository_rule(non_empty(raw.repository)));
     let tags = check.keep(tags_rule(raw.tags.as_deref(), local_image.as_deref()));
-    let region_from_env = env
-        .get("AWS_REGION")
-        .or_else(|| env.get("AWS_DEFAULT_REGION"));
-    let region = check.keep(region_rule(non_empty(raw.aws_region).or(region_from_env)));
+    let region = check.keep(region_rule(
+        non_empty(raw.aws_region).or_else(|| env.region()),
+    ));
     let keys = check.keep(credentials_rule(
         non_empty(raw.aws_access_key_id),
         non_empty(raw.aws_secret_access_key),

@@ -191,11 +191,16 @@ pub fn registry_digest_as(
 
 /// An ECR client on moto, for checks and set-up from outside the action.
 pub fn ecr() -> aws_sdk_ecr::Client {
-    let s = stack();
+    ecr_at(&stack().endpoint)
+}
+
+/// An ECR client on the moto at `endpoint` (the open one, or the one that enforces IAM while
+/// enforcement is off).
+pub fn ecr_at(endpoint: &str) -> aws_sdk_ecr::Client {
     let config = aws_sdk_ecr::Config::builder()
         .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecr::config::Region::new(s.region))
-        .endpoint_url(s.endpoint)
+        .region(aws_sdk_ecr::config::Region::new(stack().region))
+        .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_ecr::config::Credentials::new(
             "AKIATESTSETUP",
             "setup-secret",
