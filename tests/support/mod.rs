@@ -524,10 +524,22 @@ pub mod iam {
 
     static ENFORCEMENT: Mutex<()> = Mutex::new(());
 
-    pub fn exclusive() -> MutexGuard<'static, ()> {
+    /// Holds the enforcing moto for one test: the mutex orders the tests of this process, the file
+    /// lock those of other test processes on the same stack (two checkouts tested at once).
+    pub struct Exclusive {
+        _file: std::fs::File,
+        _guard: MutexGuard<'static, ()>,
+    }
+
+    pub fn exclusive() -> Exclusive {
         let guard = ENFORCEMENT.lock().unwrap_or_else(PoisonError::into_inner);
+        let file = std::fs::File::create(stack().dir.join("moto-iam.lock")).expect("lock file");
+        file.lock().expect("lock the enforcing moto");
         enforce(false);
-        guard
+        Exclusive {
+            _file: file,
+            _guard: guard,
+        }
     }
 
     pub fn endpoint() -> String {
