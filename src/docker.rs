@@ -6,14 +6,16 @@ use anyhow::{Context, Result, anyhow, bail};
 use bollard::Docker;
 use bollard::auth::DockerCredentials;
 use bollard::errors::Error as DockerError;
+use bollard::models::{ImageInspect, ImageManifestSummaryKindEnum, OciPlatform};
 use bollard::query_parameters::{
-    PushImageOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
+    ListImagesOptionsBuilder, PushImageOptionsBuilder, RemoveImageOptionsBuilder,
+    TagImageOptionsBuilder,
 };
 use futures_util::StreamExt as _;
 
-use crate::aws::token::RegistryLogin;
+use crate::aws::{Destination, denied};
 use crate::github;
-use crate::inputs::Tag;
+use crate::inputs::{Platform, Tag};
 use crate::retry::{Backoff, retry};
 
 /// Where a push's progress goes: straight to the log, or kept until the push is done (pushes that run
@@ -60,11 +62,17 @@ impl PendingTags {
     }
 }
 
-/// An image found in the local daemon.
+/// An image found in the local daemon, and what of it the push sends.
 #[derive(Debug, Clone)]
 pub struct LocalImage {
     pub reference: String,
     pub id: String,
+    /// The platforms the push sends: every platform of a multi-platform image pushed whole, or the
+    /// one the `platform` input chose.
+    pub platforms: Vec<Platform>,
+    /// Set when the daemon must be asked for one platform of a multi-platform (containerd store)
+    /// image: the push's `platform` parameter.
+    pub push_platform: Option<Platform>,
 }
 
 /// What became of each tag.
@@ -138,6 +146,63 @@ fn explain_refusal(text: &str, target: &str) -> Option<String> {
     None
 }
 
+/// The Engine API that takes a `platform` parameter on push (Docker 27.3) and lists the images of a
+/// multi-platform image (`manifests`, Docker 27.3 too, API 1.47).
+const PUSH_PLATFORM_API: (usize, usize) = (1, 46);
+const LIST_MANIFESTS_API: (usize, usize) = (1, 47);
+
+fn platform_from(p: &OciPlatform) -> Platform {
+    Platform {
+        os: p.os.clone().unwrap_or_default(),
+        architecture: p.architecture.clone().unwrap_or_default(),
+        variant: p.variant.clone().filter(|v| !v.is_empty()),
+    }
+}
+
+/// The platform of a single-platform image, from its inspection.
+fn platform_of(image: &ImageInspect) -> Platform {
+    Platform {
+        os: image.os.clone().unwrap_or_default(),
+        architecture: image.architecture.clone().unwrap_or_default(),
+        variant: image.variant.clone().filter(|v| !v.is_empty()),
+    }
+}
+
+/// `linux/amd64,linux/arm64`: the `platforms` output's form.
+pub fn join(platforms: &[Platform]) -> String {
+    platforms
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// What the user reads when a local image cannot be pushed as asked.
+mod advice {
+    use bollard::ClientVersion;
+
+    use crate::inputs::Platform;
+
+    pub fn platform_missing(reference: &str, wanted: &Platform, has: &str) -> String {
+        format!(
+            "Input `platform`: the local image `{reference}` has no {wanted} image; it has {has}.\nBuild that \
+             platform too (`docker buildx build --platform {has},{wanted} …`), or set `platform` to one it has."
+        )
+    }
+
+    pub fn engine_too_old_for_platform(
+        wanted: &Platform,
+        has: &str,
+        api: &ClientVersion,
+    ) -> String {
+        format!(
+            "Input `platform`: pushing only {wanted} of a multi-platform image ({has}) needs Docker 27.3 or newer \
+             (Engine API 1.46); this daemon speaks API {api}.\nUpgrade Docker on the runner, or leave `platform` \
+             empty to push every platform."
+        )
+    }
+}
+
 /// One tag that the registry accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushedTag {
@@ -175,19 +240,15 @@ pub async fn connect(pending: PendingTags) -> Result<Daemon> {
 }
 
 impl Daemon {
-    /// Looks `reference` up (a name, `name:tag` or an image ID).
-    pub async fn find_image(&self, reference: &str) -> Result<LocalImage> {
-        match self.docker.inspect_image(reference).await {
-            Ok(image) => {
-                let id = image.id.ok_or_else(|| {
-                    anyhow!("the Docker daemon returned image `{reference}` without an ID")
-                })?;
-                github::info(&format!("Local image {reference} is {id}"));
-                Ok(LocalImage {
-                    reference: reference.to_owned(),
-                    id,
-                })
-            }
+    /// Looks `reference` up (a name, `name:tag` or an image ID), learns its platforms, and checks that
+    /// it has the `wanted` one — all before anything is pushed or created.
+    pub async fn find_image(
+        &self,
+        reference: &str,
+        wanted: Option<&Platform>,
+    ) -> Result<LocalImage> {
+        let inspected = match self.docker.inspect_image(reference).await {
+            Ok(image) => image,
             Err(DockerError::DockerResponseServerError {
                 status_code: 404, ..
             }) => bail!(
@@ -196,22 +257,102 @@ impl Daemon {
                 self.address
             ),
             Err(err) => {
-                Err(err).with_context(|| format!("Docker: inspecting image `{reference}` failed"))
+                return Err(err)
+                    .with_context(|| format!("Docker: inspecting image `{reference}` failed"));
             }
+        };
+        let id = inspected.id.clone().ok_or_else(|| {
+            anyhow!("the Docker daemon returned image `{reference}` without an ID")
+        })?;
+        let stored = self.platforms_of(reference, &id).await?;
+        let (platforms, indexed) = match stored {
+            Some(platforms) if !platforms.is_empty() => (platforms, true),
+            // The classic image store (or an engine that cannot list them): one image, one platform.
+            _ => (vec![platform_of(&inspected)], false),
+        };
+        let listed = join(&platforms);
+        github::info(&format!("Local image {reference} is {id} ({listed})"));
+        let Some(wanted) = wanted else {
+            return Ok(LocalImage {
+                reference: reference.to_owned(),
+                id,
+                platforms,
+                push_platform: None,
+            });
+        };
+        if !platforms.iter().any(|p| p.serves(wanted)) {
+            bail!(advice::platform_missing(reference, wanted, &listed));
         }
+        let push_platform = if platforms.len() == 1 && !indexed {
+            // A single-platform image is that platform's image manifest already: pushed as it is.
+            None
+        } else if self.api_at_least(PUSH_PLATFORM_API) {
+            Some(wanted.clone())
+        } else {
+            bail!(advice::engine_too_old_for_platform(
+                wanted,
+                &listed,
+                &self.docker.client_version()
+            ));
+        };
+        Ok(LocalImage {
+            reference: reference.to_owned(),
+            id,
+            platforms: vec![wanted.clone()],
+            push_platform,
+        })
+    }
+
+    /// The platforms of the images a multi-platform image (containerd image store) holds locally;
+    /// `None` where the engine cannot list them (API < 1.47) or stores images classically.
+    async fn platforms_of(&self, reference: &str, id: &str) -> Result<Option<Vec<Platform>>> {
+        if !self.api_at_least(LIST_MANIFESTS_API) {
+            return Ok(None);
+        }
+        let is_id = reference.starts_with("sha256:")
+            || id.trim_start_matches("sha256:").starts_with(reference);
+        let by_name =
+            (!is_id).then(|| std::collections::HashMap::from([("reference", vec![reference])]));
+        let mut options = ListImagesOptionsBuilder::new().manifests(true);
+        if let Some(filters) = &by_name {
+            options = options.filters(filters);
+        }
+        let images = self
+            .docker
+            .list_images(Some(options.build()))
+            .await
+            .with_context(|| format!("Docker: listing the platforms of `{reference}` failed"))?;
+        let Some(manifests) = images
+            .into_iter()
+            .find(|image| image.id == id)
+            .and_then(|image| image.manifests)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(
+            manifests
+                .iter()
+                .filter(|m| m.available && m.kind == Some(ImageManifestSummaryKindEnum::IMAGE))
+                .filter_map(|m| m.image_data.as_ref().map(|d| platform_from(&d.platform)))
+                .collect(),
+        ))
+    }
+
+    fn api_at_least(&self, (major, minor): (usize, usize)) -> bool {
+        let version = self.docker.client_version();
+        (version.major_version, version.minor_version) >= (major, minor)
     }
 
     /// Tags `image` as `<repository_uri>:<tag>` and pushes it under every tag: the first tag alone
     /// (it uploads the layers, with its progress shown live), then the others at once (the layers are
     /// in the registry by then, so each only checks them and puts its manifest). Every tag must end with
     /// the same manifest digest. Local tags the action added are removed again, even on failure.
-    pub async fn push(
-        &self,
-        image: &LocalImage,
-        repository_uri: &str,
-        tags: &[Tag],
-        login: &RegistryLogin,
-    ) -> PushOutcome {
+    pub async fn push(&self, image: &LocalImage, destination: &Destination) -> PushOutcome {
+        let (repository_uri, tags, login) = (
+            &destination.repository_uri,
+            &destination.plan.push,
+            &destination.login,
+        );
         let credentials = DockerCredentials {
             username: Some(login.username.clone()),
             password: Some(login.password.clone()),
@@ -223,7 +364,7 @@ impl Daemon {
             return outcome;
         };
         match self
-            .tag_and_push(image, repository_uri, first, &credentials, Log::Live)
+            .tag_and_push(image, destination, first, &credentials, Log::Live)
             .await
         {
             Ok((done, _)) => outcome.pushed.push(done),
@@ -240,7 +381,7 @@ impl Daemon {
         }
         let others =
             futures_util::future::join_all(rest.iter().map(|tag| {
-                self.tag_and_push(image, repository_uri, tag, &credentials, Log::Buffered)
+                self.tag_and_push(image, destination, tag, &credentials, Log::Buffered)
             }))
             .await;
         for (tag, result) in rest.iter().zip(others) {
@@ -272,11 +413,12 @@ impl Daemon {
     async fn tag_and_push(
         &self,
         image: &LocalImage,
-        repository_uri: &str,
+        destination: &Destination,
         tag: &Tag,
         credentials: &DockerCredentials,
         log: Log,
     ) -> Result<(PushedTag, Vec<String>)> {
+        let repository_uri = &destination.repository_uri;
         let target = format!("{repository_uri}:{tag}");
         let before = self.image_id(&target).await?;
         self.docker
@@ -302,13 +444,19 @@ impl Daemon {
             &format!("Pushing {target}"),
             Backoff::STANDARD,
             || {
-                self.push_tag(repository_uri, tag, credentials, |line| match log {
-                    Log::Live => github::info(&line),
-                    Log::Buffered => lines
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push(line),
-                })
+                self.push_tag(
+                    repository_uri,
+                    tag,
+                    image.push_platform.as_ref(),
+                    credentials,
+                    |line| match log {
+                        Log::Live => github::info(&line),
+                        Log::Buffered => lines
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push(line),
+                    },
+                )
             },
             |failure: &PushFailure| failure.transient,
             |failure| failure.text.clone(),
@@ -318,11 +466,13 @@ impl Daemon {
         self.pending.lock().retain(|(t, _, _)| *t != target);
         let digest = result.map_err(|exhausted| {
             let PushFailure { text, transient } = exhausted.error;
-            if let Some(denied) = crate::aws::denied::parse(&text) {
+            if let Some(denied) = denied::parse(&text)
+                .or_else(|| denied::from_registry_request(&text, &destination.arn))
+            {
                 // The registry enforces the layer and manifest permissions and says so in the stream.
                 anyhow!(
                     "Docker: pushing {target} was denied by the registry.\n{}",
-                    crate::aws::denied::explain(&denied)
+                    denied::explain(&denied)
                 )
             } else if let Some(explained) = explain_refusal(&text, &target) {
                 anyhow!(explained)
@@ -352,11 +502,16 @@ impl Daemon {
         &self,
         repository_uri: &str,
         tag: &Tag,
+        platform: Option<&Platform>,
         credentials: &DockerCredentials,
         log: impl Fn(String),
     ) -> Result<String, PushFailure> {
         let target = format!("{repository_uri}:{tag}");
-        let options = PushImageOptionsBuilder::new().tag(tag.as_str()).build();
+        let mut options = PushImageOptionsBuilder::new().tag(tag.as_str());
+        if let Some(platform) = platform {
+            options = options.platform(&platform.to_json());
+        }
+        let options = options.build();
         let mut stream =
             self.docker
                 .push_image(repository_uri, Some(options), Some(credentials.clone()));
@@ -475,11 +630,13 @@ fn digest_in(status: &str) -> Option<&str> {
     (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(digest)
 }
 
-/// Per-layer progress, logged as state changes rather than byte counts. The daemon's API reports each
-/// layer's terminal state once ("Pushed", "Layer already exists", "Mounted from …").
+/// Per-layer progress, logged as state changes rather than byte counts. Each layer's terminal state
+/// comes once ("Pushed", "Layer already exists", "Mounted from …"). The classic image store announces
+/// every layer first ("Preparing"), so its lines can say "k of n"; the containerd store announces
+/// nothing ahead, so its lines count up, and its layers include those of attestation manifests.
 #[derive(Debug, Default)]
 struct Progress {
-    layers: usize,
+    announced: usize,
     pushed: usize,
     existing: usize,
     mounted: usize,
@@ -487,47 +644,52 @@ struct Progress {
 
 impl Progress {
     fn note(&mut self, status: &str) -> Option<String> {
-        let done = |p: &Self| p.pushed + p.existing + p.mounted;
-        match status {
+        let what = match status {
             "Preparing" => {
-                self.layers += 1;
-                None
+                self.announced += 1;
+                return None;
             }
             "Pushed" => {
                 self.pushed += 1;
-                Some(format!("layer {}/{} pushed", done(self), self.layers))
+                "pushed".to_owned()
             }
             "Layer already exists" => {
                 self.existing += 1;
-                Some(format!(
-                    "layer {}/{} already in the registry",
-                    done(self),
-                    self.layers
-                ))
+                "already in the registry".to_owned()
             }
             s if s.starts_with("Mounted from ") => {
                 self.mounted += 1;
-                Some(format!(
-                    "layer {}/{} mounted ({})",
-                    done(self),
-                    self.layers,
-                    s.to_lowercase()
-                ))
+                format!("mounted ({})", s.to_lowercase())
             }
-            "Waiting" | "Pushing" => None,
             // The daemon retries a failed layer upload itself ("Retrying in 5 seconds"): say so once.
-            s if s.starts_with("Retrying in ") => Some(format!(
-                "a layer upload failed; the daemon retries it ({s})"
-            )),
-            s if s.starts_with("The push refers to") => Some(s.to_owned()),
-            _ => None,
-        }
+            s if s.starts_with("Retrying in ") => {
+                return Some(format!(
+                    "a layer upload failed; the daemon retries it ({s})"
+                ));
+            }
+            s if s.starts_with("The push refers to") => return Some(s.to_owned()),
+            _ => return None,
+        };
+        let done = self.done();
+        Some(if self.announced >= done {
+            format!("layer {done}/{} {what}", self.announced)
+        } else {
+            format!("layer {done} {what}")
+        })
+    }
+
+    fn done(&self) -> usize {
+        self.pushed + self.existing + self.mounted
     }
 
     fn summary(&self) -> String {
+        let layers = self.announced.max(self.done());
         format!(
-            "{} layers: {} pushed, {} already present, {} mounted",
-            self.layers, self.pushed, self.existing, self.mounted
+            "{layers} {}: {} pushed, {} already present, {} mounted",
+            if layers == 1 { "layer" } else { "layers" },
+            self.pushed,
+            self.existing,
+            self.mounted
         )
     }
 }
@@ -593,6 +755,40 @@ mod tests {
         assert_eq!(
             progress.summary(),
             "2 layers: 1 pushed, 1 already present, 0 mounted"
+        );
+    }
+
+    #[test]
+    fn progress_counts_up_when_no_layer_was_announced() {
+        // The containerd image store's stream: no "Preparing", terminal states only.
+        let mut progress = Progress::default();
+        let lines: Vec<String> = [
+            "The push refers to repository [r/x]",
+            "Pushed",
+            "Mounted from other",
+            "Layer already exists",
+        ]
+        .iter()
+        .filter_map(|s| progress.note(s))
+        .collect();
+        assert_eq!(
+            lines,
+            [
+                "The push refers to repository [r/x]",
+                "layer 1 pushed",
+                "layer 2 mounted (mounted from other)",
+                "layer 3 already in the registry"
+            ]
+        );
+        assert_eq!(
+            progress.summary(),
+            "3 layers: 1 pushed, 1 already present, 1 mounted"
+        );
+        let mut one = Progress::default();
+        one.note("Pushed");
+        assert_eq!(
+            one.summary(),
+            "1 layer: 1 pushed, 0 already present, 0 mounted"
         );
     }
 }

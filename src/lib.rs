@@ -23,7 +23,9 @@ pub async fn run(config: &Config, pending: docker::PendingTags) -> Result<()> {
     let (daemon, image) = {
         let _group = github::group("Docker");
         let daemon = docker::connect(pending).await?;
-        let image = daemon.find_image(&config.local_image).await?;
+        let image = daemon
+            .find_image(&config.local_image, config.platform.as_ref())
+            .await?;
         (daemon, image)
     };
     let session = {
@@ -36,16 +38,14 @@ pub async fn run(config: &Config, pending: docker::PendingTags) -> Result<()> {
             aws::public::prepare(&session.sdk, config, catalog).await?
         }
     };
-    let outcome = daemon
-        .push(
-            &image,
-            &destination.repository_uri,
-            &destination.plan.push,
-            &destination.login,
-        )
-        .await;
+    let outcome = daemon.push(&image, &destination).await;
     // Outputs and summary say what was pushed even when a tag failed; the exit code says it failed.
-    report::write(&destination, &outcome, session.authenticated_arn.as_deref())?;
+    report::write(
+        &destination,
+        &outcome,
+        &image.platforms,
+        session.authenticated_arn.as_deref(),
+    )?;
     match report::failure(&destination, &outcome) {
         None => Ok(()),
         Some(text) => Err(anyhow!(text)),

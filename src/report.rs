@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use anyhow::Result;
 
 use crate::aws::Destination;
-use crate::docker::PushOutcome;
+use crate::docker::{self, PushOutcome};
 use crate::github;
-use crate::inputs::Tag;
+use crate::inputs::{Platform, Tag};
 
 /// What happened to one tag.
 struct Row {
@@ -27,6 +27,7 @@ enum TagResult {
 pub fn write(
     destination: &Destination,
     outcome: &PushOutcome,
+    platforms: &[Platform],
     authenticated_arn: Option<&str>,
 ) -> Result<()> {
     let login = &destination.login;
@@ -66,6 +67,12 @@ pub fn write(
     let shown = if pushed.is_empty() { &skipped } else { &pushed };
     let digest = shown.first().map(|r| r.digest.clone()).unwrap_or_default();
     let tags = |rows: &[&Row]| rows.iter().map(|r| r.tag.clone()).collect::<Vec<_>>();
+    // What the tags point to is this run's image only where a tag was pushed (not merely skipped).
+    let platforms = if pushed.is_empty() {
+        String::new()
+    } else {
+        docker::join(platforms)
+    };
     github::set_outputs(&outputs(&Outputs {
         registry: &login.host,
         repository_uri,
@@ -77,8 +84,9 @@ pub fn write(
         pushed_tags: tags(&pushed),
         skipped_tags: tags(&skipped),
         failed_tags: tags(&of(|r| matches!(r, TagResult::Failed(_)))),
+        platforms: &platforms,
     }))?;
-    github::append_summary(&summary(&login.account, destination, &rows))
+    github::append_summary(&summary(&login.account, destination, &rows, &platforms))
 }
 
 /// When a tag was not pushed: the error that says which, why, and what was pushed all the same.
@@ -120,6 +128,7 @@ struct Outputs<'a> {
     pushed_tags: Vec<String>,
     skipped_tags: Vec<String>,
     failed_tags: Vec<String>,
+    platforms: &'a str,
 }
 
 /// Every output the action sets, in the order of `action.yml`.
@@ -148,17 +157,23 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
         ("pushed-tags", o.pushed_tags.join("\n")),
         ("skipped-tags", o.skipped_tags.join("\n")),
         ("failed-tags", o.failed_tags.join("\n")),
+        ("platforms", o.platforms.to_owned()),
     ]
 }
 
-fn summary(account: &str, destination: &Destination, rows: &[Row]) -> String {
+fn summary(account: &str, destination: &Destination, rows: &[Row], platforms: &str) -> String {
     let registry = if destination.login.host == "public.ecr.aws" {
         "Amazon ECR Public"
     } else {
         "Amazon ECR"
     };
+    let platforms = if platforms.is_empty() {
+        String::new()
+    } else {
+        format!(", platforms `{}`", github::table_cell(platforms))
+    };
     let mut summary = format!(
-        "### Pushed to {registry}\n\nRepository `{}`{} in account {account}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
+        "### Pushed to {registry}\n\nRepository `{}`{} in account {account}{platforms}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
         github::table_cell(&destination.name),
         if destination.created {
             " (created by this run)"
@@ -227,6 +242,7 @@ mod tests {
             pushed_tags: Vec::new(),
             skipped_tags: Vec::new(),
             failed_tags: Vec::new(),
+            platforms: "linux/amd64",
         })
         .into_iter()
         .map(|(n, _)| n.to_owned())

@@ -81,6 +81,41 @@ pub fn parse(text: &str) -> Option<Denied> {
     })
 }
 
+static REGISTRY_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"unexpected status from (?P<method>HEAD|GET|PUT|POST|PATCH) request to https://[^/\s]+/v2/\S+?/(?P<kind>manifests|blobs/uploads|blobs)/\S*: 403 Forbidden",
+    )
+    .expect("valid regex")
+});
+
+/// A registry request the daemon reports refused with a bare 403 — ECR answers a `HEAD` without a
+/// body, so no AWS sentence says what was missing. The request itself does: ECR authorizes each
+/// registry request as one ECR action on the repository (`repository_arn`).
+pub fn from_registry_request(text: &str, repository_arn: &str) -> Option<Denied> {
+    let caps = REGISTRY_REQUEST.captures(text)?;
+    let action = match (&caps["method"], &caps["kind"]) {
+        ("HEAD" | "GET", "manifests") => "BatchGetImage",
+        ("PUT", "manifests") => "PutImage",
+        ("HEAD", "blobs") => "BatchCheckLayerAvailability",
+        ("GET", "blobs") => "GetDownloadUrlForLayer",
+        ("POST", "blobs/uploads") => "InitiateLayerUpload",
+        ("PATCH", "blobs/uploads") => "UploadLayerPart",
+        ("PUT", "blobs/uploads") => "CompleteLayerUpload",
+        _ => return None,
+    };
+    let service = if repository_arn.contains(":ecr-public:") {
+        "ecr-public"
+    } else {
+        "ecr"
+    };
+    Some(Denied {
+        principal: None,
+        action: format!("{service}:{action}"),
+        resource: Some(repository_arn.to_owned()),
+        cause: Cause::Unknown,
+    })
+}
+
 /// When an ECR API call was refused for lack of permission, the explanation; `action` and
 /// `resource` are what the call was, for when AWS's text does not say (moto's IAM answers omit the
 /// resource; an empty body says nothing).
@@ -176,6 +211,13 @@ pub fn explain(denied: &Denied) -> String {
         ),
     };
     text.push_str(&reason);
+    if action.ends_with(":BatchGetImage") {
+        text.push_str(
+            "\nDocker engines with the containerd image store (Docker 29's default, GitHub's newer runners) read \
+             each manifest back (HEAD/GET …/manifests/…) before they write it, and ECR authorizes that read as \
+             ecr:BatchGetImage: a pusher needs it on these engines, while Docker 20.10's classic store does not.",
+        );
+    }
     if token {
         text.push_str(
             "\necr:GetAuthorizationToken cannot be scoped to a repository: its Resource must be \"*\". The token \
@@ -250,6 +292,51 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_bare_403_on_a_manifest_read_is_batch_get_image() {
+        // What the containerd store's pusher reports when ECR refuses its HEAD (no body) and its GET.
+        for text in [
+            format!(
+                "unknown: unexpected status from HEAD request to https://123456789012.dkr.ecr.us-east-1.amazonaws.com\
+                 /v2/team/api/manifests/sha256:{}: 403 Forbidden",
+                "a".repeat(64)
+            ),
+            "unexpected status from GET request to https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/team/api\
+             /manifests/v1: 403 Forbidden"
+                .to_owned(),
+        ] {
+            let denied = from_registry_request(&text, REPO).expect("a refusal");
+            assert_eq!(denied.action, "ecr:BatchGetImage");
+            assert_eq!(denied.resource.as_deref(), Some(REPO));
+            let advice = explain(&denied);
+            assert!(
+                advice.contains(&format!(
+                    r#"{{"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "{REPO}"}}"#
+                )),
+                "{advice}"
+            );
+            assert!(advice.contains("containerd image store"), "{advice}");
+        }
+        // ECR's GET answer has a body with AWS's own sentence: that one names the principal too.
+        let body = format!(
+            "denied: User: {ROLE} is not authorized to perform: ecr:BatchGetImage on resource: {REPO} because no \
+             identity-based policy allows the ecr:BatchGetImage action"
+        );
+        let denied = parse(&body).expect("a refusal");
+        assert_eq!(denied.action, "ecr:BatchGetImage");
+        assert!(explain(&denied).contains("containerd image store"));
+        // Other requests map to their own actions; other statuses are not refusals.
+        let layer = "unexpected status from HEAD request to https://r/v2/team/api/blobs/sha256:ab: 403 Forbidden";
+        assert_eq!(
+            from_registry_request(layer, REPO).map(|d| d.action),
+            Some("ecr:BatchCheckLayerAvailability".to_owned())
+        );
+        assert_eq!(
+            from_registry_request(&layer.replace("403 Forbidden", "404 Not Found"), REPO),
+            None
+        );
     }
 
     #[test]

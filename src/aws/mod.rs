@@ -20,6 +20,8 @@ pub struct Destination {
     /// `<registry host>/<repository>` (ECR Public: `public.ecr.aws/<alias>/<repository>`).
     pub repository_uri: String,
     pub name: String,
+    /// The repository's ARN, for the doctor's explanation of a registry refusal.
+    pub arn: String,
     /// This run created the repository.
     pub created: bool,
     pub plan: images::Plan,

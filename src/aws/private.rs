@@ -38,6 +38,7 @@ pub async fn prepare(sdk: &aws_config::SdkConfig, config: &Config) -> Result<Des
     let plan = images::plan(&ecr, &check, &config.tags).await?;
     Ok(Destination {
         repository_uri: format!("{}/{}", login.host, repository.name),
+        arn: crate::policy::repository_arn(&config.region, &login.account, &repository.name),
         login,
         name: repository.name,
         created: repository.created,

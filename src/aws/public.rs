@@ -62,6 +62,7 @@ pub async fn prepare(
         repository_uri: uri.to_owned(),
         login: token::RegistryLogin { account, ..login },
         name: name.to_owned(),
+        arn,
         created,
         plan,
     })

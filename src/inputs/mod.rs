@@ -11,8 +11,10 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 use serde::Deserialize;
 
+mod platform;
 mod settings;
 
+pub use platform::Platform;
 pub use settings::{
     Catalog, Document, Encryption, IfTagExists, RegistryType, Settings, TagMutability,
 };
@@ -53,6 +55,7 @@ struct RawInputs {
     public_architectures: Option<String>,
     public_operating_systems: Option<String>,
     timeout: Option<String>,
+    platform: Option<String>,
 }
 
 /// What the action will do, validated.
@@ -75,6 +78,8 @@ pub struct Config {
     pub registry_type: RegistryType,
     /// The whole run must finish within this.
     pub timeout: std::time::Duration,
+    /// Push only this platform's image of a multi-platform local image; `None` pushes it whole.
+    pub platform: Option<Platform>,
 }
 
 /// How the action gets its AWS credentials.
@@ -347,6 +352,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
     let settings = repository_settings(&mut check, &mut raw, &workspace);
     let registry_type = check.keep(registry_type_rule(&mut raw, &settings));
     let timeout = check.keep(timeout_rule(non_empty(raw.timeout.take())));
+    let platform = check.keep(platform_rule(non_empty(raw.platform.take())));
     let local_image = non_empty(raw.local_image);
     let image = check.keep(local_image_rule(local_image.as_deref()));
     let repository = check.keep(repository_rule(non_empty(raw.repository)));
@@ -407,6 +413,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
         if_tag_exists,
         registry_type,
         timeout,
+        platform,
     ) {
         (
             Some(()),
@@ -419,6 +426,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
             Some(if_tag_exists),
             Some(registry_type),
             Some(timeout),
+            Some(platform),
         ) if errors.is_empty() => Ok(Config {
             local_image: local_image.unwrap_or_default(),
             repository,
@@ -431,9 +439,17 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
             if_tag_exists,
             registry_type,
             timeout,
+            platform,
         }),
         _ => Err(InputError(errors)),
     }
+}
+
+fn platform_rule(value: Option<String>) -> Checked<Option<Platform>> {
+    value
+        .map(|text| Platform::parse(&text))
+        .transpose()
+        .map_err(|why| ("platform", why))
 }
 
 /// `30m`, `90s`, `1h`; a bare number is minutes, like GitHub's `timeout-minutes`.

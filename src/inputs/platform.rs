@@ -1,0 +1,135 @@
+//! The `platform` input (`os/architecture[/variant]`, as `docker --platform` takes it) and how a
+//! platform of a local image is matched against it.
+
+use std::fmt;
+
+/// An OCI platform: `linux/amd64`, `linux/arm64`, `linux/arm/v7`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    pub os: String,
+    pub architecture: String,
+    pub variant: Option<String>,
+}
+
+impl Platform {
+    /// Parses `os/architecture[/variant]`; the error says what is wrong, for the input's error line.
+    pub fn parse(text: &str) -> Result<Platform, String> {
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p.len() <= 32
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+        };
+        let parts: Vec<&str> = text.split('/').collect();
+        match parts.as_slice() {
+            [os, architecture] | [os, architecture, _] if parts.iter().all(|p| part_ok(p)) => {
+                Ok(Platform {
+                    os: (*os).to_owned(),
+                    architecture: (*architecture).to_owned(),
+                    variant: parts.get(2).map(|v| (*v).to_owned()),
+                })
+            }
+            _ => Err(format!(
+                "`{text}` is not a platform: write os/architecture[/variant] in lower case, e.g. linux/amd64, \
+                 linux/arm64 or linux/arm/v7"
+            )),
+        }
+    }
+
+    /// Whether an image made for `self` serves a request for `wanted`. A request without a variant
+    /// takes the architecture's default one (`arm64` is `arm64/v8`), as containerd's matcher does.
+    pub fn serves(&self, wanted: &Platform) -> bool {
+        self.os == wanted.os
+            && self.architecture == wanted.architecture
+            && (wanted.variant.is_none() || self.normal_variant() == wanted.normal_variant())
+    }
+
+    fn normal_variant(&self) -> Option<&str> {
+        match (self.architecture.as_str(), self.variant.as_deref()) {
+            ("arm64", None | Some("v8")) => None,
+            (_, variant) => variant.filter(|v| !v.is_empty()),
+        }
+    }
+
+    /// The Engine API's `platform` query value: JSON-encoded OCI platform.
+    pub fn to_json(&self) -> String {
+        let mut value = serde_json::json!({ "os": self.os, "architecture": self.architecture });
+        if let Some(variant) = &self.variant {
+            value["variant"] = variant.clone().into();
+        }
+        value.to_string()
+    }
+}
+
+/// `linux/arm64`, `linux/arm/v7` (arm64's default variant `v8` is left out, as Docker shows it).
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        match self.normal_variant() {
+            Some(variant) => write!(f, "/{variant}"),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Platform {
+        Platform::parse(text).expect("a platform")
+    }
+
+    #[test]
+    fn parses_os_architecture_and_variant() {
+        assert_eq!(
+            p("linux/arm/v7"),
+            Platform {
+                os: "linux".into(),
+                architecture: "arm".into(),
+                variant: Some("v7".into())
+            }
+        );
+        assert_eq!(p("linux/amd64").to_string(), "linux/amd64");
+        assert_eq!(p("linux/arm64/v8").to_string(), "linux/arm64");
+        for bad in [
+            "linux",
+            "linux/",
+            "/amd64",
+            "Linux/AMD64",
+            "linux/arm/v7/x",
+            "linux/amd 64",
+            "",
+        ] {
+            let err = Platform::parse(bad).expect_err(bad);
+            assert!(err.contains("os/architecture[/variant]"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_request_without_variant_takes_the_default_one() {
+        assert!(p("linux/arm64/v8").serves(&p("linux/arm64")));
+        assert!(p("linux/arm64").serves(&p("linux/arm64/v8")));
+        assert!(p("linux/arm/v7").serves(&p("linux/arm")));
+        assert!(!p("linux/arm/v6").serves(&p("linux/arm/v7")));
+        assert!(!p("linux/amd64").serves(&p("linux/arm64")));
+        assert!(!p("windows/amd64").serves(&p("linux/amd64")));
+    }
+
+    #[test]
+    fn the_engine_gets_json() {
+        for (text, want) in [
+            (
+                "linux/arm/v7",
+                serde_json::json!({"os": "linux", "architecture": "arm", "variant": "v7"}),
+            ),
+            (
+                "linux/arm64",
+                serde_json::json!({"os": "linux", "architecture": "arm64"}),
+            ),
+        ] {
+            let sent: serde_json::Value = serde_json::from_str(&p(text).to_json()).expect("json");
+            assert_eq!(sent, want, "{text}");
+        }
+    }
+}
