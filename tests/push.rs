@@ -1,13 +1,15 @@
 //! The main job, end to end: images land in the registry under every tag with the reported digest,
 //! the repository exists in the API, outputs and summary say so, and the daemon keeps no extra tags.
 
+use crate::on_both_engines;
 use crate::support::{
-    Action, create_repository, image_id, local_tags_of, make_image, registry_digest, remove_image,
-    repository_registry_id, stack, unique,
+    Action, Engine, create_repository, registry_digest, repository_registry_id, stack, unique,
 };
 
 /// Checks everything a successful run must leave, from outside the action.
+#[track_caller]
 fn assert_pushed(
+    engine: Engine,
     run: &crate::support::Run,
     account: &str,
     repository: &str,
@@ -59,7 +61,7 @@ fn assert_pushed(
         );
     }
     assert_eq!(
-        local_tags_of(&uri),
+        engine.local_tags_of(&uri),
         Vec::<String>::new(),
         "the daemon keeps no tag the action added"
     );
@@ -76,79 +78,95 @@ fn assert_pushed(
     }
 }
 
-#[test]
-fn creates_a_new_repository_and_pushes_the_local_tag() {
-    let local = format!("{}:v7", unique("e2e-new"));
-    make_image(&local);
-    let repository = format!("team/{}", unique("new"));
-    let run = Action::new(&local, &repository).run();
-    assert_pushed(&run, &stack().account, &repository, &["v7"], true);
-    assert!(
-        run.stdout
-            .contains(&format!("Created repository {repository}"))
-    );
-    remove_image(&local);
+on_both_engines! {
+    fn creates_a_new_repository_and_pushes_the_local_tag(engine: Engine) {
+        let image = engine.image(&format!("{}:v7", unique("e2e-new")));
+        let repository = format!("team/{}", unique("new"));
+        let run = Action::new(&image.reference, &repository).on(engine).run();
+        assert_pushed(engine, &run, &stack().account, &repository, &["v7"], true);
+        assert!(
+            run.stdout
+                .contains(&format!("Created repository {repository}"))
+        );
+    }
 }
 
-#[test]
-fn pushes_into_an_existing_repository() {
-    let local = unique("e2e-existing");
-    make_image(&local);
-    let repository = unique("existing");
-    create_repository(&repository);
-    let run = Action::new(&local, &repository).run();
-    // `local` has no tag, so Docker's `latest` is the default.
-    assert_pushed(&run, &stack().account, &repository, &["latest"], false);
-    remove_image(&local);
+on_both_engines! {
+    fn pushes_into_an_existing_repository(engine: Engine) {
+        let image = engine.image(&unique("e2e-existing"));
+        let repository = unique("existing");
+        create_repository(&repository);
+        let run = Action::new(&image.reference, &repository).on(engine).run();
+        // `local` has no tag, so Docker's `latest` is the default.
+        assert_pushed(engine, &run, &stack().account, &repository, &["latest"], false);
+    }
 }
 
-#[test]
-fn pushes_three_tags_with_one_digest() {
-    let local = format!("{}:build", unique("e2e-three"));
-    make_image(&local);
-    let repository = unique("three");
-    let run = Action::new(&local, &repository)
-        .input("tags", "1.2.3, 1.2\nlatest")
-        .run();
-    assert_pushed(
-        &run,
-        &stack().account,
-        &repository,
-        &["1.2.3", "1.2", "latest"],
-        true,
-    );
-    assert_eq!(
-        registry_digest(&stack().host(&stack().account), &repository, "build"),
-        None,
-        "only the asked tags"
-    );
-    remove_image(&local);
+on_both_engines! {
+    fn pushes_three_tags_with_one_digest(engine: Engine) {
+        let image = engine.image(&format!("{}:build", unique("e2e-three")));
+        let repository = unique("three");
+        let run = Action::new(&image.reference, &repository)
+            .on(engine)
+            .input("tags", "1.2.3, 1.2\nlatest")
+            .run();
+        assert_pushed(
+            engine,
+            &run,
+            &stack().account,
+            &repository,
+            &["1.2.3", "1.2", "latest"],
+            true,
+        );
+        assert_eq!(
+            registry_digest(&stack().host(&stack().account), &repository, "build"),
+            None,
+            "only the asked tags"
+        );
+    }
 }
 
-#[test]
-fn pushes_into_another_accounts_registry() {
-    let s = stack();
-    let local = format!("{}:x1", unique("e2e-cross"));
-    make_image(&local);
-    let repository = unique("cross");
-    let run = Action::new(&local, &repository)
-        .input("registry-id", &s.other_account)
-        .run();
-    assert_pushed(&run, &s.other_account, &repository, &["x1"], true);
-    assert_eq!(
-        registry_digest(&s.host(&s.account), &repository, "x1"),
-        None,
-        "not in the caller's own registry"
-    );
-    remove_image(&local);
+on_both_engines! {
+    /// A second repository of the same image: every layer is in the registry already (mounted from
+    /// the first repository, or found there), and the log says so instead of "pushed".
+    fn layers_already_present_are_not_uploaded_again(engine: Engine) {
+        let image = engine.image(&format!("{}:twice", unique("e2e-twice")));
+        let first = unique("twice-a");
+        let run = Action::new(&image.reference, &first).on(engine).run();
+        assert_pushed(engine, &run, &stack().account, &first, &["twice"], true);
+        let again = Action::new(&image.reference, &first).on(engine).run();
+        assert_pushed(engine, &again, &stack().account, &first, &["twice"], false);
+        let (pushed, present, mounted) = layer_counts(&again);
+        assert_eq!(pushed, 0, "nothing uploaded again:\n{}", again.stdout);
+        assert!(present + mounted > 0, "{}", again.stdout);
+        assert_eq!(again.output("digest"), run.output("digest"));
+    }
+}
+
+on_both_engines! {
+    fn pushes_into_another_accounts_registry(engine: Engine) {
+        let s = stack();
+        let image = engine.image(&format!("{}:x1", unique("e2e-cross")));
+        let repository = unique("cross");
+        let run = Action::new(&image.reference, &repository)
+            .on(engine)
+            .input("registry-id", &s.other_account)
+            .run();
+        assert_pushed(engine, &run, &s.other_account, &repository, &["x1"], true);
+        assert_eq!(
+            registry_digest(&s.host(&s.account), &repository, "x1"),
+            None,
+            "not in the caller's own registry"
+        );
+    }
 }
 
 #[test]
 fn takes_credentials_from_the_environment_chain() {
-    let local = format!("{}:env", unique("e2e-chain"));
-    make_image(&local);
+    let engine = Engine::Classic;
+    let image = engine.image(&format!("{}:env", unique("e2e-chain")));
     let repository = unique("chain");
-    let action = Action::new(&local, &repository)
+    let action = Action::new(&image.reference, &repository)
         .without_input("aws-access-key-id")
         .without_input("aws-secret-access-key")
         .without_input("aws-region")
@@ -157,7 +175,7 @@ fn takes_credentials_from_the_environment_chain() {
         .env("AWS_SECRET_ACCESS_KEY", "chain-secret-key-9c2b7e")
         .env("AWS_SESSION_TOKEN", "chain-session-token-77d1e0f3");
     let run = action.run();
-    assert_pushed(&run, &stack().account, &repository, &["env"], true);
+    assert_pushed(engine, &run, &stack().account, &repository, &["env"], true);
     assert!(
         run.stdout
             .contains("::add-mask::chain-session-token-77d1e0f3"),
@@ -171,62 +189,59 @@ fn takes_credentials_from_the_environment_chain() {
         run.stdout
             .contains("Using AWS access key ASIAE2ECHAINKEY00001 from the AWS credential chain")
     );
-    remove_image(&local);
 }
 
-#[test]
-fn leaves_the_daemons_tags_as_they_were() {
-    let s = stack();
-    let repository = unique("restore");
-    let uri = format!("{}/{repository}", s.host(&s.account));
-    // The daemon already holds `<uri>:keep` for another image; the action must put it back.
-    let other = format!("{uri}:keep");
-    let other_id = make_image(&other);
-    let local = format!("{}:src", unique("e2e-restore"));
-    let local_id = make_image(&local);
-    assert_ne!(other_id, local_id);
+on_both_engines! {
+    fn leaves_the_daemons_tags_as_they_were(engine: Engine) {
+        let s = stack();
+        let repository = unique("restore");
+        let uri = format!("{}/{repository}", s.host(&s.account));
+        // The daemon already holds `<uri>:keep` for another image; the action must put it back.
+        let other = engine.image(&format!("{uri}:keep"));
+        let local = engine.image(&format!("{}:src", unique("e2e-restore")));
+        assert_ne!(other.id, local.id);
 
-    let run = Action::new(&local, &repository)
-        .input("tags", "keep new")
-        .run();
-    run.assert_success();
-    assert_eq!(
-        image_id(&other),
-        other_id,
-        "the earlier tag points where it pointed before"
-    );
-    assert_eq!(
-        local_tags_of(&uri),
-        vec![other.clone()],
-        "only the earlier tag remains"
-    );
-    assert_eq!(
-        registry_digest(&s.host(&s.account), &repository, "keep").as_deref(),
-        Some(run.output("digest"))
-    );
-    remove_image(&other);
-    remove_image(&local);
+        let run = Action::new(&local.reference, &repository)
+            .on(engine)
+            .input("tags", "keep new")
+            .run();
+        run.assert_success();
+        assert_eq!(
+            engine.image_id(&other.reference),
+            other.id,
+            "the earlier tag points where it pointed before"
+        );
+        assert_eq!(
+            engine.local_tags_of(&uri),
+            vec![other.reference.clone()],
+            "only the earlier tag remains"
+        );
+        assert_eq!(
+            registry_digest(&s.host(&s.account), &repository, "keep").as_deref(),
+            Some(run.output("digest"))
+        );
+    }
 }
 
-#[test]
-fn an_untagged_image_given_by_id_is_pushed_and_not_deleted() {
-    let id = make_image("");
-    let repository = unique("by-id");
-    let run = Action::new(&id, &repository).input("tags", "a b").run();
-    run.assert_success();
-    let uri = format!("{}/{repository}", stack().host(&stack().account));
-    assert_eq!(image_id(&id), id, "the image still exists");
-    assert_eq!(
-        local_tags_of(&uri),
-        vec![format!("{uri}:a")],
-        "one tag kept so the image survives"
-    );
-    assert!(
-        run.stdout.contains("::warning::Kept the local tag"),
-        "{}",
-        run.stdout
-    );
-    remove_image(&id);
+on_both_engines! {
+    fn an_untagged_image_given_by_id_is_pushed_and_not_deleted(engine: Engine) {
+        let image = engine.image("");
+        let repository = unique("by-id");
+        let run = Action::new(&image.id, &repository).on(engine).input("tags", "a b").run();
+        run.assert_success();
+        let uri = format!("{}/{repository}", stack().host(&stack().account));
+        assert_eq!(engine.image_id(&image.id), image.id, "the image still exists");
+        assert_eq!(
+            engine.local_tags_of(&uri),
+            vec![format!("{uri}:a")],
+            "one tag kept so the image survives"
+        );
+        assert!(
+            run.stdout.contains("::warning::Kept the local tag"),
+            "{}",
+            run.stdout
+        );
+    }
 }
 
 #[test]
@@ -237,10 +252,8 @@ fn eight_concurrent_runs_share_one_new_repository() {
         .map(|i| {
             let repository = repository.clone();
             std::thread::spawn(move || {
-                let local = format!("{}:c{i}", unique("e2e-concurrent"));
-                make_image(&local);
-                let run = Action::new(&local, &repository).run();
-                remove_image(&local);
+                let image = Engine::Classic.image(&format!("{}:c{i}", unique("e2e-concurrent")));
+                let run = Action::new(&image.reference, &repository).run();
                 (format!("c{i}"), run)
             })
         })
@@ -266,4 +279,202 @@ fn eight_concurrent_runs_share_one_new_repository() {
     .expect("describe");
     let count = listed.repositories().len();
     assert_eq!(count, 1, "one repository");
+}
+
+/// The counts of the run's per-layer lines: (pushed, already present, mounted).
+fn layer_counts(run: &crate::support::Run) -> (usize, usize, usize) {
+    let count = |what: &str| {
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with("layer ") && l.contains(what))
+            .count()
+    };
+    (
+        count(" pushed"),
+        count(" already in the registry"),
+        count(" mounted ("),
+    )
+}
+
+on_both_engines! {
+    /// The per-layer lines and the count line say what was uploaded: for a new image in a new
+    /// repository, exactly the distinct layers the registry now holds behind the tag (on the
+    /// containerd store those include the attestation manifests' layers), each "pushed".
+    fn progress_counts_the_layers_that_were_pushed(engine: Engine) {
+        let s = stack();
+        let image = engine.image(&format!("{}:p1", unique("e2e-progress")));
+        let repository = unique("progress");
+        let run = Action::new(&image.reference, &repository).on(engine).run();
+        run.assert_success();
+        let layers = crate::support::registry_layers(&s.host(&s.account), &repository, "p1");
+        let n = layers.len();
+        assert!(n >= 1, "{layers:?}");
+        assert_eq!(layer_counts(&run), (n, 0, 0), "{}", run.stdout);
+        let numbered: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("layer ")).collect();
+        for (k, line) in numbered.iter().enumerate() {
+            let k = k + 1;
+            let want = match engine {
+                // The classic store announces its layers first, so it can say "k/n".
+                Engine::Classic => format!("layer {k}/{n} pushed"),
+                Engine::Containerd => format!("layer {k} pushed"),
+            };
+            assert_eq!(*line, want);
+        }
+        let noun = if n == 1 { "layer" } else { "layers" };
+        assert!(
+            run.stdout.contains(&format!(
+                ":p1: {n} {noun}: {n} pushed, 0 already present, 0 mounted — digest {}",
+                run.output("digest")
+            )),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+/// On the containerd store a local image can be an index of several platforms with attestation
+/// manifests: pushed whole by default, and the outputs name the index.
+#[test]
+fn a_multi_platform_image_is_pushed_whole_as_its_index() {
+    let s = stack();
+    let engine = Engine::Containerd;
+    let image = engine.multi_platform_image(
+        &format!("{}:multi", unique("e2e-multi")),
+        &["linux/amd64", "linux/arm64"],
+    );
+    let repository = unique("multi");
+    let run = Action::new(&image.reference, &repository)
+        .on(engine)
+        .input("tags", "multi latest")
+        .run();
+    assert_pushed(
+        engine,
+        &run,
+        &s.account,
+        &repository,
+        &["multi", "latest"],
+        true,
+    );
+    assert_eq!(
+        run.output("digest"),
+        image.id,
+        "the tag points at the local index"
+    );
+    assert_eq!(run.output("platforms"), "linux/amd64,linux/arm64");
+    assert!(
+        run.summary.contains("platforms `linux/amd64,linux/arm64`"),
+        "{}",
+        run.summary
+    );
+    let index = crate::support::registry_manifest(&s.host(&s.account), &repository, "multi");
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let children = index["manifests"].as_array().expect("manifests");
+    let platforms: Vec<String> = children
+        .iter()
+        .map(|m| {
+            format!(
+                "{}/{}",
+                m["platform"]["os"].as_str().unwrap_or(""),
+                m["platform"]["architecture"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        platforms,
+        [
+            "linux/amd64",
+            "linux/arm64",
+            "unknown/unknown",
+            "unknown/unknown"
+        ],
+        "two images and their attestation manifests"
+    );
+}
+
+/// `platform` pushes one platform's image manifest alone: no index, no attestations.
+#[test]
+fn the_platform_input_pushes_one_image_manifest() {
+    let s = stack();
+    let host = s.host(&s.account);
+    let engine = Engine::Containerd;
+    let image = engine.multi_platform_image(
+        &format!("{}:multi", unique("e2e-one-platform")),
+        &["linux/amd64", "linux/arm64"],
+    );
+    let repository = unique("one-platform");
+    // The whole index first, to learn the arm64 manifest's digest from the registry.
+    Action::new(&image.reference, &repository)
+        .on(engine)
+        .input("tags", "whole")
+        .run()
+        .assert_success();
+    let index = crate::support::registry_manifest(&host, &repository, "whole");
+    let arm64 = index["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .find(|m| m["platform"]["architecture"] == "arm64")
+        .and_then(|m| m["digest"].as_str())
+        .expect("an arm64 manifest")
+        .to_owned();
+
+    let run = Action::new(&image.reference, &repository)
+        .on(engine)
+        .input("tags", "arm")
+        .input("platform", "linux/arm64")
+        .run();
+    assert_pushed(engine, &run, &s.account, &repository, &["arm"], false);
+    assert_eq!(run.output("digest"), arm64);
+    assert_eq!(run.output("platforms"), "linux/arm64");
+    let served = crate::support::registry_manifest(&host, &repository, "arm");
+    assert_eq!(
+        served["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert!(served["manifests"].is_null(), "no index: {served}");
+}
+
+on_both_engines! {
+    /// A platform the local image lacks is refused in the Docker step, before any AWS call: the
+    /// repository is not even created, and the error lists the platforms the image has.
+    fn a_platform_the_image_lacks_is_refused_before_any_side_effect(engine: Engine) {
+        let (image, has) = match engine {
+            Engine::Classic => (engine.image(&format!("{}:one", unique("e2e-lacks"))), "linux/amd64"),
+            Engine::Containerd => (
+                engine.multi_platform_image(
+                    &format!("{}:two", unique("e2e-lacks")),
+                    &["linux/amd64", "linux/arm64"],
+                ),
+                "linux/amd64,linux/arm64",
+            ),
+        };
+        let repository = unique("lacks");
+        let run = Action::new(&image.reference, &repository)
+            .on(engine)
+            .input("platform", "linux/s390x")
+            .run();
+        let error = run.single_error();
+        assert!(error.starts_with("Input `platform`"), "{error}");
+        assert!(error.contains(&format!("has no linux/s390x image; it has {has}.")), "{error}");
+        assert!(!run.stdout.contains("::group::AWS credentials"), "{}", run.stdout);
+        assert_eq!(repository_registry_id(&repository, None), None, "no repository made");
+    }
+}
+
+/// On the classic store an image is one platform's image already: asking for that platform pushes it.
+#[test]
+fn the_platform_of_a_single_platform_image_pushes_it_as_it_is() {
+    let s = stack();
+    let engine = Engine::Classic;
+    let image = engine.image(&format!("{}:same", unique("e2e-same-platform")));
+    let repository = unique("same-platform");
+    let run = Action::new(&image.reference, &repository)
+        .on(engine)
+        .input("platform", "linux/amd64")
+        .run();
+    assert_pushed(engine, &run, &s.account, &repository, &["same"], true);
+    assert_eq!(run.output("platforms"), "linux/amd64");
 }

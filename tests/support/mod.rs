@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod engine;
+pub use engine::Engine;
+
 /// moto's fixed registry password for the caller's account (base64 of `AWS:<account>-auth-token`).
 pub fn registry_password() -> String {
     format!("{}-auth-token", stack().account)
@@ -147,9 +150,14 @@ pub fn local_tags_of(repository_uri: &str) -> Vec<String> {
     .collect()
 }
 
-pub fn image_id(reference: &str) -> String {
-    stdout_text(Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", reference]))
-}
+/// Every manifest media type a push may store: single-platform images of both engines, and the
+/// containerd store's indexes (Docker manifest lists for completeness).
+pub const MANIFEST_TYPES: [&str; 4] = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
 
 /// The digest the registry serves for `repository:tag`, asked over HTTPS with ECR's login, as a
 /// puller would; `None` when the registry does not know the tag.
@@ -170,11 +178,11 @@ pub fn registry_digest_as(
         .arg("--cacert")
         .arg(s.dir.join("ca.crt"))
         .args(["-u", &format!("AWS:{password}")])
-        .args([
-            "-H",
-            "Accept: application/vnd.docker.distribution.manifest.v2+json",
-        ])
-        .args(["-H", "Accept: application/vnd.oci.image.manifest.v1+json"])
+        .args(
+            MANIFEST_TYPES
+                .iter()
+                .flat_map(|t| ["-H".to_owned(), format!("Accept: {t}")]),
+        )
         .arg(format!("https://{host}/v2/{repository}/manifests/{tag}"))
         .output()
         .expect("curl");
@@ -187,6 +195,56 @@ pub fn registry_digest_as(
         name.eq_ignore_ascii_case("docker-content-digest")
             .then(|| value.trim().to_owned())
     })
+}
+
+/// The manifest (or index) the registry serves for `repository:reference`, as a puller would read it.
+pub fn registry_manifest(host: &str, repository: &str, reference: &str) -> serde_json::Value {
+    let out = run(Command::new("curl")
+        .args(["-fsS", "--cacert"])
+        .arg(stack().dir.join("ca.crt"))
+        .args(["-u", &format!("AWS:{}", registry_password())])
+        .args(
+            MANIFEST_TYPES
+                .iter()
+                .flat_map(|t| ["-H".to_owned(), format!("Accept: {t}")]),
+        )
+        .arg(format!(
+            "https://{host}/v2/{repository}/manifests/{reference}"
+        )));
+    serde_json::from_slice(&out.stdout).expect("manifest JSON")
+}
+
+/// The distinct layer blobs behind `reference`: a manifest's own, or those of every manifest of an
+/// index (attestation manifests included: the daemon pushes their layers too).
+pub fn registry_layers(
+    host: &str,
+    repository: &str,
+    reference: &str,
+) -> std::collections::BTreeSet<String> {
+    let manifest = registry_manifest(host, repository, reference);
+    let digests = |m: &serde_json::Value, key: &str| -> Vec<String> {
+        m[key]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["digest"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let manifests = if manifest["manifests"].is_array() {
+        digests(&manifest, "manifests")
+            .iter()
+            .map(|child| registry_manifest(host, repository, child))
+            .collect()
+    } else {
+        vec![manifest]
+    };
+    manifests
+        .iter()
+        .flat_map(|m| digests(m, "layers"))
+        .collect()
 }
 
 /// An ECR client on moto, for checks and set-up from outside the action.
@@ -353,6 +411,11 @@ impl Action {
         self.inputs.retain(|(n, _)| n != name);
         self.inputs.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// Runs against `engine`'s daemon (`DOCKER_HOST`); without it, the default socket (20.10).
+    pub fn on(self, engine: Engine) -> Self {
+        self.env("DOCKER_HOST", &engine.host())
     }
 
     pub fn without_input(mut self, name: &str) -> Self {

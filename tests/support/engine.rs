@@ -1,0 +1,208 @@
+//! The test bed's two Docker engines, and images made on them that are removed again when a test ends.
+//!
+//! Every push-path test runs on both ([`on_both_engines!`]): Debian's dockerd 20.10 (API 1.41, the
+//! classic image store) and Docker 28.x with the containerd image store (what new GitHub runners run).
+//! They push differently — index digests, attestation manifests, manifest reads before writes — so a
+//! green run on one proves nothing about the other.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::{TempDir, run, unique};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Debian's dockerd 20.10: classic image store, images imported as one layer.
+    Classic,
+    /// Docker 28.x from Debian unstable in its own root: containerd image store, images built with its
+    /// own buildx and its defaults (a provenance attestation manifest per platform).
+    Containerd,
+}
+
+/// Runs a test body once per engine: `mod NAME { fn classic_store(); fn containerd_store(); }`, so the
+/// two runs are two tests, run in parallel and reported by name.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($(#[doc = $doc:literal])* fn $name:ident($engine:ident: Engine) $body:block) => {
+        $(#[doc = $doc])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn body($engine: $crate::support::Engine) $body
+
+            #[test]
+            fn classic_store() {
+                body($crate::support::Engine::Classic);
+            }
+
+            #[test]
+            fn containerd_store() {
+                body($crate::support::Engine::Containerd);
+            }
+        }
+    };
+}
+
+fn engine_root() -> PathBuf {
+    PathBuf::from(std::env::var("TESTBED_ENGINE_ROOT").expect("TESTBED_ENGINE_ROOT"))
+}
+
+impl Engine {
+    /// `DOCKER_HOST` for the action.
+    pub fn host(self) -> String {
+        match self {
+            Engine::Classic => "unix:///var/run/docker.sock".to_owned(),
+            Engine::Containerd => format!(
+                "unix://{}",
+                std::env::var("TESTBED_ENGINE_SOCKET").expect("TESTBED_ENGINE_SOCKET")
+            ),
+        }
+    }
+
+    /// The docker CLI of this engine (the current engine's own, in its root, with its buildx).
+    pub fn cli(self) -> Command {
+        match self {
+            Engine::Classic => {
+                let mut cmd = Command::new("docker");
+                cmd.env("DOCKER_HOST", self.host());
+                cmd
+            }
+            Engine::Containerd => {
+                let mut cmd = Command::new("chroot");
+                cmd.arg(engine_root()).arg("docker");
+                cmd
+            }
+        }
+    }
+
+    fn text(self, args: &[&str]) -> String {
+        String::from_utf8_lossy(&run(self.cli().args(args)).stdout)
+            .trim()
+            .to_owned()
+    }
+
+    /// A one-layer image with content of its own (so its digest is its own), tagged `reference`
+    /// (untagged when it is empty), for the engine's own platform.
+    pub fn image(self, reference: &str) -> Image {
+        match self {
+            Engine::Classic => self.imported(reference),
+            Engine::Containerd => self.built(reference, &["linux/amd64"]),
+        }
+    }
+
+    /// A multi-platform image (the containerd store only): one image per platform, each with its
+    /// provenance attestation, under one index.
+    pub fn multi_platform_image(self, reference: &str, platforms: &[&str]) -> Image {
+        assert_eq!(
+            self,
+            Engine::Containerd,
+            "the classic store holds one platform per image"
+        );
+        self.built(reference, platforms)
+    }
+
+    /// `docker import` of a tar: the classic builder needs a base image, and there is none here.
+    fn imported(self, reference: &str) -> Image {
+        let dir = TempDir::new();
+        let root = dir.0.join("root");
+        std::fs::create_dir_all(&root).expect("image root");
+        std::fs::write(root.join("content"), unique("content")).expect("image file");
+        let tar = dir.0.join("layer.tar");
+        run(Command::new("tar")
+            .arg("-C")
+            .arg(&root)
+            .arg("-cf")
+            .arg(&tar)
+            .arg("."));
+        let tar = tar.display().to_string();
+        let mut args = vec!["import", tar.as_str()];
+        args.extend(Some(reference).filter(|r| !r.is_empty()));
+        let id = self.text(&args);
+        Image::new(self, reference, id)
+    }
+
+    /// `docker buildx build` in the engine's root, `FROM scratch` (there is no Docker Hub here).
+    fn built(self, reference: &str, platforms: &[&str]) -> Image {
+        let name = unique("build");
+        let context = engine_root().join("tmp").join(&name);
+        std::fs::create_dir_all(&context).expect("build context");
+        std::fs::write(context.join("content"), unique("content")).expect("image file");
+        std::fs::write(
+            context.join("Dockerfile"),
+            "FROM scratch\nCOPY content /content\n",
+        )
+        .expect("Dockerfile");
+        let inside = format!("/tmp/{name}");
+        let iid = format!("{inside}/iid");
+        let platforms = platforms.join(",");
+        let mut args = vec![
+            "buildx",
+            "build",
+            "--quiet",
+            "--platform",
+            &platforms,
+            "--iidfile",
+            &iid,
+        ];
+        if !reference.is_empty() {
+            args.extend(["--tag", reference]);
+        }
+        args.push(&inside);
+        run(self.cli().args(&args));
+        let id = std::fs::read_to_string(context.join("iid")).expect("image ID file");
+        let _ = std::fs::remove_dir_all(&context);
+        Image::new(self, reference, id.trim().to_owned())
+    }
+
+    /// The `Repository:Tag` names the daemon holds for `repository_uri`.
+    pub fn local_tags_of(self, repository_uri: &str) -> Vec<String> {
+        self.text(&[
+            "images",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+            repository_uri,
+        ])
+        .lines()
+        .map(str::to_owned)
+        .collect()
+    }
+
+    pub fn image_id(self, reference: &str) -> String {
+        self.text(&["image", "inspect", "--format", "{{.Id}}", reference])
+    }
+}
+
+/// An image a test made; removed from its engine when the test ends, passed or failed.
+#[derive(Debug)]
+pub struct Image {
+    pub engine: Engine,
+    /// What it was tagged, or its ID when untagged.
+    pub reference: String,
+    pub id: String,
+}
+
+impl Image {
+    fn new(engine: Engine, reference: &str, id: String) -> Image {
+        let reference = if reference.is_empty() {
+            id.clone()
+        } else {
+            reference.to_owned()
+        };
+        Image {
+            engine,
+            reference,
+            id,
+        }
+    }
+}
+
+impl Drop for Image {
+    fn drop(&mut self) {
+        let _ = self
+            .engine
+            .cli()
+            .args(["rmi", "--force", &self.reference])
+            .output();
+    }
+}
