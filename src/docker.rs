@@ -127,7 +127,10 @@ fn is_transient(text: &str) -> bool {
 /// ECR's refusals of a push, said plainly; `None` for anything else.
 fn explain_refusal(text: &str, target: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
-    if lower.contains("tag invalid") && lower.contains("immutable") {
+    // 20.10 passes on ECR's code (`tag invalid: …`), the containerd store only its message.
+    if lower.contains("immutable")
+        && (lower.contains("tag invalid") || lower.contains("cannot be overwritten"))
+    {
         let (repository, tag) = target.rsplit_once(':').unwrap_or((target, ""));
         return Some(format!(
             "Docker: pushing {target} was refused: tag `{tag}` already exists in {repository}, and the repository is \

@@ -2,12 +2,12 @@
 //! the API; a second run that reconciles changes; a third that changes nothing (proved by running it
 //! as a user who may not write any setting); `if-tag-exists` in all modes; bad settings inputs.
 
-use std::process::Command;
-
 use aws_sdk_ecr::types::ImageIdentifier;
 
+use crate::on_both_engines;
 use crate::support::{
-    Action, Run, TempDir, block_on, iam, make_image, registry_digest, remove_image, stack, unique,
+    Action, Engine, Run, TempDir, block_on, iam, make_image, registry_digest, remove_image, stack,
+    unique,
 };
 
 /// Everything the API says of the repository's settings, as comparable text.
@@ -226,27 +226,9 @@ fn settings_are_applied_reconciled_and_left_alone() {
 /// Tells moto about a tag the registry serves, as ECR would know it (moto does not see pushes).
 fn seed(repository: &str, tag: &str) {
     let s = stack();
-    let manifest = Command::new("curl")
-        .args(["-fsS", "--cacert"])
-        .arg(s.dir.join("ca.crt"))
-        .args([
-            "-u",
-            &format!("AWS:{}", crate::support::registry_password()),
-        ])
-        .args([
-            "-H",
-            "Accept: application/vnd.docker.distribution.manifest.v2+json",
-        ])
-        .arg(format!(
-            "https://{}/v2/{repository}/manifests/{tag}",
-            s.host(&s.account)
-        ))
-        .output()
-        .expect("curl");
-    assert!(manifest.status.success());
-    let manifest = String::from_utf8(manifest.stdout).expect("manifest");
-    let digest =
-        registry_digest(&s.host(&s.account), repository, tag).expect("the registry serves the tag");
+    let host = s.host(&s.account);
+    let manifest = crate::support::registry_manifest(&host, repository, tag).to_string();
+    let digest = registry_digest(&host, repository, tag).expect("the registry serves the tag");
     block_on(
         crate::support::ecr()
             .put_image()
@@ -274,28 +256,29 @@ fn existing_digest(repository: &str, tag: &str) -> String {
         .to_owned()
 }
 
-fn push(local: &str, repository: &str, tags: &str, rule: &str) -> Run {
+fn push(engine: Engine, local: &str, repository: &str, tags: &str, rule: &str) -> Run {
     Action::new(local, repository)
+        .on(engine)
         .input("tags", tags)
         .input("if-tag-exists", rule)
         .run()
 }
 
-#[test]
-fn if_tag_exists_skips_fails_or_overwrites() {
+on_both_engines! {
+fn if_tag_exists_skips_fails_or_overwrites(engine: Engine) {
     let s = stack();
     let host = s.host(&s.account);
-    let first = format!("{}:a", unique("e2e-exists-a"));
-    make_image(&first);
-    let second = format!("{}:b", unique("e2e-exists-b"));
-    make_image(&second);
+    let first = engine.image(&format!("{}:a", unique("e2e-exists-a")));
+    let first = &first.reference;
+    let second = engine.image(&format!("{}:b", unique("e2e-exists-b")));
+    let second = &second.reference;
     let repository = unique("exists");
-    push(&first, &repository, "v1", "overwrite").assert_success();
+    push(engine, first, &repository, "v1", "overwrite").assert_success();
     seed(&repository, "v1");
     let v1 = existing_digest(&repository, "v1");
 
     // skip: v1 stays, v2 is pushed.
-    let run = push(&second, &repository, "v1, v2", "skip");
+    let run = push(engine, second, &repository, "v1, v2", "skip");
     run.assert_success();
     assert_eq!(run.output("pushed-tags"), "v2");
     assert_eq!(run.output("skipped-tags"), "v1");
@@ -316,7 +299,7 @@ fn if_tag_exists_skips_fails_or_overwrites() {
     );
 
     // skip, all tags exist: nothing pushed, the outputs name what the tag holds.
-    let run = push(&second, &repository, "v1", "skip");
+    let run = push(engine, second, &repository, "v1", "skip");
     run.assert_success();
     assert_eq!(
         (run.output("pushed-tags"), run.output("digest")),
@@ -324,7 +307,7 @@ fn if_tag_exists_skips_fails_or_overwrites() {
     );
 
     // fail: refused before anything is pushed.
-    let run = push(&second, &repository, "v3, v1", "fail");
+    let run = push(engine, second, &repository, "v3, v1", "fail");
     let error = run.single_error();
     assert!(
         error.contains("Tag `v1` already exists")
@@ -335,25 +318,23 @@ fn if_tag_exists_skips_fails_or_overwrites() {
     assert_eq!(registry_digest(&host, &repository, "v3"), None);
 
     // overwrite in a mutable repository: pushed over.
-    let run = push(&second, &repository, "v1", "overwrite");
+    let run = push(engine, second, &repository, "v1", "overwrite");
     run.assert_success();
     assert_ne!(run.output("digest"), v1);
     assert_eq!(
         registry_digest(&host, &repository, "v1").as_deref(),
         Some(run.output("digest"))
     );
-    remove_image(&first);
-    remove_image(&second);
+}
 }
 
-#[test]
-fn an_immutable_repository_explains_an_existing_tag() {
-    let local = format!("{}:i", unique("e2e-immutable"));
-    make_image(&local);
-    let other = format!("{}:j", unique("e2e-immutable-2"));
-    make_image(&other);
+on_both_engines! {
+fn an_immutable_repository_explains_an_existing_tag(engine: Engine) {
+    let local = engine.image(&format!("{}:i", unique("e2e-immutable")));
+    let other = engine.image(&format!("{}:j", unique("e2e-immutable-2")));
     let repository = unique("immutable");
-    let run = Action::new(&local, &repository)
+    let run = Action::new(&local.reference, &repository)
+        .on(engine)
         .input("tags", "1.0.0")
         .input("image-tag-mutability", "IMMUTABLE")
         .run();
@@ -361,7 +342,8 @@ fn an_immutable_repository_explains_an_existing_tag() {
     seed(&repository, "1.0.0");
     let held = existing_digest(&repository, "1.0.0");
 
-    let run = Action::new(&other, &repository)
+    let run = Action::new(&other.reference, &repository)
+        .on(engine)
         .input("tags", "1.0.0")
         .run();
     let error = run.single_error();
@@ -373,7 +355,8 @@ fn an_immutable_repository_explains_an_existing_tag() {
     ] {
         assert!(error.contains(piece), "{piece}: {error}");
     }
-    let run = Action::new(&other, &repository)
+    let run = Action::new(&other.reference, &repository)
+        .on(engine)
         .input("tags", "1.0.0, 1.0.1")
         .input("if-tag-exists", "skip")
         .run();
@@ -382,8 +365,7 @@ fn an_immutable_repository_explains_an_existing_tag() {
         (run.output("pushed-tags"), run.output("skipped-tags")),
         ("1.0.1", "1.0.0")
     );
-    remove_image(&local);
-    remove_image(&other);
+}
 }
 
 #[test]

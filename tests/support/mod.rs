@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod engine;
-pub use engine::Engine;
+pub use engine::{Engine, Image};
 
 /// moto's fixed registry password for the caller's account (base64 of `AWS:<account>-auth-token`).
 pub fn registry_password() -> String {
@@ -135,19 +135,6 @@ pub fn remove_image(reference: &str) {
     let _ = Command::new("docker")
         .args(["rmi", "--force", reference])
         .output();
-}
-
-/// The `Repository:Tag` names the daemon holds for `repository_uri`.
-pub fn local_tags_of(repository_uri: &str) -> Vec<String> {
-    stdout_text(Command::new("docker").args([
-        "images",
-        "--format",
-        "{{.Repository}}:{{.Tag}}",
-        repository_uri,
-    ]))
-    .lines()
-    .map(str::to_owned)
-    .collect()
 }
 
 /// Every manifest media type a push may store: single-platform images of both engines, and the
