@@ -133,8 +133,7 @@ pub struct Scope {
     pub public: bool,
 }
 
-/// The layer and manifest actions of `docker push`, checked by the registry itself. `BatchGetImage`
-/// is not among them: a push of a single-platform image never reads a manifest back.
+/// The layer and manifest writes of `docker push`, checked by the registry itself.
 pub const PUSH_ACTIONS: [&str; 5] = [
     "BatchCheckLayerAvailability",
     "CompleteLayerUpload",
@@ -223,6 +222,13 @@ pub fn identity_policy(scope: &Scope, persona: Persona) -> Value {
                 token,
                 on_repository("PushImageLayersAndManifestsToThisRepository", &PUSH_ACTIONS),
             ];
+            if !scope.public {
+                // ECR Public has no such action: its manifests are readable by anyone.
+                s.push(on_repository(
+                    "ReadManifestsBackBeforeWritingThemAsContainerdStoreEnginesDo",
+                    &["BatchGetImage"],
+                ));
+            }
             let [find, write, check_tags] = api_actions(scope);
             let sids = [
                 if scope.create_repository {

@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use crate::on_both_engines;
 use crate::support::{
     Action, Run, TempDir, make_image, registry_digest, remove_image, repository_registry_id, stack,
     unique,
@@ -41,12 +42,11 @@ fn assert_pushed_as(run: &Run, repository: &str, tag: &str, session: &str) {
     assert_eq!(run.output("aws-account-id"), s.account);
 }
 
-#[test]
-fn github_oidc_assumes_the_role_and_pushes_without_any_key() {
-    let local = format!("{}:oidc", unique("e2e-oidc"));
-    make_image(&local);
+on_both_engines! {
+fn github_oidc_assumes_the_role_and_pushes_without_any_key(engine: Engine) {
+    let image = engine.image(&format!("{}:oidc", unique("e2e-oidc")));
     let repository = unique("oidc");
-    let run = keyless(&local, &repository, "").run();
+    let run = keyless(&image.reference, &repository, "").on(engine).run();
     assert_pushed_as(&run, &repository, "oidc", "GitHubActions");
     assert!(
         run.stdout.lines().any(|l| l.starts_with("::add-mask::eyJ")),
@@ -58,7 +58,7 @@ fn github_oidc_assumes_the_role_and_pushes_without_any_key() {
         "{}",
         run.stdout
     );
-    remove_image(&local);
+}
 }
 
 #[test]

@@ -3,52 +3,11 @@
 //! run loses no push. The front serves the test account's registry in a second region, so these runs
 //! use that region.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::on_both_engines;
-use crate::support::{Action, Engine, Image, Run, registry_digest, stack, unique};
-
-fn front_region() -> String {
-    std::env::var("TESTBED_FRONT_REGION").expect("TESTBED_FRONT_REGION")
-}
-
-fn front_host() -> String {
-    format!(
-        "{}.dkr.ecr.{}.amazonaws.com",
-        stack().account,
-        front_region()
-    )
-}
-
-/// Arms a rule on the front for `repository` (see scripts/ecr-front).
-fn arm(repository: &str, rule: &serde_json::Value) {
-    let mut rule = rule.clone();
-    rule["repository"] = repository.into();
-    let url = format!(
-        "http://{}/rules",
-        std::env::var("TESTBED_FRONT_CONTROL").expect("TESTBED_FRONT_CONTROL")
-    );
-    crate::support::run(Command::new("curl").args([
-        "-fsS",
-        "-X",
-        "POST",
-        "--data-binary",
-        &rule.to_string(),
-        &url,
-    ]));
-}
-
-/// How many times the front applied a rule to `repository`.
-fn fired(repository: &str) -> usize {
-    let url = format!(
-        "http://{}/rules/{repository}",
-        std::env::var("TESTBED_FRONT_CONTROL").expect("control")
-    );
-    let out = crate::support::run(Command::new("curl").args(["-fsS", &url]));
-    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    body["fired"].as_array().map_or(0, Vec::len)
-}
+use crate::support::front::{arm, fired, front_host, front_region};
+use crate::support::{Action, Engine, Image, Run, registry_digest, unique};
 
 fn push(image: &Image, repository: &str) -> Action {
     Action::new(&image.reference, repository)

@@ -3,7 +3,9 @@
 
 use std::process::Command;
 
-use crate::support::{Run, iam, make_image, registry_digest, remove_image, stack, unique};
+use crate::on_both_engines;
+use crate::support::front::{arm, front_host, front_region};
+use crate::support::{Action, Engine, Run, iam, registry_digest, stack, unique};
 
 fn policy(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"));
@@ -237,11 +239,19 @@ fn generated_actions_with(create_repository: bool, env: &[(&str, &str)]) -> Vec<
 /// Runs the action on the enforcing moto as a user allowed exactly `actions` (on "*"), after creating
 /// `existing` repositories there.
 fn run_as(actions: &[String], repository: &str, existing: bool, create_repository: bool) -> Run {
-    run_as_with(actions, repository, existing, create_repository, &[])
+    run_as_with(
+        Engine::Classic,
+        actions,
+        repository,
+        existing,
+        create_repository,
+        &[],
+    )
 }
 
 /// [`run_as`] with more inputs (`INPUT_*` names as the policy subcommand reads them).
 fn run_as_with(
+    engine: Engine,
     actions: &[String],
     repository: &str,
     existing: bool,
@@ -251,17 +261,16 @@ fn run_as_with(
     let _one_at_a_time = iam::exclusive();
     let existing: &[&str] = if existing { &[repository] } else { &[] };
     let keys = iam::user(actions, existing);
-    let local = format!("{}:iam", unique("e2e-iam"));
-    make_image(&local);
+    let image = engine.image(&format!("{}:iam", unique("e2e-iam")));
     iam::enforce(true);
-    let mut action = iam::action(&local, repository, &keys)
+    let mut action = iam::action(&image.reference, repository, &keys)
+        .on(engine)
         .input("create-repository", &create_repository.to_string());
     for (name, value) in inputs {
         action = action.input(&name.trim_start_matches("INPUT_").to_lowercase(), value);
     }
     let run = action.run();
     iam::enforce(false);
-    remove_image(&local);
     run
 }
 
@@ -281,22 +290,23 @@ fn assert_served(run: &Run, repository: &str) {
     );
 }
 
-#[test]
-fn exactly_the_generated_actions_are_enough() {
+on_both_engines! {
+fn exactly_the_generated_actions_are_enough(engine: Engine) {
     let repository = unique("iam-exact");
-    let run = run_as(&generated_actions(true), &repository, false, true);
+    let run = run_as_with(engine, &generated_actions(true), &repository, false, true, &[]);
     assert_served(&run, &repository);
     assert_eq!(run.output("repository-created"), "true");
     assert_eq!(warnings(&run), Vec::<&str>::new());
 
     let repository = unique("iam-no-create");
-    let run = run_as(&generated_actions(false), &repository, true, false);
+    let run = run_as_with(engine, &generated_actions(false), &repository, true, false, &[]);
     assert_served(&run, &repository);
     assert_eq!(
         warnings(&run),
         Vec::<&str>::new(),
         "no check is expected without create-repository"
     );
+}
 }
 
 #[test]
@@ -342,8 +352,8 @@ fn each_missing_api_action_is_named() {
     );
 }
 
-#[test]
-fn a_pusher_with_the_nine_usual_actions_pushes_with_one_warning() {
+on_both_engines! {
+fn a_pusher_with_the_nine_usual_actions_pushes_with_one_warning(engine: Engine) {
     let nine = [
         "BatchCheckLayerAvailability",
         "BatchGetImage",
@@ -357,7 +367,7 @@ fn a_pusher_with_the_nine_usual_actions_pushes_with_one_warning() {
     ]
     .map(|a| format!("ecr:{a}"));
     let repository = unique("iam-nine");
-    let run = run_as(&nine, &repository, true, true);
+    let run = run_as_with(engine, &nine, &repository, true, true, &[]);
     assert_served(&run, &repository);
     let warned = warnings(&run);
     assert_eq!(warned.len(), 1, "{warned:?}");
@@ -367,12 +377,20 @@ fn a_pusher_with_the_nine_usual_actions_pushes_with_one_warning() {
         "{warned:?}"
     );
 }
+}
 
 #[test]
 fn every_setting_works_with_exactly_its_generated_actions() {
     let actions = generated_actions_with(true, &EVERY_SETTING);
     let repository = unique("iam-settings");
-    let run = run_as_with(&actions, &repository, false, true, &EVERY_SETTING);
+    let run = run_as_with(
+        Engine::Classic,
+        &actions,
+        &repository,
+        false,
+        true,
+        &EVERY_SETTING,
+    );
     assert_served(&run, &repository);
     assert_eq!(warnings(&run), Vec::<&str>::new());
     // A second run that has to reconcile a changed tag, under the same policy.
@@ -381,7 +399,104 @@ fn every_setting_works_with_exactly_its_generated_actions() {
         "INPUT_REPOSITORY-TAGS",
         "ManagedBy=github-actions, Team=api",
     );
-    let run = run_as_with(&actions, &repository, false, true, &changed);
+    let run = run_as_with(
+        Engine::Classic,
+        &actions,
+        &repository,
+        false,
+        true,
+        &changed,
+    );
     run.assert_success();
     assert!(run.stdout.contains("tag Team=api"), "{}", run.stdout);
+}
+
+/// The registry actions the generated pusher policy grants on `repository` in the front's region.
+fn registry_actions_granted(repository: &str) -> (String, Vec<String>) {
+    let s = stack();
+    let region = front_region();
+    let (ok, out, err) = policy(
+        &[
+            "--repository",
+            repository,
+            "--region",
+            &region,
+            "--account",
+            &s.account,
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    let arn = format!("arn:aws:ecr:{region}:{}:repository/{repository}", s.account);
+    let document: serde_json::Value = serde_json::from_str(&out).expect("policy JSON");
+    let mut granted = Vec::new();
+    for statement in document["Statement"].as_array().expect("statements") {
+        if statement["Resource"] != arn.as_str() {
+            continue;
+        }
+        let actions = match &statement["Action"] {
+            serde_json::Value::String(one) => vec![one.clone()],
+            many => many
+                .as_array()
+                .expect("actions")
+                .iter()
+                .map(|a| a.as_str().expect("action").to_owned())
+                .collect(),
+        };
+        granted.extend(
+            actions
+                .iter()
+                .map(|a| a.trim_start_matches("ecr:").to_owned()),
+        );
+    }
+    (arn, granted)
+}
+
+on_both_engines! {
+    /// ECR enforces the identity policy on every registry request, so the front does too here:
+    /// with exactly the registry actions of the generated pusher policy both engines push; without
+    /// `ecr:BatchGetImage` the containerd store's push fails — it reads each manifest back before it
+    /// writes it — and the doctor names the action, the repository ARN and the statement to add,
+    /// while 20.10's push (no manifest reads) still passes.
+    fn the_registry_enforces_the_generated_pusher_policy(engine: Engine) {
+        let image = engine.image(&format!("{}:reg", unique("e2e-registry-iam")));
+        let push = |repository: &str| {
+            Action::new(&image.reference, repository)
+                .on(engine)
+                .input("aws-region", &front_region())
+                .input("tags", "reg")
+                .run()
+        };
+
+        let repository = unique("registry-iam");
+        let (arn, granted) = registry_actions_granted(&repository);
+        assert!(granted.iter().any(|a| a == "BatchGetImage"), "{granted:?}");
+        arm(&repository, &serde_json::json!({"kind": "allow", "actions": granted}));
+        let run = push(&repository);
+        run.assert_success();
+        assert_eq!(
+            registry_digest(&front_host(), &repository, "reg").as_deref(),
+            Some(run.output("digest"))
+        );
+
+        let repository = unique("registry-iam-no-read");
+        let (arn_no_read, granted) = registry_actions_granted(&repository);
+        let without: Vec<&String> = granted.iter().filter(|a| *a != "BatchGetImage").collect();
+        arm(&repository, &serde_json::json!({"kind": "allow", "actions": without}));
+        let run = push(&repository);
+        match engine {
+            Engine::Classic => run.assert_success(),
+            Engine::Containerd => {
+                let error = run.single_error();
+                for piece in [
+                    format!("AWS denied ecr:BatchGetImage on {arn_no_read}"),
+                    format!(r#"{{"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "{arn_no_read}"}}"#),
+                    "containerd image store".to_owned(),
+                ] {
+                    assert!(error.contains(&piece), "{piece}\n{error}");
+                }
+            }
+        }
+        assert_ne!(arn, arn_no_read);
+    }
 }

@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod engine;
+pub mod front;
 pub use engine::{Engine, Image};
 
 /// moto's fixed registry password for the caller's account (base64 of `AWS:<account>-auth-token`).

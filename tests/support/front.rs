@@ -1,0 +1,47 @@
+//! The ECR-like front of the test bed (`scripts/ecr-front`): the test account's registry in a second
+//! region, with ECR's refusals, registry-side policy enforcement and faults armed per repository.
+
+use std::process::Command;
+
+use super::stack;
+
+pub fn front_region() -> String {
+    std::env::var("TESTBED_FRONT_REGION").expect("TESTBED_FRONT_REGION")
+}
+
+pub fn front_host() -> String {
+    format!(
+        "{}.dkr.ecr.{}.amazonaws.com",
+        stack().account,
+        front_region()
+    )
+}
+
+/// Arms a rule on the front for `repository` (see scripts/ecr-front).
+pub fn arm(repository: &str, rule: &serde_json::Value) {
+    let mut rule = rule.clone();
+    rule["repository"] = repository.into();
+    let url = format!(
+        "http://{}/rules",
+        std::env::var("TESTBED_FRONT_CONTROL").expect("TESTBED_FRONT_CONTROL")
+    );
+    super::run(Command::new("curl").args([
+        "-fsS",
+        "-X",
+        "POST",
+        "--data-binary",
+        &rule.to_string(),
+        &url,
+    ]));
+}
+
+/// How many times the front applied a rule to `repository`.
+pub fn fired(repository: &str) -> usize {
+    let url = format!(
+        "http://{}/rules/{repository}",
+        std::env::var("TESTBED_FRONT_CONTROL").expect("control")
+    );
+    let out = super::run(Command::new("curl").args(["-fsS", &url]));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    body["fired"].as_array().map_or(0, Vec::len)
+}
