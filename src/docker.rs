@@ -149,8 +149,8 @@ fn explain_refusal(text: &str, target: &str) -> Option<String> {
     None
 }
 
-/// The Engine API that takes a `platform` parameter on push (Docker 27.3) and lists the images of a
-/// multi-platform image (`manifests`, Docker 27.3 too, API 1.47).
+/// The Engine API that takes a `platform` parameter on push (Docker 27.0, API 1.46) and lists the
+/// images of a multi-platform image (`manifests`, Docker 27.3, API 1.47).
 const PUSH_PLATFORM_API: (usize, usize) = (1, 46);
 const LIST_MANIFESTS_API: (usize, usize) = (1, 47);
 
@@ -169,6 +169,79 @@ fn platform_of(image: &ImageInspect) -> Platform {
         architecture: image.architecture.clone().unwrap_or_default(),
         variant: image.variant.clone().filter(|v| !v.is_empty()),
     }
+}
+
+/// How the daemon keeps the local image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Stored {
+    /// The classic store: one image, one platform.
+    Classic(Platform),
+    /// The containerd store: an index (or manifest) with the platforms of its images where the engine
+    /// can list them.
+    Containerd(Option<Vec<Platform>>),
+}
+
+impl Stored {
+    fn describe(&self) -> String {
+        match self {
+            Stored::Classic(platform) => platform.to_string(),
+            Stored::Containerd(Some(platforms)) => join(platforms),
+            Stored::Containerd(None) => "platforms not listed by this engine".to_owned(),
+        }
+    }
+}
+
+/// Why `platform` cannot be honoured.
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    Missing { wanted: Platform, has: String },
+    EngineTooOld { wanted: Platform, has: String },
+}
+
+impl Refusal {
+    fn advice(&self, reference: &str, api: &bollard::ClientVersion) -> String {
+        match self {
+            Refusal::Missing { wanted, has } => advice::platform_missing(reference, wanted, has),
+            Refusal::EngineTooOld { wanted, has } => {
+                advice::engine_too_old_for_platform(wanted, has, api)
+            }
+        }
+    }
+}
+
+/// What the push sends — its platforms, and the push's `platform` parameter — for the `wanted`
+/// platform (`None`: the whole image). A classic image is one platform's image already, so it is
+/// pushed as it is (the parameter is for multi-platform images only); a containerd-store image needs
+/// the parameter, which engines before API 1.46 do not take.
+fn select(
+    stored: &Stored,
+    wanted: Option<&Platform>,
+    can_push_platform: bool,
+) -> Result<(Vec<Platform>, Option<Platform>), Refusal> {
+    let has = stored.describe();
+    let (listed, classic) = match stored {
+        Stored::Classic(platform) => (Some(std::slice::from_ref(platform)), true),
+        Stored::Containerd(platforms) => (platforms.as_deref(), false),
+    };
+    let Some(wanted) = wanted else {
+        return Ok((listed.map(<[Platform]>::to_vec).unwrap_or_default(), None));
+    };
+    if listed.is_some_and(|all| !all.iter().any(|p| p.serves(wanted))) {
+        return Err(Refusal::Missing {
+            wanted: wanted.clone(),
+            has,
+        });
+    }
+    if classic {
+        return Ok((vec![wanted.clone()], None));
+    }
+    if !can_push_platform {
+        return Err(Refusal::EngineTooOld {
+            wanted: wanted.clone(),
+            has,
+        });
+    }
+    Ok((vec![wanted.clone()], Some(wanted.clone())))
 }
 
 /// `linux/amd64,linux/arm64`: the `platforms` output's form.
@@ -267,42 +340,37 @@ impl Daemon {
         let id = inspected.id.clone().ok_or_else(|| {
             anyhow!("the Docker daemon returned image `{reference}` without an ID")
         })?;
-        let stored = self.platforms_of(reference, &id).await?;
-        let (platforms, indexed) = match stored {
-            Some(platforms) if !platforms.is_empty() => (platforms, true),
-            // The classic image store (or an engine that cannot list them): one image, one platform.
-            _ => (vec![platform_of(&inspected)], false),
+        let stored = match self.platforms_of(reference, &id).await? {
+            Some(platforms) => Stored::Containerd(Some(platforms)),
+            // An engine that cannot list them (API < 1.47) may still keep an index: ask when it matters.
+            None if wanted.is_some() && self.uses_containerd_store().await => {
+                Stored::Containerd(None)
+            }
+            None => Stored::Classic(platform_of(&inspected)),
         };
-        let listed = join(&platforms);
-        github::info(&format!("Local image {reference} is {id} ({listed})"));
-        let Some(wanted) = wanted else {
-            return Ok(LocalImage {
-                reference: reference.to_owned(),
-                id,
-                platforms,
-                push_platform: None,
-            });
-        };
-        if !platforms.iter().any(|p| p.serves(wanted)) {
-            bail!(advice::platform_missing(reference, wanted, &listed));
-        }
-        let push_platform = if platforms.len() == 1 && !indexed {
-            // A single-platform image is that platform's image manifest already: pushed as it is.
-            None
-        } else if self.api_at_least(PUSH_PLATFORM_API) {
-            Some(wanted.clone())
-        } else {
-            bail!(advice::engine_too_old_for_platform(
-                wanted,
-                &listed,
-                &self.docker.client_version()
-            ));
-        };
+        let (platforms, push_platform) =
+            select(&stored, wanted, self.api_at_least(PUSH_PLATFORM_API)).map_err(|refusal| {
+                anyhow!(refusal.advice(reference, &self.docker.client_version()))
+            })?;
+        github::info(&format!(
+            "Local image {reference} is {id} ({})",
+            stored.describe()
+        ));
         Ok(LocalImage {
             reference: reference.to_owned(),
             id,
-            platforms: vec![wanted.clone()],
+            platforms,
             push_platform,
+        })
+    }
+
+    async fn uses_containerd_store(&self) -> bool {
+        self.docker.info().await.is_ok_and(|info| {
+            info.driver_status
+                .unwrap_or_default()
+                .iter()
+                .flatten()
+                .any(|s| s.starts_with("io.containerd.snapshotter"))
         })
     }
 
@@ -759,6 +827,63 @@ mod tests {
             progress.summary(),
             "2 layers: 1 pushed, 1 already present, 0 mounted"
         );
+    }
+
+    fn p(text: &str) -> Platform {
+        Platform::parse(text).expect("platform")
+    }
+
+    #[test]
+    fn a_platform_is_selected_only_where_the_image_and_the_engine_have_it() {
+        let classic = Stored::Classic(p("linux/amd64"));
+        let multi = Stored::Containerd(Some(vec![p("linux/amd64"), p("linux/arm64")]));
+        let unlisted = Stored::Containerd(None);
+        // The whole image: every platform it has, no parameter.
+        assert_eq!(
+            select(&multi, None, true),
+            Ok((vec![p("linux/amd64"), p("linux/arm64")], None))
+        );
+        assert_eq!(
+            select(&classic, None, false),
+            Ok((vec![p("linux/amd64")], None))
+        );
+        // One platform: the parameter for an index, nothing for a classic image of that platform.
+        let arm = p("linux/arm64");
+        assert_eq!(
+            select(&multi, Some(&arm), true),
+            Ok((vec![arm.clone()], Some(arm.clone())))
+        );
+        assert_eq!(
+            select(&classic, Some(&p("linux/amd64")), false),
+            Ok((vec![p("linux/amd64")], None))
+        );
+        assert_eq!(
+            select(&unlisted, Some(&arm), true),
+            Ok((vec![arm.clone()], Some(arm.clone())))
+        );
+        // Refused: a platform the image lacks, and an index on an engine without the parameter.
+        assert_eq!(
+            select(&classic, Some(&arm), true),
+            Err(Refusal::Missing {
+                wanted: arm.clone(),
+                has: "linux/amd64".into()
+            })
+        );
+        assert_eq!(
+            select(&multi, Some(&p("linux/s390x")), true),
+            Err(Refusal::Missing {
+                wanted: p("linux/s390x"),
+                has: "linux/amd64,linux/arm64".into()
+            })
+        );
+        assert!(matches!(
+            select(&multi, Some(&arm), false),
+            Err(Refusal::EngineTooOld { .. })
+        ));
+        assert!(matches!(
+            select(&unlisted, Some(&arm), false),
+            Err(Refusal::EngineTooOld { .. })
+        ));
     }
 
     #[test]
