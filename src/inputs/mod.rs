@@ -11,8 +11,10 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 use serde::Deserialize;
 
+mod endpoints;
 mod settings;
 
+pub use endpoints::{DockerHost, is_loopback};
 pub use settings::{
     Catalog, Document, Encryption, IfTagExists, RegistryType, Settings, TagMutability,
 };
@@ -75,6 +77,8 @@ pub struct Config {
     pub registry_type: RegistryType,
     /// The whole run must finish within this.
     pub timeout: std::time::Duration,
+    /// The Docker daemon (`DOCKER_HOST` and its TLS settings).
+    pub docker_host: DockerHost,
 }
 
 /// How the action gets its AWS credentials.
@@ -201,9 +205,29 @@ static REPOSITORY_RULE: LazyLock<Regex> = LazyLock::new(|| {
 static TAG_RULE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$").expect("valid regex"));
 static ROLE_ARN_RULE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
-        .expect("valid regex")
+    Regex::new(&format!(
+        r"^arn:{PARTITIONS}:iam::[0-9]{{12}}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,64}}$"
+    ))
+    .expect("valid regex")
 });
+/// The partitions AWS documents (commercial, China, GovCloud, the isolated regions, the European
+/// Sovereign Cloud); an ARN in any other names nothing.
+pub const PARTITIONS: &str =
+    "(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)";
+/// Docker's reference grammar (distribution/reference): `[domain[:port]/]path[:tag][@digest]`, with
+/// lowercase path components joined by `.`, `_`, `__` or dashes.
+static LOCAL_IMAGE_RULE: LazyLock<Regex> = LazyLock::new(|| {
+    let component = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+    let domain = format!(r"(?:{component}(?:\.{component})*|\[[0-9a-fA-F:.]+\])(?::[0-9]{{1,5}})?");
+    let path = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*";
+    Regex::new(&format!(
+        r"^(?:{domain}/)?{path}(?:/{path})*(?::[\w][\w.-]{{0,127}})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,128}})?$"
+    ))
+    .expect("valid regex")
+});
+/// A local image's name (without tag or digest) is at most 255 characters (Docker's own limit), and the
+/// whole reference at most this: a name, a 128-character tag and a SHA-512 digest fit.
+const LOCAL_IMAGE_MAX: usize = 600;
 static ROLE_NAME_RULE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[\w+=,.@-]{1,64}$").expect("valid regex"));
 static SESSION_NAME_RULE: LazyLock<Regex> =
@@ -215,11 +239,57 @@ static REGION_RULE: LazyLock<Regex> =
 
 /// Reads and validates the inputs from the process environment.
 pub fn from_env() -> Result<Config, InputError> {
-    from_vars(
-        std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-    )
+    from_vars(environment()?)
 }
+
+/// The process environment as text. An `INPUT_*` value that is not UTF-8 is an error naming its input
+/// (it would otherwise be dropped, and the input silently take its default); other such variables are
+/// left out, as they cannot name anything the action reads.
+pub fn environment() -> Result<Vec<(String, String)>, InputError> {
+    let mut vars = Vec::new();
+    let mut errors = Vec::new();
+    for (name, value) in std::env::vars_os() {
+        let Ok(name) = name.into_string() else {
+            continue;
+        };
+        match value.into_string() {
+            Ok(value) => vars.push((name, value)),
+            Err(_) => {
+                if let Some(input) = name.strip_prefix("INPUT_") {
+                    errors.push(format!(
+                        "Input `{}`: its value is not valid UTF-8 text; pass it as UTF-8.",
+                        input.to_lowercase()
+                    ));
+                } else if ENVIRONMENT_READ.contains(&name.as_str()) {
+                    errors.push(format!(
+                        "Environment variable `{name}`: its value is not valid UTF-8 text."
+                    ));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(vars)
+    } else {
+        Err(InputError(errors))
+    }
+}
+
+/// The environment variables (besides `INPUT_*`) whose values decide what the action does.
+const ENVIRONMENT_READ: [&str; 12] = [
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_ECR",
+    "AWS_ENDPOINT_URL_ECR_PUBLIC",
+    "AWS_ENDPOINT_URL_STS",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GITHUB_WORKSPACE",
+    "DOCKER_HOST",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_CERT_PATH",
+];
 
 /// Reads and validates the inputs from `(name, value)` pairs shaped like the process environment:
 /// `INPUT_*` for the inputs; `AWS_REGION`/`AWS_DEFAULT_REGION`, GitHub's `ACTIONS_ID_TOKEN_REQUEST_*`,
@@ -284,6 +354,7 @@ pub fn policy_inputs(
         raw.create_repository,
         true,
     ));
+    let audience = check.keep(audience_rule(non_empty(raw.audience)));
     match (
         repository,
         region,
@@ -291,6 +362,7 @@ pub fn policy_inputs(
         create_repository,
         if_tag_exists,
         registry_type,
+        audience,
     ) {
         (
             Some(repository),
@@ -299,12 +371,13 @@ pub fn policy_inputs(
             Some(create_repository),
             Some(if_tag_exists),
             Some(registry_type),
+            Some(audience),
         ) if errors.is_empty() => Ok(PolicyInputs {
             repository,
             region,
             account,
             create_repository,
-            audience: non_empty(raw.audience).unwrap_or_else(|| "sts.amazonaws.com".to_owned()),
+            audience,
             settings,
             if_tag_exists,
             registry_type,
@@ -326,6 +399,25 @@ impl Env {
         self.get("AWS_REGION")
             .or_else(|| self.get("AWS_DEFAULT_REGION"))
     }
+}
+
+/// What the inputs allow that the user should know about, although it is valid: a repository policy
+/// that lets anyone in.
+pub fn warnings(config: &Config) -> Vec<String> {
+    let Some(policy) = &config.settings.repository_policy else {
+        return Vec::new();
+    };
+    let public = settings::public_statements(policy);
+    if public.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "Input `repository-policy`: statement {} allows `Principal: \"*\"` — every AWS account (and, for pulls, \
+         anyone) may use {} as the statement's actions allow, unless a `Condition` narrows it. Name the accounts or \
+         roles instead, or add a condition such as `aws:PrincipalOrgID`.",
+        public.join(", "),
+        config.repository
+    )]
 }
 
 /// All input problems at once, so a user fixes them in one round.
@@ -374,15 +466,16 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
                 duration_seconds,
                 external_id,
             });
-            let audience =
-                non_empty(raw.audience).unwrap_or_else(|| "sts.amazonaws.com".to_owned());
-            check.keep(auth_rule(
-                keys,
-                role,
-                non_empty(raw.web_identity_token_file),
-                audience,
-                env,
-            ))
+            let audience = check.keep(audience_rule(non_empty(raw.audience)));
+            audience.and_then(|audience| {
+                check.keep(auth_rule(
+                    keys,
+                    role,
+                    non_empty(raw.web_identity_token_file),
+                    audience,
+                    env,
+                ))
+            })
         }
         _ => None,
     };
@@ -392,6 +485,13 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
         raw.create_repository.clone(),
         true,
     ));
+    let docker_host = check.keep(endpoints::docker_host_rule(
+        env.get("DOCKER_HOST").as_deref(),
+        env.get("DOCKER_TLS_VERIFY").as_deref(),
+        env.get("DOCKER_CERT_PATH").as_deref(),
+        env.get("HOME").as_deref(),
+    ));
+    aws_endpoints_rule(&mut check, env);
     let if_tag_exists = check.keep(settings::if_tag_exists_rule(
         non_empty(raw.if_tag_exists.clone()).as_deref(),
     ));
@@ -407,6 +507,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
         if_tag_exists,
         registry_type,
         timeout,
+        docker_host,
     ) {
         (
             Some(()),
@@ -419,6 +520,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
             Some(if_tag_exists),
             Some(registry_type),
             Some(timeout),
+            Some(docker_host),
         ) if errors.is_empty() => Ok(Config {
             local_image: local_image.unwrap_or_default(),
             repository,
@@ -431,6 +533,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
             if_tag_exists,
             registry_type,
             timeout,
+            docker_host,
         }),
         _ => Err(InputError(errors)),
     }
@@ -533,23 +636,70 @@ struct Gather<'a>(&'a mut Vec<String>);
 impl Gather<'_> {
     fn keep<T>(&mut self, result: Checked<T>) -> Option<T> {
         result
-            .map_err(|(input, text)| self.0.push(format!("Input `{input}`: {text}")))
+            .map_err(|(input, text)| {
+                // Inputs are kebab-case; the few environment variables checked here are upper case.
+                let kind = if input.bytes().any(|b| b.is_ascii_lowercase()) {
+                    "Input"
+                } else {
+                    "Environment variable"
+                };
+                self.0.push(format!("{kind} `{input}`: {text}"));
+            })
             .ok()
     }
 }
 
+/// A reference in Docker's grammar (it goes into the Engine API's URL path, so nothing else may pass),
+/// or an image ID (`sha256:` and 64 hex digits; a short ID is a valid reference already).
 fn local_image_rule(image: Option<&str>) -> Checked<()> {
-    match image {
-        None => Err((
+    let Some(image) = image else {
+        return Err((
             "local-image",
             "is required: name an image already built on the runner, e.g. `app:latest`.".into(),
-        )),
-        Some(image) if image.chars().any(char::is_whitespace) => Err((
+        ));
+    };
+    let shown: String = image.chars().take(80).collect();
+    let shown = if shown.len() < image.len() {
+        format!("{shown}…")
+    } else {
+        shown
+    };
+    if image.len() > LOCAL_IMAGE_MAX {
+        return Err((
             "local-image",
-            format!("`{image}` is not an image reference (it contains whitespace)."),
-        )),
-        Some(_) => Ok(()),
+            format!(
+                "`{shown}` is too long for an image reference ({} characters; at most {LOCAL_IMAGE_MAX}).",
+                image.len()
+            ),
+        ));
     }
+    let is_id = image
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    let name = image.split('@').next().unwrap_or(image);
+    let name = match name.rsplit_once(':') {
+        Some((before, tag)) if !tag.contains('/') => before,
+        _ => name,
+    };
+    if is_id || (LOCAL_IMAGE_RULE.is_match(image) && name.len() <= 255) {
+        return Ok(());
+    }
+    let why = if image.chars().any(char::is_whitespace) {
+        "it contains whitespace"
+    } else if image.chars().any(char::is_control) {
+        "it contains control characters"
+    } else if name.len() > 255 {
+        "its name is longer than 255 characters"
+    } else {
+        "Docker names are lowercase letters and digits separated by `.`, `_`, `__` or `-`, in `/`-separated \
+         parts, with an optional registry host first, then an optional `:tag` and `@sha256:…` digest"
+    };
+    Err((
+        "local-image",
+        format!(
+            "`{shown}` is not an image reference ({why}): use a name such as `app:1.0` or `ghcr.io/org/app:1.0`, or an image ID."
+        ),
+    ))
 }
 
 fn repository_rule(name: Option<String>) -> Checked<RepositoryName> {
@@ -774,6 +924,11 @@ fn auth_rule(
         env.get("ACTIONS_ID_TOKEN_REQUEST_URL"),
         env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
     ) {
+        endpoints::secure_url_rule(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            &request_url,
+            "the job's token-request bearer token",
+        )?;
         return web_identity(IdTokenSource::GitHub {
             request_url,
             request_token,
@@ -799,6 +954,45 @@ fn auth_rule(
             role.role
         ),
     ))
+}
+
+/// The audience of GitHub's ID token: an OIDC client ID (IAM allows up to 255 characters), plain text.
+fn audience_rule(audience: Option<String>) -> Checked<String> {
+    match audience {
+        None => Ok("sts.amazonaws.com".to_owned()),
+        Some(a) if a.chars().count() <= 255 && !a.chars().any(char::is_control) => Ok(a),
+        Some(a) => Err((
+            "audience",
+            format!(
+                "is not an OIDC audience ({} characters{}): use the client ID registered with the identity provider, \
+                 usually `sts.amazonaws.com` (at most 255 characters, no control characters).",
+                a.chars().count(),
+                if a.chars().any(char::is_control) {
+                    ", with control characters"
+                } else {
+                    ""
+                }
+            ),
+        )),
+    }
+}
+
+/// The AWS endpoints the SDK would use instead of AWS's own: https only, except on loopback.
+fn aws_endpoints_rule(check: &mut Gather<'_>, env: &Env) {
+    for name in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_ECR",
+        "AWS_ENDPOINT_URL_ECR_PUBLIC",
+        "AWS_ENDPOINT_URL_STS",
+    ] {
+        if let Some(url) = env.get(name) {
+            check.keep(endpoints::secure_url_rule(
+                name,
+                &url,
+                "signed AWS requests and the credentials and registry password in their answers",
+            ));
+        }
+    }
 }
 
 fn registry_id_rule(id: Option<String>) -> Checked<Option<String>> {
@@ -890,7 +1084,10 @@ mod tests {
             ("app:v1", "v1"),
             ("localhost:5000/app", "latest"),
             ("localhost:5000/app:v2", "v2"),
-            ("app@sha256:abc", "latest"),
+            (
+                "app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                "latest",
+            ),
             ("0123456789ab", "latest"),
         ] {
             let mut all = minimal();

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod commands;
+pub mod front;
+
 /// moto's fixed registry password for the caller's account (base64 of `AWS:<account>-auth-token`).
 pub fn registry_password() -> String {
     format!("{}-auth-token", stack().account)
@@ -378,6 +381,7 @@ impl Action {
         let out = cmd.output().expect("run the action");
         let run = self.collect(out.status.success(), &out.stdout, &out.stderr);
         assert_secrets_masked(&run, &self.secrets());
+        commands::assert_only_intended_commands(&run.stdout);
         self.assert_nothing_else_written();
         run
     }

@@ -1,0 +1,32 @@
+//! The ECR-like front of the test bed (`scripts/ecr-front`): its region and host, and arming its rules.
+
+use std::process::Command;
+
+use super::stack;
+
+/// The region whose registry host the front serves (the test account's).
+pub fn region() -> String {
+    std::env::var("TESTBED_FRONT_REGION").expect("TESTBED_FRONT_REGION")
+}
+
+pub fn host() -> String {
+    format!("{}.dkr.ecr.{}.amazonaws.com", stack().account, region())
+}
+
+/// Arms `rule` (see scripts/ecr-front) for `repository`.
+pub fn arm(repository: &str, rule: &serde_json::Value) {
+    let mut rule = rule.clone();
+    rule["repository"] = repository.into();
+    let url = format!(
+        "http://{}/rules",
+        std::env::var("TESTBED_FRONT_CONTROL").expect("TESTBED_FRONT_CONTROL")
+    );
+    super::run(Command::new("curl").args([
+        "-fsS",
+        "-X",
+        "POST",
+        "--data-binary",
+        &rule.to_string(),
+        &url,
+    ]));
+}
