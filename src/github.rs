@@ -19,7 +19,7 @@
 //! around untrusted text, keeps the text exact but has state: the runner prints both marker lines, and
 //! a process killed inside a block would leave commands off for the rest of the job — including the
 //! `::add-mask::` of later steps.
-#![allow(clippy::print_stdout, clippy::disallowed_macros)]
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_macros)]
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -241,7 +241,7 @@ pub fn escape_data(text: &str) -> String {
 
 /// Text from a registry or AWS as a Markdown code span inside a table cell of the job summary: nothing
 /// in it renders (no link, image or HTML), a `|` cannot end the cell, a line break cannot end the row.
-/// The fence is one backtick longer than any run of backticks in the text (CommonMark's rule).
+/// The fence is one backtick longer than any run of backticks in the text (the Markdown rule).
 pub fn code_cell(text: &str) -> String {
     let text = text.replace(['\r', '\n'], " ").replace('|', "\\|");
     let longest = text

@@ -14,7 +14,7 @@ use serde::Deserialize;
 mod endpoints;
 mod settings;
 
-pub use endpoints::{DockerHost, is_loopback};
+pub use endpoints::DockerHost;
 pub use settings::{
     Catalog, Document, Encryption, IfTagExists, RegistryType, Settings, TagMutability,
 };
@@ -210,7 +210,7 @@ static ROLE_ARN_RULE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .expect("valid regex")
 });
-/// The partitions AWS documents (commercial, China, GovCloud, the isolated regions, the European
+/// The partitions AWS documents (commercial, China, `aws-us-gov`, the isolated regions, the European
 /// Sovereign Cloud); an ARN in any other names nothing.
 pub const PARTITIONS: &str =
     "(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)";
@@ -485,13 +485,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
         raw.create_repository.clone(),
         true,
     ));
-    let docker_host = check.keep(endpoints::docker_host_rule(
-        env.get("DOCKER_HOST").as_deref(),
-        env.get("DOCKER_TLS_VERIFY").as_deref(),
-        env.get("DOCKER_CERT_PATH").as_deref(),
-        env.get("HOME").as_deref(),
-    ));
-    aws_endpoints_rule(&mut check, env);
+    let docker_host = environment_rules(&mut check, env);
     let if_tag_exists = check.keep(settings::if_tag_exists_rule(
         non_empty(raw.if_tag_exists.clone()).as_deref(),
     ));
@@ -977,8 +971,9 @@ fn audience_rule(audience: Option<String>) -> Checked<String> {
     }
 }
 
-/// The AWS endpoints the SDK would use instead of AWS's own: https only, except on loopback.
-fn aws_endpoints_rule(check: &mut Gather<'_>, env: &Env) {
+/// The environment variables that say where requests carrying secrets go: the Docker daemon, and the
+/// AWS endpoints the SDK would use instead of AWS's own (https only, except on loopback).
+fn environment_rules(check: &mut Gather<'_>, env: &Env) -> Option<DockerHost> {
     for name in [
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_ECR",
@@ -993,6 +988,12 @@ fn aws_endpoints_rule(check: &mut Gather<'_>, env: &Env) {
             ));
         }
     }
+    check.keep(endpoints::docker_host_rule(
+        env.get("DOCKER_HOST").as_deref(),
+        env.get("DOCKER_TLS_VERIFY").as_deref(),
+        env.get("DOCKER_CERT_PATH").as_deref(),
+        env.get("HOME").as_deref(),
+    ))
 }
 
 fn registry_id_rule(id: Option<String>) -> Checked<Option<String>> {
@@ -1423,6 +1424,146 @@ mod tests {
                 "{extra:?}: {errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn local_images_follow_dockers_reference_grammar() {
+        let hex = "0123456789abcdef".repeat(4);
+        for good in [
+            "app".to_owned(),
+            "app:1.0".to_owned(),
+            "team/app_x__y.z-w:v1".to_owned(),
+            "localhost:5000/app:v2".to_owned(),
+            "ghcr.io/org/app@sha256:".to_owned() + &hex,
+            "0123456789ab".to_owned(),
+            "sha256:".to_owned() + &hex,
+            "a".repeat(255),
+        ] {
+            assert_eq!(local_image_rule(Some(&good)), Ok(()), "{good}");
+        }
+        for bad in [
+            "app/../etc".to_owned(),
+            "../app".to_owned(),
+            "app?x".to_owned(),
+            "App".to_owned(),
+            "app:".to_owned(),
+            "app\u{0}".to_owned(),
+            "app#x".to_owned(),
+            "a".repeat(256),
+            format!("app:{}", "t".repeat(129)),
+            "x".repeat(5000),
+        ] {
+            let (input, _) = local_image_rule(Some(&bad)).expect_err(&bad);
+            assert_eq!(input, "local-image");
+        }
+    }
+
+    #[test]
+    fn role_arns_only_in_real_partitions() {
+        for partition in [
+            "aws",
+            "aws-cn",
+            "aws-us-gov",
+            "aws-iso",
+            "aws-iso-b",
+            "aws-iso-e",
+            "aws-iso-f",
+            "aws-eusc",
+        ] {
+            let arn = format!("arn:{partition}:iam::123456789012:role/x");
+            assert!(role_rule(Some(arn.clone())).is_ok(), "{arn}");
+        }
+        for partition in ["aws-made-up", "aws-x-y", "awsx"] {
+            let arn = format!("arn:{partition}:iam::123456789012:role/x");
+            assert!(role_rule(Some(arn.clone())).is_err(), "{arn}");
+        }
+    }
+
+    #[test]
+    fn kms_keys_are_ids_arns_or_aliases() {
+        let rule = |key: &str| settings::encryption_rule(Some("KMS".into()), Some(key.into()));
+        for good in [
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "alias/ecr-images",
+            "alias/aws/ecr",
+            "arn:aws-cn:kms:cn-north-1:123456789012:alias/team/key",
+        ] {
+            assert!(rule(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "bogus-key",
+            "alias/",
+            "arn:aws:kms:us-east-1:123456789012:role/x",
+            "arn:aws:kms:us-east-1:1234:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "1234abcd",
+        ] {
+            assert!(rule(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn audiences_are_bounded_plain_text() {
+        assert_eq!(audience_rule(None), Ok("sts.amazonaws.com".to_owned()));
+        assert!(audience_rule(Some("a".repeat(255))).is_ok());
+        assert!(audience_rule(Some("a".repeat(256))).is_err());
+        assert!(audience_rule(Some("sts\u{1b}[31m".into())).is_err());
+    }
+
+    #[test]
+    fn policies_within_ecrs_size_limits() {
+        let workspace = Path::new(".");
+        let policy = |length: usize| {
+            let frame = r#"{"Statement":[{"Sid":"","Effect":"Allow"}]}"#.len();
+            let sid = "S".repeat(length - frame);
+            format!(r#"{{"Statement":[{{"Sid":"{sid}","Effect":"Allow"}}]}}"#)
+        };
+        let at_limit = policy(settings::REPOSITORY_POLICY_MAX);
+        assert!(settings::document_rule("repository-policy", Some(at_limit), workspace).is_ok());
+        let over = policy(settings::REPOSITORY_POLICY_MAX + 1);
+        let (input, text) = settings::document_rule("repository-policy", Some(over), workspace)
+            .expect_err("too long");
+        assert_eq!(input, "repository-policy");
+        assert!(text.contains("10240"), "{text}");
+    }
+
+    #[test]
+    fn a_policy_open_to_anyone_is_found() {
+        let with = |principal: &str| {
+            let json = format!(
+                r#"{{"Statement":[{{"Sid":"Named","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::1:root"}}}},
+                   {{"Effect":"Allow","Principal":{principal}}},{{"Effect":"Deny","Principal":"*"}}]}}"#
+            );
+            let document = settings::document_rule("repository-policy", Some(json), Path::new("."))
+                .expect("valid")
+                .expect("a document");
+            settings::public_statements(&document)
+        };
+        assert_eq!(with(r#""*""#), ["number 2"]);
+        assert_eq!(with(r#"{"AWS":"*"}"#), ["number 2"]);
+        assert_eq!(with(r#"{"AWS":["arn:aws:iam::1:root","*"]}"#), ["number 2"]);
+        assert!(with(r#"{"AWS":"arn:aws:iam::2:root"}"#).is_empty());
+    }
+
+    #[test]
+    fn no_debug_output_holds_a_secret() {
+        let mut all = minimal();
+        all.extend(vars(&[
+            ("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE"),
+            ("INPUT_AWS-SECRET-ACCESS-KEY", "secret-key-value"),
+            ("INPUT_AWS-SESSION-TOKEN", "session-token-value"),
+        ]));
+        let config = from_vars(all).expect("valid");
+        let printed = format!("{config:?} {:?}", config.auth);
+        assert!(printed.contains("AKIAEXAMPLE"), "{printed}");
+        for secret in ["secret-key-value", "session-token-value"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        let mut extra = vec![("INPUT_ROLE-TO-ASSUME", ROLE)];
+        extra.extend(OIDC);
+        let web = format!("{:?}", auth_of(&extra).expect("valid"));
+        assert!(!web.contains("request-token"), "{web}");
     }
 
     /// Records the field names serde asks for, so the test sees what `RawInputs` reads.
