@@ -35,6 +35,11 @@ fn seeded(name: &str) -> (String, String) {
 
 #[track_caller]
 fn assert_logged_as_text(stdout: &str) {
+    assert!(
+        !stdout.contains("injected fault"),
+        "the running scripts/ecr-front predates its `message` field: restart it (stop its process, then \
+         scripts/stack-up) so that it runs this checkout's script\n{stdout}"
+    );
     // The hostile text is in the log (the retry says what the registry answered), as plain lines.
     assert!(stdout.contains("stop-commands::x"), "{stdout}");
     assert!(
