@@ -3,7 +3,13 @@
 # /github/workspace. Built for linux/amd64 and linux/arm64 (`docker buildx build --platform …`): the
 # build stage runs on the build machine's platform and cross-compiles, which is much faster than
 # compiling under emulation.
-FROM --platform=$BUILDPLATFORM rust:1.95-bookworm AS build
+#
+# The build stage's image is pinned by digest (the multi-platform index of rust:1.95-bookworm), so a
+# re-pushed tag cannot change what compiles a release; tests/hardening.rs fails on an unpinned FROM.
+# To update it: `docker buildx imagetools inspect rust:1.95-bookworm` prints the index digest on its
+# `Digest:` line; put it after `@sha256:` below (and the new tag before it, for a new Rust version).
+ARG RUST_IMAGE=rust:1.95-bookworm@sha256:6258907abe69656e41cd992e0b705cdcfabcbbe3db374f92ed2d47121282d4a1
+FROM --platform=$BUILDPLATFORM ${RUST_IMAGE} AS build
 ARG TARGETARCH
 RUN case "$TARGETARCH" in \
       amd64) echo x86_64-unknown-linux-gnu > /target; cross="gcc-x86-64-linux-gnu libc6-dev-amd64-cross" ;; \

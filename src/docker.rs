@@ -15,7 +15,7 @@ use futures_util::StreamExt as _;
 
 use crate::aws::{Destination, denied};
 use crate::github;
-use crate::inputs::{Platform, Tag};
+use crate::inputs::{DockerHost, Platform, Tag};
 use crate::retry::{Backoff, retry};
 
 /// Where a push's progress goes: straight to the log, or kept until the push is done (pushes that run
@@ -48,12 +48,12 @@ impl PendingTags {
     }
 
     /// Puts back every tag a stopped run left behind, on a fresh connection to the daemon.
-    pub async fn restore_all(&self) {
+    pub async fn restore_all(&self, host: &DockerHost) {
         let left: Vec<_> = self.lock().drain(..).collect();
         if left.is_empty() {
             return;
         }
-        let Ok(daemon) = connect(self.clone()).await else {
+        let Ok(daemon) = connect(host, self.clone()).await else {
             return;
         };
         for (target, before, image) in left {
@@ -286,12 +286,10 @@ pub struct PushedTag {
     pub digest: String,
 }
 
-/// Connects to the daemon named by `DOCKER_HOST` (else the local socket) and checks that it answers.
-pub async fn connect(pending: PendingTags) -> Result<Daemon> {
-    let address = std::env::var("DOCKER_HOST")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
+/// Connects to the daemon `host` names (validated from `DOCKER_HOST` and its TLS settings) and checks
+/// that it answers. A remote daemon is only reached over TLS: it receives the registry password.
+pub async fn connect(host: &DockerHost, pending: PendingTags) -> Result<Daemon> {
+    let address = host.address().to_owned();
     let unreachable = |cause: &dyn std::fmt::Display| {
         anyhow!(
             "Cannot reach the Docker daemon at {address}: {cause}.\nStart Docker on the runner, or point DOCKER_HOST \
@@ -299,13 +297,34 @@ pub async fn connect(pending: PendingTags) -> Result<Daemon> {
              (-v /var/run/docker.sock:/var/run/docker.sock)."
         )
     };
-    let docker = Docker::connect_with_defaults().map_err(|e| unreachable(&e))?;
+    let docker = match host {
+        DockerHost::Unix(socket) => {
+            Docker::connect_with_unix(socket, 120, bollard::API_DEFAULT_VERSION)
+        }
+        DockerHost::Tcp { address } => {
+            Docker::connect_with_http(address, 120, bollard::API_DEFAULT_VERSION)
+        }
+        DockerHost::Tls { address, cert_path } => Docker::connect_with_ssl(
+            address,
+            &cert_path.join("key.pem"),
+            &cert_path.join("cert.pem"),
+            &cert_path.join("ca.pem"),
+            120,
+            bollard::API_DEFAULT_VERSION,
+        ),
+    }
+    .map_err(|e| unreachable(&e))?;
     let docker = docker
         .negotiate_version()
         .await
-        .map_err(|e| unreachable(&e))?;
+        .map_err(|e| unreachable(&crate::aws::error_chain(&e)))?;
+    let tls = if matches!(host, DockerHost::Tls { .. }) {
+        ", TLS"
+    } else {
+        ""
+    };
     github::info(&format!(
-        "Docker daemon at {address} (API {})",
+        "Docker daemon at {address} (API {}{tls})",
         docker.client_version()
     ));
     Ok(Daemon {

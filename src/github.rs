@@ -3,7 +3,23 @@
 //!
 //! Everything user-controlled that reaches a workflow command is escaped here, so no input, registry
 //! message or AWS error text can start a command of its own. The rest of the crate never prints.
-#![allow(clippy::print_stdout, clippy::disallowed_macros)]
+//!
+//! How the runner reads a step's output (actions/runner `ActionCommand.cs`, `ActionCommandManager.cs`):
+//! it splits it into lines at `\r\n`, `\r` or `\n`; a line is a command when, after `TrimStart()`, it
+//! starts with `::name …::` (v2), or when it holds `##[name …]` anywhere (v1). Both matches are .NET's
+//! culture-sensitive `StartsWith`/`IndexOf`, which skip ignorable code points (controls, soft hyphens,
+//! zero-width characters): a leading space, or an invisible character slipped in, does not neutralise
+//! anything. [`info`] therefore makes every line it prints unparseable by construction, without state:
+//! - the number sign `#` (and its two compatibility forms) is percent-encoded (`%23`), so no line holds a
+//!   `#` the v1 form needs;
+//! - a line whose first character after leading whitespace is not an ASCII letter or digit gets
+//!   [`UNTRUSTED_LINE`] in front, so no line can start with `:` once trimmed.
+//!
+//! The runner undoes neither. The alternative, a `::stop-commands::<random>` … `::<random>::` block
+//! around untrusted text, keeps the text exact but has state: the runner prints both marker lines, and
+//! a process killed inside a block would leave commands off for the rest of the job — including the
+//! `::add-mask::` of later steps.
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_macros)]
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -12,27 +28,102 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// Tells the runner to hide `secret` in every later log line. Multi-line values are masked line by line
-/// because the runner matches masks per line.
+/// because the runner matches masks per line, and its lines end at `\r` as well as `\n`. A part that
+/// [`info`] would print differently (it holds a `#`) is masked in that form too.
 pub fn mask(secret: &str) {
-    for line in secret.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        println!("::add-mask::{}", escape_data(line));
+    for line in mask_commands(secret) {
+        println!("{line}");
     }
 }
 
-/// A plain log line. A line that would parse as a workflow command is neutralised.
-pub fn info(message: &str) {
-    for line in message.lines() {
-        if line.trim_start().starts_with("::") {
-            println!(" {line}");
-        } else {
-            println!("{line}");
+fn mask_commands(secret: &str) -> Vec<String> {
+    let mut commands = Vec::new();
+    for part in runner_lines(secret)
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        commands.push(format!("::add-mask::{}", escape_data(part)));
+        let printed = escape_number_signs(part);
+        if printed != part {
+            commands.push(format!("::add-mask::{}", escape_data(&printed)));
         }
     }
+    commands
 }
 
-/// A document printed as it is (the `policy` subcommand's JSON), for piping into other tools.
-pub fn document(text: &str) {
-    print!("{text}");
+/// What [`info`] puts before a line that does not start (after whitespace) with an ASCII letter or
+/// digit: it could otherwise be read as a `::command::` once the runner trims it.
+pub const UNTRUSTED_LINE: &str = "> ";
+
+/// Log lines, neutralised so that none of them is a workflow command (see the module doc). Every text
+/// the action did not write itself — registry, daemon and AWS messages, inputs, tags — is printed
+/// through here.
+pub fn info(message: &str) {
+    for line in log_lines(message) {
+        println!("{line}");
+    }
+}
+
+/// The lines [`info`] prints for `message`.
+fn log_lines(message: &str) -> impl Iterator<Item = String> {
+    runner_lines(message).map(neutralise_line)
+}
+
+/// The lines of `text` as the runner's `ReadLine` splits them: at `\r\n`, `\r` or `\n`.
+fn runner_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text).filter(|t| !t.is_empty());
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.find(['\r', '\n']) {
+            None => {
+                rest = None;
+                Some(text)
+            }
+            Some(at) => {
+                let skip = if text[at..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&text[at + skip..]).filter(|r| !r.is_empty());
+                Some(&text[..at])
+            }
+        }
+    })
+}
+
+/// One line (without line breaks) made unparseable as a v1 or v2 workflow command.
+pub fn neutralise_line(line: &str) -> String {
+    let first = line.trim_start().chars().next();
+    if first.is_some_and(|c| !c.is_ascii_alphanumeric()) {
+        format!("{UNTRUSTED_LINE}{}", escape_number_signs(line))
+    } else {
+        escape_number_signs(line)
+    }
+}
+
+/// `#` and its compatibility forms, percent-encoded: a line without them has no `##[` command.
+fn escape_number_signs(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        match c {
+            '#' => out.push_str("%23"),
+            '\u{FF03}' => out.push_str("%EF%BC%83"),
+            '\u{FE5F}' => out.push_str("%EF%B9%9F"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A JSON document (the `policy` subcommand's; or its usage text, which has no `#`), for piping into
+/// other tools. JSON escapes line breaks inside strings, and `#` can only occur inside strings, where
+/// `\u0023` means the same: so no line of it can be a workflow command (every line starts with
+/// whitespace, a bracket or a quote), and the document is unchanged for a JSON reader.
+pub fn document(json: &str) {
+    print!("{}", json.replace('#', "\\u0023"));
+}
+
+/// A warning about a [`document`], on stderr so that stdout stays the document alone (the runner reads
+/// commands from both streams).
+pub fn warning_beside_document(message: &str) {
+    eprintln!("::warning::{}", escape_data(message));
 }
 
 pub fn warning(message: &str) {
@@ -148,7 +239,29 @@ pub fn escape_data(text: &str) -> String {
         .replace('\n', "%0A")
 }
 
-/// Escapes text for a Markdown table cell of the job summary.
+/// Text from a registry or AWS as a Markdown code span inside a table cell of the job summary: nothing
+/// in it renders (no link, image or HTML), a `|` cannot end the cell, a line break cannot end the row.
+/// The fence is one backtick longer than any run of backticks in the text (the Markdown rule).
+pub fn code_cell(text: &str) -> String {
+    let text = text.replace(['\r', '\n'], " ").replace('|', "\\|");
+    let longest = text
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or_default();
+    let fence = "`".repeat(longest + 1);
+    // A code span's content may not begin or end with a backtick next to the fence: pad with spaces,
+    // which CommonMark strips again.
+    let pad = if text.is_empty() || text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// Escapes text for a Markdown table cell of the job summary (text that renders as Markdown; prefer
+/// [`code_cell`] for anything a registry or AWS sent).
 pub fn table_cell(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
@@ -178,6 +291,55 @@ mod tests {
         );
         let again = outputs_file_text(&outputs).expect("delimiter");
         assert_ne!(text, again, "each run draws a new delimiter");
+    }
+
+    #[test]
+    fn log_lines_cannot_be_commands() {
+        let lines = |text: &str| log_lines(text).collect::<Vec<_>>();
+        assert_eq!(
+            lines("toomanyrequests: slow down\n ::stop-commands::x\r::add-mask::y\r\nnext"),
+            [
+                "toomanyrequests: slow down",
+                ">  ::stop-commands::x",
+                "> ::add-mask::y",
+                "next"
+            ]
+        );
+        assert_eq!(
+            lines("Pushing a failed: ##[set-output name=digest]forged ＃＃[x]"),
+            ["Pushing a failed: %23%23[set-output name=digest]forged %EF%BC%83%EF%BC%83[x]"]
+        );
+        assert_eq!(lines("\u{200B}::debug::x"), ["> \u{200B}::debug::x"]);
+        assert_eq!(lines("  digest: sha256:ab"), ["  digest: sha256:ab"]);
+        assert_eq!(lines(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_secret_is_masked_in_every_form_it_could_be_printed() {
+        assert_eq!(
+            mask_commands("one\rtwo#2\n"),
+            [
+                "::add-mask::one",
+                "::add-mask::two#2",
+                "::add-mask::two%25232"
+            ]
+        );
+    }
+
+    #[test]
+    fn runner_lines_end_at_cr_lf_and_crlf() {
+        let lines: Vec<&str> = runner_lines("a\rb\nc\r\nd\n\ne").collect();
+        assert_eq!(lines, ["a", "b", "c", "d", "", "e"]);
+    }
+
+    #[test]
+    fn code_cells_render_nothing_and_stay_in_their_cell() {
+        assert_eq!(code_cell("sha256:ab"), "`sha256:ab`");
+        assert_eq!(
+            code_cell("a `b` ![x](https://evil.example/x.png)|\nc"),
+            "``a `b` ![x](https://evil.example/x.png)\\| c``"
+        );
+        assert_eq!(code_cell("``x`"), "``` ``x` ```");
     }
 
     #[test]
@@ -234,6 +396,48 @@ mod properties {
             for ((_, got), want) in read.iter().zip(&values) {
                 prop_assert_eq!(got, want);
             }
+        }
+
+        /// Whatever the text, no printed line can be a command: none holds a `#` (or a look-alike) for
+        /// the `##[` form, and each starts, after whitespace, with an ASCII letter or digit — or the
+        /// marker — so none starts with `::` however the runner's matching skips characters.
+        #[test]
+        fn no_log_line_can_be_a_command(text in "(\\PC|[\r\n\t #:\\[\\]\u{0}-\u{1f}\u{ad}\u{200b}\u{feff}\u{ff03}\u{fe5f}])*") {
+            let lines: Vec<String> = log_lines(&text).collect();
+            prop_assert_eq!(lines.len(), runner_lines(&text).count());
+            for line in &lines {
+                prop_assert!(!line.contains(['\r', '\n', '#', '\u{FF03}', '\u{FE5F}']), "{:?}", line);
+                let first = line.trim_start().chars().next();
+                prop_assert!(
+                    first.is_none_or(|c| c.is_ascii_alphanumeric()) || line.starts_with(UNTRUSTED_LINE),
+                    "{:?}", line
+                );
+            }
+        }
+
+        #[test]
+        fn plain_text_is_printed_as_it_is(text in "[A-Za-z0-9][A-Za-z0-9 .,:;/@()_=+-]{0,60}") {
+            prop_assert_eq!(log_lines(&text).collect::<Vec<_>>(), vec![text.clone()]);
+        }
+
+        #[test]
+        fn every_part_of_a_secret_is_masked_as_the_runner_splits_lines(parts in proptest::collection::vec("[A-Za-z0-9+/=]{1,12}", 1..4), breaks in proptest::collection::vec("(\r|\n|\r\n)", 3)) {
+            let secret: String = parts.iter().zip(&breaks).flat_map(|(p, b)| [p.as_str(), b.as_str()]).collect();
+            let want: Vec<String> = parts.iter().map(|p| format!("::add-mask::{p}")).collect();
+            prop_assert_eq!(mask_commands(&secret), want);
+        }
+
+        /// A code cell is one code span: the fence opens and closes it and occurs nowhere inside, so no
+        /// text renders; and it stays in its cell and row.
+        #[test]
+        fn code_cells_are_one_code_span(text in "[`a|\\\n!\\[\\]()<>x ]{0,30}") {
+            let cell = code_cell(&text);
+            prop_assert!(!cell.contains('\n') && !cell.contains('\r'));
+            prop_assert!(!cell.replace("\\|", "").contains('|'));
+            let fence: String = cell.chars().take_while(|&c| c == '`').collect();
+            prop_assert!(cell.len() >= 2 * fence.len() && cell.ends_with(&fence));
+            let inside = &cell[fence.len()..cell.len() - fence.len()];
+            prop_assert!(!inside.split(|c| c != '`').any(|run| run.len() == fence.len()), "{:?}", cell);
         }
 
         #[test]

@@ -20,9 +20,12 @@ use inputs::RegistryType;
 /// Docker is checked, and the account-wide registry token fetched, before the repository is created,
 /// so that a typo in `local-image` or a missing permission never leaves a new, empty repository.
 pub async fn run(config: &Config, pending: docker::PendingTags) -> Result<()> {
+    for warning in inputs::warnings(config) {
+        github::warning(&warning);
+    }
     let (daemon, image) = {
         let _group = github::group("Docker");
-        let daemon = docker::connect(pending).await?;
+        let daemon = docker::connect(&config.docker_host, pending).await?;
         let image = daemon
             .find_image(&config.local_image, config.platform.as_ref())
             .await?;
@@ -61,7 +64,11 @@ async fn run_bounded(config: &Config) -> Result<()> {
     }
     let step = github::current_step().unwrap_or_else(|| "start-up".to_owned());
     // Bounded too: a daemon that does not answer must not hold the job.
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), pending.restore_all()).await;
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(15),
+        pending.restore_all(&config.docker_host),
+    )
+    .await;
     Err(anyhow!(
         "The run did not finish within {} s (input `timeout`) and was stopped during \"{step}\"; nothing after \
          that step ran. Look at that step's log above, or raise `timeout`.",
@@ -79,9 +86,15 @@ pub fn main() -> std::process::ExitCode {
         return std::process::ExitCode::SUCCESS;
     }
     if args.first().map(String::as_str) == Some("policy") {
-        return match policy::command(&args[1..], std::env::vars()) {
-            Ok(document) => {
-                github::document(&document);
+        let printed = inputs::environment()
+            .map_err(anyhow::Error::from)
+            .and_then(|vars| policy::command(&args[1..], vars));
+        return match printed {
+            Ok(printed) => {
+                for warning in &printed.warnings {
+                    github::warning_beside_document(warning);
+                }
+                github::document(&printed.document);
                 std::process::ExitCode::SUCCESS
             }
             Err(err) => {

@@ -15,19 +15,29 @@ usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account I
 Prints the least-privilege IAM identity policy for the action's configuration (or, with --trust, the
 role's trust policy for GitHub's OIDC). Flags override the INPUT_* variables the action reads.";
 
+/// What `ecr-push-action policy …` prints: the document, and warnings about what it allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Printed {
+    pub document: String,
+    pub warnings: Vec<String>,
+}
+
 /// `ecr-push-action policy …`: the policy document for the configuration in `vars` (the environment)
 /// and `args` (the flags after `policy`), as pretty JSON.
 pub fn command(
     args: &[String],
     vars: impl IntoIterator<Item = (String, String)>,
-) -> Result<String> {
+) -> Result<Printed> {
     let mut vars: Vec<(String, String)> = vars.into_iter().collect();
     let mut persona = Persona::Pusher;
     let mut trust = None;
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
         if flag == "--help" || flag == "-h" {
-            return Ok(USAGE.to_owned());
+            return Ok(Printed {
+                document: USAGE.to_owned(),
+                warnings: Vec::new(),
+            });
         }
         let (name, inline) = flag
             .split_once('=')
@@ -58,6 +68,7 @@ pub fn command(
         vars.push((input.to_owned(), value));
     }
     let config = inputs::policy_inputs(vars)?;
+    let warnings = trust.iter().filter_map(TrustSubject::warning).collect();
     let document = match trust {
         Some(subject) => trust_policy(&config.region, &config.account, &subject, &config.audience),
         None => identity_policy(
@@ -73,7 +84,10 @@ pub fn command(
             persona,
         ),
     };
-    Ok(serde_json::to_string_pretty(&document)? + "\n")
+    Ok(Printed {
+        document: serde_json::to_string_pretty(&document)? + "\n",
+        warnings,
+    })
 }
 
 /// The partition of a region: `aws`, `aws-cn` or `aws-us-gov`.
@@ -305,9 +319,22 @@ fn kms_statement(scope: &Scope) -> Option<Value> {
 }
 
 /// Which GitHub workflows may assume the role: `github:OWNER/REPO` (any ref), or with
-/// `:ref:refs/heads/main`, `:environment:prod`, `:pull_request`, or a `*` wildcard.
+/// `:ref:refs/heads/main`, `:environment:prod`, `:pull_request`; a `*` wildcard only in the ref or
+/// environment, never in the owner or repository (where it would let other repositories in).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustSubject(String);
+
+impl TrustSubject {
+    /// What a subject that lets every workflow of the repository in allows, said plainly.
+    fn warning(&self) -> Option<String> {
+        let repository = self.0.strip_prefix("repo:")?.strip_suffix(":*")?;
+        Some(format!(
+            "The trust policy lets every workflow run of {repository} assume the role: any branch or tag, any \
+             environment, and pull requests (including those from forks, when fork workflows get ID tokens). Prefer \
+             a branch (`:ref:refs/heads/main`) or an environment (`:environment:prod`)."
+        ))
+    }
+}
 
 impl std::str::FromStr for TrustSubject {
     type Err = String;
@@ -323,19 +350,33 @@ impl std::str::FromStr for TrustSubject {
         let (repo, qualifier) = rest
             .split_once(':')
             .map_or((rest, None), |(r, q)| (r, Some(q)));
-        let name_ok = |n: &str| {
-            !n.is_empty()
-                && n.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.*".contains(c))
-        };
-        if !name_ok(owner) || !name_ok(repo) {
+        if [owner, repo].iter().any(|n| n.contains(['*', '?'])) {
+            return Err(format!(
+                "`--trust {s}`: a wildcard in the owner or repository name would let other repositories assume the \
+                 role (`*/*` is every repository on GitHub, `octo*` any look-alike organisation). Name the owner and \
+                 the repository exactly; wildcards are for the branch or environment part."
+            ));
+        }
+        // GitHub's own rules: owners are letters, digits and single inner hyphens (at most 39); repository
+        // names letters, digits, `-`, `_` and `.` (at most 100), but not `.` or `..`.
+        let owner_ok = (1..=39).contains(&owner.len())
+            && !owner.starts_with('-')
+            && !owner.ends_with('-')
+            && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let repo_ok = (1..=100).contains(&repo.len())
+            && repo != "."
+            && repo != ".."
+            && repo
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !owner_ok || !repo_ok {
             return Err(bad());
         }
         let sub = match qualifier {
             None => format!("repo:{owner}/{repo}:*"),
             Some("pull_request") => format!("repo:{owner}/{repo}:pull_request"),
             Some(q) if q.starts_with("ref:refs/") || q.starts_with("environment:") => {
-                if q.chars().any(char::is_whitespace) || q.ends_with(':') {
+                if q.chars().any(|c| c.is_whitespace() || c.is_control()) || q.ends_with(':') {
                     return Err(bad());
                 }
                 format!("repo:{owner}/{repo}:{q}")
@@ -411,8 +452,36 @@ mod tests {
             "github:o/r:branch:main",
             "github:o/r:ref:refs/heads/a b",
             "github:/r",
+            "github:*/*",
+            "github:octo*/app",
+            "github:octo-org/*",
+            "github:octo-org/ap?",
+            "github:-octo/app",
+            "github:o/..",
         ] {
             assert!(sub(bad).is_err(), "{bad}");
         }
+        assert!(
+            sub("github:*/*").is_err_and(|e| e.contains("every repository on GitHub")),
+            "the refusal says why"
+        );
+        assert_eq!(
+            sub("github:o/r:ref:refs/heads/release-*"),
+            Ok("repo:o/r:ref:refs/heads/release-*".into())
+        );
+    }
+
+    #[test]
+    fn a_subject_for_every_workflow_warns_what_it_allows() {
+        let warning = |s: &str| s.parse::<TrustSubject>().expect("valid").warning();
+        let any = warning("github:o/r").expect("a warning");
+        assert!(
+            any.contains("o/r")
+                && any.contains("any branch or tag")
+                && any.contains("pull requests"),
+            "{any}"
+        );
+        assert_eq!(warning("github:o/r:ref:refs/heads/main"), None);
+        assert_eq!(warning("github:o/r:environment:prod"), None);
     }
 }

@@ -170,16 +170,19 @@ fn summary(account: &str, destination: &Destination, rows: &[Row], platforms: &s
     let platforms = if platforms.is_empty() {
         String::new()
     } else {
-        format!(", platforms `{}`", github::table_cell(platforms))
+        format!(", platforms {}", github::code_cell(platforms))
     };
+    // Every text that came from a registry or AWS (names, URIs, digests, the account, failure reasons) is
+    // a code span: a hostile registry cannot put links, images or HTML into the summary.
     let mut summary = format!(
-        "### Pushed to {registry}\n\nRepository `{}`{} in account {account}{platforms}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
-        github::table_cell(&destination.name),
+        "### Pushed to {registry}\n\nRepository {}{} in account {}{platforms}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
+        github::code_cell(&destination.name),
         if destination.created {
             " (created by this run)"
         } else {
             ""
         },
+        github::code_cell(account),
     );
     for row in rows {
         let result = match &row.result {
@@ -187,19 +190,19 @@ fn summary(account: &str, destination: &Destination, rows: &[Row], platforms: &s
             TagResult::Skipped => "skipped: the tag exists".to_owned(),
             TagResult::Failed(why) => format!(
                 "**failed**: {}",
-                github::table_cell(why.lines().next().unwrap_or_default())
+                github::code_cell(why.lines().next().unwrap_or_default())
             ),
         };
         let digest = if row.digest.is_empty() {
             String::new()
         } else {
-            format!("`{}`", github::table_cell(&row.digest))
+            github::code_cell(&row.digest)
         };
         let _ = writeln!(
             summary,
-            "| `{}` | `{}` | {digest} | {result} |",
-            github::table_cell(&row.tag),
-            github::table_cell(&row.uri),
+            "| {} | {} | {digest} | {result} |",
+            github::code_cell(&row.tag),
+            github::code_cell(&row.uri),
         );
     }
     summary.push('\n');

@@ -6,13 +6,13 @@
 use std::time::{Duration, Instant};
 
 use crate::on_both_engines;
-use crate::support::front::{arm, fired, front_host, front_region};
+use crate::support::front::{self, arm, fired};
 use crate::support::{Action, Engine, Image, Run, registry_digest, unique};
 
 fn push(image: &Image, repository: &str) -> Action {
     Action::new(&image.reference, repository)
         .on(image.engine)
-        .input("aws-region", &front_region())
+        .input("aws-region", &front::region())
 }
 
 /// A new local image, and a repository that already holds it under `seed` (so that a fault armed
@@ -30,7 +30,7 @@ fn seeded(engine: Engine, name: &str) -> (Image, String) {
 fn assert_served(run: &Run, repository: &str, tag: &str) {
     run.assert_success();
     assert_eq!(
-        registry_digest(&front_host(), repository, tag).as_deref(),
+        registry_digest(&front::host(), repository, tag).as_deref(),
         Some(run.output("digest")),
         "{tag}"
     );
@@ -116,7 +116,7 @@ fn refusals_end_at_once_with_their_own_message(engine: Engine) {
     assert!(
         error.contains(&format!(
             r#""Action": "ecr:InitiateLayerUpload", "Resource": "arn:aws:ecr:{}"#,
-            front_region()
+            front::region()
         )),
         "{error}"
     );
@@ -183,7 +183,7 @@ fn partial_results_are_never_hidden(engine: Engine) {
     );
     for tag in &pushed {
         assert_eq!(
-            registry_digest(&front_host(), &repository, tag).as_deref(),
+            registry_digest(&front::host(), &repository, tag).as_deref(),
             Some(run.output("digest")),
             "{tag}"
         );
@@ -223,7 +223,7 @@ fn a_soak_of_fifty_pushes_with_random_faults_loses_none() {
         let run = push(&local, &repository).input("tags", &tag).run();
         if run.success {
             assert_eq!(
-                registry_digest(&front_host(), &repository, &tag).as_deref(),
+                registry_digest(&front::host(), &repository, &tag).as_deref(),
                 Some(run.output("digest")),
                 "{tag}"
             );
@@ -253,10 +253,10 @@ fn a_timeout_in_the_middle_of_a_push_puts_the_local_tags_back(engine: Engine) {
     let error = run.single_error();
     assert!(
         error.contains("within 3 s (input `timeout`)")
-            && error.contains(&format!("stopped during \"Push {}", front_host())),
+            && error.contains(&format!("stopped during \"Push {}", front::host())),
         "{error}"
     );
-    let uri = format!("{}/{repository}", front_host());
+    let uri = format!("{}/{repository}", front::host());
     assert_eq!(
         engine.local_tags_of(&uri),
         Vec::<String>::new(),

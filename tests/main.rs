@@ -6,6 +6,7 @@ mod container;
 mod credentials;
 mod errors;
 mod faults;
+mod hardening;
 mod policy;
 mod public;
 mod push;

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use crate::on_both_engines;
-use crate::support::front::{arm, front_host, front_region};
+use crate::support::front::{self, arm};
 use crate::support::{Action, Engine, Run, iam, registry_digest, stack, unique};
 
 fn policy(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
@@ -414,7 +414,7 @@ fn every_setting_works_with_exactly_its_generated_actions() {
 /// The registry actions the generated pusher policy grants on `repository` in the front's region.
 fn registry_actions_granted(repository: &str) -> (String, Vec<String>) {
     let s = stack();
-    let region = front_region();
+    let region = front::region();
     let (ok, out, err) = policy(
         &[
             "--repository",
@@ -463,7 +463,7 @@ on_both_engines! {
         let push = |repository: &str| {
             Action::new(&image.reference, repository)
                 .on(engine)
-                .input("aws-region", &front_region())
+                .input("aws-region", &front::region())
                 .input("tags", "reg")
                 .run()
         };
@@ -475,7 +475,7 @@ on_both_engines! {
         let run = push(&repository);
         run.assert_success();
         assert_eq!(
-            registry_digest(&front_host(), &repository, "reg").as_deref(),
+            registry_digest(&front::host(), &repository, "reg").as_deref(),
             Some(run.output("digest"))
         );
 

@@ -106,6 +106,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn debug_never_shows_the_password() {
+        let login = RegistryLogin {
+            host: "h".into(),
+            account: "1".into(),
+            username: "AWS".into(),
+            password: "registry-password-value".into(),
+        };
+        let printed = format!("{login:?}");
+        assert!(
+            printed.contains("AWS") && !printed.contains("registry-password-value"),
+            "{printed}"
+        );
+    }
+
+    #[test]
     fn decodes_user_password_and_host() {
         let token = base64::engine::general_purpose::STANDARD.encode("AWS:pa:ss");
         let login = decode(

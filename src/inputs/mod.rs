@@ -11,9 +11,11 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 use serde::Deserialize;
 
+mod endpoints;
 mod platform;
 mod settings;
 
+pub use endpoints::DockerHost;
 pub use platform::Platform;
 pub use settings::{
     Catalog, Document, Encryption, IfTagExists, RegistryType, Settings, TagMutability,
@@ -80,6 +82,8 @@ pub struct Config {
     pub timeout: std::time::Duration,
     /// Push only this platform's image of a multi-platform local image; `None` pushes it whole.
     pub platform: Option<Platform>,
+    /// The Docker daemon (`DOCKER_HOST` and its TLS settings).
+    pub docker_host: DockerHost,
 }
 
 /// How the action gets its AWS credentials.
@@ -206,9 +210,29 @@ static REPOSITORY_RULE: LazyLock<Regex> = LazyLock::new(|| {
 static TAG_RULE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$").expect("valid regex"));
 static ROLE_ARN_RULE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
-        .expect("valid regex")
+    Regex::new(&format!(
+        r"^arn:{PARTITIONS}:iam::[0-9]{{12}}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,64}}$"
+    ))
+    .expect("valid regex")
 });
+/// The partitions AWS documents (commercial, China, `aws-us-gov`, the isolated regions, the European
+/// Sovereign Cloud); an ARN in any other names nothing.
+pub const PARTITIONS: &str =
+    "(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)";
+/// Docker's reference grammar (distribution/reference): `[domain[:port]/]path[:tag][@digest]`, with
+/// lowercase path components joined by `.`, `_`, `__` or dashes.
+static LOCAL_IMAGE_RULE: LazyLock<Regex> = LazyLock::new(|| {
+    let component = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+    let domain = format!(r"(?:{component}(?:\.{component})*|\[[0-9a-fA-F:.]+\])(?::[0-9]{{1,5}})?");
+    let path = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*";
+    Regex::new(&format!(
+        r"^(?:{domain}/)?{path}(?:/{path})*(?::[\w][\w.-]{{0,127}})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,128}})?$"
+    ))
+    .expect("valid regex")
+});
+/// A local image's name (without tag or digest) is at most 255 characters (Docker's own limit), and the
+/// whole reference at most this: a name, a 128-character tag and a SHA-512 digest fit.
+const LOCAL_IMAGE_MAX: usize = 600;
 static ROLE_NAME_RULE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[\w+=,.@-]{1,64}$").expect("valid regex"));
 static SESSION_NAME_RULE: LazyLock<Regex> =
@@ -220,11 +244,57 @@ static REGION_RULE: LazyLock<Regex> =
 
 /// Reads and validates the inputs from the process environment.
 pub fn from_env() -> Result<Config, InputError> {
-    from_vars(
-        std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-    )
+    from_vars(environment()?)
 }
+
+/// The process environment as text. An `INPUT_*` value that is not UTF-8 is an error naming its input
+/// (it would otherwise be dropped, and the input silently take its default); other such variables are
+/// left out, as they cannot name anything the action reads.
+pub fn environment() -> Result<Vec<(String, String)>, InputError> {
+    let mut vars = Vec::new();
+    let mut errors = Vec::new();
+    for (name, value) in std::env::vars_os() {
+        let Ok(name) = name.into_string() else {
+            continue;
+        };
+        match value.into_string() {
+            Ok(value) => vars.push((name, value)),
+            Err(_) => {
+                if let Some(input) = name.strip_prefix("INPUT_") {
+                    errors.push(format!(
+                        "Input `{}`: its value is not valid UTF-8 text; pass it as UTF-8.",
+                        input.to_lowercase()
+                    ));
+                } else if ENVIRONMENT_READ.contains(&name.as_str()) {
+                    errors.push(format!(
+                        "Environment variable `{name}`: its value is not valid UTF-8 text."
+                    ));
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(vars)
+    } else {
+        Err(InputError(errors))
+    }
+}
+
+/// The environment variables (besides `INPUT_*`) whose values decide what the action does.
+const ENVIRONMENT_READ: [&str; 12] = [
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_ECR",
+    "AWS_ENDPOINT_URL_ECR_PUBLIC",
+    "AWS_ENDPOINT_URL_STS",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GITHUB_WORKSPACE",
+    "DOCKER_HOST",
+    "DOCKER_TLS_VERIFY",
+    "DOCKER_CERT_PATH",
+];
 
 /// Reads and validates the inputs from `(name, value)` pairs shaped like the process environment:
 /// `INPUT_*` for the inputs; `AWS_REGION`/`AWS_DEFAULT_REGION`, GitHub's `ACTIONS_ID_TOKEN_REQUEST_*`,
@@ -272,9 +342,9 @@ pub fn policy_inputs(
     let if_tag_exists = check.keep(settings::if_tag_exists_rule(
         non_empty(raw.if_tag_exists.take()).as_deref(),
     ));
-    let repository = check.keep(repository_rule(non_empty(raw.repository)));
+    let repository = check.keep(repository_rule(non_empty(raw.repository.take())));
     let region = check.keep(region_rule(
-        non_empty(raw.aws_region).or_else(|| env.region()),
+        non_empty(raw.aws_region.take()).or_else(|| env.region()),
     ));
     let account = check.keep(match registry_id_rule(non_empty(raw.registry_id)) {
         Ok(Some(account)) => Ok(account),
@@ -289,6 +359,7 @@ pub fn policy_inputs(
         raw.create_repository,
         true,
     ));
+    let audience = check.keep(audience_rule(non_empty(raw.audience)));
     match (
         repository,
         region,
@@ -296,6 +367,7 @@ pub fn policy_inputs(
         create_repository,
         if_tag_exists,
         registry_type,
+        audience,
     ) {
         (
             Some(repository),
@@ -304,12 +376,13 @@ pub fn policy_inputs(
             Some(create_repository),
             Some(if_tag_exists),
             Some(registry_type),
+            Some(audience),
         ) if errors.is_empty() => Ok(PolicyInputs {
             repository,
             region,
             account,
             create_repository,
-            audience: non_empty(raw.audience).unwrap_or_else(|| "sts.amazonaws.com".to_owned()),
+            audience,
             settings,
             if_tag_exists,
             registry_type,
@@ -333,6 +406,25 @@ impl Env {
     }
 }
 
+/// What the inputs allow that the user should know about, although it is valid: a repository policy
+/// that lets anyone in.
+pub fn warnings(config: &Config) -> Vec<String> {
+    let Some(policy) = &config.settings.repository_policy else {
+        return Vec::new();
+    };
+    let public = settings::public_statements(policy);
+    if public.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "Input `repository-policy`: statement {} allows `Principal: \"*\"` — every AWS account (and, for pulls, \
+         anyone) may use {} as the statement's actions allow, unless a `Condition` narrows it. Name the accounts or \
+         roles instead, or add a condition such as `aws:PrincipalOrgID`.",
+        public.join(", "),
+        config.repository
+    )]
+}
+
 /// All input problems at once, so a user fixes them in one round.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", .0.join("\n"))]
@@ -353,51 +445,21 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
     let registry_type = check.keep(registry_type_rule(&mut raw, &settings));
     let timeout = check.keep(timeout_rule(non_empty(raw.timeout.take())));
     let platform = check.keep(platform_rule(non_empty(raw.platform.take())));
-    let local_image = non_empty(raw.local_image);
+    let local_image = non_empty(raw.local_image.take());
     let image = check.keep(local_image_rule(local_image.as_deref()));
-    let repository = check.keep(repository_rule(non_empty(raw.repository)));
+    let repository = check.keep(repository_rule(non_empty(raw.repository.take())));
     let tags = check.keep(tags_rule(raw.tags.as_deref(), local_image.as_deref()));
     let region = check.keep(region_rule(
-        non_empty(raw.aws_region).or_else(|| env.region()),
+        non_empty(raw.aws_region.take()).or_else(|| env.region()),
     ));
-    let keys = check.keep(credentials_rule(
-        non_empty(raw.aws_access_key_id),
-        non_empty(raw.aws_secret_access_key),
-        non_empty(raw.aws_session_token),
-    ));
-    let role = check.keep(role_rule(non_empty(raw.role_to_assume)));
-    let session_name = check.keep(session_name_rule(non_empty(raw.role_session_name)));
-    let duration = check.keep(duration_rule(non_empty(raw.role_duration_seconds)));
-    let external_id = check.keep(external_id_rule(
-        non_empty(raw.role_external_id),
-        role.as_ref(),
-    ));
-    let auth = match (keys, role, session_name, duration, external_id) {
-        (Some(keys), Some(role), Some(session_name), Some(duration_seconds), Some(external_id)) => {
-            let role = role.map(|role| Role {
-                role,
-                session_name,
-                duration_seconds,
-                external_id,
-            });
-            let audience =
-                non_empty(raw.audience).unwrap_or_else(|| "sts.amazonaws.com".to_owned());
-            check.keep(auth_rule(
-                keys,
-                role,
-                non_empty(raw.web_identity_token_file),
-                audience,
-                env,
-            ))
-        }
-        _ => None,
-    };
+    let auth = auth_inputs(&mut check, &mut raw, env);
     let registry_id = check.keep(registry_id_rule(non_empty(raw.registry_id.clone())));
     let create_repository = check.keep(boolean_rule(
         "create-repository",
         raw.create_repository.clone(),
         true,
     ));
+    let docker_host = environment_rules(&mut check, env);
     let if_tag_exists = check.keep(settings::if_tag_exists_rule(
         non_empty(raw.if_tag_exists.clone()).as_deref(),
     ));
@@ -414,6 +476,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
         registry_type,
         timeout,
         platform,
+        docker_host,
     ) {
         (
             Some(()),
@@ -427,6 +490,7 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
             Some(registry_type),
             Some(timeout),
             Some(platform),
+            Some(docker_host),
         ) if errors.is_empty() => Ok(Config {
             local_image: local_image.unwrap_or_default(),
             repository,
@@ -440,8 +504,46 @@ fn validate(mut raw: RawInputs, env: &Env) -> Result<Config, InputError> {
             registry_type,
             timeout,
             platform,
+            docker_host,
         }),
         _ => Err(InputError(errors)),
+    }
+}
+
+/// The credential inputs, checked together: keys, the role and its session, the audience.
+fn auth_inputs(check: &mut Gather<'_>, raw: &mut RawInputs, env: &Env) -> Option<Auth> {
+    let keys = check.keep(credentials_rule(
+        non_empty(raw.aws_access_key_id.take()),
+        non_empty(raw.aws_secret_access_key.take()),
+        non_empty(raw.aws_session_token.take()),
+    ));
+    let role = check.keep(role_rule(non_empty(raw.role_to_assume.take())));
+    let session_name = check.keep(session_name_rule(non_empty(raw.role_session_name.take())));
+    let duration = check.keep(duration_rule(non_empty(raw.role_duration_seconds.take())));
+    let external_id = check.keep(external_id_rule(
+        non_empty(raw.role_external_id.take()),
+        role.as_ref(),
+    ));
+    match (keys, role, session_name, duration, external_id) {
+        (Some(keys), Some(role), Some(session_name), Some(duration_seconds), Some(external_id)) => {
+            let role = role.map(|role| Role {
+                role,
+                session_name,
+                duration_seconds,
+                external_id,
+            });
+            let audience = check.keep(audience_rule(non_empty(raw.audience.take())));
+            audience.and_then(|audience| {
+                check.keep(auth_rule(
+                    keys,
+                    role,
+                    non_empty(raw.web_identity_token_file.take()),
+                    audience,
+                    env,
+                ))
+            })
+        }
+        _ => None,
     }
 }
 
@@ -549,23 +651,70 @@ struct Gather<'a>(&'a mut Vec<String>);
 impl Gather<'_> {
     fn keep<T>(&mut self, result: Checked<T>) -> Option<T> {
         result
-            .map_err(|(input, text)| self.0.push(format!("Input `{input}`: {text}")))
+            .map_err(|(input, text)| {
+                // Inputs are kebab-case; the few environment variables checked here are upper case.
+                let kind = if input.bytes().any(|b| b.is_ascii_lowercase()) {
+                    "Input"
+                } else {
+                    "Environment variable"
+                };
+                self.0.push(format!("{kind} `{input}`: {text}"));
+            })
             .ok()
     }
 }
 
+/// A reference in Docker's grammar (it goes into the Engine API's URL path, so nothing else may pass),
+/// or an image ID (`sha256:` and 64 hex digits; a short ID is a valid reference already).
 fn local_image_rule(image: Option<&str>) -> Checked<()> {
-    match image {
-        None => Err((
+    let Some(image) = image else {
+        return Err((
             "local-image",
             "is required: name an image already built on the runner, e.g. `app:latest`.".into(),
-        )),
-        Some(image) if image.chars().any(char::is_whitespace) => Err((
+        ));
+    };
+    let shown: String = image.chars().take(80).collect();
+    let shown = if shown.len() < image.len() {
+        format!("{shown}…")
+    } else {
+        shown
+    };
+    if image.len() > LOCAL_IMAGE_MAX {
+        return Err((
             "local-image",
-            format!("`{image}` is not an image reference (it contains whitespace)."),
-        )),
-        Some(_) => Ok(()),
+            format!(
+                "`{shown}` is too long for an image reference ({} characters; at most {LOCAL_IMAGE_MAX}).",
+                image.len()
+            ),
+        ));
     }
+    let is_id = image
+        .strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    let name = image.split('@').next().unwrap_or(image);
+    let name = match name.rsplit_once(':') {
+        Some((before, tag)) if !tag.contains('/') => before,
+        _ => name,
+    };
+    if is_id || (LOCAL_IMAGE_RULE.is_match(image) && name.len() <= 255) {
+        return Ok(());
+    }
+    let why = if image.chars().any(char::is_whitespace) {
+        "it contains whitespace"
+    } else if image.chars().any(char::is_control) {
+        "it contains control characters"
+    } else if name.len() > 255 {
+        "its name is longer than 255 characters"
+    } else {
+        "Docker names are lowercase letters and digits separated by `.`, `_`, `__` or `-`, in `/`-separated \
+         parts, with an optional registry host first, then an optional `:tag` and `@sha256:…` digest"
+    };
+    Err((
+        "local-image",
+        format!(
+            "`{shown}` is not an image reference ({why}): use a name such as `app:1.0` or `ghcr.io/org/app:1.0`, or an image ID."
+        ),
+    ))
 }
 
 fn repository_rule(name: Option<String>) -> Checked<RepositoryName> {
@@ -790,6 +939,11 @@ fn auth_rule(
         env.get("ACTIONS_ID_TOKEN_REQUEST_URL"),
         env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
     ) {
+        endpoints::secure_url_rule(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            &request_url,
+            "the job's token-request bearer token",
+        )?;
         return web_identity(IdTokenSource::GitHub {
             request_url,
             request_token,
@@ -814,6 +968,52 @@ fn auth_rule(
              or pass `aws-access-key-id` and `aws-secret-access-key`, or `web-identity-token-file`.",
             role.role
         ),
+    ))
+}
+
+/// The audience of GitHub's ID token: an OIDC client ID (IAM allows up to 255 characters), plain text.
+fn audience_rule(audience: Option<String>) -> Checked<String> {
+    match audience {
+        None => Ok("sts.amazonaws.com".to_owned()),
+        Some(a) if a.chars().count() <= 255 && !a.chars().any(char::is_control) => Ok(a),
+        Some(a) => Err((
+            "audience",
+            format!(
+                "is not an OIDC audience ({} characters{}): use the client ID registered with the identity provider, \
+                 usually `sts.amazonaws.com` (at most 255 characters, no control characters).",
+                a.chars().count(),
+                if a.chars().any(char::is_control) {
+                    ", with control characters"
+                } else {
+                    ""
+                }
+            ),
+        )),
+    }
+}
+
+/// The environment variables that say where requests carrying secrets go: the Docker daemon, and the
+/// AWS endpoints the SDK would use instead of AWS's own (https only, except on loopback).
+fn environment_rules(check: &mut Gather<'_>, env: &Env) -> Option<DockerHost> {
+    for name in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_ECR",
+        "AWS_ENDPOINT_URL_ECR_PUBLIC",
+        "AWS_ENDPOINT_URL_STS",
+    ] {
+        if let Some(url) = env.get(name) {
+            check.keep(endpoints::secure_url_rule(
+                name,
+                &url,
+                "signed AWS requests and the credentials and registry password in their answers",
+            ));
+        }
+    }
+    check.keep(endpoints::docker_host_rule(
+        env.get("DOCKER_HOST").as_deref(),
+        env.get("DOCKER_TLS_VERIFY").as_deref(),
+        env.get("DOCKER_CERT_PATH").as_deref(),
+        env.get("HOME").as_deref(),
     ))
 }
 
@@ -906,7 +1106,10 @@ mod tests {
             ("app:v1", "v1"),
             ("localhost:5000/app", "latest"),
             ("localhost:5000/app:v2", "v2"),
-            ("app@sha256:abc", "latest"),
+            (
+                "app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                "latest",
+            ),
             ("0123456789ab", "latest"),
         ] {
             let mut all = minimal();
@@ -1242,6 +1445,146 @@ mod tests {
                 "{extra:?}: {errors:?}"
             );
         }
+    }
+
+    #[test]
+    fn local_images_follow_dockers_reference_grammar() {
+        let hex = "0123456789abcdef".repeat(4);
+        for good in [
+            "app".to_owned(),
+            "app:1.0".to_owned(),
+            "team/app_x__y.z-w:v1".to_owned(),
+            "localhost:5000/app:v2".to_owned(),
+            "ghcr.io/org/app@sha256:".to_owned() + &hex,
+            "0123456789ab".to_owned(),
+            "sha256:".to_owned() + &hex,
+            "a".repeat(255),
+        ] {
+            assert_eq!(local_image_rule(Some(&good)), Ok(()), "{good}");
+        }
+        for bad in [
+            "app/../etc".to_owned(),
+            "../app".to_owned(),
+            "app?x".to_owned(),
+            "App".to_owned(),
+            "app:".to_owned(),
+            "app\u{0}".to_owned(),
+            "app#x".to_owned(),
+            "a".repeat(256),
+            format!("app:{}", "t".repeat(129)),
+            "x".repeat(5000),
+        ] {
+            let (input, _) = local_image_rule(Some(&bad)).expect_err(&bad);
+            assert_eq!(input, "local-image");
+        }
+    }
+
+    #[test]
+    fn role_arns_only_in_real_partitions() {
+        for partition in [
+            "aws",
+            "aws-cn",
+            "aws-us-gov",
+            "aws-iso",
+            "aws-iso-b",
+            "aws-iso-e",
+            "aws-iso-f",
+            "aws-eusc",
+        ] {
+            let arn = format!("arn:{partition}:iam::123456789012:role/x");
+            assert!(role_rule(Some(arn.clone())).is_ok(), "{arn}");
+        }
+        for partition in ["aws-made-up", "aws-x-y", "awsx"] {
+            let arn = format!("arn:{partition}:iam::123456789012:role/x");
+            assert!(role_rule(Some(arn.clone())).is_err(), "{arn}");
+        }
+    }
+
+    #[test]
+    fn kms_keys_are_ids_arns_or_aliases() {
+        let rule = |key: &str| settings::encryption_rule(Some("KMS".into()), Some(key.into()));
+        for good in [
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "alias/ecr-images",
+            "alias/aws/ecr",
+            "arn:aws-cn:kms:cn-north-1:123456789012:alias/team/key",
+        ] {
+            assert!(rule(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "bogus-key",
+            "alias/",
+            "arn:aws:kms:us-east-1:123456789012:role/x",
+            "arn:aws:kms:us-east-1:1234:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "1234abcd",
+        ] {
+            assert!(rule(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn audiences_are_bounded_plain_text() {
+        assert_eq!(audience_rule(None), Ok("sts.amazonaws.com".to_owned()));
+        assert!(audience_rule(Some("a".repeat(255))).is_ok());
+        assert!(audience_rule(Some("a".repeat(256))).is_err());
+        assert!(audience_rule(Some("sts\u{1b}[31m".into())).is_err());
+    }
+
+    #[test]
+    fn policies_within_ecrs_size_limits() {
+        let workspace = Path::new(".");
+        let policy = |length: usize| {
+            let frame = r#"{"Statement":[{"Sid":"","Effect":"Allow"}]}"#.len();
+            let sid = "S".repeat(length - frame);
+            format!(r#"{{"Statement":[{{"Sid":"{sid}","Effect":"Allow"}}]}}"#)
+        };
+        let at_limit = policy(settings::REPOSITORY_POLICY_MAX);
+        assert!(settings::document_rule("repository-policy", Some(at_limit), workspace).is_ok());
+        let over = policy(settings::REPOSITORY_POLICY_MAX + 1);
+        let (input, text) = settings::document_rule("repository-policy", Some(over), workspace)
+            .expect_err("too long");
+        assert_eq!(input, "repository-policy");
+        assert!(text.contains("10240"), "{text}");
+    }
+
+    #[test]
+    fn a_policy_open_to_anyone_is_found() {
+        let with = |principal: &str| {
+            let json = format!(
+                r#"{{"Statement":[{{"Sid":"Named","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::1:root"}}}},
+                   {{"Effect":"Allow","Principal":{principal}}},{{"Effect":"Deny","Principal":"*"}}]}}"#
+            );
+            let document = settings::document_rule("repository-policy", Some(json), Path::new("."))
+                .expect("valid")
+                .expect("a document");
+            settings::public_statements(&document)
+        };
+        assert_eq!(with(r#""*""#), ["number 2"]);
+        assert_eq!(with(r#"{"AWS":"*"}"#), ["number 2"]);
+        assert_eq!(with(r#"{"AWS":["arn:aws:iam::1:root","*"]}"#), ["number 2"]);
+        assert!(with(r#"{"AWS":"arn:aws:iam::2:root"}"#).is_empty());
+    }
+
+    #[test]
+    fn no_debug_output_holds_a_secret() {
+        let mut all = minimal();
+        all.extend(vars(&[
+            ("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE"),
+            ("INPUT_AWS-SECRET-ACCESS-KEY", "secret-key-value"),
+            ("INPUT_AWS-SESSION-TOKEN", "session-token-value"),
+        ]));
+        let config = from_vars(all).expect("valid");
+        let printed = format!("{config:?} {:?}", config.auth);
+        assert!(printed.contains("AKIAEXAMPLE"), "{printed}");
+        for secret in ["secret-key-value", "session-token-value"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        let mut extra = vec![("INPUT_ROLE-TO-ASSUME", ROLE)];
+        extra.extend(OIDC);
+        let web = format!("{:?}", auth_of(&extra).expect("valid"));
+        assert!(!web.contains("request-token"), "{web}");
     }
 
     /// Records the field names serde asks for, so the test sees what `RawInputs` reads.

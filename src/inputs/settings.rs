@@ -3,10 +3,27 @@
 //! Policies are read (inline JSON or a file inside the workspace) and checked here, before any call.
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
+use regex_lite::Regex;
 use serde_json::Value;
 
-use super::Checked;
+use super::{Checked, PARTITIONS};
+
+/// ECR's limits on the policy text it accepts, in characters.
+pub const REPOSITORY_POLICY_MAX: usize = 10_240;
+pub const LIFECYCLE_POLICY_MAX: usize = 30_720;
+/// A policy file longer than this is not read at all: far beyond either limit, even pretty-printed.
+const POLICY_FILE_MAX: u64 = 1 << 20;
+
+/// A KMS key as ECR takes it: key ID (a UUID, or `mrk-` and 32 hex digits for a multi-Region key), key
+/// ARN, alias name (`alias/…`) or alias ARN.
+static KMS_KEY_RULE: LazyLock<Regex> = LazyLock::new(|| {
+    let id = r"(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})";
+    let alias = r"alias/[a-zA-Z0-9/_-]{1,250}";
+    let arn = format!(r"arn:{PARTITIONS}:kms:[a-z]{{2}}(?:-[a-z]+)+-[0-9]{{1,2}}:[0-9]{{12}}:");
+    Regex::new(&format!(r"^(?:{id}|{alias}|{arn}key/{id}|{arn}{alias})$")).expect("valid regex")
+});
 
 /// How the repository should be set up. `None` / empty: leave that setting as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -161,8 +178,14 @@ pub fn encryption_rule(
             "is only used with `encryption-type: KMS` (or `KMS_DSSE`): set it, or remove `kms-key`.".into(),
         )),
         (Some(k @ ("AES256" | "KMS" | "KMS_DSSE")), key) => {
-            if let Some(key) = key.as_deref().filter(|k| k.chars().any(char::is_whitespace)) {
-                return Err(("kms-key", format!("`{key}` is not a KMS key ID, ARN or alias.")));
+            if let Some(key) = key.as_deref().filter(|k| !KMS_KEY_RULE.is_match(k)) {
+                return Err((
+                    "kms-key",
+                    format!(
+                        "`{key}` is not a KMS key: use a key ID (`1234abcd-12ab-34cd-56ef-1234567890ab`), a key ARN \
+                         (`arn:aws:kms:REGION:ACCOUNT:key/ID`), an alias (`alias/NAME`) or an alias ARN."
+                    ),
+                ));
             }
             Ok(Some(Encryption { kind: k.to_owned(), kms_key: key }))
         }
@@ -206,14 +229,43 @@ pub fn document_rule(
     workspace: &Path,
 ) -> Checked<Option<Document>> {
     let Some(value) = value else { return Ok(None) };
+    let limit = if input == "lifecycle-policy" {
+        LIFECYCLE_POLICY_MAX
+    } else {
+        REPOSITORY_POLICY_MAX
+    };
+    let too_long = |source: &str, length: String| {
+        (
+            input,
+            format!(
+                "{source} is {length} characters long: ECR accepts at most {limit} (as compact JSON). Shorten it, \
+                 for example by merging statements."
+            ),
+        )
+    };
     let (text, source) = if value.starts_with('{') {
         (value, "inline JSON".to_owned())
     } else {
         let path = resolve_in_workspace(&value, workspace).map_err(|e| (input, e))?;
+        let size = std::fs::metadata(&path)
+            .map_err(|e| (input, format!("cannot read {}: {e}", path.display())))?
+            .len();
+        if size > POLICY_FILE_MAX {
+            return Err(too_long(
+                &path.display().to_string(),
+                format!("{size} bytes, more than {POLICY_FILE_MAX}"),
+            ));
+        }
         let text = std::fs::read_to_string(&path)
             .map_err(|e| (input, format!("cannot read {}: {e}", path.display())))?;
         (text, path.display().to_string())
     };
+    if text.len() as u64 > POLICY_FILE_MAX {
+        return Err(too_long(
+            &source,
+            format!("{} bytes, more than {POLICY_FILE_MAX}", text.len()),
+        ));
+    }
     let json: Value = serde_json::from_str(&text).map_err(|e| {
         (
             input,
@@ -233,7 +285,12 @@ pub fn document_rule(
     if let Some(problem) = problem {
         return Err((input, format!("{source}: {problem}")));
     }
-    Ok(Some(Document { json, source }))
+    let document = Document { json, source };
+    let length = document.text().chars().count();
+    if length > limit {
+        return Err(too_long(&document.source, length.to_string()));
+    }
+    Ok(Some(document))
 }
 
 fn strip_position(e: &serde_json::Error) -> String {
@@ -331,6 +388,36 @@ fn lifecycle_problem(json: &Value) -> Option<String> {
         }
     }
     None
+}
+
+/// The `Sid`s (or positions) of the statements of a repository policy that allow anyone: `Principal`
+/// `"*"`, `{"AWS": "*"}` or a list holding `"*"` — every AWS account, and for pulls everyone on the
+/// internet, unless a `Condition` narrows it.
+pub fn public_statements(policy: &Document) -> Vec<String> {
+    let statements = match policy.json.get("Statement") {
+        Some(Value::Array(all)) => all.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    let star = |v: &Value| match v {
+        Value::String(s) => s == "*",
+        Value::Array(items) => items.iter().any(|i| i.as_str() == Some("*")),
+        _ => false,
+    };
+    statements
+        .into_iter()
+        .enumerate()
+        .filter(|(_, s)| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
+        .filter(|(_, s)| match s.get("Principal") {
+            Some(p @ Value::String(_)) => star(p),
+            Some(Value::Object(by_kind)) => by_kind.values().any(star),
+            _ => false,
+        })
+        .map(|(i, s)| match s.get("Sid").and_then(Value::as_str) {
+            Some(sid) => format!("`{sid}`"),
+            None => format!("number {}", i + 1),
+        })
+        .collect()
 }
 
 fn repository_policy_problem(json: &Value) -> Option<String> {

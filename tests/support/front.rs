@@ -1,23 +1,20 @@
-//! The ECR-like front of the test bed (`scripts/ecr-front`): the test account's registry in a second
-//! region, with ECR's refusals, registry-side policy enforcement and faults armed per repository.
+//! The ECR-like front of the test bed (`scripts/ecr-front`): its region and host, arming its rules
+//! (ECR's refusals, registry-side policy enforcement, faults) and reading which fired.
 
 use std::process::Command;
 
 use super::stack;
 
-pub fn front_region() -> String {
+/// The region whose registry host the front serves (the test account's).
+pub fn region() -> String {
     std::env::var("TESTBED_FRONT_REGION").expect("TESTBED_FRONT_REGION")
 }
 
-pub fn front_host() -> String {
-    format!(
-        "{}.dkr.ecr.{}.amazonaws.com",
-        stack().account,
-        front_region()
-    )
+pub fn host() -> String {
+    format!("{}.dkr.ecr.{}.amazonaws.com", stack().account, region())
 }
 
-/// Arms a rule on the front for `repository` (see scripts/ecr-front).
+/// Arms `rule` (see scripts/ecr-front) for `repository`.
 pub fn arm(repository: &str, rule: &serde_json::Value) {
     let mut rule = rule.clone();
     rule["repository"] = repository.into();

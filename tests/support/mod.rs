@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod commands;
 mod engine;
 pub mod front;
 pub use engine::{Engine, Image};
@@ -429,6 +430,7 @@ impl Action {
         let out = cmd.output().expect("run the action");
         let run = self.collect(out.status.success(), &out.stdout, &out.stderr);
         assert_secrets_masked(&run, &self.secrets());
+        commands::assert_only_intended_commands(&run.stdout);
         self.assert_nothing_else_written();
         run
     }

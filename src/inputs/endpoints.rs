@@ -1,0 +1,299 @@
+//! Where the action sends requests that carry a secret, checked before any of them is made: the
+//! Docker daemon (`DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`) receives the registry
+//! password in its `X-Registry-Auth` header; GitHub's token endpoint receives the bearer request
+//! token; AWS endpoints receive signed requests and return credentials. None of them may be reached in
+//! clear text, except on this machine's loopback (the test bed's services).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use super::Checked;
+
+/// The Docker daemon to talk to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DockerHost {
+    /// `unix:///path/to/docker.sock`.
+    Unix(String),
+    /// `tcp://host:port` without TLS: only ever on loopback.
+    Tcp { address: String },
+    /// `tcp://host:port` with TLS, the server checked against `ca.pem` (and the system's roots), the
+    /// client identified by `cert.pem` / `key.pem`, all from `cert_path`.
+    Tls { address: String, cert_path: PathBuf },
+}
+
+impl DockerHost {
+    pub const DEFAULT: &str = "unix:///var/run/docker.sock";
+
+    /// As the user wrote it, for messages.
+    pub fn address(&self) -> &str {
+        match self {
+            DockerHost::Unix(address)
+            | DockerHost::Tcp { address }
+            | DockerHost::Tls { address, .. } => address,
+        }
+    }
+}
+
+impl Default for DockerHost {
+    fn default() -> Self {
+        DockerHost::Unix(Self::DEFAULT.to_owned())
+    }
+}
+
+/// `host` is this machine: 127.0.0.0/8, `::1` or `localhost`.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The daemon from `DOCKER_HOST` (empty: the default socket), `DOCKER_TLS_VERIFY` (set and non-empty:
+/// TLS, as the docker CLI reads it) and `DOCKER_CERT_PATH` (default `~/.docker`). `DOCKER_CERT_PATH`
+/// alone also means TLS: the docker CLI then encrypts without checking the server, this action always
+/// checks it.
+pub fn docker_host_rule(
+    host: Option<&str>,
+    tls_verify: Option<&str>,
+    cert_path: Option<&str>,
+    home: Option<&str>,
+) -> Checked<DockerHost> {
+    let Some(address) = host else {
+        return Ok(DockerHost::default());
+    };
+    let malformed = |why: &str| {
+        Err((
+            "DOCKER_HOST",
+            format!(
+                "`{address}` is not a Docker daemon address: {why}. Use `unix:///var/run/docker.sock` (or leave it \
+                 empty for that default), or `tcp://HOST:PORT`."
+            ),
+        ))
+    };
+    if address.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return malformed("it contains whitespace or control characters");
+    }
+    if let Some(path) = address.strip_prefix("unix://") {
+        if !path.starts_with('/') || path.len() < 2 {
+            return malformed(
+                "a unix socket needs an absolute path, as in unix:///var/run/docker.sock",
+            );
+        }
+        return Ok(DockerHost::Unix(address.to_owned()));
+    }
+    let Some(authority) = address.strip_prefix("tcp://") else {
+        return malformed("only the unix:// and tcp:// schemes are supported");
+    };
+    let authority = authority.strip_suffix('/').unwrap_or(authority);
+    let (hostname, port) = match authority.strip_prefix('[') {
+        // An IPv6 literal: `[::1]:2375`.
+        Some(rest) => match rest.split_once(']') {
+            Some((ip, after)) if ip.parse::<std::net::Ipv6Addr>().is_ok() => match after {
+                "" => (&authority[..ip.len() + 2], None),
+                _ => match after.strip_prefix(':') {
+                    Some(port) => (&authority[..ip.len() + 2], Some(port)),
+                    None => return malformed("the host name is missing or not a host name"),
+                },
+            },
+            _ => return malformed("the host name is missing or not a host name"),
+        },
+        None => match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    let valid_host = hostname.starts_with('[')
+        || !hostname.is_empty()
+            && hostname
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if !valid_host {
+        return malformed("the host name is missing or not a host name");
+    }
+    if port.is_some_and(|p| !matches!(p.parse::<u16>(), Ok(1..))) {
+        return malformed("the port is not a number from 1 to 65535");
+    }
+    let tls = tls_verify.is_some() || cert_path.is_some();
+    // The docker CLI's default ports: 2376 with TLS, 2375 without.
+    let default_port = if tls { "2376" } else { "2375" };
+    let address = format!("tcp://{hostname}:{}", port.unwrap_or(default_port));
+    if tls {
+        let cert_path = match (cert_path, home) {
+            (Some(path), _) => PathBuf::from(path),
+            (None, Some(home)) => PathBuf::from(home).join(".docker"),
+            (None, None) => {
+                return Err((
+                    "DOCKER_CERT_PATH",
+                    "is needed with DOCKER_TLS_VERIFY (there is no home directory to find ~/.docker in): point \
+                     it at the directory holding ca.pem, cert.pem and key.pem."
+                        .into(),
+                ));
+            }
+        };
+        if let Some(missing) = ["ca.pem", "cert.pem", "key.pem"]
+            .into_iter()
+            .find(|file| !cert_path.join(file).is_file())
+        {
+            return Err((
+                "DOCKER_CERT_PATH",
+                format!(
+                    "{} has no {missing}: a TLS connection to the Docker daemon needs ca.pem (the daemon's CA), \
+                     cert.pem and key.pem (this client's certificate and key) there.",
+                    cert_path.display()
+                ),
+            ));
+        }
+        return Ok(DockerHost::Tls { address, cert_path });
+    }
+    if !is_loopback(hostname) {
+        return Err((
+            "DOCKER_HOST",
+            format!(
+                "`{address}` is a daemon on another machine without TLS: the registry password would cross the \
+                 network in clear text (Docker sends it in the X-Registry-Auth header). Set DOCKER_TLS_VERIFY=1 and \
+                 DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), or use the runner's own daemon."
+            ),
+        ));
+    }
+    Ok(DockerHost::Tcp { address })
+}
+
+/// An endpoint that carries a secret: `https://`, or `http://` on loopback only. `name` is the
+/// environment variable it came from.
+pub fn secure_url_rule(name: &'static str, url: &str, carries: &str) -> Checked<()> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err((name, format!("`{url}` is not a URL (https://…).")));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let host = if authority.starts_with('[') {
+        authority.split_once(']').map_or(authority, |(h, _)| h)
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" if !host.is_empty() => Ok(()),
+        "http" if !host.is_empty() && is_loopback(host) => Ok(()),
+        "http" if !host.is_empty() => Err((
+            name,
+            format!(
+                "`{url}` is plain http: {carries} would cross the network in clear text. Use https:// (plain http is \
+                 only accepted on this machine's loopback)."
+            ),
+        )),
+        _ => Err((name, format!("`{url}` is not an https:// URL."))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(value: Option<&str>) -> Checked<DockerHost> {
+        docker_host_rule(value, None, None, Some("/root"))
+    }
+
+    #[test]
+    fn unix_sockets_and_loopback_tcp_are_taken_as_they_are() {
+        assert_eq!(host(None), Ok(DockerHost::default()));
+        assert_eq!(
+            host(Some("unix:///run/docker.sock")),
+            Ok(DockerHost::Unix("unix:///run/docker.sock".into()))
+        );
+        for (given, address) in [
+            ("tcp://127.0.0.1:2375", "tcp://127.0.0.1:2375"),
+            ("tcp://localhost", "tcp://localhost:2375"),
+            ("tcp://127.8.0.3:9/", "tcp://127.8.0.3:9"),
+            ("tcp://[::1]:2375", "tcp://[::1]:2375"),
+        ] {
+            assert_eq!(
+                host(Some(given)),
+                Ok(DockerHost::Tcp {
+                    address: address.into()
+                }),
+                "{given}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_addresses_name_docker_host() {
+        for bad in [
+            "tcp://",
+            "tcp://:2375",
+            "tcp://host:port",
+            "tcp://host:0",
+            "tcp://host:70000",
+            "ssh://user@host",
+            "unix://",
+            "unix://relative.sock",
+            "/var/run/docker.sock",
+            "tcp://a b:1",
+            "tcp://host/path:1",
+        ] {
+            let (input, text) = host(Some(bad)).expect_err(bad);
+            assert_eq!(input, "DOCKER_HOST", "{bad}");
+            assert!(text.contains(&format!("`{bad}`")), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_remote_daemon_without_tls_is_refused_with_the_reason() {
+        for remote in [
+            "tcp://docker.example:2375",
+            "tcp://10.0.0.5:2375",
+            "tcp://[2001:db8::1]:2375",
+        ] {
+            let (input, text) = host(Some(remote)).expect_err(remote);
+            assert_eq!(input, "DOCKER_HOST");
+            assert!(
+                text.contains("X-Registry-Auth") && text.contains("DOCKER_TLS_VERIFY"),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn tls_needs_the_three_pem_files() {
+        let dir = std::env::temp_dir().join(format!("docker-certs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.display().to_string();
+        let (input, text) =
+            docker_host_rule(Some("tcp://docker.example"), Some("1"), Some(&path), None)
+                .expect_err("no pem");
+        assert_eq!(input, "DOCKER_CERT_PATH");
+        assert!(text.contains("ca.pem"), "{text}");
+        for file in ["ca.pem", "cert.pem", "key.pem"] {
+            std::fs::write(dir.join(file), "").expect("pem");
+        }
+        assert_eq!(
+            docker_host_rule(Some("tcp://docker.example"), Some("1"), Some(&path), None),
+            Ok(DockerHost::Tls {
+                address: "tcp://docker.example:2376".into(),
+                cert_path: dir.clone()
+            })
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn secrets_travel_over_https_except_on_loopback() {
+        for ok in [
+            "https://token.actions.githubusercontent.com/x?y=1",
+            "http://127.0.0.1:5056/token",
+            "http://localhost/x",
+            "http://[::1]:80/",
+        ] {
+            assert_eq!(secure_url_rule("V", ok, "the token"), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://token.example/x",
+            "http://127.0.0.1.example/",
+            "http://user@evil.example/",
+            "ftp://x/",
+            "token.example",
+        ] {
+            let (name, _) = secure_url_rule("V", bad, "the token").expect_err(bad);
+            assert_eq!(name, "V");
+        }
+    }
+}

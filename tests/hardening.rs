@@ -1,0 +1,542 @@
+//! Issue #16, seen from where an attacker or a user would see it: text from a hostile registry or
+//! input never acts as a workflow command (every run's log is also parsed as the runner parses it, in
+//! `Action::run`); secrets never travel in clear text; the boundary rules hold before any side effect;
+//! the summary renders nothing a registry sent; and the release pipeline's supply-chain rules.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt as _;
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::commands::{self, named};
+use crate::support::{
+    Action, front, make_image, registry_digest, remove_image, repository_registry_id, stack, unique,
+};
+
+/// Text a hostile registry answers with: each line tries another way in — the v2 form after a
+/// newline, a carriage return or whitespace, an invisible character, the v1 form anywhere, a forged
+/// output and mask — plus Markdown that would render in the summary.
+const HOSTILE: &str = "slow down [click](https://evil.example/forged) ![x](https://evil.example/forged.png) `|\n \
+     ::stop-commands::x\r::add-mask::forged\n\u{200B}::warning::forged ##[set-output name=digest]forged \
+     ::set-output name=digest::forged";
+
+/// A local image and a repository (through the front) that already holds it under `seed`.
+fn seeded(name: &str) -> (String, String) {
+    let local = format!("{}:src", unique(&format!("e2e-{name}")));
+    make_image(&local);
+    let repository = unique(name);
+    Action::new(&local, &repository)
+        .input("aws-region", &front::region())
+        .input("tags", "seed")
+        .run()
+        .assert_success();
+    (local, repository)
+}
+
+#[track_caller]
+fn assert_logged_as_text(stdout: &str) {
+    assert!(
+        !stdout.contains("injected fault"),
+        "the running scripts/ecr-front predates its `message` field: restart it (stop its process, then \
+         scripts/stack-up) so that it runs this checkout's script\n{stdout}"
+    );
+    // The hostile text is in the log (the retry says what the registry answered), as plain lines.
+    assert!(stdout.contains("stop-commands::x"), "{stdout}");
+    assert!(
+        stdout.contains("%23%23[set-output name=digest]forged"),
+        "{stdout}"
+    );
+    let found = commands::commands(stdout);
+    assert!(named(&found, "warning").is_empty(), "{stdout}");
+    assert!(named(&found, "stop-commands").is_empty(), "{stdout}");
+}
+
+#[test]
+fn a_hostile_registry_message_is_logged_as_text_and_never_run() {
+    let (local, repository) = seeded("hostile-registry");
+    // Once: the retry line carries the message, then the push succeeds.
+    front::arm(
+        &repository,
+        &serde_json::json!({"kind": "status", "status": 429, "action": "PutImage", "message": HOSTILE}),
+    );
+    let run = Action::new(&local, &repository)
+        .input("aws-region", &front::region())
+        .input("tags", "v1")
+        .run();
+    run.assert_success();
+    assert!(run.stdout.contains("(attempt 1 of 5)"), "{}", run.stdout);
+    assert_logged_as_text(&run.stdout);
+    assert!(run.output("digest").starts_with("sha256:"));
+    assert_eq!(
+        registry_digest(&front::host(), &repository, "v1").as_deref(),
+        Some(run.output("digest"))
+    );
+
+    // Every attempt: the message also ends in the error and in the summary's row for the tag.
+    front::arm(
+        &repository,
+        &serde_json::json!({"kind": "status", "status": 429, "action": "PutImage", "message": HOSTILE, "count": 5}),
+    );
+    let run = Action::new(&local, &repository)
+        .input("aws-region", &front::region())
+        .input("tags", "v2")
+        .run();
+    assert_logged_as_text(&run.stdout);
+    let error = run.single_error();
+    assert!(
+        error.contains("::stop-commands::x"),
+        "the error says what the registry said: {error}"
+    );
+    let row = run
+        .summary
+        .lines()
+        .find(|l| l.contains("**failed**"))
+        .unwrap_or_else(|| panic!("a failed row: {}", run.summary));
+    let cell = row
+        .split("**failed**: ")
+        .nth(1)
+        .and_then(|c| c.strip_suffix(" |"))
+        .expect("the failure cell");
+    let fence: String = cell.chars().take_while(|&c| c == '`').collect();
+    assert!(
+        fence.len() >= 2
+            && cell.ends_with(&fence)
+            && cell[fence.len()..cell.len() - fence.len()].contains("](https://evil.example"),
+        "the registry's text is one code span, so its link and image do not render: {cell}"
+    );
+    remove_image(&local);
+}
+
+#[test]
+fn hostile_inputs_are_logged_as_text_and_never_run() {
+    let local = format!("{}:h", unique("e2e-hostile-input"));
+    make_image(&local);
+    let repository = unique("hostile-input");
+    let s = stack();
+    // The audience is printed ("Got a GitHub OIDC ID token for audience …") and goes into the token.
+    let audience = "sts.amazonaws.com ##[add-mask]forged ::warning::forged";
+    let run = Action::new(&local, &repository)
+        .without_input("aws-access-key-id")
+        .without_input("aws-secret-access-key")
+        .input("role-to-assume", "arn:aws:iam::123456789012:role/gha-push")
+        .input("audience", audience)
+        .env("ACTIONS_ID_TOKEN_REQUEST_URL", &s.oidc_url(""))
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &s.oidc_request_token)
+        .run();
+    run.assert_success();
+    assert!(
+        run.stdout
+            .contains("%23%23[add-mask]forged ::warning::forged"),
+        "{}",
+        run.stdout
+    );
+    let found = commands::commands(&run.stdout);
+    assert!(named(&found, "warning").is_empty(), "{}", run.stdout);
+
+    // Inputs the rules refuse are only ever data of the one error.
+    for (input, value) in [
+        ("tags", "v1\n::add-mask::forged"),
+        ("local-image", "app\r##[add-mask]forged"),
+        ("repository", "x ::set-output name=digest::forged"),
+    ] {
+        let run = Action::new(&local, &repository).input(input, value).run();
+        let error = run.single_error();
+        assert!(error.contains(&format!("`{input}`")), "{error}");
+        assert_eq!(commands::commands(&run.stdout).len(), 1, "{}", run.stdout);
+    }
+    remove_image(&local);
+}
+
+/// Runs `action` and expects one error naming `names` before anything started (no group, no call).
+#[track_caller]
+fn assert_refused_before_any_call(action: &Action, names: &[&str]) -> String {
+    let run = action.run();
+    let error = run.single_error();
+    for name in names {
+        assert!(
+            error.contains(name),
+            "error should contain {name:?}: {error}"
+        );
+    }
+    assert!(
+        !run.stdout.contains("::group::"),
+        "nothing may start:\n{}",
+        run.stdout
+    );
+    error
+}
+
+#[test]
+fn secrets_never_travel_in_clear_text_to_another_machine() {
+    let repository = unique("plaintext");
+    let base = || Action::new("anything:v1", &repository);
+    // The registry password would go to this daemon in the X-Registry-Auth header.
+    let error = assert_refused_before_any_call(
+        &base().env("DOCKER_HOST", "tcp://docker.example:2375"),
+        &[
+            "`DOCKER_HOST`",
+            "tcp://docker.example:2375",
+            "X-Registry-Auth",
+            "DOCKER_TLS_VERIFY",
+        ],
+    );
+    assert!(error.contains("clear text"), "{error}");
+    // TLS asked for, without the client's certificates.
+    let empty = crate::support::TempDir::new();
+    assert_refused_before_any_call(
+        &base()
+            .env("DOCKER_HOST", "tcp://docker.example:2376")
+            .env("DOCKER_TLS_VERIFY", "1")
+            .env("DOCKER_CERT_PATH", &empty.0.display().to_string()),
+        &["`DOCKER_CERT_PATH`", "ca.pem"],
+    );
+    // The bearer request token would go to GitHub's token endpoint in clear.
+    assert_refused_before_any_call(
+        &base()
+            .without_input("aws-access-key-id")
+            .without_input("aws-secret-access-key")
+            .input("role-to-assume", "arn:aws:iam::123456789012:role/gha-push")
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                "http://token.example/token?api-version=2.0",
+            )
+            .env(
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+                "request-token-not-to-be-sent",
+            ),
+        &["`ACTIONS_ID_TOKEN_REQUEST_URL`", "https://"],
+    );
+    // Signed AWS requests, and the credentials in their answers.
+    assert_refused_before_any_call(
+        &base().env("AWS_ENDPOINT_URL", "http://ecr.example:5055"),
+        &["`AWS_ENDPOINT_URL`", "https://"],
+    );
+    assert_eq!(repository_registry_id(&repository, None), None);
+}
+
+#[test]
+fn docker_host_is_an_input_checked_first_and_empty_means_the_default_socket() {
+    let repository = unique("docker-host");
+    for malformed in [
+        "tcp://",
+        "ftp://docker.example",
+        "unix://relative",
+        "tcp://host:99999",
+    ] {
+        assert_refused_before_any_call(
+            &Action::new("anything:v1", &repository).env("DOCKER_HOST", malformed),
+            &["`DOCKER_HOST`", &format!("`{malformed}`")],
+        );
+    }
+    let local = format!("{}:v1", unique("e2e-empty-docker-host"));
+    make_image(&local);
+    let run = Action::new(&local, &repository)
+        .env("DOCKER_HOST", "")
+        .run();
+    run.assert_success();
+    assert!(
+        run.stdout
+            .contains("Docker daemon at unix:///var/run/docker.sock"),
+        "{}",
+        run.stdout
+    );
+    remove_image(&local);
+}
+
+#[test]
+fn each_boundary_rule_is_enforced_before_any_call() {
+    let repository = unique("boundary");
+    let big_policy = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Sid": "{}", "Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::210987654321:root"}}, "Action": "ecr:BatchGetImage"}}]}}"#,
+        "S".repeat(10_240)
+    );
+    let big_lifecycle = format!(
+        r#"{{"rules": [{{"rulePriority": 1, "description": "{}", "selection": {{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 5}}, "action": {{"type": "expire"}}}}]}}"#,
+        "d".repeat(30_720)
+    );
+    let long_image = format!("{}:v1", "a".repeat(256));
+    let long_audience = "a".repeat(256);
+    let cases: Vec<(&str, &str, &[&str])> = vec![
+        (
+            "local-image",
+            "app/../etc",
+            &["`local-image`", "not an image reference"],
+        ),
+        ("local-image", "app?x=1", &["`local-image`"]),
+        (
+            "local-image",
+            "app\u{1}",
+            &["`local-image`", "control characters"],
+        ),
+        ("local-image", &long_image, &["`local-image`", "255"]),
+        (
+            "role-to-assume",
+            "arn:aws-made-up:iam::123456789012:role/x",
+            &["`role-to-assume`"],
+        ),
+        (
+            "audience",
+            "sts.amazonaws.com\u{7}",
+            &["`audience`", "control characters"],
+        ),
+        ("audience", &long_audience, &["`audience`", "255"]),
+        (
+            "repository-policy",
+            &big_policy,
+            &["`repository-policy`", "10240"],
+        ),
+        (
+            "lifecycle-policy",
+            &big_lifecycle,
+            &["`lifecycle-policy`", "30720"],
+        ),
+    ];
+    for (input, value, expected) in cases {
+        let mut action = Action::new("anything:v1", &repository).input(input, value);
+        if input == "audience" {
+            let s = stack();
+            action = action
+                .without_input("aws-access-key-id")
+                .without_input("aws-secret-access-key")
+                .input("role-to-assume", "arn:aws:iam::123456789012:role/gha-push")
+                .env("ACTIONS_ID_TOKEN_REQUEST_URL", &s.oidc_url(""))
+                .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &s.oidc_request_token);
+        }
+        assert_refused_before_any_call(&action, expected);
+    }
+    for (kind, key) in [
+        ("KMS", "bogus-key"),
+        ("KMS", "arn:aws:kms:us-east-1:123456789012:role/x"),
+    ] {
+        assert_refused_before_any_call(
+            &Action::new("anything:v1", &repository)
+                .input("encryption-type", kind)
+                .input("kms-key", key),
+            &["`kms-key`", "alias/NAME"],
+        );
+    }
+    assert_eq!(repository_registry_id(&repository, None), None);
+}
+
+#[test]
+fn a_non_utf8_input_is_an_error_naming_it() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"));
+    cmd.env_clear()
+        .env("INPUT_LOCAL-IMAGE", "app:1")
+        .env("INPUT_REPOSITORY", "team/app")
+        .env("INPUT_AWS-REGION", "us-east-1")
+        .env(
+            "INPUT_IF-TAG-EXISTS",
+            OsString::from_vec(b"fail\xff".to_vec()),
+        );
+    let out = cmd.output().expect("run the action");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    commands::assert_only_intended_commands(&stdout);
+    let found = commands::commands(&stdout);
+    assert_eq!(named(&found, "error").len(), 1, "{stdout}");
+    assert!(
+        found[0].data.contains("Input `if-tag-exists`") && found[0].data.contains("UTF-8"),
+        "{stdout}"
+    );
+    // The policy subcommand reads the same inputs.
+    let out = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"))
+        .env_clear()
+        .args([
+            "policy",
+            "--repository",
+            "app",
+            "--region",
+            "us-east-1",
+            "--account",
+            "123456789012",
+        ])
+        .env(
+            "INPUT_REGISTRY-TYPE",
+            OsString::from_vec(b"public\xff".to_vec()),
+        )
+        .output()
+        .expect("run the policy command");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success() && stdout.contains("`registry-type`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_repository_policy_open_to_anyone_is_warned_about() {
+    let local = format!("{}:v1", unique("e2e-open-policy"));
+    make_image(&local);
+    let repository = unique("open-policy");
+    let policy = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}]}"#;
+    let run = Action::new(&local, &repository)
+        .input("repository-policy", policy)
+        .run();
+    run.assert_success();
+    let found = commands::commands(&run.stdout);
+    let warnings = named(&found, "warning");
+    assert_eq!(warnings.len(), 1, "{}", run.stdout);
+    assert!(
+        warnings[0].data.contains("`Everyone`") && warnings[0].data.contains("Principal: \"*\""),
+        "{}",
+        warnings[0].data
+    );
+    // A policy naming an account is not warned about.
+    let named_policy = policy.replace(r#""*""#, r#"{"AWS": "arn:aws:iam::210987654321:root"}"#);
+    let run = Action::new(&local, &repository)
+        .input("repository-policy", &named_policy)
+        .run();
+    run.assert_success();
+    assert!(
+        named(&commands::commands(&run.stdout), "warning").is_empty(),
+        "{}",
+        run.stdout
+    );
+    remove_image(&local);
+}
+
+fn policy_command(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ecr-push-action"))
+        .env_clear()
+        .arg("policy")
+        .args([
+            "--account",
+            "123456789012",
+            "--region",
+            "eu-west-1",
+            "--repository",
+            "team/api",
+        ])
+        .args(args)
+        .output()
+        .expect("run the policy command")
+}
+
+#[test]
+fn trust_policies_never_open_the_role_to_other_repositories() {
+    for subject in ["github:*/*", "github:octo*/app", "github:octo-org/*"] {
+        let out = policy_command(&["--trust", subject]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{subject}: {stdout}");
+        assert!(
+            stdout.contains("wildcard in the owner or repository"),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("repo:"), "no policy is printed: {stdout}");
+    }
+    // Every workflow of one repository: printed, with a warning (on stderr, so stdout stays JSON).
+    let out = policy_command(&["--trust", "github:octo-org/octo-repo"]);
+    assert!(out.status.success());
+    let policy: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is the JSON alone");
+    assert_eq!(
+        policy["Statement"][0]["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"],
+        "repo:octo-org/octo-repo:*"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let found = commands::commands(&stderr);
+    assert_eq!(named(&found, "warning").len(), 1, "{stderr}");
+    assert!(
+        found[0]
+            .data
+            .contains("any branch or tag, any environment, and pull requests"),
+        "{stderr}"
+    );
+    // An exact subject: no warning.
+    let out = policy_command(&["--trust", "github:octo-org/octo-repo:ref:refs/heads/main"]);
+    assert!(out.status.success() && out.stderr.is_empty());
+    // A hostile audience stays inside a JSON string, and no line of the document is a command.
+    let out = policy_command(&[
+        "--trust",
+        "github:o/r:environment:prod",
+        "--audience",
+        "a##[add-mask]forged",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(commands::commands(&stdout).is_empty(), "{stdout}");
+    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        policy["Statement"][0]["Condition"]["StringEquals"]["token.actions.githubusercontent.com:aud"],
+        "a##[add-mask]forged"
+    );
+}
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+#[test]
+fn every_base_image_is_pinned_by_digest() {
+    let dockerfile =
+        std::fs::read_to_string(Path::new(ROOT).join("Dockerfile")).expect("Dockerfile");
+    let args: Vec<(&str, &str)> = dockerfile
+        .lines()
+        .filter_map(|l| l.strip_prefix("ARG "))
+        .filter_map(|a| a.split_once('='))
+        .collect();
+    let froms: Vec<&str> = dockerfile
+        .lines()
+        .filter(|l| l.starts_with("FROM "))
+        .collect();
+    assert!(froms.len() >= 2, "{froms:?}");
+    for from in froms {
+        let image = from
+            .split_whitespace()
+            .find(|w| !w.starts_with("FROM") && !w.starts_with("--"))
+            .expect("an image");
+        let image = args
+            .iter()
+            .find(|(name, _)| image == format!("${{{name}}}") || image == format!("${name}"))
+            .map_or(image, |(_, value)| value);
+        if image == "scratch" {
+            continue;
+        }
+        let digest = image
+            .split_once("@sha256:")
+            .map(|(_, d)| d)
+            .unwrap_or_default();
+        assert!(
+            digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+            "`{from}` is not pinned by digest (image@sha256:…): {image}"
+        );
+    }
+}
+
+#[test]
+fn releases_attest_the_image_and_never_move_a_version_tag() {
+    let release = std::fs::read_to_string(Path::new(ROOT).join(".github/workflows/release.yml"))
+        .expect("release.yml");
+    assert!(
+        release.contains("uses: actions/attest-build-provenance@"),
+        "{release}"
+    );
+    assert!(release.contains("push-to-registry: true"), "{release}");
+    // The token permissions of an attestation only where it is made.
+    let top = release.split("\njobs:").next().expect("header");
+    assert!(top.contains("permissions: {}"), "{top}");
+    assert_eq!(release.matches("id-token: write").count(), 1, "{release}");
+    assert_eq!(
+        release.matches("attestations: write").count(),
+        1,
+        "{release}"
+    );
+    // Only the major tag is ever forced; the version tag is created once, and an existing one refused.
+    for line in release
+        .lines()
+        .filter(|l| l.contains("git tag") || l.contains("git push"))
+    {
+        if line.contains("--force") || line.contains(" -f ") {
+            assert!(
+                line.contains("$major"),
+                "only the major tag may move: {line}"
+            );
+            assert!(
+                !line.contains("\"$TAG\"") && !line.contains("refs/tags/$TAG"),
+                "{line}"
+            );
+        }
+    }
+    assert!(
+        release.contains("git ls-remote --exit-code --tags"),
+        "{release}"
+    );
+}
