@@ -14,9 +14,9 @@ use bollard::query_parameters::{
 use futures_util::StreamExt as _;
 
 use crate::aws::{Destination, denied};
-use crate::github;
 use crate::inputs::{DockerHost, Platform, Tag};
 use crate::retry::{Backoff, retry};
+use crate::{github, step};
 
 /// Where a push's progress goes: straight to the log, or kept until the push is done (pushes that run
 /// at the same time would interleave their lines).
@@ -29,36 +29,46 @@ enum Log {
 pub struct Daemon {
     docker: Docker,
     address: String,
-    /// Local tags the action added and has not put back yet: restored even when the run is stopped
-    /// (by `timeout`) in the middle of a push.
-    pending: PendingTags,
+    /// Local tags the action added and has not put back yet. Each is put back right after its push;
+    /// whatever is left when the daemon is dropped — a run stopped by `timeout` in the middle of a
+    /// push drops it — is put back then (see `Drop`).
+    added: std::sync::Mutex<Vec<AddedTag>>,
 }
 
 /// A tag to put back: the target, what it pointed at before, and the image the action tagged.
-type Pending = (String, Option<String>, LocalImage);
+type AddedTag = (String, Option<String>, LocalImage);
 
-#[derive(Clone, Default)]
-pub struct PendingTags(std::sync::Arc<std::sync::Mutex<Vec<Pending>>>);
-
-impl PendingTags {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
-        self.0
+impl Daemon {
+    fn added(&self) -> std::sync::MutexGuard<'_, Vec<AddedTag>> {
+        self.added
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
 
-    /// Puts back every tag a stopped run left behind, on a fresh connection to the daemon.
-    pub async fn restore_all(&self, host: &DockerHost) {
-        let left: Vec<_> = self.lock().drain(..).collect();
-        if left.is_empty() {
-            return;
-        }
-        let Ok(daemon) = connect(host, self.clone()).await else {
+impl Drop for Daemon {
+    /// Puts back the tags a stopped run left behind. Drop cannot await, so it blocks this worker
+    /// thread (the multi-threaded runtime allows that) for at most 15 s: a daemon that does not answer
+    /// must not hold the job.
+    fn drop(&mut self) {
+        let left: Vec<AddedTag> = self.added().drain(..).collect();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        for (target, before, image) in left {
-            daemon.restore(&target, before.as_deref(), &image).await;
+        if left.is_empty() || runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            return;
         }
+        tokio::task::block_in_place(|| {
+            runtime.block_on(async {
+                let restore_all = async {
+                    for (target, before, image) in &left {
+                        self.restore(target, before.as_deref(), image).await;
+                    }
+                };
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(15), restore_all).await;
+            });
+        });
     }
 }
 
@@ -288,7 +298,7 @@ pub struct PushedTag {
 
 /// Connects to the daemon `host` names (validated from `DOCKER_HOST` and its TLS settings) and checks
 /// that it answers. A remote daemon is only reached over TLS: it receives the registry password.
-pub async fn connect(host: &DockerHost, pending: PendingTags) -> Result<Daemon> {
+pub async fn connect(host: &DockerHost) -> Result<Daemon> {
     let address = host.address().to_owned();
     let unreachable = |cause: &dyn std::fmt::Display| {
         anyhow!(
@@ -330,7 +340,7 @@ pub async fn connect(host: &DockerHost, pending: PendingTags) -> Result<Daemon> 
     Ok(Daemon {
         docker,
         address,
-        pending,
+        added: std::sync::Mutex::default(),
     })
 }
 
@@ -477,7 +487,7 @@ impl Daemon {
         for (tag, result) in rest.iter().zip(others) {
             match result {
                 Ok((done, lines)) => {
-                    let _group = github::group(&format!("Push {repository_uri}:{tag}"));
+                    let _step = step::enter(&format!("Push {repository_uri}:{tag}"));
                     for line in &lines {
                         github::info(line);
                     }
@@ -523,11 +533,10 @@ impl Daemon {
             )
             .await
             .with_context(|| format!("Docker: tagging {} as {target} failed", image.reference))?;
-        self.pending
-            .lock()
+        self.added()
             .push((target.clone(), before.clone(), image.clone()));
         let lines = std::sync::Mutex::new(Vec::new());
-        let _group = matches!(log, Log::Live).then(|| github::group(&format!("Push {target}")));
+        let _step = matches!(log, Log::Live).then(|| step::enter(&format!("Push {target}")));
         // Transient failures (connection resets, 5xx, 429, a stalled or cut upload) are retried with
         // backoff; refusals (denied, unknown repository, immutable tag, bad login) are not.
         let result = retry(
@@ -553,7 +562,7 @@ impl Daemon {
         )
         .await;
         self.restore(&target, before.as_deref(), image).await;
-        self.pending.lock().retain(|(t, _, _)| *t != target);
+        self.added().retain(|(t, _, _)| *t != target);
         let digest = result.map_err(|exhausted| {
             let PushFailure { text, transient } = exhausted.error;
             if let Some(denied) = denied::parse(&text)

@@ -140,9 +140,6 @@ pub struct Group(());
 
 pub fn group(title: &str) -> Group {
     println!("::group::{}", escape_data(title));
-    *CURRENT_STEP
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(title.to_owned());
     Group(())
 }
 
@@ -150,16 +147,6 @@ impl Drop for Group {
     fn drop(&mut self) {
         println!("::endgroup::");
     }
-}
-
-/// The last step (group) the log opened: where a run that times out was.
-static CURRENT_STEP: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-
-pub fn current_step() -> Option<String> {
-    CURRENT_STEP
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone()
 }
 
 /// Sets step outputs. Under Actions they go to `$GITHUB_OUTPUT` as heredocs; elsewhere (plain

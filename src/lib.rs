@@ -9,6 +9,7 @@ pub mod inputs;
 pub mod policy;
 pub mod report;
 pub mod retry;
+pub mod step;
 
 use anyhow::{Result, anyhow};
 
@@ -19,20 +20,20 @@ use inputs::RegistryType;
 ///
 /// Docker is checked, and the account-wide registry token fetched, before the repository is created,
 /// so that a typo in `local-image` or a missing permission never leaves a new, empty repository.
-pub async fn run(config: &Config, pending: docker::PendingTags) -> Result<()> {
+pub async fn run(config: &Config) -> Result<()> {
     for warning in inputs::warnings(config) {
         github::warning(&warning);
     }
     let (daemon, image) = {
-        let _group = github::group("Docker");
-        let daemon = docker::connect(&config.docker_host, pending).await?;
+        let _step = step::enter("Docker");
+        let daemon = docker::connect(&config.docker_host).await?;
         let image = daemon
             .find_image(&config.local_image, config.platform.as_ref())
             .await?;
         (daemon, image)
     };
     let session = {
-        let _group = github::group("AWS credentials");
+        let _step = step::enter("AWS credentials");
         aws::credentials::load(&config.region, &config.auth).await?
     };
     let destination = match &config.registry_type {
@@ -55,25 +56,18 @@ pub async fn run(config: &Config, pending: docker::PendingTags) -> Result<()> {
     }
 }
 
-/// [`run`] within the `timeout` input. When it runs out, the local tags a push had added are put back
-/// before the error says where the run stopped.
+/// [`run`] within the `timeout` input. When it runs out, `run` is dropped where it is — the daemon
+/// with it, which puts back the local tags a push had added — and the error names the step it was in.
 async fn run_bounded(config: &Config) -> Result<()> {
-    let pending = docker::PendingTags::default();
-    if let Ok(result) = tokio::time::timeout(config.timeout, run(config, pending.clone())).await {
-        return result;
+    match tokio::time::timeout(config.timeout, run(config)).await {
+        Ok(result) => result,
+        Err(_) => Err(anyhow!(
+            "The run did not finish within {} s (input `timeout`) and was stopped during \"{}\"; nothing after \
+             that step ran. Look at that step's log above, or raise `timeout`.",
+            config.timeout.as_secs(),
+            step::current()
+        )),
     }
-    let step = github::current_step().unwrap_or_else(|| "start-up".to_owned());
-    // Bounded too: a daemon that does not answer must not hold the job.
-    let _ = tokio::time::timeout(
-        std::time::Duration::from_secs(15),
-        pending.restore_all(&config.docker_host),
-    )
-    .await;
-    Err(anyhow!(
-        "The run did not finish within {} s (input `timeout`) and was stopped during \"{step}\"; nothing after \
-         that step ran. Look at that step's log above, or raise `timeout`.",
-        config.timeout.as_secs()
-    ))
 }
 
 /// The process entry point: read the inputs, run, and turn any failure into one `::error::` line.

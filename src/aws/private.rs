@@ -4,16 +4,15 @@
 use anyhow::Result;
 
 use super::{Destination, images, registry, settings, token};
-use crate::github;
 use crate::inputs::Config;
 
 pub async fn prepare(sdk: &aws_config::SdkConfig, config: &Config) -> Result<Destination> {
     let ecr = aws_sdk_ecr::Client::new(sdk);
     let login = {
-        let _group = github::group("Registry login");
+        let _step = crate::step::enter("Registry login");
         token::fetch(&ecr, config.registry_id.as_deref()).await?
     };
-    let _group = github::group("ECR repository");
+    let _step = crate::step::enter("ECR repository");
     let target = registry::Target {
         name: &config.repository,
         registry_id: config.registry_id.as_deref(),

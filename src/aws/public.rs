@@ -28,10 +28,10 @@ pub async fn prepare(
             .build(),
     );
     let login = {
-        let _group = github::group("Registry login");
+        let _step = crate::step::enter("Registry login");
         login(&client, config.registry_id.as_deref()).await?
     };
-    let _group = github::group("ECR Public repository");
+    let _step = crate::step::enter("ECR Public repository");
     let name = config.repository.as_str();
     let (repository, created) = match describe(&client, name, config.registry_id.as_deref()).await?
     {

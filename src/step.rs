@@ -1,0 +1,28 @@
+//! Where the run is: each phase of the pipeline is entered here, which opens its `::group::` in the
+//! log and records its name, so that a run stopped by `timeout` can say which step it was in. The log
+//! only prints; this is the one place that remembers.
+
+use std::sync::Mutex;
+
+use crate::github;
+
+/// The step entered last. One run per process, so one slot for the process.
+static CURRENT: Mutex<Option<String>> = Mutex::new(None);
+
+/// Enters the step `title`: records it and opens its group, which closes when the guard is dropped.
+#[must_use = "the step's group closes when this guard is dropped"]
+pub fn enter(title: &str) -> github::Group {
+    *CURRENT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(title.to_owned());
+    github::group(title)
+}
+
+/// The step entered last, or "start-up" before the first.
+pub fn current() -> String {
+    CURRENT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+        .unwrap_or_else(|| "start-up".to_owned())
+}
