@@ -1,0 +1,299 @@
+//! The runner's Docker daemon, through bollard: connect (the validated `DOCKER_HOST`, negotiating the
+//! API version so older daemons such as 20.10 / API 1.41 work), find the local image and its platforms,
+//! and leave the daemon's tags as they were. Pushing lives in `push.rs`, the choice of what a push
+//! sends for the `platform` input in `platform.rs`, and what the user reads in `advice.rs`.
+
+use anyhow::{Context, Result, anyhow, bail};
+use bollard::Docker;
+use bollard::errors::Error as DockerError;
+use bollard::models::ImageManifestSummaryKindEnum;
+use bollard::query_parameters::{
+    ListImagesOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
+};
+
+use crate::github;
+use crate::inputs::{DockerHost, Platform, Tag};
+
+mod advice;
+mod platform;
+mod push;
+
+pub use platform::join;
+use platform::{Stored, platform_from, platform_of, select};
+
+pub struct Daemon {
+    docker: Docker,
+    address: String,
+    /// Local tags the action added and has not put back yet. Each is put back right after its push;
+    /// whatever is left when the daemon is dropped — a run stopped by `timeout` in the middle of a
+    /// push drops it — is put back then (see `Drop`).
+    added: std::sync::Mutex<Vec<AddedTag>>,
+}
+
+/// A tag to put back: the target, what it pointed at before, and the image the action tagged.
+type AddedTag = (String, Option<String>, LocalImage);
+
+impl Daemon {
+    fn added(&self) -> std::sync::MutexGuard<'_, Vec<AddedTag>> {
+        self.added
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for Daemon {
+    /// Puts back the tags a stopped run left behind. Drop cannot await, so it blocks this worker
+    /// thread (the multi-threaded runtime allows that) for at most 15 s: a daemon that does not answer
+    /// must not hold the job.
+    fn drop(&mut self) {
+        let left: Vec<AddedTag> = self.added().drain(..).collect();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if left.is_empty() || runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            return;
+        }
+        tokio::task::block_in_place(|| {
+            runtime.block_on(async {
+                let restore_all = async {
+                    for (target, before, image) in &left {
+                        self.restore(target, before.as_deref(), image).await;
+                    }
+                };
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(15), restore_all).await;
+            });
+        });
+    }
+}
+
+/// An image found in the local daemon, and what of it the push sends.
+#[derive(Debug, Clone)]
+pub struct LocalImage {
+    pub reference: String,
+    pub id: String,
+    /// The platforms the push sends: every platform of a multi-platform image pushed whole, or the
+    /// one the `platform` input chose.
+    pub platforms: Vec<Platform>,
+    /// Set when the daemon must be asked for one platform of a multi-platform (containerd store)
+    /// image: the push's `platform` parameter.
+    pub push_platform: Option<Platform>,
+}
+
+/// What became of each tag.
+#[derive(Debug, Default)]
+pub struct PushOutcome {
+    pub pushed: Vec<PushedTag>,
+    /// Tags not pushed, each with the reason.
+    pub failed: Vec<(Tag, String)>,
+}
+
+/// The Engine API that takes a `platform` parameter on push (Docker 27.0, API 1.46) and lists the
+/// images of a multi-platform image (`manifests`, Docker 27.3, API 1.47).
+const PUSH_PLATFORM_API: (usize, usize) = (1, 46);
+const LIST_MANIFESTS_API: (usize, usize) = (1, 47);
+
+/// One tag that the registry accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedTag {
+    pub tag: Tag,
+    pub digest: String,
+}
+
+/// Connects to the daemon `host` names (validated from `DOCKER_HOST` and its TLS settings) and checks
+/// that it answers. A remote daemon is only reached over TLS: it receives the registry password.
+pub async fn connect(host: &DockerHost) -> Result<Daemon> {
+    let address = host.address().to_owned();
+    let unreachable =
+        |cause: &dyn std::fmt::Display| anyhow!(advice::daemon_unreachable(&address, cause));
+    let docker = match host {
+        DockerHost::Unix(socket) => {
+            Docker::connect_with_unix(socket, 120, bollard::API_DEFAULT_VERSION)
+        }
+        DockerHost::Tcp { address } => {
+            Docker::connect_with_http(address, 120, bollard::API_DEFAULT_VERSION)
+        }
+        DockerHost::Tls { address, cert_path } => Docker::connect_with_ssl(
+            address,
+            &cert_path.join("key.pem"),
+            &cert_path.join("cert.pem"),
+            &cert_path.join("ca.pem"),
+            120,
+            bollard::API_DEFAULT_VERSION,
+        ),
+    }
+    .map_err(|e| unreachable(&e))?;
+    let docker = docker
+        .negotiate_version()
+        .await
+        .map_err(|e| unreachable(&crate::aws::error_chain(&e)))?;
+    let tls = if matches!(host, DockerHost::Tls { .. }) {
+        ", TLS"
+    } else {
+        ""
+    };
+    github::info(&format!(
+        "Docker daemon at {address} (API {}{tls})",
+        docker.client_version()
+    ));
+    Ok(Daemon {
+        docker,
+        address,
+        added: std::sync::Mutex::default(),
+    })
+}
+
+impl Daemon {
+    /// Looks `reference` up (a name, `name:tag` or an image ID), learns its platforms, and checks that
+    /// it has the `wanted` one — all before anything is pushed or created.
+    pub async fn find_image(
+        &self,
+        reference: &str,
+        wanted: Option<&Platform>,
+    ) -> Result<LocalImage> {
+        let inspected = match self.docker.inspect_image(reference).await {
+            Ok(image) => image,
+            Err(DockerError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => bail!(advice::no_local_image(reference, &self.address)),
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("Docker: inspecting image `{reference}` failed"));
+            }
+        };
+        let id = inspected.id.clone().ok_or_else(|| {
+            anyhow!("the Docker daemon returned image `{reference}` without an ID")
+        })?;
+        let stored = match self.platforms_of(reference, &id).await? {
+            Some(platforms) => Stored::Containerd(Some(platforms)),
+            // An engine that cannot list them (API < 1.47) may still keep an index: ask when it matters.
+            None if wanted.is_some() && self.uses_containerd_store().await => {
+                Stored::Containerd(None)
+            }
+            None => Stored::Classic(platform_of(&inspected)),
+        };
+        let (platforms, push_platform) =
+            select(&stored, wanted, self.api_at_least(PUSH_PLATFORM_API)).map_err(|refusal| {
+                anyhow!(refusal.advice(reference, &self.docker.client_version()))
+            })?;
+        github::info(&format!(
+            "Local image {reference} is {id} ({})",
+            stored.describe()
+        ));
+        Ok(LocalImage {
+            reference: reference.to_owned(),
+            id,
+            platforms,
+            push_platform,
+        })
+    }
+
+    async fn uses_containerd_store(&self) -> bool {
+        self.docker.info().await.is_ok_and(|info| {
+            info.driver_status
+                .unwrap_or_default()
+                .iter()
+                .flatten()
+                .any(|s| s.starts_with("io.containerd.snapshotter"))
+        })
+    }
+
+    /// The platforms of the images a multi-platform image (containerd image store) holds locally;
+    /// `None` where the engine cannot list them (API < 1.47) or stores images classically.
+    async fn platforms_of(&self, reference: &str, id: &str) -> Result<Option<Vec<Platform>>> {
+        if !self.api_at_least(LIST_MANIFESTS_API) {
+            return Ok(None);
+        }
+        let is_id = reference.starts_with("sha256:")
+            || id.trim_start_matches("sha256:").starts_with(reference);
+        let by_name =
+            (!is_id).then(|| std::collections::HashMap::from([("reference", vec![reference])]));
+        let mut options = ListImagesOptionsBuilder::new().manifests(true);
+        if let Some(filters) = &by_name {
+            options = options.filters(filters);
+        }
+        let images = self
+            .docker
+            .list_images(Some(options.build()))
+            .await
+            .with_context(|| format!("Docker: listing the platforms of `{reference}` failed"))?;
+        let Some(manifests) = images
+            .into_iter()
+            .find(|image| image.id == id)
+            .and_then(|image| image.manifests)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(
+            manifests
+                .iter()
+                .filter(|m| m.available && m.kind == Some(ImageManifestSummaryKindEnum::IMAGE))
+                .filter_map(|m| m.image_data.as_ref().map(|d| platform_from(&d.platform)))
+                .collect(),
+        ))
+    }
+
+    fn api_at_least(&self, (major, minor): (usize, usize)) -> bool {
+        let version = self.docker.client_version();
+        (version.major_version, version.minor_version) >= (major, minor)
+    }
+
+    async fn image_id(&self, reference: &str) -> Result<Option<String>> {
+        match self.docker.inspect_image(reference).await {
+            Ok(image) => Ok(image.id),
+            Err(DockerError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(err) => Err(err).with_context(|| format!("Docker: inspecting {reference} failed")),
+        }
+    }
+
+    /// Puts `target` back the way it was before the action tagged it. Problems here are warnings:
+    /// the push itself has succeeded or failed already, and says so.
+    async fn restore(&self, target: &str, before: Option<&str>, image: &LocalImage) {
+        let outcome = match before {
+            Some(id) if id == image.id => return,
+            Some(previous) => {
+                let (repo, tag) = target.rsplit_once(':').unwrap_or((target, "latest"));
+                self.docker
+                    .tag_image(
+                        previous,
+                        Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()),
+                    )
+                    .await
+            }
+            None => {
+                // Removing the only tag of an image would delete the image itself.
+                match self.docker.inspect_image(&image.id).await {
+                    Ok(now)
+                        if now
+                            .repo_tags
+                            .as_deref()
+                            .unwrap_or_default()
+                            .iter()
+                            .all(|t| t == target) =>
+                    {
+                        github::warning(&format!(
+                            "Kept the local tag {target}: the image {} has no other tag, and removing it would delete the image.",
+                            image.reference
+                        ));
+                        return;
+                    }
+                    Ok(_) => {
+                        let options = RemoveImageOptionsBuilder::new().noprune(true).build();
+                        self.docker
+                            .remove_image(target, Some(options), None)
+                            .await
+                            .map(|_| ())
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+        };
+        if let Err(err) = outcome {
+            github::warning(&format!(
+                "Could not restore the local tag {target} after the push: {err}"
+            ));
+        }
+    }
+}

@@ -1,0 +1,487 @@
+//! Pushing a local image under each tag with in-memory credentials: the first tag alone, the others
+//! at once; the progress stream drained and logged as layer states; transient registry failures retried
+//! and refusals explained.
+
+use anyhow::{Context, Result, anyhow};
+use bollard::auth::DockerCredentials;
+use bollard::errors::Error as DockerError;
+use bollard::models::PushImageInfo;
+use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder};
+use futures_util::StreamExt as _;
+
+use super::{Daemon, LocalImage, PushOutcome, PushedTag, advice};
+use crate::aws::{Destination, denied};
+use crate::inputs::{Platform, Tag};
+use crate::retry::{Backoff, retry};
+use crate::{github, step};
+
+/// Where a push's progress goes: straight to the log, or kept until the push is done (pushes that run
+/// at the same time would interleave their lines).
+#[derive(Clone, Copy)]
+enum Log {
+    Live,
+    Buffered,
+}
+
+/// A failed push, as the registry or the daemon reported it.
+#[derive(Debug)]
+struct PushFailure {
+    text: String,
+    transient: bool,
+}
+
+/// Whether a push failure is worth another try. Refusals are checked first: a `denied` that mentions
+/// a timeout is still a refusal.
+fn is_transient(text: &str) -> bool {
+    const PERMANENT: [&str; 8] = [
+        "denied",
+        "unauthorized",
+        "not authorized",
+        "name unknown",
+        "name_unknown",
+        "tag invalid",
+        "manifest invalid",
+        "does not exist",
+    ];
+    const TRANSIENT: [&str; 15] = [
+        "connection reset",
+        "broken pipe",
+        "eof",
+        "timeout",
+        "timed out",
+        "connection refused",
+        "tls handshake",
+        "500 internal server error",
+        "502 bad gateway",
+        "503 service unavailable",
+        "504 gateway",
+        "429",
+        "too many requests",
+        "toomanyrequests",
+        "blob unknown",
+    ];
+    let text = text.to_ascii_lowercase();
+    !PERMANENT.iter().any(|p| text.contains(p)) && TRANSIENT.iter().any(|t| text.contains(t))
+}
+
+/// ECR's refusals of a push, said plainly; `None` for anything else.
+fn explain_refusal(text: &str, target: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    // 20.10 passes on ECR's code (`tag invalid: …`), the containerd store only its message.
+    if lower.contains("immutable")
+        && (lower.contains("tag invalid") || lower.contains("cannot be overwritten"))
+    {
+        return Some(advice::immutable_tag(target, text));
+    }
+    if lower.contains("name unknown")
+        || (lower.contains("repository with name") && lower.contains("does not exist"))
+    {
+        return Some(advice::repository_unknown(target, text));
+    }
+    None
+}
+
+impl Daemon {
+    /// Tags `image` as `<repository_uri>:<tag>` and pushes it under every tag: the first tag alone
+    /// (it uploads the layers, with its progress shown live), then the others at once (the layers are
+    /// in the registry by then, so each only checks them and puts its manifest). Every tag must end with
+    /// the same manifest digest. Local tags the action added are removed again, even on failure.
+    pub async fn push(&self, image: &LocalImage, destination: &Destination) -> PushOutcome {
+        let (repository_uri, tags, login) = (
+            &destination.repository_uri,
+            &destination.plan.push,
+            &destination.login,
+        );
+        let credentials = DockerCredentials {
+            username: Some(login.username.clone()),
+            password: Some(login.password.clone()),
+            serveraddress: Some(login.host.clone()),
+            ..DockerCredentials::default()
+        };
+        let mut outcome = PushOutcome::default();
+        let Some((first, rest)) = tags.split_first() else {
+            return outcome;
+        };
+        match self
+            .tag_and_push(image, destination, first, &credentials, Log::Live)
+            .await
+        {
+            Ok((done, _)) => outcome.pushed.push(done),
+            Err(err) => {
+                outcome.failed.push((first.clone(), format!("{err:#}")));
+                for tag in rest {
+                    outcome.failed.push((
+                        tag.clone(),
+                        format!("not pushed: the push of {first} failed first"),
+                    ));
+                }
+                return outcome;
+            }
+        }
+        let others =
+            futures_util::future::join_all(rest.iter().map(|tag| {
+                self.tag_and_push(image, destination, tag, &credentials, Log::Buffered)
+            }))
+            .await;
+        for (tag, result) in rest.iter().zip(others) {
+            match result {
+                Ok((done, lines)) => {
+                    let _step = step::enter(&format!("Push {repository_uri}:{tag}"));
+                    for line in &lines {
+                        github::info(line);
+                    }
+                    if done.digest == outcome.pushed[0].digest {
+                        outcome.pushed.push(done);
+                    } else {
+                        let why = advice::digests_differ(
+                            &done.digest,
+                            first.as_str(),
+                            &outcome.pushed[0].digest,
+                        );
+                        outcome.failed.push((tag.clone(), why));
+                    }
+                }
+                Err(err) => outcome.failed.push((tag.clone(), format!("{err:#}"))),
+            }
+        }
+        outcome
+    }
+
+    /// Tags the image as `<repository>:<tag>`, pushes that tag (retrying transient failures) and puts
+    /// the local tag back; returns what was pushed and, for a buffered push, its log lines.
+    async fn tag_and_push(
+        &self,
+        image: &LocalImage,
+        destination: &Destination,
+        tag: &Tag,
+        credentials: &DockerCredentials,
+        log: Log,
+    ) -> Result<(PushedTag, Vec<String>)> {
+        let repository_uri = &destination.repository_uri;
+        let target = format!("{repository_uri}:{tag}");
+        let before = self
+            .tag_locally(image, repository_uri, tag, &target)
+            .await?;
+        let lines = std::sync::Mutex::new(Vec::new());
+        let _step = matches!(log, Log::Live).then(|| step::enter(&format!("Push {target}")));
+        let print = |line: String| match log {
+            Log::Live => github::info(&line),
+            Log::Buffered => lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(line),
+        };
+        // Transient failures (connection resets, 5xx, 429, a stalled or cut upload) are retried with
+        // backoff; refusals (denied, unknown repository, immutable tag, bad login) are not.
+        let result = retry(
+            &format!("Pushing {target}"),
+            Backoff::STANDARD,
+            || {
+                self.push_tag(
+                    repository_uri,
+                    tag,
+                    image.push_platform.as_ref(),
+                    credentials,
+                    &print,
+                )
+            },
+            |failure: &PushFailure| failure.transient,
+            |failure| failure.text.clone(),
+        )
+        .await;
+        self.restore(&target, before.as_deref(), image).await;
+        self.added().retain(|(t, _, _)| *t != target);
+        let digest = result.map_err(|exhausted| {
+            anyhow!(failure_text(
+                &exhausted.error.text,
+                exhausted.attempts,
+                &target,
+                &destination.arn
+            ))
+        })?;
+        let lines = lines
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tag = tag.clone();
+        Ok((PushedTag { tag, digest }, lines))
+    }
+
+    /// Tags the local image as `target` and remembers what `target` was before, to put it back.
+    async fn tag_locally(
+        &self,
+        image: &LocalImage,
+        repository_uri: &str,
+        tag: &Tag,
+        target: &str,
+    ) -> Result<Option<String>> {
+        let before = self.image_id(target).await?;
+        let options = TagImageOptionsBuilder::new()
+            .repo(repository_uri)
+            .tag(tag.as_str())
+            .build();
+        self.docker
+            .tag_image(&image.id, Some(options))
+            .await
+            .with_context(|| format!("Docker: tagging {} as {target} failed", image.reference))?;
+        self.added()
+            .push((target.to_owned(), before.clone(), image.clone()));
+        Ok(before)
+    }
+
+    /// Pushes one tag and drains the progress stream to its end; returns the manifest digest.
+    async fn push_tag(
+        &self,
+        repository_uri: &str,
+        tag: &Tag,
+        platform: Option<&Platform>,
+        credentials: &DockerCredentials,
+        log: impl Fn(String),
+    ) -> Result<String, PushFailure> {
+        let mut options = PushImageOptionsBuilder::new().tag(tag.as_str());
+        if let Some(platform) = platform {
+            options = options.platform(&platform.to_json());
+        }
+        let stream = self.docker.push_image(
+            repository_uri,
+            Some(options.build()),
+            Some(credentials.clone()),
+        );
+        let mut progress = Progress::default();
+        let (digest, failure) = drain(stream, &mut progress, &log).await;
+        if let Some(text) = failure {
+            return Err(PushFailure {
+                transient: is_transient(&text),
+                text,
+            });
+        }
+        let Some(digest) = digest else {
+            return Err(PushFailure {
+                text: "the push ended without reporting a digest".into(),
+                transient: true,
+            });
+        };
+        log(format!(
+            "{repository_uri}:{tag}: {} — digest {digest}",
+            progress.summary()
+        ));
+        Ok(digest)
+    }
+}
+
+/// Reads the push stream to its end: the daemon answers HTTP 200 and reports failures inside the
+/// stream. Returns the digest of the final status line and the first error, logging layer states.
+async fn drain(
+    mut stream: impl futures_util::Stream<Item = Result<PushImageInfo, DockerError>> + Unpin,
+    progress: &mut Progress,
+    log: &impl Fn(String),
+) -> (Option<String>, Option<String>) {
+    let (mut digest, mut failure) = (None, None);
+    while let Some(item) = stream.next().await {
+        match item {
+            Ok(info) => {
+                if let Some(error) = info.error_detail.and_then(|e| e.message) {
+                    failure.get_or_insert(error);
+                }
+                let Some(status) = info.status else { continue };
+                if let Some(found) = digest_in(&status) {
+                    digest = Some(found.to_owned());
+                }
+                if let Some(line) = progress.note(&status) {
+                    log(line);
+                }
+            }
+            Err(DockerError::DockerStreamError { error }) => {
+                failure.get_or_insert(error);
+            }
+            Err(err) => {
+                failure.get_or_insert(format!("{err}"));
+                break;
+            }
+        }
+    }
+    (digest, failure)
+}
+
+/// What the user reads when a tag could not be pushed: the doctor's explanation of a refusal (the
+/// registry enforces the layer and manifest permissions), ECR's other refusals said plainly, or the
+/// daemon's text.
+fn failure_text(text: &str, attempts: u32, target: &str, repository_arn: &str) -> String {
+    let doctor =
+        denied::parse(text).or_else(|| denied::from_registry_request(text, repository_arn));
+    match doctor {
+        Some(denied) => advice::denied_by_registry(target, &denied::explain(&denied)),
+        None => explain_refusal(text, target)
+            .unwrap_or_else(|| advice::push_failed(target, attempts, text)),
+    }
+}
+
+/// The digest in the daemon's final status line, `<tag>: digest: sha256:<hex> size: <n>`.
+fn digest_in(status: &str) -> Option<&str> {
+    let rest = status.split_once(": digest: ")?.1;
+    let digest = rest.split_whitespace().next()?;
+    let hex = digest.strip_prefix("sha256:")?;
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(digest)
+}
+
+/// Per-layer progress, logged as state changes rather than byte counts. Each layer's terminal state
+/// comes once ("Pushed", "Layer already exists", "Mounted from …"). The classic image store announces
+/// every layer first ("Preparing"), so its lines can say "k of n"; the containerd store announces
+/// nothing ahead, so its lines count up, and its layers include those of attestation manifests.
+#[derive(Debug, Default)]
+struct Progress {
+    announced: usize,
+    pushed: usize,
+    existing: usize,
+    mounted: usize,
+}
+
+impl Progress {
+    fn note(&mut self, status: &str) -> Option<String> {
+        let what = match status {
+            "Preparing" => {
+                self.announced += 1;
+                return None;
+            }
+            "Pushed" => {
+                self.pushed += 1;
+                "pushed".to_owned()
+            }
+            "Layer already exists" => {
+                self.existing += 1;
+                "already in the registry".to_owned()
+            }
+            s if s.starts_with("Mounted from ") => {
+                self.mounted += 1;
+                format!("mounted ({})", s.to_lowercase())
+            }
+            // The daemon retries a failed layer upload itself ("Retrying in 5 seconds"): say so once.
+            s if s.starts_with("Retrying in ") => {
+                return Some(format!(
+                    "a layer upload failed; the daemon retries it ({s})"
+                ));
+            }
+            s if s.starts_with("The push refers to") => return Some(s.to_owned()),
+            _ => return None,
+        };
+        let done = self.done();
+        Some(if self.announced >= done {
+            format!("layer {done}/{} {what}", self.announced)
+        } else {
+            format!("layer {done} {what}")
+        })
+    }
+
+    fn done(&self) -> usize {
+        self.pushed + self.existing + self.mounted
+    }
+
+    fn summary(&self) -> String {
+        let layers = self.announced.max(self.done());
+        format!(
+            "{layers} {}: {} pushed, {} already present, {} mounted",
+            if layers == 1 { "layer" } else { "layers" },
+            self.pushed,
+            self.existing,
+            self.mounted
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transient_failures_are_told_from_refusals() {
+        for transient in [
+            "Put \"https://r/v2/x/blobs/uploads/1\": read tcp 127.0.0.1:1->127.0.0.1:443: read: connection reset by peer",
+            "received unexpected HTTP status: 503 Service Unavailable",
+            "received unexpected HTTP status: 502 Bad Gateway",
+            "toomanyrequests: Rate exceeded",
+            "blob unknown: blob unknown to registry",
+            "unexpected EOF",
+            "net/http: TLS handshake timeout",
+        ] {
+            assert!(is_transient(transient), "{transient}");
+        }
+        for permanent in [
+            "denied: User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:PutImage on resource: x",
+            "name unknown: The repository with name 'x' does not exist in the registry with id '1'",
+            "tag invalid: The image tag 'v1' already exists in the 'x' repository and cannot be overwritten because the repository is immutable.",
+            "unauthorized: authentication required",
+            "manifest invalid: manifest invalid",
+        ] {
+            assert!(!is_transient(permanent), "{permanent}");
+        }
+    }
+
+    #[test]
+    fn finds_the_digest_in_the_final_status_line() {
+        let hex = "1eb5a0181bf380d3ed78e6773c37e6510a8e2117108f445a124e535043be5a00";
+        assert_eq!(
+            digest_in(&format!("v1: digest: sha256:{hex} size: 523")),
+            Some(format!("sha256:{hex}").as_str())
+        );
+        assert_eq!(digest_in("Pushed"), None);
+        assert_eq!(digest_in("v1: digest: sha256:short size: 1"), None);
+    }
+
+    #[test]
+    fn progress_logs_state_changes_only() {
+        let mut progress = Progress::default();
+        let lines: Vec<String> = [
+            "Preparing",
+            "Preparing",
+            "Waiting",
+            "Pushing",
+            "Pushing",
+            "Pushed",
+            "Layer already exists",
+        ]
+        .iter()
+        .filter_map(|s| progress.note(s))
+        .collect();
+        assert_eq!(
+            lines,
+            ["layer 1/2 pushed", "layer 2/2 already in the registry"]
+        );
+        assert_eq!(
+            progress.summary(),
+            "2 layers: 1 pushed, 1 already present, 0 mounted"
+        );
+    }
+
+    #[test]
+    fn progress_counts_up_when_no_layer_was_announced() {
+        // The containerd image store's stream: no "Preparing", terminal states only.
+        let mut progress = Progress::default();
+        let lines: Vec<String> = [
+            "The push refers to repository [r/x]",
+            "Pushed",
+            "Mounted from other",
+            "Layer already exists",
+        ]
+        .iter()
+        .filter_map(|s| progress.note(s))
+        .collect();
+        assert_eq!(
+            lines,
+            [
+                "The push refers to repository [r/x]",
+                "layer 1 pushed",
+                "layer 2 mounted (mounted from other)",
+                "layer 3 already in the registry"
+            ]
+        );
+        assert_eq!(
+            progress.summary(),
+            "3 layers: 1 pushed, 1 already present, 1 mounted"
+        );
+        let mut one = Progress::default();
+        one.note("Pushed");
+        assert_eq!(
+            one.summary(),
+            "1 layer: 1 pushed, 0 already present, 0 mounted"
+        );
+    }
+}
