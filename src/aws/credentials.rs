@@ -25,60 +25,27 @@ pub struct Session {
 }
 
 pub async fn load(region: &str, auth: &Auth) -> Result<Session> {
-    // Every AWS call is bounded: 4 attempts with the SDK's backoff (throttling included), at most 20 s
-    // each and 60 s in all, so a stuck endpoint fails with its name instead of hanging the job.
-    let loader = || {
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .retry_config(RetryConfig::standard().with_max_attempts(4))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(20))
-                    .operation_timeout(Duration::from_mins(1))
-                    .build(),
-            )
-    };
     match auth {
-        Auth::Keys(keys) => {
-            let sdk = with_keys(loader(), keys).load().await;
-            resolve(
-                &sdk,
-                "the aws-access-key-id / aws-secret-access-key inputs",
-                region,
-            )
-            .await?;
-            Ok(Session {
-                sdk,
-                authenticated_arn: None,
-            })
-        }
-        Auth::Chain => {
-            let sdk = loader().load().await;
-            resolve(&sdk, CHAIN, region).await?;
-            Ok(Session {
-                sdk,
-                authenticated_arn: None,
-            })
-        }
+        Auth::Keys(keys) => as_they_are(with_keys(loader(region), keys), KEYS, region).await,
+        Auth::Chain => as_they_are(loader(region), CHAIN, region).await,
         Auth::AssumeRole { source, role } => {
             let (source_sdk, from) = match source {
                 Some(keys) => (
-                    with_keys(loader(), keys).load().await,
+                    with_keys(loader(region), keys).load().await,
                     "the aws-access-key-id input",
                 ),
-                None => (loader().load().await, CHAIN),
+                None => (loader(region).load().await, CHAIN),
             };
             resolve(&source_sdk, from, region).await?;
             let sts = sts::client(&source_sdk);
             let role_arn = role_arn(&sts, role).await?;
             let assumed = sts::assume_role(&sts, &role_arn, role).await?;
-            Ok(session(loader(), assumed, &role_arn, region).await)
+            Ok(session(loader(region), assumed, &role_arn, region).await)
         }
         Auth::WebIdentity { token, role } => {
             let id_token = oidc::id_token(token).await?;
             // AssumeRoleWithWebIdentity is unsigned: the token is the credential.
-            let sts = sts::client(&loader().no_credentials().load().await);
+            let sts = sts::client(&loader(region).no_credentials().load().await);
             let RoleRef::Arn(role_arn) = &role.role else {
                 return Err(anyhow!(
                     "Input `role-to-assume`: a full role ARN is needed with a web identity token"
@@ -86,11 +53,38 @@ pub async fn load(region: &str, auth: &Auth) -> Result<Session> {
             };
             let assumed =
                 sts::assume_role_with_web_identity(&sts, role_arn, role, &id_token).await?;
-            Ok(session(loader(), assumed, role_arn, region).await)
+            Ok(session(loader(region), assumed, role_arn, region).await)
         }
     }
 }
 
+/// The SDK's configuration loader for `region`. Every AWS call is bounded: 4 attempts with the SDK's
+/// backoff (throttling included), at most 20 s each and 60 s in all, so a stuck endpoint fails with
+/// its name instead of hanging the job.
+fn loader(region: &str) -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(20))
+                .operation_timeout(Duration::from_mins(1))
+                .build(),
+        )
+}
+
+/// Credentials used as they are (no role to assume), checked to resolve before anything uses them.
+async fn as_they_are(loader: ConfigLoader, from: &str, region: &str) -> Result<Session> {
+    let sdk = loader.load().await;
+    resolve(&sdk, from, region).await?;
+    Ok(Session {
+        sdk,
+        authenticated_arn: None,
+    })
+}
+
+const KEYS: &str = "the aws-access-key-id / aws-secret-access-key inputs";
 const CHAIN: &str = "the AWS credential chain (environment, web identity token file, profile, container or instance role)";
 
 fn with_keys(loader: ConfigLoader, keys: &StaticCredentials) -> ConfigLoader {

@@ -181,11 +181,26 @@ pub fn explain(denied: &Denied) -> String {
         || "the role or user the action runs as".to_owned(),
         policy_holder,
     );
-    let mut text = format!("AWS denied {action} on {resource} to {who}");
+    let mut text = format!(
+        "AWS denied {action} on {resource} to {who}{}",
+        reason(denied.cause, action, resource, &holder)
+    );
+    if action.ends_with(":BatchGetImage") {
+        text.push_str(MANIFEST_READS);
+    }
+    if token {
+        text.push_str(TOKEN_IS_ACCOUNT_WIDE);
+    }
+    text.push_str("\n`ecr-push-action policy` prints the complete least-privilege policy for this configuration.");
+    text
+}
+
+/// Why AWS refused, and the statement that fixes it, by the kind of policy at fault.
+fn reason(cause: Cause, action: &str, resource: &str, holder: &str) -> String {
     let statement =
         format!(r#"{{"Effect": "Allow", "Action": "{action}", "Resource": "{resource}"}}"#);
     let allow = format!("Allow it in the identity policy of {holder}:\n  {statement}");
-    let reason = match denied.cause {
+    match cause {
         Cause::NoIdentityPolicy => format!(": no identity-based policy allows it.\n{allow}"),
         Cause::Unknown => format!(".\n{allow}"),
         Cause::NoResourcePolicy => {
@@ -209,24 +224,15 @@ pub fn explain(denied: &Denied) -> String {
             ": {} does not allow it (an Allow is needed there as well as in the identity policy).\n{allow}",
             kind.name()
         ),
-    };
-    text.push_str(&reason);
-    if action.ends_with(":BatchGetImage") {
-        text.push_str(
-            "\nDocker engines with the containerd image store (Docker 29's default, GitHub's newer runners) read \
-             each manifest back (HEAD/GET …/manifests/…) before they write it, and ECR authorizes that read as \
-             ecr:BatchGetImage: a pusher needs it on these engines, while Docker 20.10's classic store does not.",
-        );
     }
-    if token {
-        text.push_str(
-            "\necr:GetAuthorizationToken cannot be scoped to a repository: its Resource must be \"*\". The token \
-             it returns only opens the repositories your other statements allow.",
-        );
-    }
-    text.push_str("\n`ecr-push-action policy` prints the complete least-privilege policy for this configuration.");
-    text
 }
+
+const MANIFEST_READS: &str = "\nDocker engines with the containerd image store (Docker 29's default, GitHub's newer \
+    runners) read each manifest back (HEAD/GET …/manifests/…) before they write it, and ECR authorizes that read \
+    as ecr:BatchGetImage: a pusher needs it on these engines, while Docker 20.10's classic store does not.";
+
+const TOKEN_IS_ACCOUNT_WIDE: &str = "\necr:GetAuthorizationToken cannot be scoped to a repository: its Resource must \
+    be \"*\". The token it returns only opens the repositories your other statements allow.";
 
 impl PolicyKind {
     fn name(self) -> &'static str {

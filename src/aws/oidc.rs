@@ -76,44 +76,11 @@ async fn request(request_url: &str, request_token: &str, audience: &str) -> Resu
         .https_or_http()
         .enable_http1()
         .build();
-    let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build(https);
-
-    let attempt = || async {
-        let req = hyper::Request::get(uri.clone())
-            .header("Authorization", format!("bearer {request_token}"))
-            .header("Accept", "application/json; api-version=2.0")
-            .header("User-Agent", "ecr-push-action")
-            .body(Empty::new())
-            .map_err(|e| Failure::Permanent(e.to_string()))?;
-        let response =
-            tokio::time::timeout(std::time::Duration::from_secs(30), client.request(req))
-                .await
-                .map_err(|_| Failure::Transient("no answer within 30 s".into()))?
-                .map_err(|e| Failure::Transient(crate::aws::error_chain(&e)))?;
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| Failure::Transient(e.to_string()))?
-            .to_bytes();
-        let text = String::from_utf8_lossy(&body);
-        match status.as_u16() {
-            200 => serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v.get("value")?.as_str().map(str::to_owned))
-                .ok_or_else(|| Failure::Permanent("the answer has no `value` field".into())),
-            429 | 500..=599 => Err(Failure::Transient(format!("HTTP {status}"))),
-            _ => Err(Failure::Permanent(format!(
-                "HTTP {status}: {}",
-                text.trim()
-            ))),
-        }
-    };
+    let client: TokenClient = Client::builder(TokioExecutor::new()).build(https);
     retry(
         "Requesting the GitHub OIDC token",
         Backoff::STANDARD,
-        attempt,
+        || attempt(&client, &uri, request_token),
         |f| matches!(f, Failure::Transient(_)),
         |f| match f {
             Failure::Transient(t) | Failure::Permanent(t) => t.clone(),
@@ -131,6 +98,47 @@ async fn request(request_url: &str, request_token: &str, audience: &str) -> Resu
              and the token must be requested while the job runs."
         ),
     })
+}
+
+type TokenClient = Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Empty<bytes::Bytes>,
+>;
+
+/// One request for the token, within 30 s; the token from the JSON answer's `value`.
+async fn attempt(
+    client: &TokenClient,
+    uri: &hyper::Uri,
+    request_token: &str,
+) -> Result<String, Failure> {
+    let req = hyper::Request::get(uri.clone())
+        .header("Authorization", format!("bearer {request_token}"))
+        .header("Accept", "application/json; api-version=2.0")
+        .header("User-Agent", "ecr-push-action")
+        .body(Empty::new())
+        .map_err(|e| Failure::Permanent(e.to_string()))?;
+    let response = tokio::time::timeout(std::time::Duration::from_secs(30), client.request(req))
+        .await
+        .map_err(|_| Failure::Transient("no answer within 30 s".into()))?
+        .map_err(|e| Failure::Transient(crate::aws::error_chain(&e)))?;
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| Failure::Transient(e.to_string()))?
+        .to_bytes();
+    match status.as_u16() {
+        200 => serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("value")?.as_str().map(str::to_owned))
+            .ok_or_else(|| Failure::Permanent("the answer has no `value` field".into())),
+        429 | 500..=599 => Err(Failure::Transient(format!("HTTP {status}"))),
+        _ => Err(Failure::Permanent(format!(
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&body).trim()
+        ))),
+    }
 }
 
 fn percent_encode(text: &str) -> String {
