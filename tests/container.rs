@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use crate::support::{
-    Action, TempDir, assert_secrets_masked, make_image, registry_digest, remove_image, run, stack,
-    unique,
+    Action, Engine, TempDir, assert_secrets_masked, registry_digest, run, stack, unique,
 };
 
 /// Builds the test image once per test binary run.
@@ -35,7 +34,8 @@ fn image() -> &'static str {
 fn runs_as_a_container_action() {
     let s = stack();
     let local = format!("{}:c1", unique("e2e-container"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = unique("container");
     let action = Action::new(&local, &repository).input("tags", "c1 c2");
 
@@ -83,5 +83,4 @@ fn runs_as_a_container_action() {
         format!("{host}/{repository}")
     );
     assert!(result.summary.contains("| `c2` |"), "{}", result.summary);
-    remove_image(&local);
 }

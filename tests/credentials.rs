@@ -5,8 +5,7 @@ use std::process::Command;
 
 use crate::on_both_engines;
 use crate::support::{
-    Action, Run, TempDir, make_image, registry_digest, remove_image, repository_registry_id, stack,
-    unique,
+    Action, Engine, Run, TempDir, registry_digest, repository_registry_id, stack, unique,
 };
 
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/gha-push";
@@ -64,7 +63,8 @@ fn github_oidc_assumes_the_role_and_pushes_without_any_key(engine: Engine) {
 #[test]
 fn a_flaky_token_endpoint_is_retried() {
     let local = format!("{}:flaky", unique("e2e-flaky"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = unique("flaky");
     let run = keyless(&local, &repository, &format!("&fail=2&key={}", unique("k"))).run();
     assert_pushed_as(&run, &repository, "flaky", "GitHubActions");
@@ -79,7 +79,6 @@ fn a_flaky_token_endpoint_is_retried() {
         "{}",
         run.stdout
     );
-    remove_image(&local);
 }
 
 #[test]
@@ -102,7 +101,8 @@ fn a_token_file_in_the_workspace_is_used() {
     std::fs::write(workspace.0.join("tokens/id"), format!("{token}\n")).expect("token file");
 
     let local = format!("{}:file", unique("e2e-tokenfile"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = unique("tokenfile");
     let action = Action::new(&local, &repository)
         .without_input("aws-access-key-id")
@@ -117,13 +117,13 @@ fn a_token_file_in_the_workspace_is_used() {
         run.stdout.contains(&format!("::add-mask::{token}")),
         "the file's token is masked"
     );
-    remove_image(&local);
 }
 
 #[test]
 fn keys_assume_a_role_by_name_with_an_external_id() {
     let local = format!("{}:keys", unique("e2e-assume"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = unique("assume");
     let run = Action::new(&local, &repository)
         .input("role-to-assume", "gha-push")
@@ -137,7 +137,6 @@ fn keys_assume_a_role_by_name_with_an_external_id() {
         "bare name completed with the account: {}",
         run.stdout
     );
-    remove_image(&local);
 }
 
 #[test]
@@ -165,7 +164,8 @@ fn a_role_without_id_token_permission_fails_before_any_call() {
 fn a_refused_token_request_names_the_permission() {
     let repository = unique("bad-request-token");
     let local = format!("{}:v1", unique("e2e-badreq"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let run = keyless(&local, &repository, "")
         .env(
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
@@ -179,7 +179,6 @@ fn a_refused_token_request_names_the_permission() {
     );
     assert!(error.contains("id-token: write"), "{error}");
     assert_eq!(repository_registry_id(&repository, None), None);
-    remove_image(&local);
 }
 
 #[test]
@@ -192,10 +191,10 @@ fn a_matrix_of_jobs_rides_out_a_shared_token_endpoint_outage() {
             let key = key.clone();
             std::thread::spawn(move || {
                 let local = format!("{}:m{i}", unique("e2e-matrix"));
-                make_image(&local);
+                // Removed from the daemon when the test ends, passed or failed.
+                let _image = Engine::Classic.image(&local);
                 let repository = unique("matrix");
                 let run = keyless(&local, &repository, &key).run();
-                remove_image(&local);
                 (run, repository, format!("m{i}"))
             })
         })

@@ -1,9 +1,7 @@
 //! Failures the user causes: each ends with a non-zero exit, exactly one `::error::` line that names
 //! the cause and the fix, and no repository left behind.
 
-use crate::support::{
-    Action, create_repository, make_image, remove_image, repository_registry_id, stack, unique,
-};
+use crate::support::{Action, Engine, create_repository, repository_registry_id, stack, unique};
 
 /// Runs `action` (which targets `repository`), expects one error containing every piece of `expected`,
 /// and checks that the repository was not created.
@@ -113,7 +111,8 @@ fn a_missing_region_says_how_to_set_it() {
 #[test]
 fn missing_credentials_say_how_to_provide_them() {
     let local = format!("{}:v1", unique("e2e-nocreds"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = unique("no-creds");
     let action = Action::new(&local, &repository)
         .without_input("aws-access-key-id")
@@ -123,13 +122,13 @@ fn missing_credentials_say_how_to_provide_them() {
         &repository,
         &["No AWS credentials found", "aws-access-key-id"],
     );
-    remove_image(&local);
 }
 
 #[test]
 fn a_missing_repository_with_creation_off_is_an_error() {
     let local = format!("{}:v1", unique("e2e-nocreate"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = unique("not-created");
     let action = Action::new(&local, &repository).input("create-repository", "false");
     assert_fails(
@@ -140,13 +139,13 @@ fn a_missing_repository_with_creation_off_is_an_error() {
             "create-repository",
         ],
     );
-    remove_image(&local);
 }
 
 #[test]
 fn creation_off_still_pushes_into_an_existing_repository() {
     let local = format!("{}:v1", unique("e2e-nocreate-ok"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = unique("precreated");
     create_repository(&repository);
     let run = Action::new(&local, &repository)
@@ -158,7 +157,6 @@ fn creation_off_still_pushes_into_an_existing_repository() {
         repository_registry_id(&repository, None).as_deref(),
         Some(stack().account.as_str())
     );
-    remove_image(&local);
 }
 
 #[test]
@@ -222,11 +220,11 @@ fn hostile_values_cannot_forge_workflow_commands_or_outputs() {
     }
     // A repository tag value with a delimiter-looking text goes to AWS, never into the outputs' framing.
     let local = format!("{}:h", unique("e2e-hostile"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let run = Action::new(&local, &repository)
         .input("repository-tags", "Note=ghadelimiter_x EOF %0A")
         .run();
     run.assert_success();
     assert_eq!(run.output("pushed-tags"), "h");
-    remove_image(&local);
 }

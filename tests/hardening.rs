@@ -10,7 +10,7 @@ use std::process::Command;
 
 use crate::support::commands::{self, named};
 use crate::support::{
-    Action, front, make_image, registry_digest, remove_image, repository_registry_id, stack, unique,
+    Action, Engine, Image, front, registry_digest, repository_registry_id, stack, unique,
 };
 
 /// Text a hostile registry answers with: each line tries another way in — the v2 form after a
@@ -21,11 +21,10 @@ const HOSTILE: &str = "slow down [click](https://evil.example/forged) ![x](https
      ::set-output name=digest::forged";
 
 /// A local image and a repository (through the front) that already holds it under `seed`.
-fn seeded(name: &str) -> (String, String) {
-    let local = format!("{}:src", unique(&format!("e2e-{name}")));
-    make_image(&local);
+fn seeded(name: &str) -> (Image, String) {
+    let local = Engine::Classic.image(&format!("{}:src", unique(&format!("e2e-{name}"))));
     let repository = unique(name);
-    Action::new(&local, &repository)
+    Action::new(&local.reference, &repository)
         .input("aws-region", &front::region())
         .input("tags", "seed")
         .run()
@@ -59,7 +58,7 @@ fn a_hostile_registry_message_is_logged_as_text_and_never_run() {
         &repository,
         &serde_json::json!({"kind": "status", "status": 429, "action": "PutImage", "message": HOSTILE}),
     );
-    let run = Action::new(&local, &repository)
+    let run = Action::new(&local.reference, &repository)
         .input("aws-region", &front::region())
         .input("tags", "v1")
         .run();
@@ -77,7 +76,7 @@ fn a_hostile_registry_message_is_logged_as_text_and_never_run() {
         &repository,
         &serde_json::json!({"kind": "status", "status": 429, "action": "PutImage", "message": HOSTILE, "count": 5}),
     );
-    let run = Action::new(&local, &repository)
+    let run = Action::new(&local.reference, &repository)
         .input("aws-region", &front::region())
         .input("tags", "v2")
         .run();
@@ -104,13 +103,13 @@ fn a_hostile_registry_message_is_logged_as_text_and_never_run() {
             && cell[fence.len()..cell.len() - fence.len()].contains("](https://evil.example"),
         "the registry's text is one code span, so its link and image do not render: {cell}"
     );
-    remove_image(&local);
 }
 
 #[test]
 fn hostile_inputs_are_logged_as_text_and_never_run() {
     let local = format!("{}:h", unique("e2e-hostile-input"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = unique("hostile-input");
     let s = stack();
     // The audience is printed ("Got a GitHub OIDC ID token for audience …") and goes into the token.
@@ -144,7 +143,6 @@ fn hostile_inputs_are_logged_as_text_and_never_run() {
         assert!(error.contains(&format!("`{input}`")), "{error}");
         assert_eq!(commands::commands(&run.stdout).len(), 1, "{}", run.stdout);
     }
-    remove_image(&local);
 }
 
 /// Runs `action` and expects one error naming `names` before anything started (no group, no call).
@@ -229,7 +227,8 @@ fn docker_host_is_an_input_checked_first_and_empty_means_the_default_socket() {
         );
     }
     let local = format!("{}:v1", unique("e2e-empty-docker-host"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let run = Action::new(&local, &repository)
         .env("DOCKER_HOST", "")
         .run();
@@ -240,7 +239,6 @@ fn docker_host_is_an_input_checked_first_and_empty_means_the_default_socket() {
         "{}",
         run.stdout
     );
-    remove_image(&local);
 }
 
 #[test]
@@ -367,7 +365,8 @@ fn a_non_utf8_input_is_an_error_naming_it() {
 #[test]
 fn a_repository_policy_open_to_anyone_is_warned_about() {
     let local = format!("{}:v1", unique("e2e-open-policy"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = unique("open-policy");
     let policy = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}]}"#;
     let run = Action::new(&local, &repository)
@@ -393,7 +392,6 @@ fn a_repository_policy_open_to_anyone_is_warned_about() {
         "{}",
         run.stdout
     );
-    remove_image(&local);
 }
 
 fn policy_command(args: &[&str]) -> std::process::Output {

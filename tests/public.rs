@@ -2,9 +2,7 @@
 //! created with catalog data, pushed, outputs and summary; tags reconciled and `if-tag-exists` on a
 //! second run.
 
-use crate::support::{
-    Action, block_on, make_image, registry_digest_as, remove_image, stack, unique,
-};
+use crate::support::{Action, Engine, block_on, registry_digest_as, stack, unique};
 
 fn ecr_public() -> aws_sdk_ecrpublic::Client {
     let config = aws_sdk_ecrpublic::Config::builder()
@@ -26,7 +24,8 @@ fn ecr_public() -> aws_sdk_ecrpublic::Client {
 fn pushes_to_ecr_public_with_catalog_data() {
     let s = stack();
     let local = format!("{}:1.0", unique("e2e-public"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = format!("tools/{}", unique("public"));
     let uri = format!("public.ecr.aws/{}/{repository}", s.public_alias);
     let run = Action::new(&local, &repository)
@@ -123,14 +122,14 @@ fn pushes_to_ecr_public_with_catalog_data() {
         .collect();
     tags.sort();
     assert_eq!(tags, ["Team=tools", "Tier=public"]);
-    remove_image(&local);
 }
 
 #[test]
 fn a_missing_public_repository_with_creation_off_is_an_error() {
     let repository = unique("public-missing");
     let local = format!("{}:x", unique("e2e-public-missing"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let run = Action::new(&local, &repository)
         .input("registry-type", "public")
         .input("create-repository", "false")
@@ -142,5 +141,4 @@ fn a_missing_public_repository_with_creation_off_is_an_error() {
         )),
         "{error}"
     );
-    remove_image(&local);
 }

@@ -5,10 +5,7 @@
 use aws_sdk_ecr::types::ImageIdentifier;
 
 use crate::on_both_engines;
-use crate::support::{
-    Action, Engine, Run, TempDir, block_on, iam, make_image, registry_digest, remove_image, stack,
-    unique,
-};
+use crate::support::{Action, Engine, Run, TempDir, block_on, iam, registry_digest, stack, unique};
 
 /// Everything the API says of the repository's settings, as comparable text.
 fn read_back(ecr: &aws_sdk_ecr::Client, name: &str) -> Vec<String> {
@@ -96,7 +93,8 @@ fn settings_are_applied_reconciled_and_left_alone() {
     let workspace = TempDir::new();
     std::fs::create_dir_all(workspace.0.join(".github")).expect("dir");
     let local = format!("{}:s1", unique("e2e-settings"));
-    make_image(&local);
+    // Removed from the daemon when the test ends, passed or failed.
+    let _image = Engine::Classic.image(&local);
     let repository = unique("settings");
     let with_settings = |tags: &str, lifecycle_count: u32, scan: &str, mutability: &str| {
         std::fs::write(
@@ -220,7 +218,6 @@ fn settings_are_applied_reconciled_and_left_alone() {
         "{warnings:?}"
     );
     assert_eq!(read_back(&ecr, &repository), after);
-    remove_image(&local);
 }
 
 /// Tells moto about a tag the registry serves, as ECR would know it (moto does not see pushes).

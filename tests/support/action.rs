@@ -1,0 +1,244 @@
+//! Running the compiled action exactly as GitHub's runner does, and what one run left behind: its log,
+//! its outputs (read back as the runner reads `$GITHUB_OUTPUT`) and its job summary. Every run is
+//! checked for leaked secrets, stray files and workflow commands the action did not mean to write.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use super::secrets::{assert_secrets_masked, base64_encode};
+use super::{Engine, TempDir, commands, registry_password, stack};
+
+/// What one run of the action left behind.
+#[derive(Debug)]
+pub struct Run {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: BTreeMap<String, String>,
+    pub outputs_file: String,
+    pub summary: String,
+}
+
+impl Run {
+    pub fn output(&self, name: &str) -> &str {
+        self.outputs
+            .get(name)
+            .unwrap_or_else(|| panic!("no output `{name}` in {:?}\n{}", self.outputs, self.stdout))
+    }
+
+    /// The messages of the `::error::` annotations, as the runner reads them.
+    pub fn errors(&self) -> Vec<String> {
+        commands::named(&commands::commands(&self.stdout), "error")
+            .into_iter()
+            .map(|c| c.data.clone())
+            .collect()
+    }
+
+    /// Exactly one `::error::` annotation, returned unescaped.
+    #[track_caller]
+    pub fn single_error(&self) -> String {
+        let errors = self.errors();
+        assert!(
+            !self.success,
+            "the action should have failed:\n{}",
+            self.stdout
+        );
+        assert_eq!(
+            errors.len(),
+            1,
+            "want one ::error:: line:\n{}\n{}",
+            self.stdout,
+            self.stderr
+        );
+        errors[0].clone()
+    }
+
+    #[track_caller]
+    pub fn assert_success(&self) {
+        assert!(
+            self.success,
+            "the action failed:\n{}\n{}",
+            self.stdout, self.stderr
+        );
+    }
+}
+
+/// Builds an action invocation the way GitHub's runner does: inputs only as `INPUT_<NAME>` with the
+/// hyphens kept, temp `GITHUB_OUTPUT` / `GITHUB_STEP_SUMMARY`, and a clean environment.
+pub struct Action {
+    inputs: Vec<(String, String)>,
+    env: Vec<(String, String)>,
+    files: TempDir,
+}
+
+pub const TEST_SECRET_KEY: &str = "test-secret-key-4f1d9a7c0b2e";
+
+impl Action {
+    /// With static test keys (moto takes any) and the stack's region.
+    pub fn new(local_image: &str, repository: &str) -> Self {
+        Action::bare()
+            .input("local-image", local_image)
+            .input("repository", repository)
+            .input("aws-region", &stack().region)
+            .input("aws-access-key-id", "AKIAE2ETESTKEY000001")
+            .input("aws-secret-access-key", TEST_SECRET_KEY)
+    }
+
+    /// No inputs at all; the endpoint still points at moto.
+    pub fn bare() -> Self {
+        let s = stack();
+        let files = TempDir::new();
+        let home = files.0.join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        Action {
+            inputs: Vec::new(),
+            env: vec![
+                ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+                ("HOME".into(), home.display().to_string()),
+                ("AWS_ENDPOINT_URL".into(), s.endpoint),
+                // ECR Public is not in moto: its calls go to the fake of its API.
+                (
+                    "AWS_ENDPOINT_URL_ECR_PUBLIC".into(),
+                    format!("http://{}", s.public_api),
+                ),
+                ("GITHUB_ACTIONS".into(), "true".into()),
+                (
+                    "GITHUB_OUTPUT".into(),
+                    files.0.join("output").display().to_string(),
+                ),
+                (
+                    "GITHUB_STEP_SUMMARY".into(),
+                    files.0.join("summary").display().to_string(),
+                ),
+            ],
+            files,
+        }
+    }
+
+    pub fn input(mut self, name: &str, value: &str) -> Self {
+        self.inputs.retain(|(n, _)| n != name);
+        self.inputs.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs against `engine`'s daemon (`DOCKER_HOST`); without it, the default socket (20.10).
+    pub fn on(self, engine: Engine) -> Self {
+        self.env("DOCKER_HOST", &engine.host())
+    }
+
+    pub fn without_input(mut self, name: &str) -> Self {
+        self.inputs.retain(|(n, _)| n != name);
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.retain(|(n, _)| n != name);
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn run(&self) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"));
+        cmd.env_clear().current_dir(&self.files.0);
+        for (name, value) in &self.env {
+            cmd.env(name, value);
+        }
+        for (name, value) in &self.inputs {
+            cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+        }
+        let out = cmd.output().expect("run the action");
+        let run = self.collect(out.status.success(), &out.stdout, &out.stderr);
+        assert_secrets_masked(&run, &self.secrets());
+        commands::assert_only_intended_commands(&run.stdout);
+        self.assert_nothing_else_written();
+        run
+    }
+
+    /// Every secret this run knows of: keys given as inputs or in the environment, and the
+    /// registry password with its encoded token.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = vec![registry_password(), stack().public_password];
+        secrets.push(base64_encode(&format!("AWS:{}", registry_password())));
+        for (name, value) in self.inputs.iter().chain(&self.env) {
+            let name = name.to_lowercase().replace('_', "-");
+            if name.ends_with("secret-access-key")
+                || name.ends_with("session-token")
+                || name.ends_with("request-token")
+            {
+                secrets.push(value.clone());
+            }
+        }
+        secrets
+    }
+
+    /// The action writes `GITHUB_OUTPUT` and `GITHUB_STEP_SUMMARY` and nothing else: no
+    /// `~/.docker/config.json`, no credentials file, nothing in its working directory.
+    pub fn assert_nothing_else_written(&self) {
+        let mut written = Vec::new();
+        let mut pending = vec![self.files.0.clone()];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read dir") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if !["output", "summary"]
+                    .iter()
+                    .any(|f| path == self.files.0.join(f))
+                {
+                    written.push(path);
+                }
+            }
+        }
+        assert!(
+            written.is_empty(),
+            "the action wrote files it should not: {written:?}"
+        );
+    }
+
+    pub fn collect(&self, success: bool, stdout: &[u8], stderr: &[u8]) -> Run {
+        let outputs_file = std::fs::read_to_string(self.files.0.join("output")).unwrap_or_default();
+        Run {
+            success,
+            stdout: String::from_utf8_lossy(stdout).into_owned(),
+            stderr: String::from_utf8_lossy(stderr).into_owned(),
+            outputs: parse_outputs(&outputs_file),
+            outputs_file,
+            summary: std::fs::read_to_string(self.files.0.join("summary")).unwrap_or_default(),
+        }
+    }
+
+    pub fn files_dir(&self) -> &Path {
+        &self.files.0
+    }
+
+    pub fn inputs(&self) -> &[(String, String)] {
+        &self.inputs
+    }
+}
+
+/// Reads `name<<DELIM` … `DELIM` heredocs (the only form the action writes) and checks the framing.
+pub fn parse_outputs(text: &str) -> BTreeMap<String, String> {
+    let mut outputs = BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(header) = lines.next() {
+        let (name, delimiter) = header
+            .split_once("<<")
+            .unwrap_or_else(|| panic!("not a heredoc header: {header:?}"));
+        let mut value = Vec::new();
+        loop {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("heredoc {name} is not closed"));
+            if line == delimiter {
+                break;
+            }
+            value.push(line);
+        }
+        assert!(
+            outputs.insert(name.to_owned(), value.join("\n")).is_none(),
+            "output {name} written twice"
+        );
+    }
+    outputs
+}

@@ -1,0 +1,102 @@
+//! Checks made from outside, as a puller would: what the registries serve over HTTPS with ECR's login.
+
+use std::process::Command;
+
+use super::{registry_password, run, stack};
+
+/// Every manifest media type a push may store: single-platform images of both engines, and the
+/// containerd store's indexes (Docker manifest lists for completeness).
+pub const MANIFEST_TYPES: [&str; 4] = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+/// The digest the registry serves for `repository:tag`, asked over HTTPS with ECR's login, as a
+/// puller would; `None` when the registry does not know the tag.
+pub fn registry_digest(host: &str, repository: &str, tag: &str) -> Option<String> {
+    registry_digest_as(host, repository, tag, &registry_password())
+}
+
+/// [`registry_digest`] with another registry password (ECR Public's).
+pub fn registry_digest_as(
+    host: &str,
+    repository: &str,
+    tag: &str,
+    password: &str,
+) -> Option<String> {
+    let s = stack();
+    let out = Command::new("curl")
+        .args(["-sS", "-o", "/dev/null", "-D", "-", "--head"])
+        .arg("--cacert")
+        .arg(s.dir.join("ca.crt"))
+        .args(["-u", &format!("AWS:{password}")])
+        .args(
+            MANIFEST_TYPES
+                .iter()
+                .flat_map(|t| ["-H".to_owned(), format!("Accept: {t}")]),
+        )
+        .arg(format!("https://{host}/v2/{repository}/manifests/{tag}"))
+        .output()
+        .expect("curl");
+    let headers = String::from_utf8_lossy(&out.stdout);
+    if !headers.starts_with("HTTP/1.1 200") && !headers.starts_with("HTTP/2 200") {
+        return None;
+    }
+    headers.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("docker-content-digest")
+            .then(|| value.trim().to_owned())
+    })
+}
+
+/// The manifest (or index) the registry serves for `repository:reference`, as a puller would read it.
+pub fn registry_manifest(host: &str, repository: &str, reference: &str) -> serde_json::Value {
+    let out = run(Command::new("curl")
+        .args(["-fsS", "--cacert"])
+        .arg(stack().dir.join("ca.crt"))
+        .args(["-u", &format!("AWS:{}", registry_password())])
+        .args(
+            MANIFEST_TYPES
+                .iter()
+                .flat_map(|t| ["-H".to_owned(), format!("Accept: {t}")]),
+        )
+        .arg(format!(
+            "https://{host}/v2/{repository}/manifests/{reference}"
+        )));
+    serde_json::from_slice(&out.stdout).expect("manifest JSON")
+}
+
+/// The distinct layer blobs behind `reference`: a manifest's own, or those of every manifest of an
+/// index (attestation manifests included: the daemon pushes their layers too).
+pub fn registry_layers(
+    host: &str,
+    repository: &str,
+    reference: &str,
+) -> std::collections::BTreeSet<String> {
+    let manifest = registry_manifest(host, repository, reference);
+    let digests = |m: &serde_json::Value, key: &str| -> Vec<String> {
+        m[key]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["digest"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let manifests = if manifest["manifests"].is_array() {
+        digests(&manifest, "manifests")
+            .iter()
+            .map(|child| registry_manifest(host, repository, child))
+            .collect()
+    } else {
+        vec![manifest]
+    };
+    manifests
+        .iter()
+        .flat_map(|m| digests(m, "layers"))
+        .collect()
+}
