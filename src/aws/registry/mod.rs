@@ -16,10 +16,12 @@ pub mod public;
 use std::future::Future;
 
 use anyhow::{Result, bail};
-use aws_sdk_ecr::error::SdkError;
+use aws_sdk_ecr::config::http::HttpResponse;
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 
 use self::advice::Change;
 use self::plan::{Decision, Mutability, Plan};
+use super::call_failed;
 use super::token::RegistryLogin;
 use crate::github;
 use crate::inputs::{Catalog, Config, Document, IfTagExists, RegistryType, Settings, Tag};
@@ -91,6 +93,13 @@ pub struct Described {
     pub scan_on_push: bool,
     pub encryption: String,
     pub kms_key: Option<String>,
+}
+
+impl Described {
+    /// The ARN, empty when the registry did not say it.
+    fn arn(&self) -> &str {
+        self.arn.as_deref().unwrap_or_default()
+    }
 }
 
 /// What `DescribeRepositories` said.
@@ -250,7 +259,7 @@ async fn reconcile_tags(
     described: &Described,
     wanted: &[(String, String)],
 ) -> Result<Option<Change>> {
-    let arn = described.arn.as_deref().unwrap_or_default();
+    let arn = described.arn();
     let missing = plan::missing_tags(&registry.tags(arn).await?, wanted);
     if missing.is_empty() {
         return Ok(None);
@@ -453,9 +462,18 @@ impl<'a> Registry<'a> {
     ) -> Result<Option<String>, String> {
         let arn = described.and_then(|d| d.arn.as_deref());
         match self {
-            Registry::Private(ecr) => private::existing_digest(ecr, config, arn, tag).await,
-            Registry::Public(client, _) => public::existing_digest(client, config, arn, tag).await,
+            Registry::Private(ecr) => private::digest(ecr, config, arn.unwrap_or("*"), tag).await,
+            Registry::Public(client, _) => {
+                public::digest(
+                    client,
+                    config.repository.as_str(),
+                    arn.unwrap_or_default(),
+                    tag,
+                )
+                .await
+            }
         }
+        .map_err(|doctor| doctor.to_string())
     }
 }
 
@@ -469,4 +487,25 @@ fn absent_if<T, E, R>(
         Err(err) if err.as_service_error().is_some_and(not_found) => Ok(None),
         Err(err) => Err(err),
     }
+}
+
+/// A read of a setting: "not found" is `None`, any other error is told as [`call_failed`] tells it.
+fn read<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    not_found: fn(&E) -> bool,
+    action: &str,
+    arn: &str,
+) -> Result<Option<T>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    absent_if(result, not_found).map_err(|e| call_failed(&e, action, arn))
+}
+
+/// The answer of a call, or its error as [`call_failed`] tells it.
+fn answer<T, E>(result: Result<T, SdkError<E, HttpResponse>>, action: &str, arn: &str) -> Result<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    result.map_err(|e| call_failed(&e, action, arn))
 }

@@ -16,8 +16,8 @@ use aws_sdk_ecr::types::{
     ImageTagMutabilityExclusionFilter, Repository as EcrRepository, Tag as EcrTag,
 };
 
-use super::{Created, Described, Lookup, absent_if, advice};
-use crate::aws::{call_failed, denied, sdk_error_text};
+use super::{Created, Described, Lookup, absent_if, advice, answer, read};
+use crate::aws::{denied, sdk_error_text};
 use crate::inputs::{Config, Document, Tag};
 use crate::policy;
 
@@ -125,98 +125,70 @@ fn described(repo: &EcrRepository) -> Described {
     }
 }
 
-/// The digest `tag` holds, `None` when it does not exist; `Err` is the user-facing cause.
-pub async fn existing_digest(
-    ecr: &Client,
-    config: &Config,
-    arn: Option<&str>,
-    tag: &Tag,
-) -> Result<Option<String>, String> {
-    let result = ecr
+/// The digest `tag` holds, `None` when it does not exist.
+pub async fn digest(ecr: &Client, config: &Config, arn: &str, tag: &Tag) -> Result<Option<String>> {
+    let images = ecr
         .describe_images()
-        .repository_name(config.repository.as_str())
+        .repository_name(config.repository.as_str());
+    let id = ImageIdentifier::builder().image_tag(tag.as_str()).build();
+    let images = images
         .set_registry_id(config.registry_id.clone())
-        .image_ids(ImageIdentifier::builder().image_tag(tag.as_str()).build())
-        .send()
-        .await;
-    match absent_if(result, DescribeImagesError::is_image_not_found_exception) {
-        Ok(out) => Ok(out.and_then(|out| {
-            let first = out.image_details().first()?;
-            first.image_digest().map(str::to_owned)
-        })),
-        Err(err) => Err(call_failed(&err, "ecr:DescribeImages", arn.unwrap_or("*")).to_string()),
-    }
+        .image_ids(id);
+    let missing = DescribeImagesError::is_image_not_found_exception;
+    let out = read(images.send().await, missing, "ecr:DescribeImages", arn)?;
+    let first = out.as_ref().and_then(|out| out.image_details().first());
+    Ok(first.and_then(|d| d.image_digest()).map(str::to_owned))
 }
 
 pub async fn tags(ecr: &Client, arn: &str) -> Result<Vec<(String, String)>> {
-    let out = ecr
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| call_failed(&e, "ecr:ListTagsForResource", arn))?;
-    Ok(out
-        .tags()
-        .iter()
-        .map(|t| (t.key().to_owned(), t.value().to_owned()))
-        .collect())
+    let list = ecr.list_tags_for_resource().resource_arn(arn);
+    let out = answer(list.send().await, "ecr:ListTagsForResource", arn)?;
+    let pair = |t: &EcrTag| (t.key().to_owned(), t.value().to_owned());
+    Ok(out.tags().iter().map(pair).collect())
 }
 
 pub async fn add_tags(ecr: &Client, arn: &str, tags: &[(String, String)]) -> Result<()> {
     let tags = tags
         .iter()
-        .map(|(key, value)| ecr_tag(key, value))
+        .map(|(k, v)| ecr_tag(k, v))
         .collect::<Result<Vec<_>>>()?;
-    ecr.tag_resource()
+    let result = ecr
+        .tag_resource()
         .resource_arn(arn)
         .set_tags(Some(tags))
         .send()
-        .await
-        .map_err(|e| call_failed(&e, "ecr:TagResource", arn))?;
+        .await;
+    answer(result, "ecr:TagResource", arn)?;
     Ok(())
 }
 
 fn ecr_tag(key: &str, value: &str) -> Result<EcrTag> {
-    EcrTag::builder()
-        .key(key)
-        .value(value)
-        .build()
-        .map_err(|e| anyhow!("tag {key}: {e}"))
+    let tag = EcrTag::builder().key(key).value(value).build();
+    tag.map_err(|e| anyhow!("tag {key}: {e}"))
 }
 
 pub async fn repository_policy(
     ecr: &Client,
     name: &str,
-    described: &Described,
+    repo: &Described,
 ) -> Result<Option<String>> {
-    let result = ecr
-        .get_repository_policy()
-        .repository_name(name)
-        .set_registry_id(described.registry_id.clone())
-        .send()
-        .await;
-    let arn = described.arn.as_deref().unwrap_or_default();
-    let out = absent_if(
-        result,
-        GetRepositoryPolicyError::is_repository_policy_not_found_exception,
-    )
-    .map_err(|e| call_failed(&e, "ecr:GetRepositoryPolicy", arn))?;
+    let get = ecr.get_repository_policy().repository_name(name);
+    let result = get.set_registry_id(repo.registry_id.clone()).send().await;
+    let not_found = GetRepositoryPolicyError::is_repository_policy_not_found_exception;
+    let out = read(result, not_found, "ecr:GetRepositoryPolicy", repo.arn())?;
     Ok(out.and_then(|o| o.policy_text().map(str::to_owned)))
 }
 
 pub async fn set_repository_policy(
     ecr: &Client,
     name: &str,
-    described: &Described,
+    repo: &Described,
     wanted: &Document,
 ) -> Result<()> {
-    let arn = described.arn.as_deref().unwrap_or_default();
-    ecr.set_repository_policy()
-        .repository_name(name)
-        .set_registry_id(described.registry_id.clone())
-        .policy_text(wanted.text())
-        .send()
-        .await
-        .map_err(|e| call_failed(&e, "ecr:SetRepositoryPolicy", arn))?;
+    let set = ecr.set_repository_policy().repository_name(name);
+    let set = set
+        .set_registry_id(repo.registry_id.clone())
+        .policy_text(wanted.text());
+    answer(set.send().await, "ecr:SetRepositoryPolicy", repo.arn())?;
     Ok(())
 }

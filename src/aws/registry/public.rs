@@ -13,7 +13,7 @@ use aws_sdk_ecrpublic::types::{
     ImageIdentifier, Repository, RepositoryCatalogDataInput, Tag as PublicTag,
 };
 
-use super::{Created, Described, Lookup, absent_if, advice};
+use super::{Created, Described, Lookup, absent_if, advice, answer, read};
 use crate::aws::token::{self, RegistryLogin};
 use crate::aws::{call_failed, denied, sdk_error_text};
 use crate::inputs::{Catalog, Config, Document, Tag};
@@ -115,96 +115,80 @@ fn described(repo: &Repository) -> Described {
     }
 }
 
-/// The digest `tag` holds, `None` when it does not exist; `Err` is the user-facing cause.
-pub async fn existing_digest(
-    client: &Client,
-    config: &Config,
-    arn: Option<&str>,
-    tag: &Tag,
-) -> Result<Option<String>, String> {
-    let result = client
-        .describe_images()
-        .repository_name(config.repository.as_str())
-        .image_ids(ImageIdentifier::builder().image_tag(tag.as_str()).build())
-        .send()
-        .await;
-    match absent_if(result, DescribeImagesError::is_image_not_found_exception) {
-        Ok(out) => Ok(out.and_then(|out| {
-            let first = out.image_details().first()?;
-            first.image_digest().map(str::to_owned)
-        })),
-        Err(err) => {
-            Err(call_failed(&err, "ecr-public:DescribeImages", arn.unwrap_or_default()).to_string())
-        }
-    }
+/// The digest `tag` holds, `None` when it does not exist.
+pub async fn digest(client: &Client, name: &str, arn: &str, tag: &Tag) -> Result<Option<String>> {
+    let id = ImageIdentifier::builder().image_tag(tag.as_str()).build();
+    let images = client.describe_images().repository_name(name).image_ids(id);
+    let missing = DescribeImagesError::is_image_not_found_exception;
+    let out = read(
+        images.send().await,
+        missing,
+        "ecr-public:DescribeImages",
+        arn,
+    )?;
+    let first = out.as_ref().and_then(|out| out.image_details().first());
+    Ok(first.and_then(|d| d.image_digest()).map(str::to_owned))
 }
 
 pub async fn tags(client: &Client, arn: &str) -> Result<Vec<(String, String)>> {
-    let out = client
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| call_failed(&e, "ecr-public:ListTagsForResource", arn))?;
+    let list = client.list_tags_for_resource().resource_arn(arn);
+    let out = answer(list.send().await, "ecr-public:ListTagsForResource", arn)?;
+    let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
     Ok(out
         .tags()
         .iter()
-        .map(|t| {
-            let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
-            (text(t.key()), text(t.value()))
-        })
+        .map(|t| (text(t.key()), text(t.value())))
         .collect())
 }
 
 pub async fn add_tags(client: &Client, arn: &str, tags: &[(String, String)]) -> Result<()> {
-    client
+    let add = client
         .tag_resource()
         .resource_arn(arn)
-        .set_tags(Some(public_tags(tags)))
-        .send()
-        .await
-        .map_err(|e| call_failed(&e, "ecr-public:TagResource", arn))?;
+        .set_tags(Some(public_tags(tags)));
+    answer(add.send().await, "ecr-public:TagResource", arn)?;
     Ok(())
 }
 
 fn public_tags(tags: &[(String, String)]) -> Vec<PublicTag> {
-    tags.iter()
-        .map(|(k, v)| PublicTag::builder().key(k).value(v).build())
-        .collect()
+    let tag = |(k, v): &(String, String)| PublicTag::builder().key(k).value(v).build();
+    tags.iter().map(tag).collect()
 }
 
 pub async fn repository_policy(
     client: &Client,
     name: &str,
-    described: &Described,
+    repo: &Described,
 ) -> Result<Option<String>> {
     let result = client
         .get_repository_policy()
         .repository_name(name)
         .send()
         .await;
-    let arn = described.arn.as_deref().unwrap_or_default();
-    let out = absent_if(
+    let not_found = GetRepositoryPolicyError::is_repository_policy_not_found_exception;
+    let out = read(
         result,
-        GetRepositoryPolicyError::is_repository_policy_not_found_exception,
-    )
-    .map_err(|e| call_failed(&e, "ecr-public:GetRepositoryPolicy", arn))?;
+        not_found,
+        "ecr-public:GetRepositoryPolicy",
+        repo.arn(),
+    )?;
     Ok(out.and_then(|o| o.policy_text().map(str::to_owned)))
 }
 
 pub async fn set_repository_policy(
     client: &Client,
     name: &str,
-    described: &Described,
+    repo: &Described,
     wanted: &Document,
 ) -> Result<()> {
-    let arn = described.arn.as_deref().unwrap_or_default();
-    client
+    let set = client
         .set_repository_policy()
         .repository_name(name)
-        .policy_text(wanted.text())
-        .send()
-        .await
-        .map_err(|e| call_failed(&e, "ecr-public:SetRepositoryPolicy", arn))?;
+        .policy_text(wanted.text());
+    answer(
+        set.send().await,
+        "ecr-public:SetRepositoryPolicy",
+        repo.arn(),
+    )?;
     Ok(())
 }

@@ -11,7 +11,7 @@ use aws_sdk_ecr::types::{
     ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
 };
 
-use super::super::{Described, absent_if, advice, advice::Change, plan};
+use super::super::{Described, advice, advice::Change, answer, plan, read};
 use crate::aws::call_failed;
 use crate::github;
 use crate::inputs::{Document, Settings, TagMutability};
@@ -128,18 +128,10 @@ pub async fn lifecycle_policy(
     name: &str,
     repo: &Described,
 ) -> Result<Option<String>> {
-    let result = ecr
-        .get_lifecycle_policy()
-        .repository_name(name)
-        .set_registry_id(repo.registry_id.clone())
-        .send()
-        .await;
-    let arn = repo.arn.as_deref().unwrap_or_default();
-    let out = absent_if(
-        result,
-        GetLifecyclePolicyError::is_lifecycle_policy_not_found_exception,
-    )
-    .map_err(|e| call_failed(&e, "ecr:GetLifecyclePolicy", arn))?;
+    let get = ecr.get_lifecycle_policy().repository_name(name);
+    let result = get.set_registry_id(repo.registry_id.clone()).send().await;
+    let not_found = GetLifecyclePolicyError::is_lifecycle_policy_not_found_exception;
+    let out = read(result, not_found, "ecr:GetLifecyclePolicy", repo.arn())?;
     Ok(out.and_then(|o| o.lifecycle_policy_text().map(str::to_owned)))
 }
 
@@ -149,13 +141,10 @@ pub async fn put_lifecycle_policy(
     repo: &Described,
     wanted: &Document,
 ) -> Result<()> {
-    let arn = repo.arn.as_deref().unwrap_or_default();
-    ecr.put_lifecycle_policy()
-        .repository_name(name)
+    let put = ecr.put_lifecycle_policy().repository_name(name);
+    let put = put
         .set_registry_id(repo.registry_id.clone())
-        .lifecycle_policy_text(wanted.text())
-        .send()
-        .await
-        .map_err(|e| call_failed(&e, "ecr:PutLifecyclePolicy", arn))?;
+        .lifecycle_policy_text(wanted.text());
+    answer(put.send().await, "ecr:PutLifecyclePolicy", repo.arn())?;
     Ok(())
 }
