@@ -14,7 +14,6 @@ pub mod step;
 use anyhow::{Result, anyhow};
 
 pub use inputs::Config;
-use inputs::RegistryType;
 
 /// inputs → Docker check → credentials → registry token → repository → push → outputs.
 ///
@@ -36,12 +35,7 @@ pub async fn run(config: &Config) -> Result<()> {
         let _step = step::enter("AWS credentials");
         aws::credentials::load(&config.region, &config.auth).await?
     };
-    let destination = match &config.registry_type {
-        RegistryType::Private => aws::private::prepare(&session.sdk, config).await?,
-        RegistryType::Public(catalog) => {
-            aws::public::prepare(&session.sdk, config, catalog).await?
-        }
-    };
+    let destination = aws::registry::prepare(&session.sdk, config).await?;
     let outcome = daemon.push(&image, &destination).await;
     // Outputs and summary say what was pushed even when a tag failed; the exit code says it failed.
     report::write(

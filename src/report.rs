@@ -24,6 +24,7 @@ enum TagResult {
     Failed(String),
 }
 
+/// The step outputs and the job summary of a run.
 pub fn write(
     destination: &Destination,
     outcome: &PushOutcome,
@@ -31,31 +32,7 @@ pub fn write(
     authenticated_arn: Option<&str>,
 ) -> Result<()> {
     let login = &destination.login;
-    let repository_uri = &destination.repository_uri;
-    let row = |tag: &Tag, digest: &str, result: TagResult| Row {
-        tag: tag.to_string(),
-        uri: format!("{repository_uri}:{tag}"),
-        digest: digest.to_owned(),
-        result,
-    };
-    let rows: Vec<Row> = outcome
-        .pushed
-        .iter()
-        .map(|p| row(&p.tag, &p.digest, TagResult::Pushed))
-        .chain(
-            destination
-                .plan
-                .skipped
-                .iter()
-                .map(|(tag, digest)| row(tag, digest, TagResult::Skipped)),
-        )
-        .chain(
-            outcome
-                .failed
-                .iter()
-                .map(|(tag, why)| row(tag, "", TagResult::Failed(why.clone()))),
-        )
-        .collect();
+    let rows = rows(destination, outcome);
     let of = |wanted: fn(&TagResult) -> bool| {
         rows.iter()
             .filter(|r| wanted(&r.result))
@@ -75,7 +52,7 @@ pub fn write(
     };
     github::set_outputs(&outputs(&Outputs {
         registry: &login.host,
-        repository_uri,
+        repository_uri: &destination.repository_uri,
         image_uris: shown.iter().map(|r| r.uri.clone()).collect(),
         digest: &digest,
         account: &login.account,
@@ -87,6 +64,30 @@ pub fn write(
         platforms: &platforms,
     }))?;
     github::append_summary(&summary(&login.account, destination, &rows, &platforms))
+}
+
+/// A row per tag: pushed, then skipped, then failed.
+fn rows(destination: &Destination, outcome: &PushOutcome) -> Vec<Row> {
+    let row = |tag: &Tag, digest: &str, result: TagResult| Row {
+        tag: tag.to_string(),
+        uri: format!("{}:{tag}", destination.repository_uri),
+        digest: digest.to_owned(),
+        result,
+    };
+    let pushed = outcome
+        .pushed
+        .iter()
+        .map(|p| row(&p.tag, &p.digest, TagResult::Pushed));
+    let skipped = destination
+        .plan
+        .skipped
+        .iter()
+        .map(|(tag, digest)| row(tag, digest, TagResult::Skipped));
+    let failed = outcome
+        .failed
+        .iter()
+        .map(|(tag, why)| row(tag, "", TagResult::Failed(why.clone())));
+    pushed.chain(skipped).chain(failed).collect()
 }
 
 /// When a tag was not pushed: the error that says which, why, and what was pushed all the same.
@@ -162,11 +163,7 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
 }
 
 fn summary(account: &str, destination: &Destination, rows: &[Row], platforms: &str) -> String {
-    let registry = if destination.login.host == "public.ecr.aws" {
-        "Amazon ECR Public"
-    } else {
-        "Amazon ECR"
-    };
+    let registry = destination.kind.title();
     let platforms = if platforms.is_empty() {
         String::new()
     } else {

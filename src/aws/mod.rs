@@ -3,30 +3,15 @@
 
 pub mod credentials;
 pub mod denied;
-pub mod images;
 pub mod oidc;
-pub mod private;
-pub mod public;
 pub mod registry;
-pub mod settings;
 pub mod sts;
 pub mod token;
 
 use aws_sdk_ecr::config::http::HttpResponse;
-
-/// Where the images go, ready to push: the registry login, the repository and which tags to push.
-pub struct Destination {
-    pub login: token::RegistryLogin,
-    /// `<registry host>/<repository>` (ECR Public: `public.ecr.aws/<alias>/<repository>`).
-    pub repository_uri: String,
-    pub name: String,
-    /// The repository's ARN, for the doctor's explanation of a registry refusal.
-    pub arn: String,
-    /// This run created the repository.
-    pub created: bool,
-    pub plan: images::Plan,
-}
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
+
+pub use registry::Destination;
 
 /// The text a user needs from a failed AWS call: the service's error code and message when AWS sent
 /// them, else the HTTP status and the whole cause chain (never just "service error").

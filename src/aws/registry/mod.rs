@@ -1,0 +1,511 @@
+//! The registry the images go to — private ECR or ECR Public — made ready to push: the login, the
+//! repository (found, or created when allowed), its settings reconciled, and which tags to push.
+//!
+//! One path for both: [`prepare`] runs the same steps in the same order whichever the registry, and
+//! [`Registry`] is a small enum (private | public) whose methods are the few calls that really differ
+//! (login, describe, create, tags, the repository policy, the digest a tag holds). An enum rather than a
+//! trait: there are exactly two registries, chosen once from the inputs, and an enum keeps that choice
+//! one `match` away in each method instead of spreading generics through the callers. What to do with
+//! the answers is decided in [`plan`] (pure), and what the user is told is written in [`advice`].
+
+pub mod advice;
+pub mod plan;
+pub mod private;
+pub mod public;
+
+use std::future::Future;
+
+use anyhow::{Result, bail};
+use aws_sdk_ecr::config::http::HttpResponse;
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
+
+use self::advice::Change;
+use self::plan::{Decision, Mutability, Plan};
+use super::call_failed;
+use super::token::RegistryLogin;
+use crate::{github, step};
+use crate::inputs::{Catalog, Config, Document, IfTagExists, RegistryType, Settings, Tag};
+
+/// Which registry: what messages and the summary call it, and how its repository URI is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Private,
+    Public,
+}
+
+impl Kind {
+    /// The registry's name in the job summary.
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::Private => "Amazon ECR",
+            Kind::Public => "Amazon ECR Public",
+        }
+    }
+
+    fn repository_noun(self) -> &'static str {
+        match self {
+            Kind::Private => "Repository",
+            Kind::Public => "Public repository",
+        }
+    }
+
+    fn group(self) -> &'static str {
+        match self {
+            Kind::Private => "ECR repository",
+            Kind::Public => "ECR Public repository",
+        }
+    }
+}
+
+/// Where the images go, ready to push: the registry login, the repository and which tags to push.
+pub struct Destination {
+    pub kind: Kind,
+    pub login: RegistryLogin,
+    /// `<registry host>/<repository>` (ECR Public: `public.ecr.aws/<alias>/<repository>`).
+    pub repository_uri: String,
+    pub name: String,
+    /// The repository's ARN, for the doctor's explanation of a registry refusal.
+    pub arn: String,
+    /// This run created the repository.
+    pub created: bool,
+    pub plan: Plan,
+}
+
+/// The repository the images go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    pub name: String,
+    pub created: bool,
+    /// What the registry said of it; `None` when the action may not read it (private ECR only).
+    pub described: Option<Described>,
+}
+
+/// A repository as its registry described it, in the few terms this action uses.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Described {
+    pub arn: Option<String>,
+    pub registry_id: Option<String>,
+    /// ECR Public's `public.ecr.aws/<alias>/<name>`; private ECR's follows from the login host.
+    pub uri: Option<String>,
+    /// Private ECR's own settings, as ECR names them; ECR Public has none of them and leaves them empty.
+    pub tag_mutability: String,
+    pub exclusions: Vec<String>,
+    pub scan_on_push: bool,
+    pub encryption: String,
+    pub kms_key: Option<String>,
+}
+
+impl Described {
+    /// The ARN, empty when the registry did not say it.
+    fn arn(&self) -> &str {
+        self.arn.as_deref().unwrap_or_default()
+    }
+}
+
+/// What `DescribeRepositories` said.
+pub enum Lookup {
+    Found(Described),
+    Missing,
+    /// Not allowed to look (private ECR): the doctor's text.
+    Denied(String),
+}
+
+/// What `CreateRepository` said.
+pub enum Created {
+    /// Made; `None` when ECR's answer did not describe it.
+    Made(Option<Described>),
+    /// A concurrent job (a matrix sibling) made it first, or it was there and we could not look.
+    AlreadyExists,
+    /// Not allowed to create (private ECR): the doctor's text.
+    Denied(String),
+}
+
+/// The registry's client, and for ECR Public the catalog data a new repository gets.
+pub enum Registry<'a> {
+    Private(aws_sdk_ecr::Client),
+    Public(aws_sdk_ecrpublic::Client, &'a Catalog),
+}
+
+/// Logs in, makes sure the repository exists and is set up as asked, and plans the tags.
+///
+/// The token is fetched before the repository is created, so that a missing permission never leaves
+/// a new, empty repository.
+pub async fn prepare(sdk: &aws_config::SdkConfig, config: &Config) -> Result<Destination> {
+    let registry = Registry::new(sdk, &config.registry_type);
+    let login = {
+        let _step = step::enter("Registry login");
+        registry.login(config.registry_id.as_deref()).await?
+    };
+    let _step = step::enter(registry.kind().group());
+    let repository = ensure(&registry, config).await?;
+    // ECR Public's URI comes from the API: missing, it stops the run before any setting is changed.
+    let mut destination = registry
+        .kind()
+        .destination(login, &repository, &config.region)?;
+    match &repository.described {
+        Some(described) => reconcile(&registry, &repository, described, &config.settings).await?,
+        None if config.settings.is_empty() => {}
+        None => return Err(advice::settings_unreadable(&repository.name)),
+    }
+    destination.plan = plan_tags(&registry, config, repository.described.as_ref()).await?;
+    Ok(destination)
+}
+
+/// Makes sure the repository exists. A concurrent job that creates it first is not an error, and a
+/// pusher that may not describe or create repositories still gets to push into one that exists (with
+/// one warning).
+async fn ensure(registry: &Registry<'_>, config: &Config) -> Result<Repository> {
+    let (kind, name, id) = (
+        registry.kind(),
+        config.repository.as_str(),
+        config.registry_id.as_deref(),
+    );
+    let unchecked = || Repository::new(name, false, None);
+    let describe_denied = match registry.describe(config).await? {
+        Lookup::Found(found) => {
+            github::info(&advice::exists(kind, name, id, found.uri.as_deref()));
+            return Ok(Repository::new(name, false, Some(found)));
+        }
+        Lookup::Missing if !config.create_repository => {
+            return Err(advice::missing(kind, name, id));
+        }
+        Lookup::Missing => None,
+        Lookup::Denied(_) if !config.create_repository => {
+            github::info(&advice::not_checking(name));
+            return Ok(unchecked());
+        }
+        Lookup::Denied(doctor) => Some(doctor),
+    };
+    // The repository is missing, or we may not look: creating it settles both.
+    let cannot_check = |outcome: &str| {
+        let doctor = describe_denied.as_deref().unwrap_or_default();
+        github::warning(&advice::cannot_check(doctor, outcome));
+    };
+    match registry.create(config).await? {
+        Created::Made(described) => {
+            let uri = described.as_ref().and_then(|d| d.uri.as_deref());
+            github::info(&advice::created(kind, name, id, uri));
+            if describe_denied.is_some() {
+                cannot_check("It did not exist and was created.");
+            }
+            // Without ECR's description it counts as found, not made, as it always did.
+            Ok(described.map_or_else(unchecked, |d| Repository::new(name, true, Some(d))))
+        }
+        Created::AlreadyExists if describe_denied.is_some() => {
+            cannot_check("It exists already.");
+            Ok(unchecked())
+        }
+        Created::AlreadyExists => {
+            github::info(&advice::created_concurrently(kind, name));
+            match (registry.describe(config).await?, kind) {
+                (Lookup::Found(found), _) => Ok(Repository::new(name, false, Some(found))),
+                (_, Kind::Private) => Ok(unchecked()),
+                (_, Kind::Public) => Err(advice::public_vanished(name)),
+            }
+        }
+        // A pusher given only push permissions on a repository made beforehand.
+        Created::Denied(_) if describe_denied.is_some() => {
+            cannot_check("ecr:CreateRepository is not allowed either, so it must exist already.");
+            Ok(unchecked())
+        }
+        Created::Denied(doctor) => Err(advice::create_denied(name, id, &doctor)),
+    }
+}
+
+/// Brings an existing repository to `settings`: each setting is read first and written only when it
+/// differs, so a run with nothing to change makes no write call. A repository created just now has
+/// everything but its policies already.
+async fn reconcile(
+    registry: &Registry<'_>,
+    repository: &Repository,
+    described: &Described,
+    settings: &Settings,
+) -> Result<()> {
+    let name = repository.name.as_str();
+    let mut changes = Vec::new();
+    if !repository.created {
+        if let Registry::Private(ecr) = registry {
+            changes.extend(private::settings::reconcile(ecr, name, described, settings).await?);
+        }
+        if !settings.tags.is_empty() {
+            changes.extend(reconcile_tags(registry, described, &settings.tags).await?);
+        }
+    }
+    if let (Registry::Private(ecr), Some(wanted)) = (registry, &settings.lifecycle_policy) {
+        let current = private::settings::lifecycle_policy(ecr, name, described).await?;
+        let put = || private::settings::put_lifecycle_policy(ecr, name, described, wanted);
+        changes.extend(reconcile_document("lifecycle policy", current, wanted, put).await?);
+    }
+    if let Some(wanted) = &settings.repository_policy {
+        let current = registry.repository_policy(name, described).await?;
+        let set = || registry.set_repository_policy(name, described, wanted);
+        changes.extend(reconcile_document("repository policy", current, wanted, set).await?);
+    }
+    for line in advice::changes(
+        registry.kind(),
+        name,
+        &changes,
+        repository.created,
+        settings,
+    ) {
+        github::info(&line);
+    }
+    Ok(())
+}
+
+/// Tags are added or updated, never removed: other tools may own other tags.
+async fn reconcile_tags(
+    registry: &Registry<'_>,
+    described: &Described,
+    wanted: &[(String, String)],
+) -> Result<Option<Change>> {
+    let arn = described.arn();
+    let missing = plan::missing_tags(&registry.tags(arn).await?, wanted);
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    registry.add_tags(arn, &missing).await?;
+    Ok(Some(Change::Tags(missing)))
+}
+
+/// A policy document, written only when it differs from the `current` one.
+async fn reconcile_document<F>(
+    what: &str,
+    current: Option<String>,
+    wanted: &Document,
+    write: impl FnOnce() -> F,
+) -> Result<Option<Change>>
+where
+    F: Future<Output = Result<()>>,
+{
+    if !plan::differs(current.as_deref(), wanted) {
+        return Ok(None);
+    }
+    write().await?;
+    Ok(Some(Change::policy(what, &wanted.source)))
+}
+
+/// `if-tag-exists`, checked before pushing: which tags to push and which to leave as they are.
+async fn plan_tags(
+    registry: &Registry<'_>,
+    config: &Config,
+    described: Option<&Described>,
+) -> Result<Plan> {
+    let rule = config.if_tag_exists;
+    let mutability = Mutability::of(described, &config.settings);
+    if !plan::needs_lookup(rule, &mutability) {
+        return Ok(Plan {
+            push: config.tags.clone(),
+            skipped: Vec::new(),
+        });
+    }
+    let repository = config.repository.as_str();
+    let mut plan = Plan::default();
+    for tag in &config.tags {
+        let existing = match registry.existing_digest(config, described, tag).await {
+            Ok(existing) => existing,
+            Err(doctor) if rule == IfTagExists::Overwrite => {
+                github::warning(&advice::tag_unchecked(tag.as_str(), repository, &doctor));
+                None
+            }
+            Err(doctor) => bail!("{doctor}"),
+        };
+        match plan::decide(tag.as_str(), existing, rule, &mutability) {
+            Decision::Push => plan.push.push(tag.clone()),
+            Decision::Skip(digest) => {
+                github::info(&advice::tag_skipped(tag.as_str(), &digest));
+                plan.skipped.push((tag.clone(), digest));
+            }
+            Decision::Refuse(why) => {
+                return Err(advice::tag_refused(
+                    registry.kind(),
+                    tag.as_str(),
+                    repository,
+                    &why,
+                ));
+            }
+        }
+    }
+    Ok(plan)
+}
+
+impl Repository {
+    fn new(name: &str, created: bool, described: Option<Described>) -> Self {
+        Repository {
+            name: name.to_owned(),
+            created,
+            described,
+        }
+    }
+}
+
+impl Kind {
+    /// Where the repository is: private ECR's URI and ARN follow from the login; ECR Public names them,
+    /// and the account that owns the repository.
+    fn destination(
+        self,
+        login: RegistryLogin,
+        repository: &Repository,
+        region: &str,
+    ) -> Result<Destination> {
+        let name = repository.name.as_str();
+        let described = repository.described.clone().unwrap_or_default();
+        let (repository_uri, arn, login) = match self {
+            Kind::Private => (
+                format!("{}/{name}", login.host),
+                crate::policy::repository_arn(region, &login.account, name),
+                login,
+            ),
+            Kind::Public => {
+                let uri = described
+                    .uri
+                    .ok_or_else(|| advice::public_without_uri(name))?;
+                let account = described.registry_id.unwrap_or(login.account);
+                (
+                    uri,
+                    described.arn.unwrap_or_default(),
+                    RegistryLogin { account, ..login },
+                )
+            }
+        };
+        Ok(Destination {
+            kind: self,
+            login,
+            repository_uri,
+            name: name.to_owned(),
+            arn,
+            created: repository.created,
+            plan: Plan::default(),
+        })
+    }
+}
+
+impl<'a> Registry<'a> {
+    pub fn new(sdk: &aws_config::SdkConfig, registry_type: &'a RegistryType) -> Self {
+        match registry_type {
+            RegistryType::Private => Registry::Private(aws_sdk_ecr::Client::new(sdk)),
+            RegistryType::Public(catalog) => Registry::Public(public::client(sdk), catalog),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Registry::Private(_) => Kind::Private,
+            Registry::Public(..) => Kind::Public,
+        }
+    }
+
+    async fn login(&self, registry_id: Option<&str>) -> Result<RegistryLogin> {
+        match self {
+            Registry::Private(ecr) => super::token::fetch(ecr, registry_id).await,
+            Registry::Public(client, _) => public::login(client, registry_id).await,
+        }
+    }
+
+    async fn describe(&self, config: &Config) -> Result<Lookup> {
+        match self {
+            Registry::Private(ecr) => private::describe(ecr, config).await,
+            Registry::Public(client, _) => public::describe(client, config).await,
+        }
+    }
+
+    async fn create(&self, config: &Config) -> Result<Created> {
+        match self {
+            Registry::Private(ecr) => private::create(ecr, config).await,
+            Registry::Public(client, catalog) => public::create(client, config, catalog).await,
+        }
+    }
+
+    async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>> {
+        match self {
+            Registry::Private(ecr) => private::tags(ecr, arn).await,
+            Registry::Public(client, _) => public::tags(client, arn).await,
+        }
+    }
+
+    async fn add_tags(&self, arn: &str, tags: &[(String, String)]) -> Result<()> {
+        match self {
+            Registry::Private(ecr) => private::add_tags(ecr, arn, tags).await,
+            Registry::Public(client, _) => public::add_tags(client, arn, tags).await,
+        }
+    }
+
+    async fn repository_policy(&self, name: &str, described: &Described) -> Result<Option<String>> {
+        match self {
+            Registry::Private(ecr) => private::repository_policy(ecr, name, described).await,
+            Registry::Public(client, _) => public::repository_policy(client, name, described).await,
+        }
+    }
+
+    async fn set_repository_policy(
+        &self,
+        name: &str,
+        described: &Described,
+        wanted: &Document,
+    ) -> Result<()> {
+        match self {
+            Registry::Private(ecr) => {
+                private::set_repository_policy(ecr, name, described, wanted).await
+            }
+            Registry::Public(client, _) => {
+                public::set_repository_policy(client, name, described, wanted).await
+            }
+        }
+    }
+
+    /// The digest `tag` holds, `None` when it does not exist; `Err` is the user-facing cause.
+    async fn existing_digest(
+        &self,
+        config: &Config,
+        described: Option<&Described>,
+        tag: &Tag,
+    ) -> Result<Option<String>, String> {
+        let arn = described.and_then(|d| d.arn.as_deref());
+        match self {
+            Registry::Private(ecr) => private::digest(ecr, config, arn.unwrap_or("*"), tag).await,
+            Registry::Public(client, _) => {
+                public::digest(
+                    client,
+                    config.repository.as_str(),
+                    arn.unwrap_or_default(),
+                    tag,
+                )
+                .await
+            }
+        }
+        .map_err(|doctor| doctor.to_string())
+    }
+}
+
+/// A call's answer, with the service's "not found" (as `not_found` tells it) as `None`.
+fn absent_if<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    not_found: fn(&E) -> bool,
+) -> Result<Option<T>, SdkError<E, R>> {
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(err) if err.as_service_error().is_some_and(not_found) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// A read of a setting: "not found" is `None`, any other error is told as [`call_failed`] tells it.
+fn read<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    not_found: fn(&E) -> bool,
+    action: &str,
+    arn: &str,
+) -> Result<Option<T>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    absent_if(result, not_found).map_err(|e| call_failed(&e, action, arn))
+}
+
+/// The answer of a call, or its error as [`call_failed`] tells it.
+fn answer<T, E>(result: Result<T, SdkError<E, HttpResponse>>, action: &str, arn: &str) -> Result<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    result.map_err(|e| call_failed(&e, action, arn))
+}

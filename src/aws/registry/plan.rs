@@ -1,0 +1,289 @@
+//! The pure half of preparing a repository, shared by private ECR and ECR Public: which tags to push
+//! given the digests they already hold and `if-tag-exists`, and which settings differ from what is
+//! wanted. No AWS call here: the registry modules ask AWS, this decides, so it is tested without AWS.
+
+use serde_json::Value;
+
+use super::Described;
+use crate::inputs::{Document, Encryption, IfTagExists, Settings, Tag, TagMutability};
+
+/// Which tags to push, and which were left as they are (with the digest they hold).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub push: Vec<Tag>,
+    pub skipped: Vec<(Tag, String)>,
+}
+
+/// The repository's tag rule: from the settings being applied, else from what the registry said.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Mutability {
+    immutable: bool,
+    exclusions: Vec<String>,
+}
+
+impl Mutability {
+    pub fn of(described: Option<&Described>, settings: &Settings) -> Self {
+        if let Some(wanted) = &settings.tag_mutability {
+            return Mutability {
+                immutable: wanted.mode.starts_with("IMMUTABLE"),
+                exclusions: wanted.exclusions.clone(),
+            };
+        }
+        described.map_or_else(Mutability::default, |d| Mutability {
+            immutable: matches!(
+                d.tag_mutability.as_str(),
+                "IMMUTABLE" | "IMMUTABLE_WITH_EXCLUSION"
+            ),
+            exclusions: d.exclusions.clone(),
+        })
+    }
+
+    /// Whether the registry refuses to overwrite `tag`.
+    fn protects(&self, tag: &str) -> bool {
+        self.immutable && !self.exclusions.iter().any(|f| wildcard_match(f, tag))
+    }
+}
+
+/// Whether existing tags must be looked up at all: only to skip or refuse them, or to explain an
+/// immutable repository's refusal before the registry's bare `tag invalid`.
+pub fn needs_lookup(rule: IfTagExists, mutability: &Mutability) -> bool {
+    rule != IfTagExists::Overwrite || mutability.immutable
+}
+
+/// What to do with one tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Push,
+    /// Left as it is: it holds this digest.
+    Skip(String),
+    /// The run stops here.
+    Refuse(Refusal),
+}
+
+/// Why an existing tag (holding the digest) stops the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// `if-tag-exists: fail`.
+    Exists(String),
+    /// The repository will not overwrite it.
+    Immutable(String),
+}
+
+pub fn decide(
+    tag: &str,
+    existing: Option<String>,
+    rule: IfTagExists,
+    mutability: &Mutability,
+) -> Decision {
+    match (existing, rule) {
+        (Some(digest), IfTagExists::Skip) => Decision::Skip(digest),
+        (Some(digest), IfTagExists::Fail) => Decision::Refuse(Refusal::Exists(digest)),
+        (Some(digest), IfTagExists::Overwrite) if mutability.protects(tag) => {
+            Decision::Refuse(Refusal::Immutable(digest))
+        }
+        (None, _) | (Some(_), IfTagExists::Overwrite) => Decision::Push,
+    }
+}
+
+/// The wanted repository tags the repository does not carry yet: tags are added or updated, never
+/// removed, because other tools may own other tags.
+pub fn missing_tags(
+    current: &[(String, String)],
+    wanted: &[(String, String)],
+) -> Vec<(String, String)> {
+    wanted
+        .iter()
+        .filter(|tag| !current.contains(tag))
+        .cloned()
+        .collect()
+}
+
+/// Compares as JSON values, so that AWS's own formatting of a stored policy is no difference.
+pub fn differs(current: Option<&str>, wanted: &Document) -> bool {
+    current
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .as_ref()
+        != Some(&wanted.json)
+}
+
+/// Whether the tag rule differs: the mode, or the exclusion filters in any order.
+pub fn mutability_differs(described: &Described, wanted: &TagMutability) -> bool {
+    let mut current: Vec<&str> = described.exclusions.iter().map(String::as_str).collect();
+    let mut filters: Vec<&str> = wanted.exclusions.iter().map(String::as_str).collect();
+    current.sort_unstable();
+    filters.sort_unstable();
+    described.tag_mutability != wanted.mode || current != filters
+}
+
+/// Whether the encryption differs; a key given as an ID or alias matches the end of the stored ARN.
+pub fn encryption_differs(described: &Described, wanted: &Encryption) -> bool {
+    let key = described.kms_key.as_deref();
+    let key_differs = wanted
+        .kms_key
+        .as_deref()
+        .is_some_and(|k| !key.is_some_and(|arn| arn == k || arn.ends_with(k)));
+    described.encryption != wanted.kind || key_differs
+}
+
+/// ECR's tag filters: `*` matches any run of characters.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first)
+        || !text[first.len()..].ends_with(last)
+        || text.len() < first.len() + last.len()
+    {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn described(mode: &str, exclusions: &[&str]) -> Described {
+        Described {
+            tag_mutability: mode.to_owned(),
+            exclusions: exclusions.iter().map(|&f| f.to_owned()).collect(),
+            ..Described::default()
+        }
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("latest", "latest"));
+        assert!(!wildcard_match("latest", "latest2"));
+        assert!(wildcard_match("dev-*", "dev-123"));
+        assert!(wildcard_match("*-rc*", "1.0-rc2"));
+        assert!(!wildcard_match("a*b*c", "acb"));
+        assert!(wildcard_match("*", ""));
+        assert!(!wildcard_match("ab*ba", "aba"));
+    }
+
+    #[test]
+    fn overwrite_in_a_mutable_repository_looks_nothing_up() {
+        let mutable = Mutability::of(Some(&described("MUTABLE", &[])), &Settings::default());
+        assert!(!needs_lookup(IfTagExists::Overwrite, &mutable));
+        assert!(needs_lookup(IfTagExists::Skip, &mutable));
+        assert!(needs_lookup(
+            IfTagExists::Fail,
+            &Mutability::of(None, &Settings::default())
+        ));
+        let immutable = Mutability::of(Some(&described("IMMUTABLE", &[])), &Settings::default());
+        assert!(needs_lookup(IfTagExists::Overwrite, &immutable));
+    }
+
+    #[test]
+    fn each_rule_decides_an_existing_tag() {
+        let mutable = Mutability::default();
+        let d = || Some("sha256:1".to_owned());
+        assert_eq!(
+            decide("a", None, IfTagExists::Fail, &mutable),
+            Decision::Push
+        );
+        assert_eq!(
+            decide("a", d(), IfTagExists::Skip, &mutable),
+            Decision::Skip("sha256:1".into())
+        );
+        assert_eq!(
+            decide("a", d(), IfTagExists::Fail, &mutable),
+            Decision::Refuse(Refusal::Exists("sha256:1".into()))
+        );
+        assert_eq!(
+            decide("a", d(), IfTagExists::Overwrite, &mutable),
+            Decision::Push
+        );
+    }
+
+    #[test]
+    fn an_immutable_repository_refuses_to_overwrite_except_excluded_tags() {
+        let rule = Mutability::of(
+            Some(&described("IMMUTABLE_WITH_EXCLUSION", &["latest", "dev-*"])),
+            &Settings::default(),
+        );
+        let d = || Some("sha256:1".to_owned());
+        assert_eq!(
+            decide("1.0", d(), IfTagExists::Overwrite, &rule),
+            Decision::Refuse(Refusal::Immutable("sha256:1".into()))
+        );
+        assert_eq!(
+            decide("dev-7", d(), IfTagExists::Overwrite, &rule),
+            Decision::Push
+        );
+        assert_eq!(
+            decide("1.0", None, IfTagExists::Overwrite, &rule),
+            Decision::Push
+        );
+    }
+
+    #[test]
+    fn wanted_settings_win_over_what_the_registry_said() {
+        let settings = Settings {
+            tag_mutability: Some(TagMutability {
+                mode: "MUTABLE".into(),
+                exclusions: Vec::new(),
+            }),
+            ..Settings::default()
+        };
+        let rule = Mutability::of(Some(&described("IMMUTABLE", &[])), &settings);
+        assert!(!needs_lookup(IfTagExists::Overwrite, &rule));
+    }
+
+    #[test]
+    fn settings_that_differ() {
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        assert_eq!(
+            missing_tags(
+                &[pair("A", "1"), pair("B", "2")],
+                &[pair("A", "1"), pair("B", "3"), pair("C", "4")]
+            ),
+            [pair("B", "3"), pair("C", "4")]
+        );
+        let wanted = Document {
+            json: serde_json::json!({"a": 1}),
+            source: "inline JSON".into(),
+        };
+        assert!(!differs(Some("{ \"a\" : 1 }"), &wanted));
+        assert!(differs(Some("{\"a\": 2}"), &wanted));
+        assert!(differs(None, &wanted));
+        let rule = TagMutability {
+            mode: "IMMUTABLE_WITH_EXCLUSION".into(),
+            exclusions: vec!["b".into(), "a".into()],
+        };
+        assert!(!mutability_differs(
+            &described("IMMUTABLE_WITH_EXCLUSION", &["a", "b"]),
+            &rule
+        ));
+        assert!(mutability_differs(
+            &described("IMMUTABLE_WITH_EXCLUSION", &["a"]),
+            &rule
+        ));
+        let kms = Described {
+            encryption: "KMS".into(),
+            kms_key: Some("arn:aws:kms:us-east-1:123456789012:alias/ecr".into()),
+            ..Described::default()
+        };
+        let wanted = |kind: &str, key: Option<&str>| Encryption {
+            kind: kind.into(),
+            kms_key: key.map(str::to_owned),
+        };
+        assert!(!encryption_differs(&kms, &wanted("KMS", Some("alias/ecr"))));
+        assert!(!encryption_differs(&kms, &wanted("KMS", None)));
+        assert!(encryption_differs(
+            &kms,
+            &wanted("KMS", Some("alias/other"))
+        ));
+        assert!(encryption_differs(&kms, &wanted("AES256", None)));
+    }
+}

@@ -1,0 +1,194 @@
+//! Amazon ECR (private registries): the calls that differ from ECR Public — describing and creating a
+//! repository (with the settings ECR takes at creation), its tags and repository policy, and the digest
+//! a tag holds. A refusal to describe or create is an answer here, not an error: the shared path
+//! decides whether the push can go on. The settings only ECR has are in [`settings`].
+
+pub mod settings;
+
+use anyhow::{Result, anyhow, bail};
+use aws_sdk_ecr::Client;
+use aws_sdk_ecr::operation::create_repository::CreateRepositoryError;
+use aws_sdk_ecr::operation::describe_images::DescribeImagesError;
+use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesError;
+use aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyError;
+use aws_sdk_ecr::types::{
+    EncryptionConfiguration, ImageIdentifier, ImageScanningConfiguration,
+    ImageTagMutabilityExclusionFilter, Repository as EcrRepository, Tag as EcrTag,
+};
+
+use super::{Created, Described, Lookup, absent_if, advice, answer, read};
+use crate::aws::{denied, sdk_error_text};
+use crate::inputs::{Config, Document, Tag};
+use crate::policy;
+
+pub async fn describe(ecr: &Client, config: &Config) -> Result<Lookup> {
+    let name = config.repository.as_str();
+    let result = ecr
+        .describe_repositories()
+        .repository_names(name)
+        .set_registry_id(config.registry_id.clone())
+        .send()
+        .await;
+    match absent_if(
+        result,
+        DescribeRepositoriesError::is_repository_not_found_exception,
+    ) {
+        Ok(out) => Ok(out
+            .as_ref()
+            .and_then(|out| {
+                out.repositories()
+                    .iter()
+                    .find(|r| r.repository_name() == Some(name))
+            })
+            .map_or(Lookup::Missing, |r| Lookup::Found(described(r)))),
+        Err(err) => {
+            match denied::from_sdk_error(&err, "ecr:DescribeRepositories", &resource_arn(config)) {
+                Some(doctor) => Ok(Lookup::Denied(doctor)),
+                None => bail!(
+                    "ecr:DescribeRepositories for `{name}` failed: {}",
+                    sdk_error_text(&err)
+                ),
+            }
+        }
+    }
+}
+
+/// `CreateRepository` with every setting ECR takes at creation.
+pub async fn create(ecr: &Client, config: &Config) -> Result<Created> {
+    let create = ecr
+        .create_repository()
+        .repository_name(config.repository.as_str())
+        .set_registry_id(config.registry_id.clone());
+    match settings::at_creation(create, &config.settings)?
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Created::Made(
+            out.repository()
+                .filter(|r| r.repository_name().is_some())
+                .map(described),
+        )),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(CreateRepositoryError::is_repository_already_exists_exception) =>
+        {
+            Ok(Created::AlreadyExists)
+        }
+        Err(err) => {
+            match denied::from_sdk_error(&err, "ecr:CreateRepository", &resource_arn(config)) {
+                Some(doctor) => Ok(Created::Denied(doctor)),
+                None => Err(advice::create_failed(
+                    config.repository.as_str(),
+                    config.registry_id.as_deref(),
+                    &sdk_error_text(&err),
+                )),
+            }
+        }
+    }
+}
+
+/// The repository's ARN for the doctor, when AWS's answer does not name it. Without `registry-id`
+/// the account is the caller's, which the refusal's principal tells; `*` stands in otherwise.
+fn resource_arn(config: &Config) -> String {
+    policy::repository_arn(
+        &config.region,
+        config.registry_id.as_deref().unwrap_or("*"),
+        config.repository.as_str(),
+    )
+}
+
+fn described(repo: &EcrRepository) -> Described {
+    let encryption = repo.encryption_configuration();
+    Described {
+        arn: repo.repository_arn().map(str::to_owned),
+        registry_id: repo.registry_id().map(str::to_owned),
+        uri: None,
+        tag_mutability: repo
+            .image_tag_mutability()
+            .map_or("MUTABLE", |m| m.as_str())
+            .to_owned(),
+        exclusions: repo
+            .image_tag_mutability_exclusion_filters()
+            .iter()
+            .map(|f| ImageTagMutabilityExclusionFilter::filter(f).to_owned())
+            .collect(),
+        scan_on_push: repo
+            .image_scanning_configuration()
+            .is_some_and(ImageScanningConfiguration::scan_on_push),
+        encryption: encryption
+            .map_or("AES256", |c| c.encryption_type().as_str())
+            .to_owned(),
+        kms_key: encryption
+            .and_then(EncryptionConfiguration::kms_key)
+            .map(str::to_owned),
+    }
+}
+
+/// The digest `tag` holds, `None` when it does not exist.
+pub async fn digest(ecr: &Client, config: &Config, arn: &str, tag: &Tag) -> Result<Option<String>> {
+    let images = ecr
+        .describe_images()
+        .repository_name(config.repository.as_str());
+    let id = ImageIdentifier::builder().image_tag(tag.as_str()).build();
+    let images = images
+        .set_registry_id(config.registry_id.clone())
+        .image_ids(id);
+    let missing = DescribeImagesError::is_image_not_found_exception;
+    let out = read(images.send().await, missing, "ecr:DescribeImages", arn)?;
+    let first = out.as_ref().and_then(|out| out.image_details().first());
+    Ok(first.and_then(|d| d.image_digest()).map(str::to_owned))
+}
+
+pub async fn tags(ecr: &Client, arn: &str) -> Result<Vec<(String, String)>> {
+    let list = ecr.list_tags_for_resource().resource_arn(arn);
+    let out = answer(list.send().await, "ecr:ListTagsForResource", arn)?;
+    let pair = |t: &EcrTag| (t.key().to_owned(), t.value().to_owned());
+    Ok(out.tags().iter().map(pair).collect())
+}
+
+pub async fn add_tags(ecr: &Client, arn: &str, tags: &[(String, String)]) -> Result<()> {
+    let tags = tags
+        .iter()
+        .map(|(k, v)| ecr_tag(k, v))
+        .collect::<Result<Vec<_>>>()?;
+    let result = ecr
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags))
+        .send()
+        .await;
+    answer(result, "ecr:TagResource", arn)?;
+    Ok(())
+}
+
+fn ecr_tag(key: &str, value: &str) -> Result<EcrTag> {
+    let tag = EcrTag::builder().key(key).value(value).build();
+    tag.map_err(|e| anyhow!("tag {key}: {e}"))
+}
+
+pub async fn repository_policy(
+    ecr: &Client,
+    name: &str,
+    repo: &Described,
+) -> Result<Option<String>> {
+    let get = ecr.get_repository_policy().repository_name(name);
+    let result = get.set_registry_id(repo.registry_id.clone()).send().await;
+    let not_found = GetRepositoryPolicyError::is_repository_policy_not_found_exception;
+    let out = read(result, not_found, "ecr:GetRepositoryPolicy", repo.arn())?;
+    Ok(out.and_then(|o| o.policy_text().map(str::to_owned)))
+}
+
+pub async fn set_repository_policy(
+    ecr: &Client,
+    name: &str,
+    repo: &Described,
+    wanted: &Document,
+) -> Result<()> {
+    let set = ecr.set_repository_policy().repository_name(name);
+    let set = set
+        .set_registry_id(repo.registry_id.clone())
+        .policy_text(wanted.text());
+    answer(set.send().await, "ecr:SetRepositoryPolicy", repo.arn())?;
+    Ok(())
+}
