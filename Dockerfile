@@ -26,7 +26,7 @@ ENV CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc \
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
-# glibc with crt-static: the same build settings as scripts/test's build for the container test.
+# glibc with crt-static: the same build settings as tools/test's build for the container test.
 RUN target="$(cat /target)" \
     && if [ "$(dpkg --print-architecture)" = "$TARGETARCH" ]; then \
          unset CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER CC_x86_64_unknown_linux_gnu \

@@ -69,7 +69,7 @@ async fn run_bounded(config: &Config) -> Result<()> {
 pub fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--version") {
-        // The cheapest possible run: how long the container takes to start, measured by scripts/bench.
+        // The cheapest possible run: how long the container takes to start, measured by tools/bench.
         github::info(concat!("ecr-push-action ", env!("CARGO_PKG_VERSION")));
         return std::process::ExitCode::SUCCESS;
     }

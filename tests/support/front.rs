@@ -1,4 +1,4 @@
-//! The ECR-like front of the test bed (`scripts/ecr-front`): its region and host, arming its rules
+//! The ECR-like front of the test bed (`testbed/ecr-front`): its region and host, arming its rules
 //! (ECR's refusals, registry-side policy enforcement, faults) and reading which fired.
 
 use std::process::Command;
@@ -14,7 +14,7 @@ pub fn host() -> String {
     format!("{}.dkr.ecr.{}.amazonaws.com", stack().account, region())
 }
 
-/// Arms `rule` (see scripts/ecr-front) for `repository`.
+/// Arms `rule` (see testbed/ecr-front) for `repository`.
 pub fn arm(repository: &str, rule: &serde_json::Value) {
     let mut rule = rule.clone();
     rule["repository"] = repository.into();

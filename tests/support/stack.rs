@@ -1,4 +1,4 @@
-//! The shared local stack the tests run against (`scripts/stack-up` starts it, `scripts/test` exports
+//! The shared local stack the tests run against (`testbed/stack-up` starts it, `tools/test` exports
 //! where it is), names no other test uses, scratch directories that remove themselves, and running a
 //! helper command that must succeed.
 
@@ -29,7 +29,7 @@ pub struct Stack {
 pub fn stack() -> Stack {
     let var = |name: &str| {
         std::env::var(name).unwrap_or_else(|_| {
-            panic!("{name} is not set: run the tests through scripts/test, which starts the stack")
+            panic!("{name} is not set: run the tests through tools/test, which starts the stack")
         })
     };
     Stack {

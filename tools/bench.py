@@ -1,4 +1,4 @@
-"""The body of scripts/bench (run that, not this): times the action and the docker CLI pipeline on the
+"""The body of tools/bench (run that, not this): times the action and the docker CLI pipeline on the
 local stack and prints medians and ratios. Timings go here, never into the test suite."""
 import os, shutil, statistics, subprocess, sys, tempfile, time, uuid
 
