@@ -27,7 +27,7 @@ impl Mutability {
     fn of(described: Option<&EcrRepository>, settings: &Settings) -> Self {
         if let Some(wanted) = &settings.tag_mutability {
             return Mutability {
-                immutable: wanted.mode.starts_with("IMMUTABLE"),
+                immutable: wanted.mode.is_immutable(),
                 exclusions: wanted.exclusions.clone(),
             };
         }

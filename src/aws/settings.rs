@@ -146,7 +146,7 @@ async fn tag_mutability(
     let mut wanted_filters: Vec<&str> = wanted.exclusions.iter().map(String::as_str).collect();
     current_filters.sort_unstable();
     wanted_filters.sort_unstable();
-    if current == wanted.mode && current_filters == wanted_filters {
+    if current == wanted.mode.as_str() && current_filters == wanted_filters {
         return Ok(None);
     }
     t.ecr
