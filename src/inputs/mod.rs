@@ -2,9 +2,9 @@
 //! for the action, or a [`PolicyScope`] for `ecr-push-action policy`; both take the repository part
 //! ([`RepositorySpec`]) from one derivation.
 //!
-//! The steps, as ripgrep's low → high arguments: [`raw`] reads and trims the values once; the rules
-//! (in [`names`], [`auth`], [`settings`], [`endpoints`], [`platform`]) turn each into its type or a
-//! problem naming the input; [`advice`] holds what those problems say. Every input rule and every input
+//! The steps, as ripgrep's low → high arguments: `raw` reads and trims the values once; the rules (in
+//! `names`, `auth`, `settings`, `endpoints`, `platform`) turn each into its type or a problem naming
+//! the input; `advice` holds what those problems say. Every input rule and every input
 //! error lives here, and all of them are checked before the action touches Docker or AWS. The rest of
 //! the crate only sees the validated types.
 
@@ -514,6 +514,13 @@ mod tests {
             !format!("{keys:?}").contains("s3cret"),
             "Debug must not show the secret"
         );
+    }
+
+    #[test]
+    fn every_input_has_its_place_in_the_listing_order() {
+        for input in crate::report::declared_in_action_yml("inputs") {
+            assert!(LISTING_ORDER.contains(&input.as_str()), "{input}");
+        }
     }
 
     #[test]
