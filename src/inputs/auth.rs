@@ -138,6 +138,7 @@ pub(super) fn derive(check: &mut Gather, raw: &RawInputs, env: &Env) -> Option<A
         raw.role_external_id.as_deref(),
         role.as_ref(),
     ));
+    // A source is only chosen (and the audience it would carry judged) from inputs that are valid.
     let (keys, role, session_name, duration_seconds, external_id) =
         (keys?, role?, session_name?, duration_seconds?, external_id?);
     let role = role.map(|role| Role {
