@@ -5,7 +5,7 @@
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use crate::inputs::{self, IfTagExists, RegistryType, Settings};
+use crate::inputs::{self, IfTagExists, PolicyScope};
 
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
@@ -28,66 +28,84 @@ pub fn command(
     args: &[String],
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Printed> {
-    let mut vars: Vec<(String, String)> = vars.into_iter().collect();
-    let mut persona = Persona::Pusher;
-    let mut trust = None;
-    let mut rest = args.iter();
-    while let Some(flag) = rest.next() {
-        if flag == "--help" || flag == "-h" {
-            return Ok(Printed {
-                document: USAGE.to_owned(),
-                warnings: Vec::new(),
-            });
-        }
-        let (name, inline) = flag
-            .split_once('=')
-            .map_or((flag.as_str(), None), |(n, v)| (n, Some(v.to_owned())));
-        let value = match inline {
-            Some(v) => v,
-            None => rest
-                .next()
-                .cloned()
-                .ok_or_else(|| anyhow!("`{name}` needs a value\n{USAGE}"))?,
-        };
-        let input = match name {
-            "--repository" => "INPUT_REPOSITORY",
-            "--region" => "INPUT_AWS-REGION",
-            "--account" => "INPUT_REGISTRY-ID",
-            "--create-repository" => "INPUT_CREATE-REPOSITORY",
-            "--audience" => "INPUT_AUDIENCE",
-            "--persona" => {
-                persona = value.parse().map_err(|e: String| anyhow!(e))?;
-                continue;
-            }
-            "--trust" => {
-                trust = Some(value.parse::<TrustSubject>().map_err(|e| anyhow!(e))?);
-                continue;
-            }
-            other => bail!("unknown option `{other}`\n{USAGE}"),
-        };
-        vars.push((input.to_owned(), value));
-    }
-    let config = inputs::policy_inputs(vars)?;
-    let warnings = trust.iter().filter_map(TrustSubject::warning).collect();
-    let document = match trust {
-        Some(subject) => trust_policy(&config.region, &config.account, &subject, &config.audience),
-        None => identity_policy(
-            &Scope {
-                region: config.region,
-                account: config.account,
-                repository: config.repository.to_string(),
-                create_repository: config.create_repository,
-                settings: config.settings,
-                if_tag_exists: config.if_tag_exists,
-                public: matches!(config.registry_type, RegistryType::Public(_)),
-            },
-            persona,
+    let Some(flags) = Flags::parse(args)? else {
+        return Ok(Printed {
+            document: USAGE.to_owned(),
+            warnings: Vec::new(),
+        });
+    };
+    // Pushed after the environment's, the flags' variables win.
+    let scope = inputs::policy_scope(vars.into_iter().chain(flags.inputs))?;
+    let warnings = flags
+        .trust
+        .iter()
+        .filter_map(TrustSubject::warning)
+        .collect();
+    let document = match flags.trust {
+        Some(subject) => trust_policy(
+            &scope.spec.region,
+            &scope.account,
+            &subject,
+            &scope.audience,
         ),
+        None => identity_policy(&scope, flags.persona),
     };
     Ok(Printed {
         document: serde_json::to_string_pretty(&document)? + "\n",
         warnings,
     })
+}
+
+/// The flags after `policy`: the inputs they set, whose permissions, and whose trust.
+struct Flags {
+    /// `INPUT_*` variables, as the action reads them.
+    inputs: Vec<(String, String)>,
+    persona: Persona,
+    trust: Option<TrustSubject>,
+}
+
+impl Flags {
+    /// `None` for `--help`.
+    fn parse(args: &[String]) -> Result<Option<Flags>> {
+        let mut flags = Flags {
+            inputs: Vec::new(),
+            persona: Persona::Pusher,
+            trust: None,
+        };
+        let mut rest = args.iter();
+        while let Some(flag) = rest.next() {
+            if flag == "--help" || flag == "-h" {
+                return Ok(None);
+            }
+            let (name, value) = match flag.split_once('=') {
+                Some((name, value)) => (name, value.to_owned()),
+                None => (
+                    flag.as_str(),
+                    rest.next()
+                        .cloned()
+                        .ok_or_else(|| anyhow!("`{flag}` needs a value\n{USAGE}"))?,
+                ),
+            };
+            let input = match name {
+                "--repository" => "INPUT_REPOSITORY",
+                "--region" => "INPUT_AWS-REGION",
+                "--account" => "INPUT_REGISTRY-ID",
+                "--create-repository" => "INPUT_CREATE-REPOSITORY",
+                "--audience" => "INPUT_AUDIENCE",
+                "--persona" => {
+                    flags.persona = value.parse().map_err(|e: String| anyhow!(e))?;
+                    continue;
+                }
+                "--trust" => {
+                    flags.trust = Some(value.parse::<TrustSubject>().map_err(|e| anyhow!(e))?);
+                    continue;
+                }
+                other => bail!("unknown option `{other}`\n{USAGE}"),
+            };
+            flags.inputs.push((input.to_owned(), value));
+        }
+        Ok(Some(flags))
+    }
 }
 
 /// The partition of a region: `aws`, `aws-cn` or `aws-us-gov`.
@@ -133,20 +151,6 @@ impl std::str::FromStr for Persona {
     }
 }
 
-/// What the policy is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scope {
-    pub region: String,
-    /// The registry's account (the caller's own, or `registry-id`).
-    pub account: String,
-    pub repository: String,
-    pub create_repository: bool,
-    pub settings: Settings,
-    pub if_tag_exists: IfTagExists,
-    /// ECR Public (`ecr-public:` actions, region-less ARNs) instead of private ECR.
-    pub public: bool,
-}
-
 /// The layer and manifest writes of `docker push`, checked by the registry itself.
 pub const PUSH_ACTIONS: [&str; 5] = [
     "BatchCheckLayerAvailability",
@@ -157,13 +161,14 @@ pub const PUSH_ACTIONS: [&str; 5] = [
 ];
 
 /// The API actions the action process calls itself for this scope, without the service prefix.
-fn api_actions(scope: &Scope) -> [Vec<&'static str>; 3] {
-    let settings = &scope.settings;
+fn api_actions(scope: &PolicyScope) -> [Vec<&'static str>; 3] {
+    let spec = &scope.spec;
+    let settings = &spec.settings;
     let mut find = Vec::new();
-    if scope.create_repository || !settings.is_empty() {
+    if spec.create_repository || !settings.is_empty() {
         find.push("DescribeRepositories");
     }
-    if scope.create_repository {
+    if spec.create_repository {
         find.push("CreateRepository");
     }
     let mut write = Vec::new();
@@ -185,8 +190,8 @@ fn api_actions(scope: &Scope) -> [Vec<&'static str>; 3] {
     let immutable = settings
         .tag_mutability
         .as_ref()
-        .is_some_and(|m| m.mode.starts_with("IMMUTABLE"));
-    let check_tags = if scope.if_tag_exists != IfTagExists::Overwrite || immutable {
+        .is_some_and(|m| m.mode.is_immutable());
+    let check_tags = if spec.if_tag_exists != IfTagExists::Overwrite || immutable {
         vec!["DescribeImages"]
     } else {
         vec![]
@@ -195,75 +200,13 @@ fn api_actions(scope: &Scope) -> [Vec<&'static str>; 3] {
 }
 
 /// The minimal identity policy for `persona` on `scope`.
-pub fn identity_policy(scope: &Scope, persona: Persona) -> Value {
-    let (service, arn) = if scope.public {
-        (
-            "ecr-public",
-            format!(
-                "arn:aws:ecr-public::{}:repository/{}",
-                scope.account, scope.repository
-            ),
-        )
-    } else {
-        (
-            "ecr",
-            repository_arn(&scope.region, &scope.account, &scope.repository),
-        )
-    };
-    let token = if scope.public {
-        json!({
-            "Sid": "PublicRegistryTokenAndItsBearerTokenAreAccountWideSoResourceMustBeStar",
-            "Effect": "Allow",
-            "Action": ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"],
-            "Resource": "*"
-        })
-    } else {
-        json!({
-            "Sid": "AuthorizationTokenIsAccountWideSoItsResourceMustBeStar",
-            "Effect": "Allow",
-            "Action": "ecr:GetAuthorizationToken",
-            "Resource": "*"
-        })
-    };
-    let on_repository = |sid: &str, actions: &[&str]| {
-        let mut names: Vec<String> = actions.iter().map(|a| format!("{service}:{a}")).collect();
-        names.sort_unstable();
-        json!({ "Sid": sid, "Effect": "Allow", "Action": names, "Resource": arn })
-    };
+pub fn identity_policy(scope: &PolicyScope, persona: Persona) -> Value {
+    let repository = OnRepository::of(scope);
     let statements = match persona {
-        Persona::Pusher => {
-            let mut s = vec![
-                token,
-                on_repository("PushImageLayersAndManifestsToThisRepository", &PUSH_ACTIONS),
-            ];
-            if !scope.public {
-                // ECR Public has no such action: its manifests are readable by anyone.
-                s.push(on_repository(
-                    "ReadManifestsBackBeforeWritingThemAsContainerdStoreEnginesDo",
-                    &["BatchGetImage"],
-                ));
-            }
-            let [find, write, check_tags] = api_actions(scope);
-            let sids = [
-                if scope.create_repository {
-                    "FindTheRepositoryAndCreateItWhenMissing"
-                } else {
-                    "ReadTheRepositoryToCompareItsSettings"
-                },
-                "KeepTheRepositorySettingsAsConfigured",
-                "CheckWhetherTagsExistBeforePushing",
-            ];
-            for (sid, actions) in sids.into_iter().zip([find, write, check_tags]) {
-                if !actions.is_empty() {
-                    s.push(on_repository(sid, &actions));
-                }
-            }
-            s.extend(kms_statement(scope));
-            s
-        }
+        Persona::Pusher => pusher_statements(scope, &repository),
         Persona::Puller => vec![
-            token,
-            on_repository(
+            repository.token(),
+            repository.allow(
                 "PullImagesFromThisRepository",
                 &[
                     "BatchCheckLayerAvailability",
@@ -272,7 +215,7 @@ pub fn identity_policy(scope: &Scope, persona: Persona) -> Value {
                 ],
             ),
         ],
-        Persona::Scanner => vec![on_repository(
+        Persona::Scanner => vec![repository.allow(
             "DescribeAndListThisRepositoryWithoutImageContent",
             &[
                 "DescribeImageScanFindings",
@@ -285,28 +228,114 @@ pub fn identity_policy(scope: &Scope, persona: Persona) -> Value {
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
+/// What the action needs to push: the token, the push itself, and the calls its inputs make.
+fn pusher_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Value> {
+    let mut statements = vec![
+        repository.token(),
+        repository.allow("PushImageLayersAndManifestsToThisRepository", &PUSH_ACTIONS),
+    ];
+    if !repository.public {
+        // ECR Public has no such action: its manifests are readable by anyone.
+        statements.push(repository.allow(
+            "ReadManifestsBackBeforeWritingThemAsContainerdStoreEnginesDo",
+            &["BatchGetImage"],
+        ));
+    }
+    let find = if scope.spec.create_repository {
+        "FindTheRepositoryAndCreateItWhenMissing"
+    } else {
+        "ReadTheRepositoryToCompareItsSettings"
+    };
+    let sids = [
+        find,
+        "KeepTheRepositorySettingsAsConfigured",
+        "CheckWhetherTagsExistBeforePushing",
+    ];
+    for (sid, actions) in sids.into_iter().zip(api_actions(scope)) {
+        if !actions.is_empty() {
+            statements.push(repository.allow(sid, &actions));
+        }
+    }
+    statements.extend(kms_statement(scope));
+    statements
+}
+
+/// Statements on the scope's repository, private ECR's or ECR Public's.
+struct OnRepository {
+    public: bool,
+    /// `ecr` or `ecr-public`.
+    service: &'static str,
+    arn: String,
+}
+
+impl OnRepository {
+    fn of(scope: &PolicyScope) -> Self {
+        let (region, account) = (&scope.spec.region, &scope.account);
+        let repository = scope.spec.repository.as_str();
+        if scope.spec.registry_type.is_public() {
+            let arn = format!("arn:aws:ecr-public::{account}:repository/{repository}");
+            OnRepository {
+                public: true,
+                service: "ecr-public",
+                arn,
+            }
+        } else {
+            let arn = repository_arn(region, account, repository);
+            OnRepository {
+                public: false,
+                service: "ecr",
+                arn,
+            }
+        }
+    }
+
+    /// Allows `actions` (without the service prefix, sorted here) on the repository.
+    fn allow(&self, sid: &str, actions: &[&str]) -> Value {
+        let service = self.service;
+        let mut names: Vec<String> = actions.iter().map(|a| format!("{service}:{a}")).collect();
+        names.sort_unstable();
+        json!({ "Sid": sid, "Effect": "Allow", "Action": names, "Resource": self.arn })
+    }
+
+    /// The registry's login token, which AWS only grants on `"*"`.
+    fn token(&self) -> Value {
+        if self.public {
+            json!({
+                "Sid": "PublicRegistryTokenAndItsBearerTokenAreAccountWideSoResourceMustBeStar",
+                "Effect": "Allow",
+                "Action": ["ecr-public:GetAuthorizationToken", "sts:GetServiceBearerToken"],
+                "Resource": "*"
+            })
+        } else {
+            json!({
+                "Sid": "AuthorizationTokenIsAccountWideSoItsResourceMustBeStar",
+                "Effect": "Allow",
+                "Action": "ecr:GetAuthorizationToken",
+                "Resource": "*"
+            })
+        }
+    }
+}
+
 /// Creating a repository encrypted with a customer managed key lets ECR use the key through a grant.
-fn kms_statement(scope: &Scope) -> Option<Value> {
-    let encryption = scope
+fn kms_statement(scope: &PolicyScope) -> Option<Value> {
+    let spec = &scope.spec;
+    let encryption = spec
         .settings
         .encryption
         .as_ref()
-        .filter(|_| scope.create_repository)?;
+        .filter(|_| spec.create_repository)?;
     let key = encryption.kms_key.as_deref()?;
-    let partition = partition(&scope.region);
-    let in_account = |rest: &str| {
-        format!(
-            "arn:{partition}:kms:{}:{}:{rest}",
-            scope.region, scope.account
-        )
-    };
+    let region = &spec.region;
+    let partition = partition(region);
+    let in_account = |rest: &str| format!("arn:{partition}:kms:{region}:{}:{rest}", scope.account);
     let actions = ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"];
     let sid = "LetEcrUseTheKmsKeyThatEncryptsTheRepository";
     Some(if key.starts_with("alias/") || key.contains(":alias/") {
         // An alias names no key in IAM terms: allow the account's keys, but only through ECR.
         json!({
             "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": in_account("key/*"),
-            "Condition": { "StringEquals": { "kms:ViaService": format!("ecr.{}.amazonaws.com", scope.region) } }
+            "Condition": { "StringEquals": { "kms:ViaService": format!("ecr.{region}.amazonaws.com") } }
         })
     } else {
         let resource = if key.starts_with("arn:") {
@@ -328,34 +357,21 @@ impl TrustSubject {
     /// What a subject that lets every workflow of the repository in allows, said plainly.
     fn warning(&self) -> Option<String> {
         let repository = self.0.strip_prefix("repo:")?.strip_suffix(":*")?;
-        Some(format!(
-            "The trust policy lets every workflow run of {repository} assume the role: any branch or tag, any \
-             environment, and pull requests (including those from forks, when fork workflows get ID tokens). Prefer \
-             a branch (`:ref:refs/heads/main`) or an environment (`:environment:prod`)."
-        ))
+        Some(advice::every_workflow_trusted(repository))
     }
 }
 
 impl std::str::FromStr for TrustSubject {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "`--trust {s}`: use github:OWNER/REPO, optionally followed by :ref:refs/heads/BRANCH, \
-                 :environment:NAME or :pull_request"
-            )
-        };
+        let bad = || advice::bad_trust_subject(s);
         let rest = s.strip_prefix("github:").ok_or_else(bad)?;
         let (owner, rest) = rest.split_once('/').ok_or_else(bad)?;
         let (repo, qualifier) = rest
             .split_once(':')
             .map_or((rest, None), |(r, q)| (r, Some(q)));
         if [owner, repo].iter().any(|n| n.contains(['*', '?'])) {
-            return Err(format!(
-                "`--trust {s}`: a wildcard in the owner or repository name would let other repositories assume the \
-                 role (`*/*` is every repository on GitHub, `octo*` any look-alike organisation). Name the owner and \
-                 the repository exactly; wildcards are for the branch or environment part."
-            ));
+            return Err(advice::wildcard_owner_or_repository(s));
         }
         // GitHub's own rules: owners are letters, digits and single inner hyphens (at most 39); repository
         // names letters, digits, `-`, `_` and `.` (at most 100), but not `.` or `..`.
@@ -414,6 +430,32 @@ pub fn trust_policy(region: &str, account: &str, subject: &TrustSubject, audienc
             "Condition": condition
         }]
     })
+}
+
+/// What `policy` says when a `--trust` subject is refused or allows more than it seems, written once.
+mod advice {
+    pub fn every_workflow_trusted(repository: &str) -> String {
+        format!(
+            "The trust policy lets every workflow run of {repository} assume the role: any branch or tag, any \
+             environment, and pull requests (including those from forks, when fork workflows get ID tokens). Prefer \
+             a branch (`:ref:refs/heads/main`) or an environment (`:environment:prod`)."
+        )
+    }
+
+    pub fn bad_trust_subject(subject: &str) -> String {
+        format!(
+            "`--trust {subject}`: use github:OWNER/REPO, optionally followed by :ref:refs/heads/BRANCH, \
+             :environment:NAME or :pull_request"
+        )
+    }
+
+    pub fn wildcard_owner_or_repository(subject: &str) -> String {
+        format!(
+            "`--trust {subject}`: a wildcard in the owner or repository name would let other repositories assume the \
+             role (`*/*` is every repository on GitHub, `octo*` any look-alike organisation). Name the owner and \
+             the repository exactly; wildcards are for the branch or environment part."
+        )
+    }
 }
 
 #[cfg(test)]

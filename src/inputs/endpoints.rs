@@ -7,7 +7,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use super::Checked;
+use super::raw::Env;
+use super::{Checked, Gather, advice};
 
 /// The Docker daemon to talk to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +48,31 @@ pub fn is_loopback(host: &str) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The environment variables that say where requests carrying secrets go: the AWS endpoints the SDK
+/// would use instead of AWS's own, and the Docker daemon.
+pub(super) fn derive(check: &mut Gather, env: &Env) -> Option<DockerHost> {
+    for name in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_ECR",
+        "AWS_ENDPOINT_URL_ECR_PUBLIC",
+        "AWS_ENDPOINT_URL_STS",
+    ] {
+        if let Some(url) = env.get(name) {
+            check.keep(secure_url_rule(
+                name,
+                url,
+                "signed AWS requests and the credentials and registry password in their answers",
+            ));
+        }
+    }
+    check.keep(docker_host_rule(
+        env.get("DOCKER_HOST"),
+        env.get("DOCKER_TLS_VERIFY"),
+        env.get("DOCKER_CERT_PATH"),
+        env.get("HOME"),
+    ))
+}
+
 /// The daemon from `DOCKER_HOST` (empty: the default socket), `DOCKER_TLS_VERIFY` (set and non-empty:
 /// TLS, as the docker CLI reads it) and `DOCKER_CERT_PATH` (default `~/.docker`). `DOCKER_CERT_PATH`
 /// alone also means TLS: the docker CLI then encrypts without checking the server, this action always
@@ -60,42 +86,56 @@ pub fn docker_host_rule(
     let Some(address) = host else {
         return Ok(DockerHost::default());
     };
-    let malformed = |why: &str| {
-        Err((
-            "DOCKER_HOST",
-            format!(
-                "`{address}` is not a Docker daemon address: {why}. Use `unix:///var/run/docker.sock` (or leave it \
-                 empty for that default), or `tcp://HOST:PORT`."
-            ),
-        ))
-    };
+    let malformed = |why: &str| advice::malformed_docker_host(address, why);
     if address.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return malformed("it contains whitespace or control characters");
+        return Err(malformed("it contains whitespace or control characters"));
     }
     if let Some(path) = address.strip_prefix("unix://") {
         if !path.starts_with('/') || path.len() < 2 {
-            return malformed(
+            return Err(malformed(
                 "a unix socket needs an absolute path, as in unix:///var/run/docker.sock",
-            );
+            ));
         }
         return Ok(DockerHost::Unix(address.to_owned()));
     }
     let Some(authority) = address.strip_prefix("tcp://") else {
-        return malformed("only the unix:// and tcp:// schemes are supported");
+        return Err(malformed(
+            "only the unix:// and tcp:// schemes are supported",
+        ));
     };
+    let (hostname, port) = host_and_port(authority).map_err(malformed)?;
+    let tls = tls_verify.is_some() || cert_path.is_some();
+    // The docker CLI's default ports: 2376 with TLS, 2375 without.
+    let default_port = if tls { "2376" } else { "2375" };
+    let address = format!("tcp://{hostname}:{}", port.unwrap_or(default_port));
+    if tls {
+        let cert_path = tls_cert_path(cert_path, home)?;
+        return Ok(DockerHost::Tls { address, cert_path });
+    }
+    if !is_loopback(hostname) {
+        return Err(advice::remote_docker_without_tls(&address));
+    }
+    Ok(DockerHost::Tcp { address })
+}
+
+/// The host (an IPv6 literal keeps its brackets) and the port, if any, of a `tcp://` address's
+/// `host[:port][/]`; the error says what is wrong.
+fn host_and_port(authority: &str) -> Result<(&str, Option<&str>), &'static str> {
+    const NOT_A_HOST: &str = "the host name is missing or not a host name";
     let authority = authority.strip_suffix('/').unwrap_or(authority);
     let (hostname, port) = match authority.strip_prefix('[') {
         // An IPv6 literal: `[::1]:2375`.
-        Some(rest) => match rest.split_once(']') {
-            Some((ip, after)) if ip.parse::<std::net::Ipv6Addr>().is_ok() => match after {
-                "" => (&authority[..ip.len() + 2], None),
-                _ => match after.strip_prefix(':') {
-                    Some(port) => (&authority[..ip.len() + 2], Some(port)),
-                    None => return malformed("the host name is missing or not a host name"),
-                },
-            },
-            _ => return malformed("the host name is missing or not a host name"),
-        },
+        Some(rest) => {
+            let (ip, after) = rest
+                .split_once(']')
+                .filter(|(ip, _)| ip.parse::<std::net::Ipv6Addr>().is_ok())
+                .ok_or(NOT_A_HOST)?;
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or(NOT_A_HOST)?),
+            };
+            (&authority[..ip.len() + 2], port)
+        }
         None => match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
@@ -107,54 +147,28 @@ pub fn docker_host_rule(
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
     if !valid_host {
-        return malformed("the host name is missing or not a host name");
+        return Err(NOT_A_HOST);
     }
     if port.is_some_and(|p| !matches!(p.parse::<u16>(), Ok(1..))) {
-        return malformed("the port is not a number from 1 to 65535");
+        return Err("the port is not a number from 1 to 65535");
     }
-    let tls = tls_verify.is_some() || cert_path.is_some();
-    // The docker CLI's default ports: 2376 with TLS, 2375 without.
-    let default_port = if tls { "2376" } else { "2375" };
-    let address = format!("tcp://{hostname}:{}", port.unwrap_or(default_port));
-    if tls {
-        let cert_path = match (cert_path, home) {
-            (Some(path), _) => PathBuf::from(path),
-            (None, Some(home)) => PathBuf::from(home).join(".docker"),
-            (None, None) => {
-                return Err((
-                    "DOCKER_CERT_PATH",
-                    "is needed with DOCKER_TLS_VERIFY (there is no home directory to find ~/.docker in): point \
-                     it at the directory holding ca.pem, cert.pem and key.pem."
-                        .into(),
-                ));
-            }
-        };
-        if let Some(missing) = ["ca.pem", "cert.pem", "key.pem"]
-            .into_iter()
-            .find(|file| !cert_path.join(file).is_file())
-        {
-            return Err((
-                "DOCKER_CERT_PATH",
-                format!(
-                    "{} has no {missing}: a TLS connection to the Docker daemon needs ca.pem (the daemon's CA), \
-                     cert.pem and key.pem (this client's certificate and key) there.",
-                    cert_path.display()
-                ),
-            ));
-        }
-        return Ok(DockerHost::Tls { address, cert_path });
+    Ok((hostname, port))
+}
+
+/// The directory holding the client's TLS files (`DOCKER_CERT_PATH`, else `~/.docker`), with all three.
+fn tls_cert_path(cert_path: Option<&str>, home: Option<&str>) -> Checked<PathBuf> {
+    let cert_path = match (cert_path, home) {
+        (Some(path), _) => PathBuf::from(path),
+        (None, Some(home)) => PathBuf::from(home).join(".docker"),
+        (None, None) => return Err(advice::docker_cert_path_needed()),
+    };
+    if let Some(missing) = ["ca.pem", "cert.pem", "key.pem"]
+        .into_iter()
+        .find(|file| !cert_path.join(file).is_file())
+    {
+        return Err(advice::docker_cert_missing(&cert_path, missing));
     }
-    if !is_loopback(hostname) {
-        return Err((
-            "DOCKER_HOST",
-            format!(
-                "`{address}` is a daemon on another machine without TLS: the registry password would cross the \
-                 network in clear text (Docker sends it in the X-Registry-Auth header). Set DOCKER_TLS_VERIFY=1 and \
-                 DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), or use the runner's own daemon."
-            ),
-        ));
-    }
-    Ok(DockerHost::Tcp { address })
+    Ok(cert_path)
 }
 
 /// An endpoint that carries a secret: `https://`, or `http://` on loopback only. `name` is the
@@ -173,13 +187,7 @@ pub fn secure_url_rule(name: &'static str, url: &str, carries: &str) -> Checked<
     match scheme.to_ascii_lowercase().as_str() {
         "https" if !host.is_empty() => Ok(()),
         "http" if !host.is_empty() && is_loopback(host) => Ok(()),
-        "http" if !host.is_empty() => Err((
-            name,
-            format!(
-                "`{url}` is plain http: {carries} would cross the network in clear text. Use https:// (plain http is \
-                 only accepted on this machine's loopback)."
-            ),
-        )),
+        "http" if !host.is_empty() => Err(advice::plain_http(name, url, carries)),
         _ => Err((name, format!("`{url}` is not an https:// URL."))),
     }
 }

@@ -2,13 +2,16 @@
 //! repository policies, the existing-tag rule and the registry type with ECR Public's catalog data.
 //! Policies are read (inline JSON or a file inside the workspace) and checked here, before any call.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use regex_lite::Regex;
 use serde_json::Value;
 
-use super::{Checked, PARTITIONS};
+use super::auth::PARTITIONS;
+use super::raw::RawInputs;
+use super::{Checked, Gather, advice};
 
 /// ECR's limits on the policy text it accepts, in characters.
 pub const REPOSITORY_POLICY_MAX: usize = 10_240;
@@ -44,10 +47,59 @@ impl Settings {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagMutability {
-    /// `MUTABLE`, `IMMUTABLE`, `MUTABLE_WITH_EXCLUSION` or `IMMUTABLE_WITH_EXCLUSION`.
-    pub mode: String,
+    pub mode: MutabilityMode,
     /// Wildcard filters of the tags that are the exception (only with `*_WITH_EXCLUSION`).
     pub exclusions: Vec<String>,
+}
+
+/// ECR's image tag mutability: whether a push may move an existing tag, and whether the tags matching
+/// the exclusion filters are the exception.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MutabilityMode {
+    Mutable,
+    Immutable,
+    MutableWithExclusion,
+    ImmutableWithExclusion,
+}
+
+impl MutabilityMode {
+    const ALL: [MutabilityMode; 4] = [
+        MutabilityMode::Mutable,
+        MutabilityMode::Immutable,
+        MutabilityMode::MutableWithExclusion,
+        MutabilityMode::ImmutableWithExclusion,
+    ];
+
+    /// ECR's name: `MUTABLE`, `IMMUTABLE`, `MUTABLE_WITH_EXCLUSION`, `IMMUTABLE_WITH_EXCLUSION`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MutabilityMode::Mutable => "MUTABLE",
+            MutabilityMode::Immutable => "IMMUTABLE",
+            MutabilityMode::MutableWithExclusion => "MUTABLE_WITH_EXCLUSION",
+            MutabilityMode::ImmutableWithExclusion => "IMMUTABLE_WITH_EXCLUSION",
+        }
+    }
+
+    /// An existing tag cannot be pushed again (except, with exclusions, a tag matching one).
+    pub fn is_immutable(self) -> bool {
+        matches!(
+            self,
+            MutabilityMode::Immutable | MutabilityMode::ImmutableWithExclusion
+        )
+    }
+
+    fn has_exclusions(self) -> bool {
+        matches!(
+            self,
+            MutabilityMode::MutableWithExclusion | MutabilityMode::ImmutableWithExclusion
+        )
+    }
+}
+
+impl fmt::Display for MutabilityMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +137,12 @@ pub enum RegistryType {
     Public(Catalog),
 }
 
+impl RegistryType {
+    pub fn is_public(&self) -> bool {
+        matches!(self, RegistryType::Public(_))
+    }
+}
+
 /// ECR Public's catalog data, set when the action creates a public repository.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
@@ -93,6 +151,29 @@ pub struct Catalog {
     pub usage: Option<String>,
     pub architectures: Vec<String>,
     pub operating_systems: Vec<String>,
+}
+
+/// The settings inputs; a refused one is reported and left as it is.
+pub(super) fn derive(check: &mut Gather, raw: &RawInputs, workspace: &Path) -> Settings {
+    let mutability = tag_mutability_rule(
+        raw.image_tag_mutability.as_deref(),
+        raw.image_tag_mutability_exclusion_filters.as_deref(),
+    );
+    let scan_on_push = super::optional_boolean_rule("scan-on-push", raw.scan_on_push.as_deref());
+    let encryption = encryption_rule(raw.encryption_type.as_deref(), raw.kms_key.as_deref());
+    let tags = repository_tags_rule(raw.repository_tags.as_deref());
+    let document =
+        |input, value: &Option<String>| document_rule(input, value.as_deref(), workspace);
+    let lifecycle_policy = document("lifecycle-policy", &raw.lifecycle_policy);
+    let repository_policy = document("repository-policy", &raw.repository_policy);
+    Settings {
+        tag_mutability: check.keep(mutability).flatten(),
+        scan_on_push: check.keep(scan_on_push).flatten(),
+        encryption: check.keep(encryption).flatten(),
+        tags: check.keep(tags).unwrap_or_default(),
+        lifecycle_policy: check.keep(lifecycle_policy).flatten(),
+        repository_policy: check.keep(repository_policy).flatten(),
+    }
 }
 
 fn list(value: Option<&str>, separators: &[char]) -> Vec<String> {
@@ -106,46 +187,29 @@ fn list(value: Option<&str>, separators: &[char]) -> Vec<String> {
 }
 
 pub fn tag_mutability_rule(
-    mode: Option<String>,
+    mode: Option<&str>,
     exclusions: Option<&str>,
 ) -> Checked<Option<TagMutability>> {
-    const MODES: [&str; 4] = [
-        "MUTABLE",
-        "IMMUTABLE",
-        "MUTABLE_WITH_EXCLUSION",
-        "IMMUTABLE_WITH_EXCLUSION",
-    ];
     let filters = list(exclusions, &[',', ' ', '\t']);
-    let Some(mode) = mode.map(|m| m.to_ascii_uppercase()) else {
+    let Some(mode) = mode.map(str::to_ascii_uppercase) else {
         return if filters.is_empty() {
             Ok(None)
         } else {
-            Err((
-                "image-tag-mutability-exclusion-filters",
-                "is only used with `image-tag-mutability: MUTABLE_WITH_EXCLUSION` or `IMMUTABLE_WITH_EXCLUSION`.".into(),
-            ))
+            Err(advice::exclusions_without_mode())
         };
     };
-    if !MODES.contains(&mode.as_str()) {
+    let Some(mode) = MutabilityMode::ALL.into_iter().find(|m| m.as_str() == mode) else {
+        let all = MutabilityMode::ALL.map(MutabilityMode::as_str).join(", ");
         return Err((
             "image-tag-mutability",
-            format!("`{mode}` is not one of {}.", MODES.join(", ")),
+            format!("`{mode}` is not one of {all}."),
         ));
+    };
+    if mode.has_exclusions() && filters.is_empty() {
+        return Err(advice::exclusions_required(mode.as_str()));
     }
-    let with_exclusion = mode.ends_with("_WITH_EXCLUSION");
-    if with_exclusion && filters.is_empty() {
-        return Err((
-            "image-tag-mutability-exclusion-filters",
-            format!(
-                "is required with `{mode}`: the wildcard filters of the tags that are the exception, e.g. `latest, dev-*`."
-            ),
-        ));
-    }
-    if !with_exclusion && !filters.is_empty() {
-        return Err((
-            "image-tag-mutability-exclusion-filters",
-            format!("is only used with the `*_WITH_EXCLUSION` modes, not `{mode}`."),
-        ));
+    if !mode.has_exclusions() && !filters.is_empty() {
+        return Err(advice::exclusions_unused(mode.as_str()));
     }
     if let Some(bad) = filters.iter().find(|f| {
         f.len() > 128
@@ -153,12 +217,7 @@ pub fn tag_mutability_rule(
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "._*-".contains(c))
     }) {
-        return Err((
-            "image-tag-mutability-exclusion-filters",
-            format!(
-                "`{bad}` is not a tag filter: up to 128 letters, digits, `.`, `_`, `-` and `*` wildcards."
-            ),
-        ));
+        return Err(advice::bad_exclusion_filter(bad));
     }
     Ok(Some(TagMutability {
         mode,
@@ -166,30 +225,24 @@ pub fn tag_mutability_rule(
     }))
 }
 
-pub fn encryption_rule(
-    kind: Option<String>,
-    kms_key: Option<String>,
-) -> Checked<Option<Encryption>> {
-    let kind = kind.map(|k| k.to_ascii_uppercase());
+pub fn encryption_rule(kind: Option<&str>, kms_key: Option<&str>) -> Checked<Option<Encryption>> {
+    let kind = kind.map(str::to_ascii_uppercase);
     match (kind.as_deref(), kms_key) {
         (None, None) => Ok(None),
-        (None | Some("AES256"), Some(_)) => Err((
-            "kms-key",
-            "is only used with `encryption-type: KMS` (or `KMS_DSSE`): set it, or remove `kms-key`.".into(),
-        )),
+        (None | Some("AES256"), Some(_)) => Err(advice::kms_key_unused()),
         (Some(k @ ("AES256" | "KMS" | "KMS_DSSE")), key) => {
-            if let Some(key) = key.as_deref().filter(|k| !KMS_KEY_RULE.is_match(k)) {
-                return Err((
-                    "kms-key",
-                    format!(
-                        "`{key}` is not a KMS key: use a key ID (`1234abcd-12ab-34cd-56ef-1234567890ab`), a key ARN \
-                         (`arn:aws:kms:REGION:ACCOUNT:key/ID`), an alias (`alias/NAME`) or an alias ARN."
-                    ),
-                ));
+            if let Some(key) = key.filter(|k| !KMS_KEY_RULE.is_match(k)) {
+                return Err(advice::bad_kms_key(key));
             }
-            Ok(Some(Encryption { kind: k.to_owned(), kms_key: key }))
+            Ok(Some(Encryption {
+                kind: k.to_owned(),
+                kms_key: key.map(str::to_owned),
+            }))
         }
-        (Some(other), _) => Err(("encryption-type", format!("`{other}` is not one of AES256, KMS, KMS_DSSE."))),
+        (Some(other), _) => Err((
+            "encryption-type",
+            format!("`{other}` is not one of AES256, KMS, KMS_DSSE."),
+        )),
     }
 }
 
@@ -204,12 +257,7 @@ pub fn repository_tags_rule(text: Option<&str>) -> Checked<Vec<(String, String)>
             ));
         };
         if key.is_empty() || key.len() > 128 || key.starts_with("aws:") || value.len() > 256 {
-            return Err((
-                "repository-tags",
-                format!(
-                    "`{pair}`: keys are 1–128 characters and may not start with `aws:`; values at most 256."
-                ),
-            ));
+            return Err(advice::bad_repository_tag(&pair));
         }
         if tags.iter().any(|(k, _)| k == key) {
             return Err((
@@ -225,59 +273,24 @@ pub fn repository_tags_rule(text: Option<&str>) -> Checked<Vec<(String, String)>
 /// Inline JSON (starting with `{`) or a path inside the workspace.
 pub fn document_rule(
     input: &'static str,
-    value: Option<String>,
+    value: Option<&str>,
     workspace: &Path,
 ) -> Checked<Option<Document>> {
     let Some(value) = value else { return Ok(None) };
-    let limit = if input == "lifecycle-policy" {
+    let lifecycle = input == "lifecycle-policy";
+    let limit = if lifecycle {
         LIFECYCLE_POLICY_MAX
     } else {
         REPOSITORY_POLICY_MAX
     };
-    let too_long = |source: &str, length: String| {
-        (
-            input,
-            format!(
-                "{source} is {length} characters long: ECR accepts at most {limit} (as compact JSON). Shorten it, \
-                 for example by merging statements."
-            ),
-        )
-    };
-    let (text, source) = if value.starts_with('{') {
-        (value, "inline JSON".to_owned())
-    } else {
-        let path = resolve_in_workspace(&value, workspace).map_err(|e| (input, e))?;
-        let size = std::fs::metadata(&path)
-            .map_err(|e| (input, format!("cannot read {}: {e}", path.display())))?
-            .len();
-        if size > POLICY_FILE_MAX {
-            return Err(too_long(
-                &path.display().to_string(),
-                format!("{size} bytes, more than {POLICY_FILE_MAX}"),
-            ));
-        }
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| (input, format!("cannot read {}: {e}", path.display())))?;
-        (text, path.display().to_string())
-    };
+    let (text, source) = document_text(input, value, workspace, limit)?;
     if text.len() as u64 > POLICY_FILE_MAX {
-        return Err(too_long(
-            &source,
-            format!("{} bytes, more than {POLICY_FILE_MAX}", text.len()),
-        ));
+        let length = format!("{} bytes, more than {POLICY_FILE_MAX}", text.len());
+        return Err(advice::policy_too_long(input, &source, &length, limit));
     }
-    let json: Value = serde_json::from_str(&text).map_err(|e| {
-        (
-            input,
-            format!(
-                "{source} is not valid JSON: {} at line {}, column {}.",
-                strip_position(&e),
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
-    let problem = if input == "lifecycle-policy" {
+    let json: Value =
+        serde_json::from_str(&text).map_err(|e| advice::policy_not_json(input, &source, &e))?;
+    let problem = if lifecycle {
         lifecycle_problem(&json)
     } else {
         repository_policy_problem(&json)
@@ -288,14 +301,42 @@ pub fn document_rule(
     let document = Document { json, source };
     let length = document.text().chars().count();
     if length > limit {
-        return Err(too_long(&document.source, length.to_string()));
+        let length = length.to_string();
+        return Err(advice::policy_too_long(
+            input,
+            &document.source,
+            &length,
+            limit,
+        ));
     }
     Ok(Some(document))
 }
 
-fn strip_position(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    text.split(" at line ").next().unwrap_or(&text).to_owned()
+/// A policy's text and where it came from: `inline JSON`, or the file's path. A file far beyond ECR's
+/// limits is not read at all.
+fn document_text(
+    input: &'static str,
+    value: &str,
+    workspace: &Path,
+    limit: usize,
+) -> Checked<(String, String)> {
+    if value.starts_with('{') {
+        return Ok((value.to_owned(), "inline JSON".to_owned()));
+    }
+    let path = resolve_in_workspace(value, workspace).map_err(|e| (input, e))?;
+    let unreadable = |e: std::io::Error| (input, format!("cannot read {}: {e}", path.display()));
+    let size = std::fs::metadata(&path).map_err(unreadable)?.len();
+    if size > POLICY_FILE_MAX {
+        let length = format!("{size} bytes, more than {POLICY_FILE_MAX}");
+        return Err(advice::policy_too_long(
+            input,
+            &path.display().to_string(),
+            &length,
+            limit,
+        ));
+    }
+    let text = std::fs::read_to_string(&path).map_err(unreadable)?;
+    Ok((text, path.display().to_string()))
 }
 
 /// A path relative to the workspace (or absolute) that must lie inside it once links are resolved.
@@ -308,11 +349,7 @@ fn resolve_in_workspace(value: &str, workspace: &Path) -> Result<PathBuf, String
         .canonicalize()
         .map_err(|e| format!("the workspace {} is not readable: {e}", workspace.display()))?;
     if !path.starts_with(&root) {
-        return Err(format!(
-            "{} is outside the workspace {}: policies are read from the repository's checkout only.",
-            path.display(),
-            root.display()
-        ));
+        return Err(advice::outside_workspace(&path, &root));
     }
     Ok(path)
 }
@@ -346,46 +383,50 @@ fn lifecycle_problem(json: &Value) -> Option<String> {
             ));
         }
         priorities.push(priority);
-        let Some(selection) = rule.get("selection").filter(|s| s.is_object()) else {
-            return Some(format!("{} must be an object.", at("selection")));
-        };
-        let text = |field: &str| selection.get(field).and_then(Value::as_str);
-        if !matches!(text("tagStatus"), Some("tagged" | "untagged" | "any")) {
-            return Some(format!(
-                "{} must be \"tagged\", \"untagged\" or \"any\".",
-                at("selection.tagStatus")
-            ));
+        if let Some(problem) = lifecycle_rule_problem(rule, at) {
+            return Some(problem);
         }
-        if !matches!(
-            text("countType"),
-            Some("imageCountMoreThan" | "sinceImagePushed")
-        ) {
-            return Some(format!(
-                "{} must be \"imageCountMoreThan\" or \"sinceImagePushed\".",
-                at("selection.countType")
-            ));
-        }
-        if selection
-            .get("countNumber")
-            .and_then(Value::as_u64)
-            .is_none_or(|n| n < 1)
-        {
-            return Some(format!(
-                "{} must be a whole number of at least 1.",
-                at("selection.countNumber")
-            ));
-        }
-        if rule
-            .get("action")
-            .and_then(|a| a.get("type"))
-            .and_then(Value::as_str)
-            != Some("expire")
-        {
-            return Some(format!(
-                "{} must be {{\"type\": \"expire\"}}.",
-                at("action")
-            ));
-        }
+    }
+    None
+}
+
+/// A lifecycle rule's `selection` and `action`; `at` names a field of this rule for the message.
+fn lifecycle_rule_problem(rule: &Value, at: impl Fn(&str) -> String) -> Option<String> {
+    let Some(selection) = rule.get("selection").filter(|s| s.is_object()) else {
+        return Some(format!("{} must be an object.", at("selection")));
+    };
+    let text = |field: &str| selection.get(field).and_then(Value::as_str);
+    if !matches!(text("tagStatus"), Some("tagged" | "untagged" | "any")) {
+        return Some(format!(
+            "{} must be \"tagged\", \"untagged\" or \"any\".",
+            at("selection.tagStatus")
+        ));
+    }
+    if !matches!(
+        text("countType"),
+        Some("imageCountMoreThan" | "sinceImagePushed")
+    ) {
+        return Some(format!(
+            "{} must be \"imageCountMoreThan\" or \"sinceImagePushed\".",
+            at("selection.countType")
+        ));
+    }
+    if selection
+        .get("countNumber")
+        .and_then(Value::as_u64)
+        .is_none_or(|n| n < 1)
+    {
+        return Some(format!(
+            "{} must be a whole number of at least 1.",
+            at("selection.countNumber")
+        ));
+    }
+    let action = rule.get("action").and_then(|a| a.get("type"));
+    if action.and_then(Value::as_str) != Some("expire") {
+        return Some(format!(
+            "{} must be {{\"type\": \"expire\"}}.",
+            at("action")
+        ));
     }
     None
 }
@@ -440,28 +481,21 @@ pub fn if_tag_exists_rule(value: Option<&str>) -> Checked<IfTagExists> {
     }
 }
 
-/// The catalog inputs, as given (checked against the registry type by the caller).
-pub struct RawCatalog {
-    pub description: Option<String>,
-    pub about: Option<String>,
-    pub usage: Option<String>,
-    pub architectures: Option<String>,
-    pub operating_systems: Option<String>,
-}
-
-pub fn registry_type_rule(
-    value: Option<&str>,
-    catalog: RawCatalog,
-    settings: &Settings,
-) -> Checked<RegistryType> {
-    match value.map(str::to_ascii_lowercase).as_deref() {
+/// `private` (the default), which takes none of the catalog inputs, or `public` with its catalog.
+pub(super) fn registry_type_rule(raw: &RawInputs, settings: &Settings) -> Checked<RegistryType> {
+    match raw
+        .registry_type
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("private") => {
             let given = [
-                ("public-description", &catalog.description),
-                ("public-about", &catalog.about),
-                ("public-usage", &catalog.usage),
-                ("public-architectures", &catalog.architectures),
-                ("public-operating-systems", &catalog.operating_systems),
+                ("public-description", &raw.public_description),
+                ("public-about", &raw.public_about),
+                ("public-usage", &raw.public_usage),
+                ("public-architectures", &raw.public_architectures),
+                ("public-operating-systems", &raw.public_operating_systems),
             ];
             match given.iter().find(|(_, v)| v.is_some()) {
                 Some((input, _)) => {
@@ -470,53 +504,52 @@ pub fn registry_type_rule(
                 None => Ok(RegistryType::Private),
             }
         }
-        Some("public") => {
-            let private_only = [
-                ("image-tag-mutability", settings.tag_mutability.is_some()),
-                ("scan-on-push", settings.scan_on_push.is_some()),
-                ("encryption-type", settings.encryption.is_some()),
-                ("lifecycle-policy", settings.lifecycle_policy.is_some()),
-            ];
-            if let Some((input, _)) = private_only.iter().find(|(_, set)| *set) {
-                return Err((
-                    input,
-                    "is not supported by ECR Public: remove it, or use `registry-type: private`."
-                        .into(),
-                ));
-            }
-            let architectures = list(catalog.architectures.as_deref(), &[',']);
-            if let Some(bad) = architectures
-                .iter()
-                .find(|a| !["ARM", "ARM 64", "x86", "x86-64"].contains(&a.as_str()))
-            {
-                return Err((
-                    "public-architectures",
-                    format!("`{bad}` is not one of ARM, ARM 64, x86, x86-64."),
-                ));
-            }
-            let operating_systems = list(catalog.operating_systems.as_deref(), &[',']);
-            if let Some(bad) = operating_systems
-                .iter()
-                .find(|o| !["Linux", "Windows"].contains(&o.as_str()))
-            {
-                return Err((
-                    "public-operating-systems",
-                    format!("`{bad}` is not one of Linux, Windows."),
-                ));
-            }
-            Ok(RegistryType::Public(Catalog {
-                description: catalog.description,
-                about: catalog.about,
-                usage: catalog.usage,
-                architectures,
-                operating_systems,
-            }))
-        }
+        Some("public") => public_rule(raw, settings).map(RegistryType::Public),
         Some(other) => Err((
             "registry-type",
             format!("`{other}` is not one of private, public."),
         )),
     }
+}
+
+/// ECR Public: none of the settings only private ECR has, and catalog values it knows.
+fn public_rule(raw: &RawInputs, settings: &Settings) -> Checked<Catalog> {
+    let private_only = [
+        ("image-tag-mutability", settings.tag_mutability.is_some()),
+        ("scan-on-push", settings.scan_on_push.is_some()),
+        ("encryption-type", settings.encryption.is_some()),
+        ("lifecycle-policy", settings.lifecycle_policy.is_some()),
+    ];
+    if let Some((input, _)) = private_only.iter().find(|(_, set)| *set) {
+        return Err(advice::not_in_ecr_public(input));
+    }
+    let architectures = list(raw.public_architectures.as_deref(), &[',']);
+    if let Some(bad) = architectures
+        .iter()
+        .find(|a| !["ARM", "ARM 64", "x86", "x86-64"].contains(&a.as_str()))
+    {
+        return Err((
+            "public-architectures",
+            format!("`{bad}` is not one of ARM, ARM 64, x86, x86-64."),
+        ));
+    }
+    let operating_systems = list(raw.public_operating_systems.as_deref(), &[',']);
+    if let Some(bad) = operating_systems
+        .iter()
+        .find(|o| !["Linux", "Windows"].contains(&o.as_str()))
+    {
+        return Err((
+            "public-operating-systems",
+            format!("`{bad}` is not one of Linux, Windows."),
+        ));
+    }
+    Ok(Catalog {
+        description: raw.public_description.clone(),
+        about: raw.public_about.clone(),
+        usage: raw.public_usage.clone(),
+        architectures,
+        operating_systems,
+    })
 }
 
 #[cfg(test)]
@@ -572,20 +605,16 @@ mod tests {
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(dir.join("p.json"), "{\n  \"Statement\": [\n  }\n").expect("file");
         let (input, text) =
-            document_rule("repository-policy", Some("p.json".into()), &dir).expect_err("bad json");
+            document_rule("repository-policy", Some("p.json"), &dir).expect_err("bad json");
         assert_eq!(input, "repository-policy");
         assert!(text.contains("line 3, column 3"), "{text}");
         let workspace = dir.join("ws");
         std::fs::create_dir_all(&workspace).expect("workspace");
-        let (_, text) = document_rule("repository-policy", Some("../p.json".into()), &workspace)
-            .expect_err("outside");
+        let (_, text) =
+            document_rule("repository-policy", Some("../p.json"), &workspace).expect_err("outside");
         assert!(text.contains("outside the workspace"), "{text}");
-        let inline = document_rule(
-            "repository-policy",
-            Some(r#"{"Statement": []}"#.into()),
-            &dir,
-        )
-        .expect_err("no statement");
+        let inline = document_rule("repository-policy", Some(r#"{"Statement": []}"#), &dir)
+            .expect_err("no statement");
         assert!(inline.1.contains("needs a `Statement`"), "{}", inline.1);
         std::fs::remove_dir_all(&dir).ok();
     }
@@ -608,36 +637,89 @@ mod tests {
     #[test]
     fn mutability_and_its_exclusions_go_together() {
         assert_eq!(
-            tag_mutability_rule(
-                Some("immutable_with_exclusion".into()),
-                Some("latest, dev-*")
-            ),
+            tag_mutability_rule(Some("immutable_with_exclusion"), Some("latest, dev-*")),
             Ok(Some(TagMutability {
-                mode: "IMMUTABLE_WITH_EXCLUSION".into(),
+                mode: MutabilityMode::ImmutableWithExclusion,
                 exclusions: vec!["latest".into(), "dev-*".into()]
             }))
         );
-        assert!(tag_mutability_rule(Some("IMMUTABLE_WITH_EXCLUSION".into()), None).is_err());
-        assert!(tag_mutability_rule(Some("IMMUTABLE".into()), Some("latest")).is_err());
+        assert!(tag_mutability_rule(Some("IMMUTABLE_WITH_EXCLUSION"), None).is_err());
+        assert!(tag_mutability_rule(Some("IMMUTABLE"), Some("latest")).is_err());
         assert!(tag_mutability_rule(None, Some("latest")).is_err());
-        assert!(
-            tag_mutability_rule(Some("MUTABLE_WITH_EXCLUSION".into()), Some("bad filter!"))
-                .is_err()
-        );
+        assert!(tag_mutability_rule(Some("MUTABLE_WITH_EXCLUSION"), Some("bad filter!")).is_err());
     }
 
     #[test]
     fn encryption_and_its_key() {
         assert_eq!(encryption_rule(None, None), Ok(None));
-        assert!(encryption_rule(Some("AES256".into()), Some("k".into())).is_err());
-        assert!(encryption_rule(None, Some("k".into())).is_err());
-        assert!(encryption_rule(Some("DES".into()), None).is_err());
+        assert!(encryption_rule(Some("AES256"), Some("k")).is_err());
+        assert!(encryption_rule(None, Some("k")).is_err());
+        assert!(encryption_rule(Some("DES"), None).is_err());
         assert_eq!(
-            encryption_rule(Some("kms".into()), Some("alias/ecr".into())),
+            encryption_rule(Some("kms"), Some("alias/ecr")),
             Ok(Some(Encryption {
                 kind: "KMS".into(),
                 kms_key: Some("alias/ecr".into())
             }))
         );
+    }
+
+    #[test]
+    fn kms_keys_are_ids_arns_or_aliases() {
+        let rule = |key: &str| encryption_rule(Some("KMS"), Some(key));
+        for good in [
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "alias/ecr-images",
+            "alias/aws/ecr",
+            "arn:aws-cn:kms:cn-north-1:123456789012:alias/team/key",
+        ] {
+            assert!(rule(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "bogus-key",
+            "alias/",
+            "arn:aws:kms:us-east-1:123456789012:role/x",
+            "arn:aws:kms:us-east-1:1234:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "1234abcd",
+        ] {
+            assert!(rule(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn policies_within_ecrs_size_limits() {
+        let workspace = Path::new(".");
+        let policy = |length: usize| {
+            let frame = r#"{"Statement":[{"Sid":"","Effect":"Allow"}]}"#.len();
+            let sid = "S".repeat(length - frame);
+            format!(r#"{{"Statement":[{{"Sid":"{sid}","Effect":"Allow"}}]}}"#)
+        };
+        let at_limit = policy(REPOSITORY_POLICY_MAX);
+        assert!(document_rule("repository-policy", Some(&at_limit), workspace).is_ok());
+        let over = policy(REPOSITORY_POLICY_MAX + 1);
+        let (input, text) =
+            document_rule("repository-policy", Some(&over), workspace).expect_err("too long");
+        assert_eq!(input, "repository-policy");
+        assert!(text.contains("10240"), "{text}");
+    }
+
+    #[test]
+    fn a_policy_open_to_anyone_is_found() {
+        let with = |principal: &str| {
+            let json = format!(
+                r#"{{"Statement":[{{"Sid":"Named","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::1:root"}}}},
+                   {{"Effect":"Allow","Principal":{principal}}},{{"Effect":"Deny","Principal":"*"}}]}}"#
+            );
+            let document = document_rule("repository-policy", Some(&json), Path::new("."))
+                .expect("valid")
+                .expect("a document");
+            public_statements(&document)
+        };
+        assert_eq!(with(r#""*""#), ["number 2"]);
+        assert_eq!(with(r#"{"AWS":"*"}"#), ["number 2"]);
+        assert_eq!(with(r#"{"AWS":["arn:aws:iam::1:root","*"]}"#), ["number 2"]);
+        assert!(with(r#"{"AWS":"arn:aws:iam::2:root"}"#).is_empty());
     }
 }

@@ -23,8 +23,8 @@ use self::advice::Change;
 use self::plan::{Decision, Mutability, Plan};
 use super::call_failed;
 use super::token::RegistryLogin;
-use crate::{github, step};
 use crate::inputs::{Catalog, Config, Document, IfTagExists, RegistryType, Settings, Tag};
+use crate::{github, step};
 
 /// Which registry: what messages and the summary call it, and how its repository URI is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

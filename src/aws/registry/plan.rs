@@ -25,7 +25,7 @@ impl Mutability {
     pub fn of(described: Option<&Described>, settings: &Settings) -> Self {
         if let Some(wanted) = &settings.tag_mutability {
             return Mutability {
-                immutable: wanted.mode.starts_with("IMMUTABLE"),
+                immutable: wanted.mode.is_immutable(),
                 exclusions: wanted.exclusions.clone(),
             };
         }
@@ -112,7 +112,7 @@ pub fn mutability_differs(described: &Described, wanted: &TagMutability) -> bool
     let mut filters: Vec<&str> = wanted.exclusions.iter().map(String::as_str).collect();
     current.sort_unstable();
     filters.sort_unstable();
-    described.tag_mutability != wanted.mode || current != filters
+    described.tag_mutability != wanted.mode.as_str() || current != filters
 }
 
 /// Whether the encryption differs; a key given as an ID or alias matches the end of the stored ARN.
@@ -151,6 +151,7 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inputs::MutabilityMode;
 
     fn described(mode: &str, exclusions: &[&str]) -> Described {
         Described {
@@ -231,7 +232,7 @@ mod tests {
     fn wanted_settings_win_over_what_the_registry_said() {
         let settings = Settings {
             tag_mutability: Some(TagMutability {
-                mode: "MUTABLE".into(),
+                mode: MutabilityMode::Mutable,
                 exclusions: Vec::new(),
             }),
             ..Settings::default()
@@ -258,7 +259,7 @@ mod tests {
         assert!(differs(Some("{\"a\": 2}"), &wanted));
         assert!(differs(None, &wanted));
         let rule = TagMutability {
-            mode: "IMMUTABLE_WITH_EXCLUSION".into(),
+            mode: MutabilityMode::ImmutableWithExclusion,
             exclusions: vec!["b".into(), "a".into()],
         };
         assert!(!mutability_differs(

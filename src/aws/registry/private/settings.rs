@@ -94,7 +94,7 @@ pub async fn reconcile(
         changes.push(Change::from_to(
             "image tag mutability",
             &repo.tag_mutability,
-            &wanted.mode,
+            wanted.mode,
         ));
     }
     if let Some(wanted) = settings.scan_on_push.filter(|&w| w != repo.scan_on_push) {
