@@ -5,6 +5,7 @@
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
+use crate::aws::oidc::ISSUER;
 use crate::inputs::{self, IfTagExists, PolicyScope};
 
 pub const USAGE: &str = "\
@@ -405,7 +406,6 @@ impl std::str::FromStr for TrustSubject {
 
 /// The role's trust policy for GitHub's OIDC provider in `account`.
 pub fn trust_policy(region: &str, account: &str, subject: &TrustSubject, audience: &str) -> Value {
-    const ISSUER: &str = "token.actions.githubusercontent.com";
     let provider = format!(
         "arn:{}:iam::{account}:oidc-provider/{ISSUER}",
         partition(region)

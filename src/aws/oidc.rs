@@ -12,6 +12,10 @@ use crate::github;
 use crate::inputs::IdTokenSource;
 use crate::retry::{Backoff, retry};
 
+/// The issuer of GitHub's OIDC tokens on github.com: the identity provider's host in IAM and the prefix
+/// of its condition keys (`…:aud`, `…:sub`).
+pub const ISSUER: &str = "token.actions.githubusercontent.com";
+
 /// Gets the ID token and masks it before anything else can print it.
 pub async fn id_token(source: &IdTokenSource) -> Result<String> {
     let token = match source {

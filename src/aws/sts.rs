@@ -11,6 +11,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::types::AssumedRoleUser;
 
 use super::oidc::Claims;
+use super::oidc::ISSUER as GITHUB_ISSUER;
 use crate::inputs::Role;
 use crate::retry::{Backoff, retry};
 
@@ -149,8 +150,6 @@ fn is_transient<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> boo
         _ => false,
     }
 }
-
-const GITHUB_ISSUER: &str = "token.actions.githubusercontent.com";
 
 /// What to do about a refused `AssumeRoleWithWebIdentity`, by STS error code.
 pub fn diagnose_web_identity(

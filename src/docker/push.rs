@@ -426,10 +426,16 @@ mod tests {
         assert_eq!(digest_in("v1: digest: sha256:short size: 1"), None);
     }
 
+    /// The log lines a stream of statuses makes, and the progress after it.
+    fn logged(statuses: &[&str]) -> (Vec<String>, Progress) {
+        let mut progress = Progress::default();
+        let lines = statuses.iter().filter_map(|s| progress.note(s)).collect();
+        (lines, progress)
+    }
+
     #[test]
     fn progress_logs_state_changes_only() {
-        let mut progress = Progress::default();
-        let lines: Vec<String> = [
+        let (lines, progress) = logged(&[
             "Preparing",
             "Preparing",
             "Waiting",
@@ -437,10 +443,7 @@ mod tests {
             "Pushing",
             "Pushed",
             "Layer already exists",
-        ]
-        .iter()
-        .filter_map(|s| progress.note(s))
-        .collect();
+        ]);
         assert_eq!(
             lines,
             ["layer 1/2 pushed", "layer 2/2 already in the registry"]
@@ -454,16 +457,12 @@ mod tests {
     #[test]
     fn progress_counts_up_when_no_layer_was_announced() {
         // The containerd image store's stream: no "Preparing", terminal states only.
-        let mut progress = Progress::default();
-        let lines: Vec<String> = [
+        let (lines, progress) = logged(&[
             "The push refers to repository [r/x]",
             "Pushed",
             "Mounted from other",
             "Layer already exists",
-        ]
-        .iter()
-        .filter_map(|s| progress.note(s))
-        .collect();
+        ]);
         assert_eq!(
             lines,
             [
