@@ -84,3 +84,12 @@ fn runs_as_a_container_action() {
     );
     assert!(result.summary.contains("| `c2` |"), "{}", result.summary);
 }
+
+/// The image answers on the classic engine's default network, as `docker run` starts it for a user
+/// (and as `tools/bench` times it): the test bed's second engine must leave 20.10's docker0 alone.
+#[test]
+fn answers_on_the_default_network() {
+    let out = run(Command::new("docker").args(["run", "--rm", image(), "--version"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("ecr-push-action "), "{text}");
+}

@@ -383,14 +383,10 @@ fn a_pusher_with_the_nine_usual_actions_pushes_with_one_warning(engine: Engine) 
 fn every_setting_works_with_exactly_its_generated_actions() {
     let actions = generated_actions_with(true, &EVERY_SETTING);
     let repository = unique("iam-settings");
-    let run = run_as_with(
-        Engine::Classic,
-        &actions,
-        &repository,
-        false,
-        true,
-        &EVERY_SETTING,
-    );
+    let as_pusher = |inputs: &[(&str, &str)]| {
+        run_as_with(Engine::Classic, &actions, &repository, false, true, inputs)
+    };
+    let run = as_pusher(&EVERY_SETTING);
     assert_served(&run, &repository);
     assert_eq!(warnings(&run), Vec::<&str>::new());
     // A second run that has to reconcile a changed tag, under the same policy.
@@ -399,14 +395,7 @@ fn every_setting_works_with_exactly_its_generated_actions() {
         "INPUT_REPOSITORY-TAGS",
         "ManagedBy=github-actions, Team=api",
     );
-    let run = run_as_with(
-        Engine::Classic,
-        &actions,
-        &repository,
-        false,
-        true,
-        &changed,
-    );
+    let run = as_pusher(&changed);
     run.assert_success();
     assert!(run.stdout.contains("tag Team=api"), "{}", run.stdout);
 }

@@ -46,7 +46,10 @@ def make_image(kind):
     open(os.path.join(ctx, "Dockerfile"), "w").write("\n".join(lines) + "\n")
     ref = f"{unique('bench-' + kind)}:src"
     if ENGINE["root"]:
-        run("chroot", ENGINE["root"], "docker", "buildx", "build", "-q", "-t", ref, f"/tmp/{name}")
+        # The engine's own CLI inside its root talks to its default socket there: no DOCKER_HOST.
+        env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+        subprocess.run(["chroot", ENGINE["root"], "docker", "buildx", "build", "-q", "-t", ref, f"/tmp/{name}"],
+                       check=True, capture_output=True, env=env)
     else:
         run("docker", "build", "-q", "-t", ref, ctx, env={**os.environ, "DOCKER_BUILDKIT": "0"})
     shutil.rmtree(ctx)
