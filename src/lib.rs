@@ -15,10 +15,12 @@ use anyhow::{Result, anyhow};
 
 pub use inputs::Config;
 
-/// inputs → Docker check → credentials → registry token → repository → push → outputs.
+/// inputs → Docker check → credentials → registry logins → repositories → push → outputs.
 ///
-/// Docker is checked, and the account-wide registry token fetched, before the repository is created,
-/// so that a typo in `local-image` or a missing permission never leaves a new, empty repository.
+/// Docker is checked, and every registry token fetched, before any repository is created, so that a
+/// typo in `local-image` or a missing permission never leaves a new, empty repository. With several
+/// destinations, one that cannot be prepared or pushed to does not stop the others; the run fails at
+/// the end, saying per destination what was pushed and what was not.
 pub async fn run(config: &Config) -> Result<()> {
     for warning in inputs::warnings(config) {
         github::warning(&warning);
@@ -35,16 +37,34 @@ pub async fn run(config: &Config) -> Result<()> {
         let _step = step::enter("AWS credentials");
         aws::credentials::load(&config.region, &config.auth).await?
     };
-    let destination = aws::registry::prepare(&session.sdk, config).await?;
-    let outcome = daemon.push(&image, &destination).await;
+    let mut prepared = aws::registry::prepare_all(&session.sdk, config, &image.identity).await?;
+    // One destination fails as it always did: at once, with its own error and no outputs.
+    if prepared.len() == 1 && prepared[0].is_err() {
+        return prepared.remove(0).map(|_| ());
+    }
+    let ready: Vec<&aws::Destination> = prepared.iter().flatten().collect();
+    let mut outcomes = daemon.push_all(&image, &ready).await.into_iter();
+    let deliveries: Vec<report::Delivery> = config
+        .destinations
+        .iter()
+        .zip(prepared)
+        .map(|(target, prepared)| report::Delivery {
+            target: target.clone(),
+            outcome: match prepared {
+                Ok(_) => outcomes.next().unwrap_or_default(),
+                Err(_) => docker::PushOutcome::default(),
+            },
+            prepared: prepared.map_err(|err| format!("{err:#}")),
+        })
+        .collect();
     // Outputs and summary say what was pushed even when a tag failed; the exit code says it failed.
     report::write(
-        &destination,
-        &outcome,
+        &deliveries,
+        &config.tags,
         &image.platforms,
         session.authenticated_arn.as_deref(),
     )?;
-    match report::failure(&destination, &outcome) {
+    match report::failure(&deliveries) {
         None => Ok(()),
         Some(text) => Err(anyhow!(text)),
     }

@@ -10,7 +10,8 @@ use crate::inputs::{self, IfTagExists, PolicyScope};
 
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
-                              [--create-repository true|false] [--persona pusher|puller|scanner]
+                              [--create-repository true|false] [--destinations \"REGION|HOST ...\"]
+                              [--persona pusher|puller|scanner]
                               [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
                               [--audience AUD]
 Prints the least-privilege IAM identity policy for the action's configuration (or, with --trust, the
@@ -91,6 +92,7 @@ impl Flags {
                 "--repository" => "INPUT_REPOSITORY",
                 "--region" => "INPUT_AWS-REGION",
                 "--account" => "INPUT_REGISTRY-ID",
+                "--destinations" => "INPUT_DESTINATIONS",
                 "--create-repository" => "INPUT_CREATE-REPOSITORY",
                 "--audience" => "INPUT_AUDIENCE",
                 "--persona" => {
@@ -261,31 +263,33 @@ fn pusher_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Valu
     statements
 }
 
-/// Statements on the scope's repository, private ECR's or ECR Public's.
+/// Statements on the scope's repository, private ECR's or ECR Public's: in each destination.
 struct OnRepository {
     public: bool,
     /// `ecr` or `ecr-public`.
     service: &'static str,
-    arn: String,
+    arns: Vec<String>,
 }
 
 impl OnRepository {
     fn of(scope: &PolicyScope) -> Self {
-        let (region, account) = (&scope.spec.region, &scope.account);
+        let account = &scope.account;
         let repository = scope.spec.repository.as_str();
         if scope.spec.registry_type.is_public() {
             let arn = format!("arn:aws:ecr-public::{account}:repository/{repository}");
             OnRepository {
                 public: true,
                 service: "ecr-public",
-                arn,
+                arns: vec![arn],
             }
         } else {
-            let arn = repository_arn(region, account, repository);
+            let arns = destinations(scope)
+                .map(|(region, account)| repository_arn(region, account, repository))
+                .collect();
             OnRepository {
                 public: false,
                 service: "ecr",
-                arn,
+                arns,
             }
         }
     }
@@ -295,7 +299,7 @@ impl OnRepository {
         let service = self.service;
         let mut names: Vec<String> = actions.iter().map(|a| format!("{service}:{a}")).collect();
         names.sort_unstable();
-        json!({ "Sid": sid, "Effect": "Allow", "Action": names, "Resource": self.arn })
+        json!({ "Sid": sid, "Effect": "Allow", "Action": names, "Resource": one_or_list(&self.arns) })
     }
 
     /// The registry's login token, which AWS only grants on `"*"`.
@@ -318,7 +322,24 @@ impl OnRepository {
     }
 }
 
-/// Creating a repository encrypted with a customer managed key lets ECR use the key through a grant.
+/// Each destination's region and account: `--account` (`registry-id`) where it names no other.
+fn destinations(scope: &PolicyScope) -> impl Iterator<Item = (&str, &str)> {
+    scope.spec.destinations.iter().map(|t| {
+        let account = t.registry_id.as_deref().unwrap_or(&scope.account);
+        (t.region.as_str(), account)
+    })
+}
+
+/// One resource as a string (as the policies of a single destination always were), several as a list.
+fn one_or_list(items: &[String]) -> Value {
+    match items {
+        [one] => json!(one),
+        many => json!(many),
+    }
+}
+
+/// Creating a repository encrypted with a customer managed key lets ECR use the key through a grant,
+/// in each destination's region and account.
 fn kms_statement(scope: &PolicyScope) -> Option<Value> {
     let spec = &scope.spec;
     let encryption = spec
@@ -327,24 +348,31 @@ fn kms_statement(scope: &PolicyScope) -> Option<Value> {
         .as_ref()
         .filter(|_| spec.create_repository)?;
     let key = encryption.kms_key.as_deref()?;
-    let region = &spec.region;
-    let partition = partition(region);
-    let in_account = |rest: &str| format!("arn:{partition}:kms:{region}:{}:{rest}", scope.account);
+    let in_account = |rest: &str| -> Vec<String> {
+        destinations(scope)
+            .map(|(region, account)| {
+                format!("arn:{}:kms:{region}:{account}:{rest}", partition(region))
+            })
+            .collect()
+    };
     let actions = ["kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant"];
     let sid = "LetEcrUseTheKmsKeyThatEncryptsTheRepository";
     Some(if key.starts_with("alias/") || key.contains(":alias/") {
         // An alias names no key in IAM terms: allow the account's keys, but only through ECR.
+        let services: Vec<String> = destinations(scope)
+            .map(|(region, _)| format!("ecr.{region}.amazonaws.com"))
+            .collect();
         json!({
-            "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": in_account("key/*"),
-            "Condition": { "StringEquals": { "kms:ViaService": format!("ecr.{region}.amazonaws.com") } }
+            "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": one_or_list(&in_account("key/*")),
+            "Condition": { "StringEquals": { "kms:ViaService": one_or_list(&services) } }
         })
     } else {
-        let resource = if key.starts_with("arn:") {
-            key.to_owned()
+        let resources = if key.starts_with("arn:") {
+            vec![key.to_owned()]
         } else {
             in_account(&format!("key/{key}"))
         };
-        json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource })
+        json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": one_or_list(&resources) })
     })
 }
 

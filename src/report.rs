@@ -1,15 +1,25 @@
-//! The result of a run, as step outputs and as a row per tag in the job summary.
+//! The result of a run, as step outputs and as one job-summary table with a row per destination and
+//! tag; and, when something was not pushed, the error that says per destination what was and was not.
 
 use std::fmt::Write as _;
 
 use anyhow::Result;
+use serde_json::json;
 
 use crate::aws::Destination;
 use crate::docker::{self, PushOutcome};
 use crate::github;
-use crate::inputs::{Platform, Tag};
+use crate::inputs::{Platform, Tag, Target};
 
-/// What happened to one tag.
+/// What became of one destination.
+pub struct Delivery {
+    pub target: Target,
+    /// The destination made ready, or why it could not be (nothing was pushed there).
+    pub prepared: Result<Destination, String>,
+    pub outcome: PushOutcome,
+}
+
+/// What happened to one tag in one destination.
 struct Row {
     tag: String,
     uri: String,
@@ -20,78 +30,172 @@ struct Row {
 #[derive(Clone, PartialEq, Eq)]
 enum TagResult {
     Pushed,
+    /// It held this image already (`if-tag-exists: match`).
+    There,
     Skipped,
     Failed(String),
 }
 
+impl TagResult {
+    /// The tag holds this run's image.
+    fn holds_image(&self) -> bool {
+        matches!(self, TagResult::Pushed | TagResult::There)
+    }
+}
+
 /// The step outputs and the job summary of a run.
 pub fn write(
-    destination: &Destination,
-    outcome: &PushOutcome,
+    deliveries: &[Delivery],
+    tags: &[Tag],
     platforms: &[Platform],
     authenticated_arn: Option<&str>,
 ) -> Result<()> {
-    let login = &destination.login;
-    let rows = rows(destination, outcome);
-    let of = |wanted: fn(&TagResult) -> bool| {
-        rows.iter()
-            .filter(|r| wanted(&r.result))
-            .collect::<Vec<_>>()
-    };
+    let rows: Vec<Vec<Row>> = deliveries.iter().map(|d| rows(d, tags)).collect();
+    let all = || rows.iter().flatten();
     // The image this run stands for: the one it pushed, else what the skipped tags hold.
-    let pushed = of(|r| *r == TagResult::Pushed);
-    let skipped = of(|r| *r == TagResult::Skipped);
-    let shown = if pushed.is_empty() { &skipped } else { &pushed };
+    let holding: Vec<&Row> = all().filter(|r| r.result.holds_image()).collect();
+    let skipped: Vec<&Row> = all().filter(|r| r.result == TagResult::Skipped).collect();
+    let shown = if holding.is_empty() {
+        &skipped
+    } else {
+        &holding
+    };
     let digest = shown.first().map(|r| r.digest.clone()).unwrap_or_default();
-    let tags = |rows: &[&Row]| rows.iter().map(|r| r.tag.clone()).collect::<Vec<_>>();
     // What the tags point to is this run's image only where a tag was pushed (not merely skipped).
-    let platforms = if pushed.is_empty() {
+    let platforms = if holding.is_empty() {
         String::new()
     } else {
         docker::join(platforms)
     };
+    let first = deliveries.first().and_then(|d| d.prepared.as_ref().ok());
+    let in_every = |tag: &&Tag| {
+        rows.iter()
+            .all(|rows| held_as(rows, tag, TagResult::holds_image))
+    };
+    let in_any = |wanted: fn(&TagResult) -> bool| {
+        let rows = &rows;
+        move |tag: &&Tag| rows.iter().any(|rows| held_as(rows, tag, wanted))
+    };
     github::set_outputs(&outputs(&Outputs {
-        registry: &login.host,
-        repository_uri: &destination.repository_uri,
+        registry: first.map(|d| d.login.host.as_str()).unwrap_or_default(),
+        repository_uri: first.map(|d| d.repository_uri.as_str()).unwrap_or_default(),
         image_uris: shown.iter().map(|r| r.uri.clone()).collect(),
         digest: &digest,
-        account: &login.account,
-        created: destination.created,
+        account: first.map(|d| d.login.account.as_str()).unwrap_or_default(),
+        created: first.is_some_and(|d| d.created),
         authenticated_arn,
-        pushed_tags: tags(&pushed),
-        skipped_tags: tags(&skipped),
-        failed_tags: tags(&of(|r| matches!(r, TagResult::Failed(_)))),
+        pushed_tags: names(tags.iter().filter(in_every)),
+        skipped_tags: names(tags.iter().filter(in_any(|r| *r == TagResult::Skipped))),
+        failed_tags: names(
+            tags.iter()
+                .filter(in_any(|r| matches!(r, TagResult::Failed(_)))),
+        ),
         platforms: &platforms,
+        destinations: destinations_json(deliveries, &rows),
     }))?;
-    github::append_summary(&summary(&login.account, destination, &rows, &platforms))
+    github::append_summary(&summary(deliveries, &rows, &platforms))
 }
 
-/// A row per tag: pushed, then skipped, then failed.
-fn rows(destination: &Destination, outcome: &PushOutcome) -> Vec<Row> {
+fn names<'a>(tags: impl Iterator<Item = &'a Tag>) -> Vec<String> {
+    tags.map(ToString::to_string).collect()
+}
+
+/// Whether `tag`'s row in one destination's `rows` is as `wanted`.
+fn held_as(rows: &[Row], tag: &Tag, wanted: fn(&TagResult) -> bool) -> bool {
+    rows.iter()
+        .any(|r| r.tag == tag.as_str() && wanted(&r.result))
+}
+
+/// A row per tag of one destination: pushed, already there, skipped, then failed. A destination that
+/// could not be made ready has every tag failed, for the reason it could not.
+fn rows(delivery: &Delivery, tags: &[Tag]) -> Vec<Row> {
+    let destination = match &delivery.prepared {
+        Ok(destination) => destination,
+        Err(why) => {
+            let uri = delivery.target.to_string();
+            let failed = |tag: &Tag| Row {
+                tag: tag.to_string(),
+                uri: uri.clone(),
+                digest: String::new(),
+                result: TagResult::Failed(why.clone()),
+            };
+            return tags.iter().map(failed).collect();
+        }
+    };
     let row = |tag: &Tag, digest: &str, result: TagResult| Row {
         tag: tag.to_string(),
         uri: format!("{}:{tag}", destination.repository_uri),
         digest: digest.to_owned(),
         result,
     };
+    let (plan, outcome) = (&destination.plan, &delivery.outcome);
     let pushed = outcome
         .pushed
         .iter()
         .map(|p| row(&p.tag, &p.digest, TagResult::Pushed));
-    let skipped = destination
-        .plan
+    let there = plan.there.iter().map(|(t, d)| row(t, d, TagResult::There));
+    let skipped = plan
         .skipped
         .iter()
-        .map(|(tag, digest)| row(tag, digest, TagResult::Skipped));
+        .map(|(t, d)| row(t, d, TagResult::Skipped));
     let failed = outcome
         .failed
         .iter()
         .map(|(tag, why)| row(tag, "", TagResult::Failed(why.clone())));
-    pushed.chain(skipped).chain(failed).collect()
+    pushed.chain(there).chain(skipped).chain(failed).collect()
 }
 
-/// When a tag was not pushed: the error that says which, why, and what was pushed all the same.
-pub fn failure(destination: &Destination, outcome: &PushOutcome) -> Option<String> {
+/// The `destinations` output: one object per destination.
+fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> String {
+    let each = deliveries.iter().zip(rows).map(|(delivery, rows)| {
+        let tags = |wanted: fn(&TagResult) -> bool| {
+            let picked = rows.iter().filter(|r| wanted(&r.result));
+            picked.map(|r| r.tag.clone()).collect::<Vec<_>>()
+        };
+        let digest = rows
+            .iter()
+            .find(|r| r.result.holds_image())
+            .map(|r| r.digest.as_str());
+        let ready = delivery.prepared.as_ref().ok();
+        json!({
+            "registry": ready.map_or_else(|| delivery.target.to_string(), |d| d.login.host.clone()),
+            "repository-uri": ready.map(|d| d.repository_uri.as_str()).unwrap_or_default(),
+            "repository-created": ready.is_some_and(|d| d.created),
+            "pushed-tags": tags(TagResult::holds_image),
+            "failed-tags": tags(|r| matches!(r, TagResult::Failed(_))),
+            "digest": digest.unwrap_or_default(),
+        })
+    });
+    serde_json::Value::Array(each.collect()).to_string()
+}
+
+/// When a tag was not pushed somewhere, or the destinations hold different digests: the error that
+/// says where, why, and what was pushed all the same.
+pub fn failure(deliveries: &[Delivery]) -> Option<String> {
+    let mut parts: Vec<String> = deliveries.iter().filter_map(destination_failure).collect();
+    parts.extend(digests_differ(deliveries));
+    if parts.is_empty() {
+        return None;
+    }
+    let done: Vec<String> = deliveries
+        .iter()
+        .filter(|d| d.prepared.is_ok() && d.outcome.failed.is_empty())
+        .filter_map(|d| Some(d.prepared.as_ref().ok()?.repository_uri.clone()))
+        .collect();
+    if deliveries.len() > 1 && !done.is_empty() {
+        parts.push(format!("Every tag is in place in: {}.", done.join(", ")));
+    }
+    Some(parts.join("\n"))
+}
+
+/// One destination's failure: why it could not be made ready, or which tags were not pushed.
+fn destination_failure(delivery: &Delivery) -> Option<String> {
+    let (destination, outcome) = match &delivery.prepared {
+        Err(why) => {
+            return Some(format!("Nothing was pushed to {}: {why}", delivery.target));
+        }
+        Ok(destination) => (destination, &delivery.outcome),
+    };
     if outcome.failed.is_empty() {
         return None;
     }
@@ -118,6 +222,38 @@ pub fn failure(destination: &Destination, outcome: &PushOutcome) -> Option<Strin
     Some(text)
 }
 
+/// The destinations must hold one image: the digest each holds this run's image under, when they
+/// differ.
+fn digests_differ(deliveries: &[Delivery]) -> Option<String> {
+    let held: Vec<(&str, &str)> = deliveries
+        .iter()
+        .filter_map(|d| {
+            let destination = d.prepared.as_ref().ok()?;
+            let pushed = d.outcome.pushed.iter().map(|p| p.digest.as_str());
+            let there = destination
+                .plan
+                .there
+                .iter()
+                .map(|(_, digest)| digest.as_str());
+            let digest = pushed.chain(there).next()?;
+            Some((destination.repository_uri.as_str(), digest))
+        })
+        .collect();
+    if held.iter().all(|(_, digest)| *digest == held[0].1) {
+        return None;
+    }
+    let listed: Vec<String> = held
+        .iter()
+        .map(|(uri, digest)| format!("{uri}: {digest}"))
+        .collect();
+    Some(format!(
+        "The destinations hold this image under different digests, so `digest` has no single value:\n- {}\n\
+         The engine made different manifests for them (e.g. layers compressed anew); push again with \
+         `if-tag-exists: overwrite`, or check which one your deployments use.",
+        listed.join("\n- ")
+    ))
+}
+
 struct Outputs<'a> {
     registry: &'a str,
     repository_uri: &'a str,
@@ -130,6 +266,7 @@ struct Outputs<'a> {
     skipped_tags: Vec<String>,
     failed_tags: Vec<String>,
     platforms: &'a str,
+    destinations: String,
 }
 
 /// Every output the action sets, in the order of `action.yml`.
@@ -159,31 +296,58 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
         ("skipped-tags", o.skipped_tags.join("\n")),
         ("failed-tags", o.failed_tags.join("\n")),
         ("platforms", o.platforms.to_owned()),
+        ("destinations", o.destinations.clone()),
     ]
 }
 
-fn summary(account: &str, destination: &Destination, rows: &[Row], platforms: &str) -> String {
-    let registry = destination.kind.title();
+fn summary(deliveries: &[Delivery], rows: &[Vec<Row>], platforms: &str) -> String {
+    let ready: Vec<&Destination> = deliveries
+        .iter()
+        .filter_map(|d| d.prepared.as_ref().ok())
+        .collect();
+    let Some(first) = ready.first() else {
+        return String::new();
+    };
+    let registry = first.kind.title();
     let platforms = if platforms.is_empty() {
         String::new()
     } else {
         format!(", platforms {}", github::code_cell(platforms))
     };
+    let created: Vec<String> = ready
+        .iter()
+        .filter(|d| d.created)
+        .map(|d| github::code_cell(&d.login.host))
+        .collect();
     // Every text that came from a registry or AWS (names, URIs, digests, the account, failure reasons) is
     // a code span: a hostile registry cannot put links, images or HTML into the summary.
-    let mut summary = format!(
-        "### Pushed to {registry}\n\nRepository {}{} in account {}{platforms}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
-        github::code_cell(&destination.name),
-        if destination.created {
+    let place = if deliveries.len() == 1 {
+        let created = if first.created {
             " (created by this run)"
         } else {
             ""
-        },
-        github::code_cell(account),
+        };
+        format!(
+            "{created} in account {}",
+            github::code_cell(&first.login.account)
+        )
+    } else if created.is_empty() {
+        format!(" in {} registries", deliveries.len())
+    } else {
+        format!(
+            " in {} registries (created by this run in {})",
+            deliveries.len(),
+            created.join(", ")
+        )
+    };
+    let mut summary = format!(
+        "### Pushed to {registry}\n\nRepository {}{place}{platforms}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
+        github::code_cell(&first.name),
     );
-    for row in rows {
+    for row in rows.iter().flatten() {
         let result = match &row.result {
             TagResult::Pushed => "pushed".to_owned(),
+            TagResult::There => "already there: it holds this image".to_owned(),
             TagResult::Skipped => "skipped: the tag exists".to_owned(),
             TagResult::Failed(why) => format!(
                 "**failed**: {}",
@@ -243,6 +407,7 @@ mod tests {
             skipped_tags: Vec::new(),
             failed_tags: Vec::new(),
             platforms: "linux/amd64",
+            destinations: "[]".into(),
         })
         .into_iter()
         .map(|(n, _)| n.to_owned())

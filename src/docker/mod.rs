@@ -78,6 +78,49 @@ pub struct LocalImage {
     /// Set when the daemon must be asked for one platform of a multi-platform (containerd store)
     /// image: the push's `platform` parameter.
     pub push_platform: Option<Platform>,
+    /// What a registry's tag holds when it holds this image.
+    pub identity: Identity,
+}
+
+/// How to tell, before pushing, whether a registry's tag holds this image (`if-tag-exists: match`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The digest a push makes, where the image store knows it ahead: the containerd store keeps the
+    /// index (or the chosen platform's manifest) that it pushes as it is.
+    pub digest: Option<String>,
+    /// The classic store compresses layers as it pushes, so the manifest digest is known only after
+    /// a push; the image ID is the digest of the image configuration, which the manifest names, and
+    /// which fixes the content of every layer.
+    pub config: Option<String>,
+    /// `<repository>@<digest>` of earlier pushes and pulls of this image (the daemon's `RepoDigests`).
+    pub known: Vec<String>,
+}
+
+impl Identity {
+    /// Whether `digest`, held by a tag of `repository_uri`, is this image; `None` when only the
+    /// manifest can tell (the classic store's image, never pushed there from this daemon).
+    pub fn holds(&self, repository_uri: &str, digest: &str) -> Option<bool> {
+        if self
+            .known
+            .iter()
+            .any(|k| *k == format!("{repository_uri}@{digest}"))
+        {
+            return Some(true);
+        }
+        self.digest.as_ref().map(|ours| ours == digest)
+    }
+
+    /// What this run pushes, as a refusal names it.
+    pub fn describe(&self) -> String {
+        match (&self.digest, &self.config) {
+            (Some(digest), _) => digest.clone(),
+            (None, Some(config)) => format!(
+                "the image with configuration {config}; this engine's image store makes the manifest digest \
+                 only as it pushes"
+            ),
+            (None, None) => "a digest this engine does not tell before pushing".to_owned(),
+        }
+    }
 }
 
 /// What became of each tag.
@@ -164,8 +207,11 @@ impl Daemon {
         let id = inspected.id.clone().ok_or_else(|| {
             anyhow!("the Docker daemon returned image `{reference}` without an ID")
         })?;
-        let stored = match self.platforms_of(reference, &id).await? {
-            Some(platforms) => Stored::Containerd(Some(platforms)),
+        let manifests = self.platforms_of(reference, &id).await?;
+        let stored = match &manifests {
+            Some(manifests) => {
+                Stored::Containerd(Some(manifests.iter().map(|(p, _)| p.clone()).collect()))
+            }
             // An engine that cannot list them (API < 1.47) may still keep an index: ask when it matters.
             None if wanted.is_some() && self.uses_containerd_store().await => {
                 Stored::Containerd(None)
@@ -180,11 +226,25 @@ impl Daemon {
             "Local image {reference} is {id} ({})",
             stored.describe()
         ));
+        let identity = Identity {
+            digest: match (&stored, &push_platform) {
+                (Stored::Classic(_), _) => None,
+                (Stored::Containerd(_), None) => Some(id.clone()),
+                (Stored::Containerd(_), Some(wanted)) => manifests
+                    .iter()
+                    .flatten()
+                    .find(|(p, _)| p.serves(wanted))
+                    .map(|(_, digest)| digest.clone()),
+            },
+            config: matches!(stored, Stored::Classic(_)).then(|| id.clone()),
+            known: inspected.repo_digests.unwrap_or_default(),
+        };
         Ok(LocalImage {
             reference: reference.to_owned(),
             id,
             platforms,
             push_platform,
+            identity,
         })
     }
 
@@ -198,9 +258,14 @@ impl Daemon {
         })
     }
 
-    /// The platforms of the images a multi-platform image (containerd image store) holds locally;
-    /// `None` where the engine cannot list them (API < 1.47) or stores images classically.
-    async fn platforms_of(&self, reference: &str, id: &str) -> Result<Option<Vec<Platform>>> {
+    /// The platforms of the images a multi-platform image (containerd image store) holds locally, each
+    /// with its manifest digest; `None` where the engine cannot list them (API < 1.47) or stores
+    /// images classically.
+    async fn platforms_of(
+        &self,
+        reference: &str,
+        id: &str,
+    ) -> Result<Option<Vec<(Platform, String)>>> {
         if !self.api_at_least(LIST_MANIFESTS_API) {
             return Ok(None);
         }
@@ -228,7 +293,10 @@ impl Daemon {
             manifests
                 .iter()
                 .filter(|m| m.available && m.kind == Some(ImageManifestSummaryKindEnum::IMAGE))
-                .filter_map(|m| m.image_data.as_ref().map(|d| platform_from(&d.platform)))
+                .filter_map(|m| {
+                    let data = m.image_data.as_ref()?;
+                    Some((platform_from(&data.platform), m.id.clone()))
+                })
                 .collect(),
         ))
     }

@@ -18,7 +18,7 @@ use crate::{github, step};
 /// Where a push's progress goes: straight to the log, or kept until the push is done (pushes that run
 /// at the same time would interleave their lines).
 #[derive(Clone, Copy)]
-enum Log {
+pub enum Log {
     Live,
     Buffered,
 }
@@ -82,11 +82,32 @@ fn explain_refusal(text: &str, target: &str) -> Option<String> {
 }
 
 impl Daemon {
+    /// Pushes to every destination at once; each uploads the layers once (with its first tag). One
+    /// destination's progress is logged live; several keep theirs and log each push when it is done.
+    pub async fn push_all(
+        &self,
+        image: &LocalImage,
+        destinations: &[&Destination],
+    ) -> Vec<PushOutcome> {
+        if let [one] = destinations {
+            return vec![self.push(image, one, Log::Live).await];
+        }
+        let each = destinations
+            .iter()
+            .map(|d| self.push(image, d, Log::Buffered));
+        futures_util::future::join_all(each).await
+    }
+
     /// Tags `image` as `<repository_uri>:<tag>` and pushes it under every tag: the first tag alone
     /// (it uploads the layers, with its progress shown live), then the others at once (the layers are
     /// in the registry by then, so each only checks them and puts its manifest). Every tag must end with
     /// the same manifest digest. Local tags the action added are removed again, even on failure.
-    pub async fn push(&self, image: &LocalImage, destination: &Destination) -> PushOutcome {
+    pub async fn push(
+        &self,
+        image: &LocalImage,
+        destination: &Destination,
+        log: Log,
+    ) -> PushOutcome {
         let (repository_uri, tags, login) = (
             &destination.repository_uri,
             &destination.plan.push,
@@ -103,10 +124,13 @@ impl Daemon {
             return outcome;
         };
         match self
-            .tag_and_push(image, destination, first, &credentials, Log::Live)
+            .tag_and_push(image, destination, first, &credentials, log)
             .await
         {
-            Ok((done, _)) => outcome.pushed.push(done),
+            Ok((done, lines)) => {
+                print_buffered(&format!("{repository_uri}:{first}"), &lines);
+                outcome.pushed.push(done);
+            }
             Err(err) => {
                 outcome.failed.push((first.clone(), format!("{err:#}")));
                 for tag in rest {
@@ -126,10 +150,7 @@ impl Daemon {
         for (tag, result) in rest.iter().zip(others) {
             match result {
                 Ok((done, lines)) => {
-                    let _step = step::enter(&format!("Push {repository_uri}:{tag}"));
-                    for line in &lines {
-                        github::info(line);
-                    }
+                    print_buffered(&format!("{repository_uri}:{tag}"), &lines);
                     if done.digest == outcome.pushed[0].digest {
                         outcome.pushed.push(done);
                     } else {
@@ -265,6 +286,17 @@ impl Daemon {
             progress.summary()
         ));
         Ok(digest)
+    }
+}
+
+/// A buffered push's log lines, in a group of their own (a live push has printed them already).
+fn print_buffered(target: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    let _step = step::enter(&format!("Push {target}"));
+    for line in lines {
+        github::info(line);
     }
 }
 

@@ -344,3 +344,51 @@ pub fn plain_http(name: &'static str, url: &str, carries: &str) -> Problem {
         ),
     )
 }
+
+// Where the images go.
+
+pub fn destinations_with_public() -> Problem {
+    (
+        "destinations",
+        "lists private registries, so it cannot be combined with `registry-type: public`: push to ECR \
+         Public in a step of its own."
+            .into(),
+    )
+}
+
+pub fn duplicate_destination(item: &str, target: &super::Target) -> Problem {
+    (
+        "destinations",
+        format!("`{item}` is listed twice (both name {target}): list each registry once."),
+    )
+}
+
+pub fn public_destination(item: &str) -> Problem {
+    (
+        "destinations",
+        format!(
+            "`{item}` is ECR Public, which `destinations` does not take: push there in a step of its \
+             own with `registry-type: public`."
+        ),
+    )
+}
+
+pub fn not_an_ecr_host(item: &str) -> Problem {
+    (
+        "destinations",
+        format!(
+            "`{item}` is not an Amazon ECR registry host: name a region (`eu-west-1`) or a private \
+             registry host such as `123456789012.dkr.ecr.eu-west-1.amazonaws.com`."
+        ),
+    )
+}
+
+pub fn not_a_destination(item: &str) -> Problem {
+    (
+        "destinations",
+        format!(
+            "`{item}` is neither an AWS region (`eu-west-1`) nor a private registry host \
+             (`123456789012.dkr.ecr.eu-west-1.amazonaws.com`)."
+        ),
+    )
+}

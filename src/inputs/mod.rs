@@ -12,6 +12,7 @@ use std::path::Path;
 
 mod advice;
 mod auth;
+mod destinations;
 mod endpoints;
 mod names;
 mod platform;
@@ -19,6 +20,7 @@ mod raw;
 mod settings;
 
 pub use auth::{Auth, IdTokenSource, Role, RoleRef, StaticCredentials};
+pub use destinations::Target;
 pub use endpoints::DockerHost;
 pub use names::{RepositoryName, Tag};
 pub use platform::Platform;
@@ -36,7 +38,10 @@ pub struct Config {
     pub repository: RepositoryName,
     /// At least one, without duplicates, in the order given.
     pub tags: Vec<Tag>,
+    /// The region of the credentials (STS) and of the registry when `destinations` is empty.
     pub region: String,
+    /// The registries to push to, at least one: `destinations`, else `region` and `registry_id`.
+    pub destinations: Vec<Target>,
     /// Where the AWS credentials come from.
     pub auth: Auth,
     /// Another account's registry (cross-account push); `None` is the caller's own.
@@ -54,6 +59,19 @@ pub struct Config {
     pub docker_host: DockerHost,
 }
 
+impl Config {
+    /// This configuration for one of its destinations alone: its region and registry.
+    #[must_use]
+    pub fn for_target(&self, target: &Target) -> Config {
+        Config {
+            region: target.region.clone(),
+            registry_id: target.registry_id.clone(),
+            destinations: vec![target.clone()],
+            ..self.clone()
+        }
+    }
+}
+
 /// The repository the inputs name, where it lives and how it is kept: the part of the inputs that the
 /// action's [`Config`] and `policy`'s [`PolicyScope`] share, derived once by the same rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +80,8 @@ pub struct RepositorySpec {
     pub region: String,
     /// `registry-id`: another account's registry; `None` is the caller's own.
     pub registry_id: Option<String>,
+    /// The registries to push to, at least one.
+    pub destinations: Vec<Target>,
     pub create_repository: bool,
     pub settings: Settings,
     pub if_tag_exists: IfTagExists,
@@ -153,6 +173,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         repository,
         region,
         registry_id,
+        destinations,
         create_repository,
         settings,
         if_tag_exists,
@@ -164,6 +185,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         repository,
         tags: tags?,
         region,
+        destinations,
         auth: auth?,
         registry_id,
         create_repository,
@@ -182,16 +204,33 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
     let settings = settings::derive(check, raw, workspace);
     let registry_type = check.keep(settings::registry_type_rule(raw, &settings));
     let repository = check.keep(names::repository_rule(raw.repository.as_deref()));
-    let region = raw.aws_region.as_deref().or_else(|| env.region());
-    let region = check.keep(names::region_rule(region));
     let registry_id = check.keep(names::registry_id_rule(raw.registry_id.as_deref()));
+    let public = matches!(registry_type, Some(RegistryType::Public(_)));
+    let listed = check.keep(destinations::destinations_rule(
+        raw.destinations.as_deref(),
+        registry_id.as_ref().and_then(Option::as_deref),
+        public,
+    ));
+    // Without `aws-region`, a run with `destinations` signs its credential calls in the first one's.
+    let first_listed = listed.as_ref().and_then(|l| l.as_ref()?.first());
+    let region = raw.aws_region.as_deref().or_else(|| env.region());
+    let region = region.or(first_listed.map(|t| t.region.as_str()));
+    let region = check.keep(names::region_rule(region));
     let create_repository = raw.create_repository.as_deref();
     let create_repository = check.keep(boolean_rule("create-repository", create_repository, true));
     let if_tag_exists = check.keep(settings::if_tag_exists_rule(raw.if_tag_exists.as_deref()));
+    let (region, registry_id) = (region?, registry_id?);
+    let destinations = listed?.unwrap_or_else(|| {
+        vec![Target {
+            region: region.clone(),
+            registry_id: registry_id.clone(),
+        }]
+    });
     Some(RepositorySpec {
         repository: repository?,
-        region: region?,
-        registry_id: registry_id?,
+        region,
+        registry_id,
+        destinations,
         create_repository: create_repository?,
         settings,
         if_tag_exists: if_tag_exists?,
@@ -227,7 +266,7 @@ impl Gather {
 /// The order problems are listed in: the order the action has always checked its inputs and variables
 /// in — the repository's settings, the run, the image and where it goes, the credentials, the
 /// endpoints. One derivation serves both the action and `policy`, so no single code order gives it.
-const LISTING_ORDER: [&str; 39] = [
+const LISTING_ORDER: [&str; 40] = [
     "image-tag-mutability",
     "image-tag-mutability-exclusion-filters",
     "scan-on-push",
@@ -259,6 +298,7 @@ const LISTING_ORDER: [&str; 39] = [
     "web-identity-token-file",
     "ACTIONS_ID_TOKEN_REQUEST_URL",
     "registry-id",
+    "destinations",
     "create-repository",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_ECR",

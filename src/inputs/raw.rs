@@ -22,6 +22,7 @@ pub struct RawInputs {
     pub aws_secret_access_key: Option<String>,
     pub aws_session_token: Option<String>,
     pub registry_id: Option<String>,
+    pub destinations: Option<String>,
     pub create_repository: Option<String>,
     pub role_to_assume: Option<String>,
     pub role_session_name: Option<String>,

@@ -129,6 +129,8 @@ pub enum IfTagExists {
     Overwrite,
     Skip,
     Fail,
+    /// Done when the tag holds this image already; refused before any push when it holds another.
+    Match,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -474,9 +476,10 @@ pub fn if_tag_exists_rule(value: Option<&str>) -> Checked<IfTagExists> {
         None | Some("overwrite") => Ok(IfTagExists::Overwrite),
         Some("skip") => Ok(IfTagExists::Skip),
         Some("fail") => Ok(IfTagExists::Fail),
+        Some("match") => Ok(IfTagExists::Match),
         Some(other) => Err((
             "if-tag-exists",
-            format!("`{other}` is not one of overwrite, skip, fail."),
+            format!("`{other}` is not one of overwrite, skip, fail, match."),
         )),
     }
 }

@@ -82,6 +82,13 @@ pub fn create_failed(name: &str, registry_id: Option<&str>, cause: &str) -> Erro
     )
 }
 
+pub fn same_registry_twice(host: &str) -> Error {
+    anyhow!(
+        "Input `destinations` names the registry {host} twice (a region and a host can be the same registry): \
+         list each registry once. Nothing was changed."
+    )
+}
+
 pub fn settings_unreadable(name: &str) -> Error {
     anyhow!(
         "Repository settings were given, but repository {name} could not be read (ecr:DescribeRepositories is not \
@@ -187,21 +194,54 @@ pub fn tag_skipped(tag: &str, digest: &str) -> String {
     format!("Tag {tag} exists already ({digest}): skipped, as `if-tag-exists: skip` asks")
 }
 
-/// Why an existing tag stops the run.
-pub fn tag_refused(kind: Kind, tag: &str, repository: &str, refusal: &Refusal) -> Error {
+pub fn tag_there(tag: &str, digest: &str) -> String {
+    format!(
+        "Tag {tag} holds this image already ({digest}): nothing to push, as `if-tag-exists: match` asks"
+    )
+}
+
+/// An existing tag stopped the run before anything was pushed: in every destination, since the
+/// registries would otherwise end up holding different images under one tag.
+#[derive(Debug)]
+pub struct TagRefused(pub String);
+
+impl std::fmt::Display for TagRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TagRefused {}
+
+/// Why an existing tag stops the run; `ours` says what this run would push (for `match`).
+pub fn tag_refused(
+    kind: Kind,
+    tag: &str,
+    repository_uri: &str,
+    refusal: &Refusal,
+    ours: &str,
+) -> Error {
     let place = match kind {
         Kind::Private => "repository",
         Kind::Public => "public repository",
     };
-    match refusal {
-        Refusal::Immutable(digest) => anyhow!(
-            "Tag `{tag}` already exists in repository {repository} (digest {digest}), and the repository is immutable: \
-             ECR will not overwrite it.\nPush under a new tag, set `if-tag-exists: skip`, or exclude such tags from \
-             immutability (`image-tag-mutability: IMMUTABLE_WITH_EXCLUSION`)."
+    let text = match refusal {
+        Refusal::Immutable(digest) => format!(
+            "Tag `{tag}` already exists in repository {repository_uri} (digest {digest}), and the repository is \
+             immutable: ECR will not overwrite it.\nPush under a new tag, set `if-tag-exists: match` (a re-run \
+             with this same image then succeeds) or `skip`, or exclude such tags from immutability \
+             (`image-tag-mutability: IMMUTABLE_WITH_EXCLUSION`)."
         ),
-        Refusal::Exists(digest) => anyhow!(
-            "Tag `{tag}` already exists in {place} {repository} (digest {digest}), and `if-tag-exists` is `fail`.\n\
-             Push under a new tag, or set `if-tag-exists: skip` or `overwrite`."
+        Refusal::Exists(digest) => format!(
+            "Tag `{tag}` already exists in {place} {repository_uri} (digest {digest}), and `if-tag-exists` is \
+             `fail`.\nPush under a new tag, or set `if-tag-exists: match`, `skip` or `overwrite`."
         ),
-    }
+        Refusal::Differs(digest) => format!(
+            "Tag `{tag}` in {place} {repository_uri} holds {digest}, not the image this run pushes ({ours}); \
+             `if-tag-exists: match` leaves it and pushes nothing.\nPush under a new tag; if the image should be \
+             the same, make the build reproducible (e.g. `SOURCE_DATE_EPOCH`) or push the image that was built \
+             first."
+        ),
+    };
+    Error::new(TagRefused(text))
 }

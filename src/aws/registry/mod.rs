@@ -20,9 +20,10 @@ use aws_sdk_ecr::config::http::HttpResponse;
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 
 use self::advice::Change;
-use self::plan::{Decision, Mutability, Plan};
+use self::plan::{Decision, Held, Mutability, Plan};
 use super::call_failed;
 use super::token::RegistryLogin;
+use crate::docker::Identity;
 use crate::inputs::{Catalog, Config, Document, IfTagExists, RegistryType, Settings, Tag};
 use crate::{github, step};
 
@@ -126,28 +127,94 @@ pub enum Registry<'a> {
     Public(aws_sdk_ecrpublic::Client, &'a Catalog),
 }
 
-/// Logs in, makes sure the repository exists and is set up as asked, and plans the tags.
+/// Every destination of `config`, each logged in, its repository made sure of and set up as asked,
+/// and its tags planned; in the order listed, each `Err` saying why that destination cannot be pushed
+/// to. The run stops (`Err`) when two destinations are one registry, or a tag is refused: refusals
+/// hold for the image, not one registry, and they stop it before anything is pushed anywhere.
 ///
-/// The token is fetched before the repository is created, so that a missing permission never leaves
-/// a new, empty repository.
-pub async fn prepare(sdk: &aws_config::SdkConfig, config: &Config) -> Result<Destination> {
-    let registry = Registry::new(sdk, &config.registry_type);
-    let login = {
-        let _step = step::enter("Registry login");
-        registry.login(config.registry_id.as_deref()).await?
+/// Every login comes first: a duplicate is found before any side effect, and a missing permission
+/// never leaves a new, empty repository.
+pub async fn prepare_all(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+    identity: &Identity,
+) -> Result<Vec<Result<Destination>>> {
+    let configs: Vec<Config> = config
+        .destinations
+        .iter()
+        .map(|t| config.for_target(t))
+        .collect();
+    let several = configs.len() > 1;
+    let label = |what: &str, config: &Config| {
+        if several {
+            format!("{what} — {}", config.destinations[0])
+        } else {
+            what.to_owned()
+        }
     };
-    let _step = step::enter(registry.kind().group());
-    let repository = ensure(&registry, config).await?;
+    let mut logins = Vec::new();
+    for config in &configs {
+        let _step = step::enter(&label("Registry login", config));
+        let registry = Registry::new(&for_region(sdk, &config.region), &config.registry_type);
+        let login = registry.login(config.registry_id.as_deref()).await;
+        logins.push(login.map(|login| (registry, login)));
+    }
+    let hosts: Vec<&str> = logins
+        .iter()
+        .flatten()
+        .map(|(_, l)| l.host.as_str())
+        .collect();
+    if let Some(twice) = hosts
+        .iter()
+        .enumerate()
+        .find(|(i, h)| hosts[..*i].contains(h))
+    {
+        return Err(advice::same_registry_twice(twice.1));
+    }
+    let mut ready = Vec::new();
+    for (config, login) in configs.iter().zip(logins) {
+        let (registry, login) = match login {
+            Ok(pair) => pair,
+            Err(err) => {
+                ready.push(Err(err));
+                continue;
+            }
+        };
+        let _step = step::enter(&label(registry.kind().group(), config));
+        match prepare(&registry, login, config, identity).await {
+            Err(err) if err.is::<advice::TagRefused>() => return Err(err),
+            prepared => ready.push(prepared),
+        }
+    }
+    Ok(ready)
+}
+
+/// The SDK configuration for one destination's region (the credentials are shared).
+fn for_region(sdk: &aws_config::SdkConfig, region: &str) -> aws_config::SdkConfig {
+    sdk.to_builder()
+        .region(aws_config::Region::new(region.to_owned()))
+        .build()
+}
+
+/// Makes sure the repository exists and is set up as asked, and plans the tags.
+async fn prepare(
+    registry: &Registry<'_>,
+    login: RegistryLogin,
+    config: &Config,
+    identity: &Identity,
+) -> Result<Destination> {
+    let repository = ensure(registry, config).await?;
     // ECR Public's URI comes from the API: missing, it stops the run before any setting is changed.
     let mut destination = registry
         .kind()
         .destination(login, &repository, &config.region)?;
     match &repository.described {
-        Some(described) => reconcile(&registry, &repository, described, &config.settings).await?,
+        Some(described) => reconcile(registry, &repository, described, &config.settings).await?,
         None if config.settings.is_empty() => {}
         None => return Err(advice::settings_unreadable(&repository.name)),
     }
-    destination.plan = plan_tags(&registry, config, repository.described.as_ref()).await?;
+    let described = repository.described.as_ref();
+    destination.plan = plan_tags(registry, config, described, &destination, identity).await?;
     Ok(destination)
 }
 
@@ -290,16 +357,18 @@ async fn plan_tags(
     registry: &Registry<'_>,
     config: &Config,
     described: Option<&Described>,
+    destination: &Destination,
+    identity: &Identity,
 ) -> Result<Plan> {
     let rule = config.if_tag_exists;
     let mutability = Mutability::of(described, &config.settings);
     if !plan::needs_lookup(rule, &mutability) {
         return Ok(Plan {
             push: config.tags.clone(),
-            skipped: Vec::new(),
+            ..Plan::default()
         });
     }
-    let repository = config.repository.as_str();
+    let (repository, uri) = (config.repository.as_str(), &destination.repository_uri);
     let mut plan = Plan::default();
     for tag in &config.tags {
         let existing = match registry.existing_digest(config, described, tag).await {
@@ -310,23 +379,60 @@ async fn plan_tags(
             }
             Err(doctor) => bail!("{doctor}"),
         };
-        match plan::decide(tag.as_str(), existing, rule, &mutability) {
+        let held = match existing {
+            Some(digest) if rule == IfTagExists::Match => {
+                let this_image =
+                    is_this_image(registry, config, destination, identity, &digest).await?;
+                Some(Held { digest, this_image })
+            }
+            other => other.map(|digest| Held {
+                digest,
+                this_image: false,
+            }),
+        };
+        match plan::decide(tag.as_str(), held, rule, &mutability) {
             Decision::Push => plan.push.push(tag.clone()),
+            Decision::AlreadyThere(digest) => {
+                github::info(&advice::tag_there(tag.as_str(), &digest));
+                plan.there.push((tag.clone(), digest));
+            }
             Decision::Skip(digest) => {
                 github::info(&advice::tag_skipped(tag.as_str(), &digest));
                 plan.skipped.push((tag.clone(), digest));
             }
             Decision::Refuse(why) => {
+                let ours = identity.describe();
                 return Err(advice::tag_refused(
                     registry.kind(),
                     tag.as_str(),
-                    repository,
+                    uri,
                     &why,
+                    &ours,
                 ));
             }
         }
     }
     Ok(plan)
+}
+
+/// Whether `digest`, held by a tag, is the image this run pushes: by digest where the local image
+/// store knows the digest a push makes; else (the classic store) by the image configuration that
+/// the tag's manifest names, which private ECR returns and ECR Public's API does not.
+async fn is_this_image(
+    registry: &Registry<'_>,
+    config: &Config,
+    destination: &Destination,
+    identity: &Identity,
+    digest: &str,
+) -> Result<bool> {
+    if let Some(known) = identity.holds(&destination.repository_uri, digest) {
+        return Ok(known);
+    }
+    let (Registry::Private(ecr), Some(ours)) = (registry, &identity.config) else {
+        return Ok(false);
+    };
+    let config_digest = private::config_digest(ecr, config, &destination.arn, digest).await?;
+    Ok(config_digest.as_deref() == Some(ours.as_str()))
 }
 
 impl Repository {

@@ -7,11 +7,20 @@ use serde_json::Value;
 use super::Described;
 use crate::inputs::{Document, Encryption, IfTagExists, Settings, Tag, TagMutability};
 
-/// Which tags to push, and which were left as they are (with the digest they hold).
+/// Which tags to push, which hold this image already, and which were left as they are (each with
+/// the digest it holds).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub push: Vec<Tag>,
+    pub there: Vec<(Tag, String)>,
     pub skipped: Vec<(Tag, String)>,
+}
+
+/// What an existing tag holds: its digest, and whether that is the image being pushed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub digest: String,
+    pub this_image: bool,
 }
 
 /// The repository's tag rule: from the settings being applied, else from what the registry said.
@@ -44,8 +53,8 @@ impl Mutability {
     }
 }
 
-/// Whether existing tags must be looked up at all: only to skip or refuse them, or to explain an
-/// immutable repository's refusal before the registry's bare `tag invalid`.
+/// Whether existing tags must be looked up at all: only to skip, match or refuse them, or to explain
+/// an immutable repository's refusal before the registry's bare `tag invalid`.
 pub fn needs_lookup(rule: IfTagExists, mutability: &Mutability) -> bool {
     rule != IfTagExists::Overwrite || mutability.immutable
 }
@@ -56,6 +65,8 @@ pub enum Decision {
     Push,
     /// Left as it is: it holds this digest.
     Skip(String),
+    /// Done already: it holds this image, under this digest.
+    AlreadyThere(String),
     /// The run stops here.
     Refuse(Refusal),
 }
@@ -67,21 +78,28 @@ pub enum Refusal {
     Exists(String),
     /// The repository will not overwrite it.
     Immutable(String),
+    /// `if-tag-exists: match`, and it holds another image.
+    Differs(String),
 }
 
 pub fn decide(
     tag: &str,
-    existing: Option<String>,
+    existing: Option<Held>,
     rule: IfTagExists,
     mutability: &Mutability,
 ) -> Decision {
-    match (existing, rule) {
-        (Some(digest), IfTagExists::Skip) => Decision::Skip(digest),
-        (Some(digest), IfTagExists::Fail) => Decision::Refuse(Refusal::Exists(digest)),
-        (Some(digest), IfTagExists::Overwrite) if mutability.protects(tag) => {
+    let Some(Held { digest, this_image }) = existing else {
+        return Decision::Push;
+    };
+    match rule {
+        IfTagExists::Skip => Decision::Skip(digest),
+        IfTagExists::Fail => Decision::Refuse(Refusal::Exists(digest)),
+        IfTagExists::Match if this_image => Decision::AlreadyThere(digest),
+        IfTagExists::Match => Decision::Refuse(Refusal::Differs(digest)),
+        IfTagExists::Overwrite if mutability.protects(tag) => {
             Decision::Refuse(Refusal::Immutable(digest))
         }
-        (None, _) | (Some(_), IfTagExists::Overwrite) => Decision::Push,
+        IfTagExists::Overwrite => Decision::Push,
     }
 }
 
@@ -161,6 +179,13 @@ mod tests {
         }
     }
 
+    fn held(digest: &str, this_image: bool) -> Held {
+        Held {
+            digest: digest.into(),
+            this_image,
+        }
+    }
+
     #[test]
     fn wildcards() {
         assert!(wildcard_match("latest", "latest"));
@@ -188,10 +213,27 @@ mod tests {
     #[test]
     fn each_rule_decides_an_existing_tag() {
         let mutable = Mutability::default();
-        let d = || Some("sha256:1".to_owned());
+        let d = || Some(held("sha256:1", false));
         assert_eq!(
             decide("a", None, IfTagExists::Fail, &mutable),
             Decision::Push
+        );
+        assert_eq!(
+            decide("a", None, IfTagExists::Match, &mutable),
+            Decision::Push
+        );
+        assert_eq!(
+            decide(
+                "a",
+                Some(held("sha256:1", true)),
+                IfTagExists::Match,
+                &mutable
+            ),
+            Decision::AlreadyThere("sha256:1".into())
+        );
+        assert_eq!(
+            decide("a", d(), IfTagExists::Match, &mutable),
+            Decision::Refuse(Refusal::Differs("sha256:1".into()))
         );
         assert_eq!(
             decide("a", d(), IfTagExists::Skip, &mutable),
@@ -213,7 +255,16 @@ mod tests {
             Some(&described("IMMUTABLE_WITH_EXCLUSION", &["latest", "dev-*"])),
             &Settings::default(),
         );
-        let d = || Some("sha256:1".to_owned());
+        let d = || Some(held("sha256:1", false));
+        assert_eq!(
+            decide(
+                "1.0",
+                Some(held("sha256:1", true)),
+                IfTagExists::Match,
+                &rule
+            ),
+            Decision::AlreadyThere("sha256:1".into())
+        );
         assert_eq!(
             decide("1.0", d(), IfTagExists::Overwrite, &rule),
             Decision::Refuse(Refusal::Immutable("sha256:1".into()))

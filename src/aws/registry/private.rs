@@ -140,6 +140,34 @@ pub async fn digest(ecr: &Client, config: &Config, arn: &str, tag: &Tag) -> Resu
     Ok(first.and_then(|d| d.image_digest()).map(str::to_owned))
 }
 
+/// The image configuration digest named by the manifest `digest` (`None` for an index, which names
+/// none): what a classic image store's image is compared by.
+pub async fn config_digest(
+    ecr: &Client,
+    config: &Config,
+    arn: &str,
+    digest: &str,
+) -> Result<Option<String>> {
+    let get = ecr
+        .batch_get_image()
+        .repository_name(config.repository.as_str())
+        .set_registry_id(config.registry_id.clone())
+        .image_ids(ImageIdentifier::builder().image_digest(digest).build())
+        .set_accepted_media_types(Some(MANIFEST_TYPES.map(str::to_owned).to_vec()));
+    let out = answer(get.send().await, "ecr:BatchGetImage", arn)?;
+    let manifest = out.images().first().and_then(|i| i.image_manifest());
+    let parsed = manifest.and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok());
+    Ok(parsed.and_then(|m| m["config"]["digest"].as_str().map(str::to_owned)))
+}
+
+/// Every manifest type a push makes, so that ECR returns the manifest as stored.
+const MANIFEST_TYPES: [&str; 4] = [
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+];
+
 pub async fn tags(ecr: &Client, arn: &str) -> Result<Vec<(String, String)>> {
     let list = ecr.list_tags_for_resource().resource_arn(arn);
     let out = answer(list.send().await, "ecr:ListTagsForResource", arn)?;

@@ -1,0 +1,168 @@
+//! The `destinations` input: the private registries one run pushes to, each a region (the caller's
+//! account, or `registry-id`'s) or a registry host (`<account>.dkr.ecr.<region>.amazonaws.com`).
+//! Empty means the one registry that `aws-region` and `registry-id` name, as before.
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use regex_lite::Regex;
+
+use super::{Checked, advice};
+
+/// One registry to push to: the region whose ECR API and token serve it, and the account that owns it
+/// (`None`: the caller's own, known once the credentials are).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub region: String,
+    pub registry_id: Option<String>,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.registry_id {
+            Some(account) => write!(f, "account {account} in {}", self.region),
+            None => write!(f, "{}", self.region),
+        }
+    }
+}
+
+/// `<12 digits>.dkr.ecr.<region>.amazonaws.com`, or `.amazonaws.com.cn` in China.
+static ECR_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^([0-9]{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-[0-9]{1,2})\.amazonaws\.com(?:\.cn)?$",
+    )
+    .expect("valid regex")
+});
+static REGION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$").expect("valid regex"));
+
+/// The destinations, in the order given; `None` when the input is empty (the single registry of
+/// `aws-region` and `registry-id`). Every item is checked, and the first bad one named.
+pub fn destinations_rule(
+    value: Option<&str>,
+    registry_id: Option<&str>,
+    public: bool,
+) -> Checked<Option<Vec<Target>>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if public {
+        return Err(advice::destinations_with_public());
+    }
+    let mut targets: Vec<Target> = Vec::new();
+    for item in value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|i| !i.is_empty())
+    {
+        let target = target(item, registry_id)?;
+        if targets.contains(&target) {
+            return Err(advice::duplicate_destination(item, &target));
+        }
+        targets.push(target);
+    }
+    Ok(Some(targets))
+}
+
+fn target(item: &str, registry_id: Option<&str>) -> Checked<Target> {
+    let lower = item.to_ascii_lowercase();
+    let lower = lower
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_owned();
+    if REGION.is_match(&lower) {
+        return Ok(Target {
+            region: lower,
+            registry_id: registry_id.map(str::to_owned),
+        });
+    }
+    if let Some(parts) = ECR_HOST.captures(&lower) {
+        return Ok(Target {
+            region: parts[2].to_owned(),
+            registry_id: Some(parts[1].to_owned()),
+        });
+    }
+    if lower == "public.ecr.aws" || lower.starts_with("public.ecr.aws/") {
+        return Err(advice::public_destination(item));
+    }
+    if lower.contains('.') || lower.contains('/') || lower.contains(':') {
+        return Err(advice::not_an_ecr_host(item));
+    }
+    Err(advice::not_a_destination(item))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(value: &str, registry_id: Option<&str>) -> Result<Vec<Target>, String> {
+        destinations_rule(Some(value), registry_id, false)
+            .map(Option::unwrap_or_default)
+            .map_err(|(input, text)| format!("{input}: {text}"))
+    }
+
+    fn target(region: &str, account: Option<&str>) -> Target {
+        Target {
+            region: region.into(),
+            registry_id: account.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn regions_and_hosts_split_on_any_separator() {
+        let parsed = parse(
+            "eu-west-1, us-east-1\n210987654321.dkr.ecr.us-east-1.amazonaws.com\n\n 111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn",
+            None,
+        )
+        .expect("valid");
+        assert_eq!(
+            parsed,
+            [
+                target("eu-west-1", None),
+                target("us-east-1", None),
+                target("us-east-1", Some("210987654321")),
+                target("cn-north-1", Some("111111111111")),
+            ]
+        );
+        let with_id = parse("eu-west-1", Some("123456789012")).expect("valid");
+        assert_eq!(with_id, [target("eu-west-1", Some("123456789012"))]);
+        assert_eq!(
+            destinations_rule(None, None, false).expect("empty is valid"),
+            None
+        );
+    }
+
+    #[test]
+    fn bad_items_are_named() {
+        for (value, piece) in [
+            ("eu-west-1 eu-west-1", "`eu-west-1` is listed twice"),
+            (
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com eu-west-1",
+                "`eu-west-1` is listed twice",
+            ),
+            ("public.ecr.aws", "`public.ecr.aws` is ECR Public"),
+            ("ghcr.io", "`ghcr.io` is not an Amazon ECR registry host"),
+            (
+                "12345.dkr.ecr.eu-west-1.amazonaws.com",
+                "`12345.dkr.ecr.eu-west-1.amazonaws.com` is not an Amazon ECR registry host",
+            ),
+            ("Frankfurt", "`Frankfurt` is neither"),
+        ] {
+            let registry_id = value
+                .contains("eu-west-1 eu-west-1")
+                .then_some("123456789012");
+            let registry_id = if value.starts_with("123456789012") {
+                Some("123456789012")
+            } else {
+                registry_id
+            };
+            let error = parse(value, registry_id).expect_err(value);
+            assert!(
+                error.starts_with("destinations: ") && error.contains(piece),
+                "{value}: {error}"
+            );
+        }
+        let (input, text) = destinations_rule(Some("eu-west-1"), None, true).expect_err("public");
+        assert_eq!(input, "destinations");
+        assert!(text.contains("registry-type: public"), "{text}");
+    }
+}
