@@ -359,9 +359,13 @@ fn kms_statement(scope: &PolicyScope) -> Option<Value> {
     let sid = "LetEcrUseTheKmsKeyThatEncryptsTheRepository";
     Some(if key.starts_with("alias/") || key.contains(":alias/") {
         // An alias names no key in IAM terms: allow the account's keys, but only through ECR.
-        let services: Vec<String> = destinations(scope)
-            .map(|(region, _)| format!("ecr.{region}.amazonaws.com"))
-            .collect();
+        let mut services: Vec<String> = Vec::new();
+        for (region, _) in destinations(scope) {
+            let service = format!("ecr.{region}.amazonaws.com");
+            if !services.contains(&service) {
+                services.push(service);
+            }
+        }
         json!({
             "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": one_or_list(&in_account("key/*")),
             "Condition": { "StringEquals": { "kms:ViaService": one_or_list(&services) } }

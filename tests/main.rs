@@ -4,6 +4,7 @@
 
 mod container;
 mod credentials;
+mod destinations;
 mod errors;
 mod faults;
 mod hardening;

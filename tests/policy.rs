@@ -78,7 +78,19 @@ const EVERY_SETTING: [(&str, &str); 8] = [
     ("INPUT_IF-TAG-EXISTS", "skip"),
 ];
 
-const SETTINGS_GOLDEN: [(&str, &[(&str, &str)]); 4] = [
+const SETTINGS_GOLDEN: [(&str, &[(&str, &str)]); 5] = [
+    (
+        "pusher-destinations.json",
+        &[
+            (
+                "INPUT_DESTINATIONS",
+                "eu-west-1, us-east-1\n210987654321.dkr.ecr.us-east-1.amazonaws.com",
+            ),
+            ("INPUT_ENCRYPTION-TYPE", "KMS"),
+            ("INPUT_KMS-KEY", "alias/ecr-images"),
+            ("INPUT_IF-TAG-EXISTS", "match"),
+        ],
+    ),
     ("pusher-every-setting.json", &EVERY_SETTING),
     (
         "pusher-kms-alias.json",
@@ -487,5 +499,113 @@ on_both_engines! {
             }
         }
         assert_ne!(arn, arn_no_read);
+    }
+}
+
+/// The generated pusher policy for the test bed's three destinations (the caller's registry in both
+/// regions, and the other account's), as `policy --destinations` prints it.
+fn three_destination_policy(repository: &str) -> (serde_json::Value, String) {
+    let s = stack();
+    let listed = format!(
+        "{} {} {}",
+        s.region,
+        front::region(),
+        s.host(&s.other_account)
+    );
+    let (ok, out, err) = policy(
+        &[
+            "--repository",
+            repository,
+            "--account",
+            &s.account,
+            "--destinations",
+            &listed,
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    (serde_json::from_str(&out).expect("policy JSON"), listed)
+}
+
+/// `policy` without `arn` in any statement's Resource.
+fn without_resource(document: &serde_json::Value, arn: &str) -> serde_json::Value {
+    let mut document = document.clone();
+    for statement in document["Statement"].as_array_mut().expect("statements") {
+        if let Some(list) = statement["Resource"].as_array_mut() {
+            list.retain(|r| r != arn);
+        }
+    }
+    document
+}
+
+/// ECR evaluates the identity policy's ARNs on every registry request; the front does so for the
+/// second region's registry here, with the very document `policy --destinations` prints (moto checks
+/// API calls on `"*"` only, see `exactly_the_generated_actions_are_enough`). With it, all three
+/// destinations are pushed; without the second region's ARN, that destination fails naming the ARN
+/// and the others are pushed all the same.
+#[test]
+fn the_policy_for_three_destinations_lists_each_arn_and_needs_each() {
+    let s = stack();
+    let engine = Engine::Classic;
+    let image = engine.image(&format!("{}:three", unique("e2e-policy-dest")));
+    let push = |repository: &str, listed: &str| {
+        Action::new(&image.reference, repository)
+            .on(engine)
+            .input("tags", "three")
+            .input("destinations", listed)
+            .run()
+    };
+    let hosts = [s.host(&s.account), front::host(), s.host(&s.other_account)];
+    let arn = |region: &str, account: &str, repository: &str| {
+        format!("arn:aws:ecr:{region}:{account}:repository/{repository}")
+    };
+
+    let repository = unique("policy-dest");
+    let (document, listed) = three_destination_policy(&repository);
+    let arns = [
+        arn(&s.region, &s.account, &repository),
+        arn(&front::region(), &s.account, &repository),
+        arn(&s.region, &s.other_account, &repository),
+    ];
+    for statement in document["Statement"].as_array().expect("statements") {
+        let resource = &statement["Resource"];
+        assert!(
+            resource == "*" || *resource == serde_json::json!(arns),
+            "every repository statement lists exactly the three ARNs: {statement}"
+        );
+    }
+    arm(
+        &repository,
+        &serde_json::json!({"kind": "policy", "document": document}),
+    );
+    let run = push(&repository, &listed);
+    run.assert_success();
+    for host in &hosts {
+        assert_eq!(
+            registry_digest(host, &repository, "three").as_deref(),
+            Some(run.output("digest")),
+            "{host}"
+        );
+    }
+
+    let repository = unique("policy-dest-no-west");
+    let (document, listed) = three_destination_policy(&repository);
+    let west = arn(&front::region(), &s.account, &repository);
+    arm(
+        &repository,
+        &serde_json::json!({"kind": "policy", "document": without_resource(&document, &west)}),
+    );
+    let run = push(&repository, &listed);
+    let error = run.single_error();
+    assert!(
+        error.contains(&format!("on {west}")) && error.contains("AWS denied ecr:"),
+        "{error}"
+    );
+    assert_eq!(registry_digest(&hosts[1], &repository, "three"), None);
+    for host in [&hosts[0], &hosts[2]] {
+        assert!(
+            registry_digest(host, &repository, "three").is_some(),
+            "{host}"
+        );
     }
 }

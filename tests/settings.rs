@@ -5,7 +5,9 @@
 use aws_sdk_ecr::types::ImageIdentifier;
 
 use crate::on_both_engines;
-use crate::support::{Action, Engine, Run, TempDir, block_on, iam, registry_digest, stack, unique};
+use crate::support::{
+    Action, Engine, Run, TempDir, block_on, iam, registry_digest, seed_tag, stack, unique,
+};
 
 /// Everything the API says of the repository's settings, as comparable text.
 fn read_back(ecr: &aws_sdk_ecr::Client, name: &str) -> Vec<String> {
@@ -220,24 +222,6 @@ fn settings_are_applied_reconciled_and_left_alone() {
     assert_eq!(read_back(&ecr, &repository), after);
 }
 
-/// Tells moto about a tag the registry serves, as ECR would know it (moto does not see pushes).
-fn seed(repository: &str, tag: &str) {
-    let s = stack();
-    let host = s.host(&s.account);
-    let manifest = crate::support::registry_manifest(&host, repository, tag).to_string();
-    let digest = registry_digest(&host, repository, tag).expect("the registry serves the tag");
-    block_on(
-        crate::support::ecr()
-            .put_image()
-            .repository_name(repository)
-            .image_manifest(manifest)
-            .image_tag(tag)
-            .image_digest(digest)
-            .send(),
-    )
-    .expect("PutImage");
-}
-
 fn existing_digest(repository: &str, tag: &str) -> String {
     let out = block_on(
         crate::support::ecr()
@@ -271,7 +255,7 @@ fn if_tag_exists_skips_fails_or_overwrites(engine: Engine) {
     let second = &second.reference;
     let repository = unique("exists");
     push(engine, first, &repository, "v1", "overwrite").assert_success();
-    seed(&repository, "v1");
+    seed_tag(&repository, "v1");
     let v1 = existing_digest(&repository, "v1");
 
     // skip: v1 stays, v2 is pushed.
@@ -336,7 +320,7 @@ fn an_immutable_repository_explains_an_existing_tag(engine: Engine) {
         .input("image-tag-mutability", "IMMUTABLE")
         .run();
     run.assert_success();
-    seed(&repository, "1.0.0");
+    seed_tag(&repository, "1.0.0");
     let held = existing_digest(&repository, "1.0.0");
 
     let run = Action::new(&other.reference, &repository)
@@ -348,7 +332,7 @@ fn an_immutable_repository_explains_an_existing_tag(engine: Engine) {
         "Tag `1.0.0` already exists",
         held.as_str(),
         "the repository is immutable",
-        "if-tag-exists: skip",
+        "if-tag-exists: match",
     ] {
         assert!(error.contains(piece), "{piece}: {error}");
     }

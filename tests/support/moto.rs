@@ -25,6 +25,26 @@ pub fn ecr_at(endpoint: &str) -> aws_sdk_ecr::Client {
     aws_sdk_ecr::Client::from_conf(config)
 }
 
+/// Tells moto about a tag the test account's registry serves, as ECR would know it (moto does not see
+/// pushes): its manifest, under the digest the registry serves it by.
+pub fn seed_tag(repository: &str, tag: &str) {
+    let s = stack();
+    let host = s.host(&s.account);
+    let manifest = super::registry_manifest(&host, repository, tag).to_string();
+    let digest =
+        super::registry_digest(&host, repository, tag).expect("the registry serves the tag");
+    block_on(
+        ecr()
+            .put_image()
+            .repository_name(repository)
+            .image_manifest(manifest)
+            .image_tag(tag)
+            .image_digest(digest)
+            .send(),
+    )
+    .expect("PutImage");
+}
+
 pub fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
