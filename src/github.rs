@@ -60,6 +60,44 @@ pub const UNTRUSTED_LINE: &str = "> ";
 /// through here.
 pub fn info(message: &str) {
     for line in log_lines(message) {
+        emit(line);
+    }
+}
+
+tokio::task_local! {
+    /// The log lines of work that runs beside other work, held back until it is done (see [`held`]).
+    static HELD: std::cell::RefCell<Vec<String>>;
+}
+
+/// Runs `work`, holding back its log lines (groups, annotations, info) when `hold` is set, and returns
+/// them; [`release`] prints them. Work done at the same time as other work — several destinations,
+/// several tags — would otherwise interleave its lines and groups. Held work nested in held work gives
+/// its lines to the outer one when released. Masks are never held: they must reach the runner before
+/// anything could print the secret.
+pub async fn held<F: Future>(hold: bool, work: F) -> (F::Output, Vec<String>) {
+    if !hold {
+        return (work.await, Vec::new());
+    }
+    let scoped = async {
+        let output = work.await;
+        (output, HELD.with(std::cell::RefCell::take))
+    };
+    HELD.scope(std::cell::RefCell::new(Vec::new()), scoped)
+        .await
+}
+
+/// Prints lines that [`held`] held back (to the held work around this, if any).
+pub fn release(lines: Vec<String>) {
+    for line in lines {
+        emit(line);
+    }
+}
+
+/// One log line: printed, or held while in [`held`] work.
+fn emit(line: String) {
+    let mut line = Some(line);
+    let _ = HELD.try_with(|held| held.borrow_mut().extend(line.take()));
+    if let Some(line) = line {
         println!("{line}");
     }
 }
@@ -127,11 +165,11 @@ pub fn warning_beside_document(message: &str) {
 }
 
 pub fn warning(message: &str) {
-    println!("::warning::{}", escape_data(message));
+    emit(format!("::warning::{}", escape_data(message)));
 }
 
 pub fn error(message: &str) {
-    println!("::error::{}", escape_data(message));
+    emit(format!("::error::{}", escape_data(message)));
 }
 
 /// A collapsible section of the log; it closes when the guard is dropped, also on early return.
@@ -139,13 +177,13 @@ pub fn error(message: &str) {
 pub struct Group(());
 
 pub fn group(title: &str) -> Group {
-    println!("::group::{}", escape_data(title));
+    emit(format!("::group::{}", escape_data(title)));
     Group(())
 }
 
 impl Drop for Group {
     fn drop(&mut self) {
-        println!("::endgroup::");
+        emit("::endgroup::".to_owned());
     }
 }
 

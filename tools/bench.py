@@ -6,6 +6,11 @@ BINARY, STATIC_BINARY = sys.argv[1], sys.argv[2]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 ACCOUNT, REGION = os.environ["TESTBED_ACCOUNT"], os.environ["TESTBED_REGION"]
 HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+# The test bed's three registries: the caller's in both regions (the second behind the ECR-like front),
+# and the other account's; `destinations` names them as two regions and a host.
+HOSTS = [HOST, f"{ACCOUNT}.dkr.ecr.{os.environ['TESTBED_FRONT_REGION']}.amazonaws.com",
+         f"{os.environ['TESTBED_OTHER_ACCOUNT']}.dkr.ecr.{REGION}.amazonaws.com"]
+DESTINATIONS = f"{REGION} {os.environ['TESTBED_FRONT_REGION']} {HOSTS[2]}"
 PASSWORD = f"{ACCOUNT}-auth-token"  # moto's fixed token: the CLI's token fetch is not timed
 WORK = tempfile.mkdtemp(prefix="ecr-push-bench-")
 # Both engines of the test bed: (name, DOCKER_HOST, root of its own or None). BENCH_ENGINES=classic or
@@ -56,24 +61,26 @@ def make_image(kind):
     return ref
 
 
-def cli_pipeline(image, repository, tags):
+def cli_pipeline(image, repository, tags, hosts=(HOST,)):
+    """What a workflow does today, per registry one after the other: login, tag, push each tag, logout."""
     config = tempfile.mkdtemp(dir=WORK)
     start = time.perf_counter()
-    subprocess.run(["docker", "--config", config, "login", "-u", "AWS", "--password-stdin", HOST],
-                   input=PASSWORD, check=True, capture_output=True, text=True,
-                   env={**os.environ, "DOCKER_HOST": ENGINE["host"]})
-    for tag in tags:
-        run("docker", "tag", image, f"{HOST}/{repository}:{tag}")
-    for tag in tags:
-        run("docker", "--config", config, "push", f"{HOST}/{repository}:{tag}")
-    run("docker", "--config", config, "logout", HOST)
+    for host in hosts:
+        subprocess.run(["docker", "--config", config, "login", "-u", "AWS", "--password-stdin", host],
+                       input=PASSWORD, check=True, capture_output=True, text=True,
+                       env={**os.environ, "DOCKER_HOST": ENGINE["host"]})
+        for tag in tags:
+            run("docker", "tag", image, f"{host}/{repository}:{tag}")
+        for tag in tags:
+            run("docker", "--config", config, "push", f"{host}/{repository}:{tag}")
+        run("docker", "--config", config, "logout", host)
     elapsed = time.perf_counter() - start
-    run("docker", "rmi", *[f"{HOST}/{repository}:{tag}" for tag in tags])
+    run("docker", "rmi", *[f"{host}/{repository}:{tag}" for host in hosts for tag in tags])
     shutil.rmtree(config)
     return elapsed, 0
 
 
-def action(image, repository, tags):
+def action(image, repository, tags, destinations=""):
     out = open(os.path.join(WORK, "output"), "w")
     env = {
         "PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
@@ -81,7 +88,7 @@ def action(image, repository, tags):
         "INPUT_LOCAL-IMAGE": image, "INPUT_REPOSITORY": repository, "INPUT_TAGS": " ".join(tags),
         "INPUT_AWS-REGION": REGION, "INPUT_AWS-ACCESS-KEY-ID": "AKIABENCH0000000001",
         "INPUT_AWS-SECRET-ACCESS-KEY": "bench-secret", "INPUT_CREATE-REPOSITORY": "true",
-        "DOCKER_HOST": ENGINE["host"],
+        "DOCKER_HOST": ENGINE["host"], "INPUT_DESTINATIONS": destinations,
     }
     start = time.perf_counter()
     child = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -113,7 +120,45 @@ def case(kind, ntags, fresh):
     return statistics.median(times["cli"]), statistics.median(times["action"]), rss
 
 
-ONLY_PROFILE = os.environ.get("BENCH_ONLY") == "profile"
+def create_in_front_region(repository):
+    """The ECR-like front serves only repositories its region's API knows (as ECR does): the CLI loop
+    needs them made first, as a workflow would with `aws ecr create-repository` (not timed)."""
+    subprocess.run([os.path.join(os.environ["TESTBED_DIR"], "venv/bin/python"), "-c",
+                    "import boto3, sys; boto3.client('ecr', endpoint_url=sys.argv[1], region_name=sys.argv[2], "
+                    "aws_access_key_id='AKIABENCH', aws_secret_access_key='x').create_repository(repositoryName=sys.argv[3])",
+                    os.environ["AWS_ENDPOINT_URL"], os.environ["TESTBED_FRONT_REGION"], repository], check=True)
+    return repository
+
+
+def destinations_cases():
+    """Three registries, one 60 MB image: against the CLI loop (new layers everywhere), and the action to
+    three against the action to one when the layers are in every registry already."""
+    loop, ours, present, one = [], [], [], []
+    for _ in range(ROUNDS):
+        # An image each: the daemon would mount the layers it pushed for the other from the same registry.
+        for who, out in (("loop", loop), ("dest", ours)):
+            image = make_image("60mb")
+            repository = create_in_front_region(unique(f"bench/{who}"))
+            if who == "loop":
+                out.append(cli_pipeline(image, repository, ["t0"], HOSTS)[0])
+            else:
+                out.append(action(image, repository, ["t0"], DESTINATIONS)[0])
+            run("docker", "rmi", image)
+        image = make_image("60mb")
+        seeded = create_in_front_region(unique("bench/present"))
+        cli_pipeline(image, seeded, ["seed"], HOSTS)
+        present.append(action(image, seeded, ["t1"], DESTINATIONS)[0])
+        one.append(action(image, seeded, ["t2"])[0])
+        run("docker", "rmi", image)
+    loop, ours, present, one = map(statistics.median, (loop, ours, present, one))
+    print(f"{'3 destinations, 60 MB, new layers':<34} {loop:7.3f} {ours:7.3f} {ours / loop:6.2f}  ≤ 0.60 "
+          "(against the CLI loop: login + tag + push per registry)")
+    print(f"{'3 destinations, layers present':<34} {one:7.3f} {present:7.3f} {present / one:6.2f}  ≤ 1.30 "
+          "(against the action to one destination)", flush=True)
+
+
+# BENCH_ONLY=profile or =destinations runs that part alone.
+ONLY = os.environ.get("BENCH_ONLY")
 
 
 def container_figures():
@@ -178,7 +223,7 @@ def main():
         ENGINE.update(host=host, root=root)
         print(f"\nengine: Docker {title} ({run('docker', 'version', '-f', '{{.Server.Version}}')})")
         print(f"{'case':<34} {'CLI':>7} {'action':>7} {'ratio':>6}  target")
-        for kind in () if ONLY_PROFILE else ("tiny", "60mb"):
+        for kind in () if ONLY else ("tiny", "60mb"):
             for fresh in (True, False):
                 for ntags in (1, 3):
                     cli, ours, rss = case(kind, ntags, fresh)
@@ -188,7 +233,10 @@ def main():
                         target = "≤ 1.05" if ntags == 1 else "≤ 0.85"
                     name = f"{kind}, {ntags} tag{'s' if ntags > 1 else ''}, {'new layers' if fresh else 'layers exist'}"
                     print(f"{name:<34} {cli:7.3f} {ours:7.3f} {ours / cli:6.2f}  {target}", flush=True)
-        profile()
+        if ONLY in (None, "destinations"):
+            destinations_cases()
+        if ONLY in (None, "profile"):
+            profile()
     ENGINE.update(host="unix:///var/run/docker.sock", root=None)  # the start time measured on 20.10, as before
     size, start = container_figures()
     if peak:

@@ -15,14 +15,6 @@ use crate::inputs::{Platform, Tag};
 use crate::retry::{Backoff, retry};
 use crate::{github, step};
 
-/// Where a push's progress goes: straight to the log, or kept until the push is done (pushes that run
-/// at the same time would interleave their lines).
-#[derive(Clone, Copy)]
-pub enum Log {
-    Live,
-    Buffered,
-}
-
 /// A failed push, as the registry or the daemon reported it.
 #[derive(Debug)]
 struct PushFailure {
@@ -83,36 +75,29 @@ fn explain_refusal(text: &str, target: &str) -> Option<String> {
 
 impl Daemon {
     /// Pushes to every destination at once; each uploads the layers once (with its first tag). One
-    /// destination's progress is logged live; several keep theirs and log each push when it is done.
+    /// destination's progress is logged live; several hold theirs and log each destination's pushes
+    /// when it is done.
     pub async fn push_all(
         &self,
         image: &LocalImage,
         destinations: &[&Destination],
     ) -> Vec<PushOutcome> {
-        if let [one] = destinations {
-            return vec![self.push(image, one, Log::Live).await];
-        }
-        let each = destinations
-            .iter()
-            .map(|d| self.push(image, d, Log::Buffered));
+        let several = destinations.len() > 1;
+        let each = destinations.iter().map(|destination| async move {
+            let (outcome, lines) = github::held(several, self.push(image, destination)).await;
+            github::release(lines);
+            outcome
+        });
         futures_util::future::join_all(each).await
     }
 
     /// Tags `image` as `<repository_uri>:<tag>` and pushes it under every tag: the first tag alone
-    /// (it uploads the layers, with its progress shown live), then the others at once (the layers are
-    /// in the registry by then, so each only checks them and puts its manifest). Every tag must end with
-    /// the same manifest digest. Local tags the action added are removed again, even on failure.
-    pub async fn push(
-        &self,
-        image: &LocalImage,
-        destination: &Destination,
-        log: Log,
-    ) -> PushOutcome {
-        let (repository_uri, tags, login) = (
-            &destination.repository_uri,
-            &destination.plan.push,
-            &destination.login,
-        );
+    /// (it uploads the layers), then the others at once (the layers are in the registry by then, so
+    /// each only checks them and puts its manifest; their logs are held and printed in order). Every
+    /// tag must end with the same manifest digest. Local tags the action added are removed again, even
+    /// on failure.
+    pub async fn push(&self, image: &LocalImage, destination: &Destination) -> PushOutcome {
+        let (tags, login) = (&destination.plan.push, &destination.login);
         let credentials = DockerCredentials {
             username: Some(login.username.clone()),
             password: Some(login.password.clone()),
@@ -124,13 +109,10 @@ impl Daemon {
             return outcome;
         };
         match self
-            .tag_and_push(image, destination, first, &credentials, log)
+            .tag_and_push(image, destination, first, &credentials)
             .await
         {
-            Ok((done, lines)) => {
-                print_buffered(&format!("{repository_uri}:{first}"), &lines);
-                outcome.pushed.push(done);
-            }
+            Ok(done) => outcome.pushed.push(done),
             Err(err) => {
                 outcome.failed.push((first.clone(), format!("{err:#}")));
                 for tag in rest {
@@ -142,25 +124,21 @@ impl Daemon {
                 return outcome;
             }
         }
-        let others =
-            futures_util::future::join_all(rest.iter().map(|tag| {
-                self.tag_and_push(image, destination, tag, &credentials, Log::Buffered)
-            }))
-            .await;
-        for (tag, result) in rest.iter().zip(others) {
+        let others = futures_util::future::join_all(rest.iter().map(|tag| {
+            github::held(
+                true,
+                self.tag_and_push(image, destination, tag, &credentials),
+            )
+        }))
+        .await;
+        for (tag, (result, lines)) in rest.iter().zip(others) {
+            github::release(lines);
             match result {
-                Ok((done, lines)) => {
-                    print_buffered(&format!("{repository_uri}:{tag}"), &lines);
-                    if done.digest == outcome.pushed[0].digest {
-                        outcome.pushed.push(done);
-                    } else {
-                        let why = advice::digests_differ(
-                            &done.digest,
-                            first.as_str(),
-                            &outcome.pushed[0].digest,
-                        );
-                        outcome.failed.push((tag.clone(), why));
-                    }
+                Ok(done) if done.digest == outcome.pushed[0].digest => outcome.pushed.push(done),
+                Ok(done) => {
+                    let first_digest = &outcome.pushed[0].digest;
+                    let why = advice::digests_differ(&done.digest, first.as_str(), first_digest);
+                    outcome.failed.push((tag.clone(), why));
                 }
                 Err(err) => outcome.failed.push((tag.clone(), format!("{err:#}"))),
             }
@@ -169,43 +147,27 @@ impl Daemon {
     }
 
     /// Tags the image as `<repository>:<tag>`, pushes that tag (retrying transient failures) and puts
-    /// the local tag back; returns what was pushed and, for a buffered push, its log lines.
+    /// the local tag back; returns what was pushed.
     async fn tag_and_push(
         &self,
         image: &LocalImage,
         destination: &Destination,
         tag: &Tag,
         credentials: &DockerCredentials,
-        log: Log,
-    ) -> Result<(PushedTag, Vec<String>)> {
+    ) -> Result<PushedTag> {
         let repository_uri = &destination.repository_uri;
         let target = format!("{repository_uri}:{tag}");
         let before = self
             .tag_locally(image, repository_uri, tag, &target)
             .await?;
-        let lines = std::sync::Mutex::new(Vec::new());
-        let _step = matches!(log, Log::Live).then(|| step::enter(&format!("Push {target}")));
-        let print = |line: String| match log {
-            Log::Live => github::info(&line),
-            Log::Buffered => lines
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(line),
-        };
+        let _step = step::enter(&format!("Push {target}"));
         // Transient failures (connection resets, 5xx, 429, a stalled or cut upload) are retried with
         // backoff; refusals (denied, unknown repository, immutable tag, bad login) are not.
+        let platform = image.push_platform.as_ref();
         let result = retry(
             &format!("Pushing {target}"),
             Backoff::STANDARD,
-            || {
-                self.push_tag(
-                    repository_uri,
-                    tag,
-                    image.push_platform.as_ref(),
-                    credentials,
-                    &print,
-                )
-            },
+            || self.push_tag(repository_uri, tag, platform, credentials),
             |failure: &PushFailure| failure.transient,
             |failure| failure.text.clone(),
         )
@@ -220,11 +182,10 @@ impl Daemon {
                 &destination.arn
             ))
         })?;
-        let lines = lines
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let tag = tag.clone();
-        Ok((PushedTag { tag, digest }, lines))
+        Ok(PushedTag {
+            tag: tag.clone(),
+            digest,
+        })
     }
 
     /// Tags the local image as `target` and remembers what `target` was before, to put it back.
@@ -256,7 +217,6 @@ impl Daemon {
         tag: &Tag,
         platform: Option<&Platform>,
         credentials: &DockerCredentials,
-        log: impl Fn(String),
     ) -> Result<String, PushFailure> {
         let mut options = PushImageOptionsBuilder::new().tag(tag.as_str());
         if let Some(platform) = platform {
@@ -268,7 +228,7 @@ impl Daemon {
             Some(credentials.clone()),
         );
         let mut progress = Progress::default();
-        let (digest, failure) = drain(stream, &mut progress, &log).await;
+        let (digest, failure) = drain(stream, &mut progress).await;
         if let Some(text) = failure {
             return Err(PushFailure {
                 transient: is_transient(&text),
@@ -281,22 +241,11 @@ impl Daemon {
                 transient: true,
             });
         };
-        log(format!(
+        github::info(&format!(
             "{repository_uri}:{tag}: {} — digest {digest}",
             progress.summary()
         ));
         Ok(digest)
-    }
-}
-
-/// A buffered push's log lines, in a group of their own (a live push has printed them already).
-fn print_buffered(target: &str, lines: &[String]) {
-    if lines.is_empty() {
-        return;
-    }
-    let _step = step::enter(&format!("Push {target}"));
-    for line in lines {
-        github::info(line);
     }
 }
 
@@ -305,7 +254,6 @@ fn print_buffered(target: &str, lines: &[String]) {
 async fn drain(
     mut stream: impl futures_util::Stream<Item = Result<PushImageInfo, DockerError>> + Unpin,
     progress: &mut Progress,
-    log: &impl Fn(String),
 ) -> (Option<String>, Option<String>) {
     let (mut digest, mut failure) = (None, None);
     while let Some(item) = stream.next().await {
@@ -319,7 +267,7 @@ async fn drain(
                     digest = Some(found.to_owned());
                 }
                 if let Some(line) = progress.note(&status) {
-                    log(line);
+                    github::info(&line);
                 }
             }
             Err(DockerError::DockerStreamError { error }) => {

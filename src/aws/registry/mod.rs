@@ -133,7 +133,8 @@ pub enum Registry<'a> {
 /// hold for the image, not one registry, and they stop it before anything is pushed anywhere.
 ///
 /// Every login comes first: a duplicate is found before any side effect, and a missing permission
-/// never leaves a new, empty repository.
+/// never leaves a new, empty repository. Destinations are worked on at once (each API call waits on
+/// the network), their logs held and printed in the order listed.
 pub async fn prepare_all(
     sdk: &aws_config::SdkConfig,
     config: &Config,
@@ -152,13 +153,16 @@ pub async fn prepare_all(
             what.to_owned()
         }
     };
-    let mut logins = Vec::new();
-    for config in &configs {
-        let _step = step::enter(&label("Registry login", config));
-        let registry = Registry::new(&for_region(sdk, &config.region), &config.registry_type);
-        let login = registry.login(config.registry_id.as_deref()).await;
-        logins.push(login.map(|login| (registry, login)));
-    }
+    let logins: Vec<Result<_>> = at_once(
+        several,
+        configs.iter().map(|config| async {
+            let _step = step::enter(&label("Registry login", config));
+            let registry = Registry::new(&for_region(sdk, &config.region), &config.registry_type);
+            let login = registry.login(config.registry_id.as_deref()).await?;
+            Ok((registry, login))
+        }),
+    )
+    .await;
     let hosts: Vec<&str> = logins
         .iter()
         .flatten()
@@ -171,22 +175,36 @@ pub async fn prepare_all(
     {
         return Err(advice::same_registry_twice(twice.1));
     }
-    let mut ready = Vec::new();
-    for (config, login) in configs.iter().zip(logins) {
-        let (registry, login) = match login {
-            Ok(pair) => pair,
-            Err(err) => {
-                ready.push(Err(err));
-                continue;
-            }
-        };
-        let _step = step::enter(&label(registry.kind().group(), config));
-        match prepare(&registry, login, config, identity).await {
-            Err(err) if err.is::<advice::TagRefused>() => return Err(err),
-            prepared => ready.push(prepared),
-        }
+    let mut ready: Vec<Result<Destination>> = at_once(
+        several,
+        configs.iter().zip(logins).map(|(config, login)| async {
+            let (registry, login) = login?;
+            let _step = step::enter(&label(registry.kind().group(), config));
+            prepare(&registry, login, config, identity).await
+        }),
+    )
+    .await;
+    let refusal = |r: &Result<Destination>| {
+        r.as_ref()
+            .is_err_and(anyhow::Error::is::<advice::TagRefused>)
+    };
+    if let Some(at) = ready.iter().position(refusal)
+        && let Err(refused) = ready.swap_remove(at)
+    {
+        return Err(refused);
     }
     Ok(ready)
+}
+
+/// Runs `work` at once, holding each one's log when there are `several`, and prints the logs in order.
+async fn at_once<T>(several: bool, work: impl Iterator<Item = impl Future<Output = T>>) -> Vec<T> {
+    let done = futures_util::future::join_all(work.map(|w| github::held(several, w))).await;
+    done.into_iter()
+        .map(|(output, lines)| {
+            github::release(lines);
+            output
+        })
+        .collect()
 }
 
 /// The SDK configuration for one destination's region (the credentials are shared).
