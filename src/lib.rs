@@ -2,6 +2,7 @@
 //!
 //! [`run`] is the whole pipeline; each step lives in the module named after it.
 
+pub mod assemble;
 pub mod aws;
 pub mod docker;
 pub mod github;
@@ -13,9 +14,11 @@ pub mod step;
 
 use anyhow::{Result, anyhow};
 
-pub use inputs::Config;
+pub use inputs::{Config, Source};
 
-/// inputs → Docker check → credentials → registry logins → repositories → push → outputs.
+/// inputs → Docker check → credentials → registry logins → repositories → push → outputs; or, with
+/// `assemble`, inputs → credentials → registry logins → the images read and joined → repositories →
+/// the index written → outputs.
 ///
 /// Docker is checked, and every registry token fetched, before any repository is created, so that a
 /// typo in `local-image` or a missing permission never leaves a new, empty repository. With several
@@ -25,25 +28,96 @@ pub async fn run(config: &Config) -> Result<()> {
     for warning in inputs::warnings(config) {
         github::warning(&warning);
     }
+    match &config.source {
+        Source::Local(reference) => push(config, reference).await,
+        Source::Assemble(references) => assemble_index(config, references).await,
+    }
+}
+
+async fn push(config: &Config, reference: &str) -> Result<()> {
     let (daemon, image) = {
         let _step = step::enter("Docker");
         let daemon = docker::connect(&config.docker_host).await?;
         let image = daemon
-            .find_image(&config.local_image, config.platform.as_ref())
+            .find_image(reference, config.platform.as_ref())
             .await?;
         (daemon, image)
     };
-    let session = {
-        let _step = step::enter("AWS credentials");
-        aws::credentials::load(&config.region, &config.auth).await?
+    let session = credentials(config).await?;
+    let identity = async |_: &_, _: &_| Ok((image.identity.clone(), ()));
+    let prepared = aws::registry::prepare_all(&session.sdk, config, identity).await?;
+    let prepared = single_fails_at_once(prepared)?;
+    let ready: Vec<&aws::Destination> = prepared.iter().flatten().map(|(d, ())| d).collect();
+    let outcomes = daemon.push_all(&image, &ready).await;
+    let shown = report::Image {
+        platforms: &image.platforms,
+        manifests: &[],
     };
-    let mut prepared = aws::registry::prepare_all(&session.sdk, config, &image.identity).await?;
-    // One destination fails as it always did: at once, with its own error and no outputs.
+    finish(config, prepared, outcomes, &shown, &session)
+}
+
+/// `assemble`: in each destination, the named images read and joined into one index (nothing written
+/// before every one is read), then the index written under the tags.
+async fn assemble_index(config: &Config, references: &[String]) -> Result<()> {
+    let session = credentials(config).await?;
+    let read = async |login: &aws::token::RegistryLogin, config: &Config| {
+        let name = config.repository.as_str();
+        let arn = policy::repository_arn(&config.region, &login.account, name);
+        let repository = assemble::http::Repository::new(login, name, &arn)?;
+        let uri = format!("{}/{name}", login.host);
+        let (identity, index) = assemble::read(&repository, &uri, references).await?;
+        Ok((identity, (repository, index)))
+    };
+    let prepared = aws::registry::prepare_all(&session.sdk, config, read).await?;
+    let prepared = single_fails_at_once(prepared)?;
+    let several = prepared.len() > 1;
+    let ready = prepared.iter().flatten();
+    let outcomes = futures_util::future::join_all(ready.map(
+        |(destination, (repository, index))| async move {
+            let (outcome, lines) =
+                github::held(several, assemble::write(repository, destination, index)).await;
+            github::release(lines);
+            outcome
+        },
+    ))
+    .await;
+    let index = prepared
+        .iter()
+        .flatten()
+        .map(|(_, (_, index))| index)
+        .next();
+    let manifests = index.map(|i| i.platforms.clone()).unwrap_or_default();
+    let platforms: Vec<inputs::Platform> = manifests.iter().map(|(p, _)| p.clone()).collect();
+    let shown = report::Image {
+        platforms: &platforms,
+        manifests: &manifests,
+    };
+    finish(config, prepared, outcomes, &shown, &session)
+}
+
+async fn credentials(config: &Config) -> Result<aws::credentials::Session> {
+    let _step = step::enter("AWS credentials");
+    aws::credentials::load(&config.region, &config.auth).await
+}
+
+/// One destination fails as it always did: at once, with its own error and no outputs.
+fn single_fails_at_once<T>(mut prepared: Vec<Result<T>>) -> Result<Vec<Result<T>>> {
     if prepared.len() == 1 && prepared[0].is_err() {
-        return prepared.remove(0).map(|_| ());
+        return prepared.remove(0).map(|_| Vec::new());
     }
-    let ready: Vec<&aws::Destination> = prepared.iter().flatten().collect();
-    let mut outcomes = daemon.push_all(&image, &ready).await.into_iter();
+    Ok(prepared)
+}
+
+/// Outputs and summary, then the verdict. They say what was pushed even when a tag failed; the exit
+/// code says it failed. `outcomes` are those of the destinations that were ready, in order.
+fn finish<T>(
+    config: &Config,
+    prepared: Vec<Result<(aws::Destination, T)>>,
+    outcomes: Vec<docker::PushOutcome>,
+    shown: &report::Image<'_>,
+    session: &aws::credentials::Session,
+) -> Result<()> {
+    let mut outcomes = outcomes.into_iter();
     let deliveries: Vec<report::Delivery> = config
         .destinations
         .iter()
@@ -54,14 +128,15 @@ pub async fn run(config: &Config) -> Result<()> {
                 Ok(_) => outcomes.next().unwrap_or_default(),
                 Err(_) => docker::PushOutcome::default(),
             },
-            prepared: prepared.map_err(|err| format!("{err:#}")),
+            prepared: prepared
+                .map(|(destination, _)| destination)
+                .map_err(|err| format!("{err:#}")),
         })
         .collect();
-    // Outputs and summary say what was pushed even when a tag failed; the exit code says it failed.
     report::write(
         &deliveries,
         &config.tags,
-        &image.platforms,
+        shown,
         session.authenticated_arn.as_deref(),
     )?;
     match report::failure(&deliveries) {

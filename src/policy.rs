@@ -11,7 +11,7 @@ use crate::inputs::{self, IfTagExists, PolicyScope};
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
                               [--create-repository true|false] [--destinations \"REGION|HOST ...\"]
-                              [--persona pusher|puller|scanner]
+                              [--persona pusher|puller|assembler|scanner]
                               [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
                               [--audience AUD]
 Prints the least-privilege IAM identity policy for the action's configuration (or, with --trust, the
@@ -136,6 +136,8 @@ pub enum Persona {
     Pusher,
     /// Pull-only: log in and read images.
     Puller,
+    /// `assemble`: read images' manifests and configurations, write an index.
+    Assembler,
     /// Read-only: describe and list, no image content.
     Scanner,
 }
@@ -147,8 +149,9 @@ impl std::str::FromStr for Persona {
             "pusher" => Ok(Persona::Pusher),
             "puller" => Ok(Persona::Puller),
             "scanner" => Ok(Persona::Scanner),
+            "assembler" => Ok(Persona::Assembler),
             other => Err(format!(
-                "`--persona {other}`: use pusher, puller or scanner"
+                "`--persona {other}`: use pusher, puller, assembler or scanner"
             )),
         }
     }
@@ -218,6 +221,7 @@ pub fn identity_policy(scope: &PolicyScope, persona: Persona) -> Value {
                 ],
             ),
         ],
+        Persona::Assembler => assembler_statements(scope, &repository),
         Persona::Scanner => vec![repository.allow(
             "DescribeAndListThisRepositoryWithoutImageContent",
             &[
@@ -260,6 +264,37 @@ fn pusher_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Valu
         }
     }
     statements.extend(kms_statement(scope));
+    statements
+}
+
+/// What `assemble` needs: the token, reading the images' manifests and configurations, writing the
+/// index, and the calls its other inputs make. It never creates the repository (its images are in it).
+fn assembler_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Value> {
+    let mut statements = vec![
+        repository.token(),
+        repository.allow(
+            "ReadTheImagesToAssembleTheirManifestsAndConfigurations",
+            &["BatchGetImage", "GetDownloadUrlForLayer"],
+        ),
+        repository.allow("WriteTheIndexUnderTheTags", &["PutImage"]),
+    ];
+    let existing = PolicyScope {
+        spec: inputs::RepositorySpec {
+            create_repository: false,
+            ..scope.spec.clone()
+        },
+        ..scope.clone()
+    };
+    let sids = [
+        "ReadTheRepositoryToCompareItsSettings",
+        "KeepTheRepositorySettingsAsConfigured",
+        "CheckWhetherTagsExistBeforeWriting",
+    ];
+    for (sid, actions) in sids.into_iter().zip(api_actions(&existing)) {
+        if !actions.is_empty() {
+            statements.push(repository.allow(sid, &actions));
+        }
+    }
     statements
 }
 

@@ -11,6 +11,12 @@ use crate::docker::{self, PushOutcome};
 use crate::github;
 use crate::inputs::{Platform, Tag, Target};
 
+/// What the tags hold: its platforms, and for an assembled index each platform's manifest digest.
+pub struct Image<'a> {
+    pub platforms: &'a [Platform],
+    pub manifests: &'a [(Platform, String)],
+}
+
 /// What became of one destination.
 pub struct Delivery {
     pub target: Target,
@@ -47,7 +53,7 @@ impl TagResult {
 pub fn write(
     deliveries: &[Delivery],
     tags: &[Tag],
-    platforms: &[Platform],
+    image: &Image<'_>,
     authenticated_arn: Option<&str>,
 ) -> Result<()> {
     let rows: Vec<Vec<Row>> = deliveries.iter().map(|d| rows(d, tags)).collect();
@@ -65,7 +71,7 @@ pub fn write(
     let platforms = if holding.is_empty() {
         String::new()
     } else {
-        docker::join(platforms)
+        docker::join(image.platforms)
     };
     let first = deliveries.first().and_then(|d| d.prepared.as_ref().ok());
     let in_every = |tag: &&Tag| {
@@ -93,7 +99,11 @@ pub fn write(
         platforms: &platforms,
         destinations: destinations_json(deliveries, &rows),
     }))?;
-    github::append_summary(&summary(deliveries, &rows, &platforms))
+    let mut summary = summary(deliveries, &rows, &platforms);
+    if !holding.is_empty() {
+        summary.push_str(&manifests_table(image.manifests));
+    }
+    github::append_summary(&summary)
 }
 
 fn names<'a>(tags: impl Iterator<Item = &'a Tag>) -> Vec<String> {
@@ -368,6 +378,24 @@ fn summary(deliveries: &[Delivery], rows: &[Vec<Row>], platforms: &str) -> Strin
     }
     summary.push('\n');
     summary
+}
+
+/// An assembled index's platforms, each with its image manifest's digest.
+fn manifests_table(manifests: &[(Platform, String)]) -> String {
+    if manifests.is_empty() {
+        return String::new();
+    }
+    let mut table = "| Platform | Manifest digest |\n| --- | --- |\n".to_owned();
+    for (platform, digest) in manifests {
+        let _ = writeln!(
+            table,
+            "| {} | {} |",
+            github::code_cell(&platform.to_string()),
+            github::code_cell(digest)
+        );
+    }
+    table.push('\n');
+    table
 }
 
 /// The names declared under a top-level `section:` of action.yml (for tests that keep it honest).

@@ -392,3 +392,53 @@ pub fn not_a_destination(item: &str) -> Problem {
         ),
     )
 }
+
+// Assembling an index.
+
+pub fn bad_assemble_reference(item: &str) -> Problem {
+    (
+        "assemble",
+        format!(
+            "`{item}` is neither a tag nor a `sha256:` digest (64 hex digits) of an image in the repository."
+        ),
+    )
+}
+
+pub fn assemble_reference_twice(item: &str) -> Problem {
+    (
+        "assemble",
+        format!("`{item}` is listed twice: list each image once."),
+    )
+}
+
+pub fn assemble_with_local_image() -> Problem {
+    (
+        "local-image",
+        "must be empty with `assemble`: the index is made from images already in the repository, not \
+         from a local image."
+            .into(),
+    )
+}
+
+pub fn assemble_needs_tags() -> Problem {
+    (
+        "tags",
+        "is required with `assemble`: name the tags the index is written under, e.g. `1.2.3, latest`."
+            .into(),
+    )
+}
+
+pub fn assemble_with_platform() -> Problem {
+    (
+        "platform",
+        "must be empty with `assemble`: the index holds every platform of the images it names."
+            .into(),
+    )
+}
+
+pub fn assemble_public() -> Problem {
+    (
+        "assemble",
+        "works on private ECR registries: assemble for ECR Public is not supported yet.".into(),
+    )
+}

@@ -33,8 +33,8 @@ pub use settings::{
 /// What the action will do, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Name, `name:tag` or ID of an image in the local Docker daemon.
-    pub local_image: String,
+    /// What is pushed: a local image, or an index of images already in the repository.
+    pub source: Source,
     pub repository: RepositoryName,
     /// At least one, without duplicates, in the order given.
     pub tags: Vec<Tag>,
@@ -70,6 +70,15 @@ impl Config {
             ..self.clone()
         }
     }
+}
+
+/// What a run puts under the tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Name, `name:tag` or ID of an image in the local Docker daemon.
+    Local(String),
+    /// `assemble`: tags or digests of images in the repository, joined into one index.
+    Assemble(Vec<String>),
 }
 
 /// The repository the inputs name, where it lives and how it is kept: the part of the inputs that the
@@ -162,8 +171,8 @@ pub fn warnings(config: &Config) -> Vec<String> {
 /// The action's configuration. Every rule runs before the first `?`, so that all problems are found.
 fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Option<Config> {
     let spec = derive_spec(check, raw, env);
+    let source = source_rule(check, raw, spec.as_ref());
     let local_image = raw.local_image.as_deref();
-    let image = check.keep(names::local_image_rule(local_image));
     let tags = check.keep(names::tags_rule(raw.tags.as_deref(), local_image));
     let auth = auth::derive(check, raw, env);
     let timeout = check.keep(timeout_rule(raw.timeout.as_deref()));
@@ -179,9 +188,11 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         if_tag_exists,
         registry_type,
     } = spec?;
-    image?;
+    let source = source?;
+    // The images an index is made of are in the repository: assembling never creates one.
+    let create_repository = create_repository && matches!(source, Source::Local(_));
     Some(Config {
-        local_image: local_image?.to_owned(),
+        source,
         repository,
         tags: tags?,
         region,
@@ -196,6 +207,39 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         platform: platform?,
         docker_host: docker_host?,
     })
+}
+
+/// A local image to push, or (`assemble`) images in the repository to join: one of the two.
+fn source_rule(
+    check: &mut Gather,
+    raw: &raw::RawInputs,
+    spec: Option<&RepositorySpec>,
+) -> Option<Source> {
+    let Some(references) = check.keep(names::assemble_rule(raw.assemble.as_deref()))? else {
+        let image = raw.local_image.as_deref();
+        check.keep(names::local_image_rule(image))?;
+        return Some(Source::Local(image?.to_owned()));
+    };
+    let refusals = [
+        (
+            raw.local_image.is_some(),
+            advice::assemble_with_local_image as fn() -> Problem,
+        ),
+        (raw.tags.is_none(), advice::assemble_needs_tags),
+        (raw.platform.is_some(), advice::assemble_with_platform),
+        (
+            spec.is_some_and(|s| s.registry_type.is_public()),
+            advice::assemble_public,
+        ),
+    ];
+    let mut refused = false;
+    for (applies, problem) in refusals {
+        if applies {
+            check.keep::<()>(Err(problem()));
+            refused = true;
+        }
+    }
+    (!refused).then_some(Source::Assemble(references))
 }
 
 /// The repository part, shared by the action and `policy`.
@@ -266,7 +310,7 @@ impl Gather {
 /// The order problems are listed in: the order the action has always checked its inputs and variables
 /// in — the repository's settings, the run, the image and where it goes, the credentials, the
 /// endpoints. One derivation serves both the action and `policy`, so no single code order gives it.
-const LISTING_ORDER: [&str; 40] = [
+const LISTING_ORDER: [&str; 41] = [
     "image-tag-mutability",
     "image-tag-mutability-exclusion-filters",
     "scan-on-push",
@@ -283,6 +327,7 @@ const LISTING_ORDER: [&str; 40] = [
     "public-operating-systems",
     "timeout",
     "platform",
+    "assemble",
     "local-image",
     "repository",
     "tags",
@@ -393,7 +438,7 @@ mod tests {
     #[test]
     fn minimal_inputs_take_defaults() {
         let config = from_vars(minimal()).expect("valid");
-        assert_eq!(config.local_image, "app:1.2");
+        assert_eq!(config.source, Source::Local("app:1.2".into()));
         assert_eq!(config.repository.as_str(), "team/api");
         assert_eq!(config.tags, vec![Tag("1.2".into())]);
         assert_eq!(config.region, "eu-west-1");

@@ -112,6 +112,31 @@ pub fn repository_rule(name: Option<&str>) -> Checked<RepositoryName> {
 }
 
 /// Tags separated by commas, whitespace or newlines; by default the local image's own tag.
+/// `assemble`: tags or `sha256:` digests of images in the destination repository, each once; `None`
+/// when empty (a push of `local-image`).
+pub fn assemble_rule(value: Option<&str>) -> Checked<Option<Vec<String>>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let mut references: Vec<String> = Vec::new();
+    for item in value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|i| !i.is_empty())
+    {
+        let digest = item
+            .strip_prefix("sha256:")
+            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !digest && !TAG_RULE.is_match(item) {
+            return Err(advice::bad_assemble_reference(item));
+        }
+        if references.iter().any(|r| r == item) {
+            return Err(advice::assemble_reference_twice(item));
+        }
+        references.push(item.to_owned());
+    }
+    Ok(Some(references))
+}
+
 pub fn tags_rule(tags: Option<&str>, local_image: Option<&str>) -> Checked<Vec<Tag>> {
     let requested: Vec<&str> = tags
         .unwrap_or_default()

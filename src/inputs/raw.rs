@@ -15,6 +15,7 @@ use super::InputError;
 #[serde(rename_all = "kebab-case")]
 pub struct RawInputs {
     pub local_image: Option<String>,
+    pub assemble: Option<String>,
     pub repository: Option<String>,
     pub tags: Option<String>,
     pub aws_region: Option<String>,

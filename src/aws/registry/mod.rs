@@ -133,13 +133,15 @@ pub enum Registry<'a> {
 /// hold for the image, not one registry, and they stop it before anything is pushed anywhere.
 ///
 /// Every login comes first: a duplicate is found before any side effect, and a missing permission
-/// never leaves a new, empty repository. Destinations are worked on at once (each API call waits on
-/// the network), their logs held and printed in the order listed.
-pub async fn prepare_all(
+/// never leaves a new, empty repository. Then `identify` tells, per destination, what the run will
+/// put there (the local image's identity; or, assembling, the index made from what the registry
+/// holds, which it returns beside), before the repository is touched. Destinations are worked on at
+/// once (each API call waits on the network), their logs held and printed in the order listed.
+pub async fn prepare_all<T>(
     sdk: &aws_config::SdkConfig,
     config: &Config,
-    identity: &Identity,
-) -> Result<Vec<Result<Destination>>> {
+    identify: impl AsyncFn(&RegistryLogin, &Config) -> Result<(Identity, T)>,
+) -> Result<Vec<Result<(Destination, T)>>> {
     let configs: Vec<Config> = config
         .destinations
         .iter()
@@ -175,16 +177,22 @@ pub async fn prepare_all(
     {
         return Err(advice::same_registry_twice(twice.1));
     }
-    let mut ready: Vec<Result<Destination>> = at_once(
+    let identify = &identify;
+    let mut ready: Vec<Result<(Destination, T)>> = at_once(
         several,
-        configs.iter().zip(logins).map(|(config, login)| async {
-            let (registry, login) = login?;
-            let _step = step::enter(&label(registry.kind().group(), config));
-            prepare(&registry, login, config, identity).await
-        }),
+        configs
+            .iter()
+            .zip(logins)
+            .map(|(config, login)| async move {
+                let (registry, login) = login?;
+                let _step = step::enter(&label(registry.kind().group(), config));
+                let (what, made) = identify(&login, config).await?;
+                let destination = prepare(&registry, login, config, &what).await?;
+                Ok((destination, made))
+            }),
     )
     .await;
-    let refusal = |r: &Result<Destination>| {
+    let refusal = |r: &Result<(Destination, T)>| {
         r.as_ref()
             .is_err_and(anyhow::Error::is::<advice::TagRefused>)
     };

@@ -1,0 +1,259 @@
+//! The registry's own HTTP API (the OCI distribution API that the Docker daemon speaks), with the ECR
+//! login in memory: read a manifest, read a blob (following ECR's redirect to S3 without the login),
+//! write a manifest. Connection failures, 5xx and 429 are retried; a 403 is explained by the doctor.
+
+use anyhow::{Result, anyhow};
+use base64::Engine as _;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::aws::denied;
+use crate::aws::token::RegistryLogin;
+use crate::retry::{Backoff, retry};
+
+/// Every manifest type a tag can hold: images of both image stores, and indexes.
+pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
+     application/vnd.docker.distribution.manifest.list.v2+json, \
+     application/vnd.oci.image.manifest.v1+json, \
+     application/vnd.docker.distribution.manifest.v2+json";
+
+type Https = Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<bytes::Bytes>,
+>;
+
+/// One repository of one registry, with its login.
+pub struct Repository {
+    client: Https,
+    /// `https://<host>/v2/<repository>`
+    base: String,
+    authorization: String,
+    /// For the doctor's explanation of a refusal.
+    arn: String,
+}
+
+/// A manifest as the registry serves it.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub media_type: String,
+    pub digest: String,
+    pub body: Vec<u8>,
+}
+
+/// One answer: its status, headers we use, and body.
+struct Answer {
+    status: u16,
+    content_type: Option<String>,
+    digest: Option<String>,
+    location: Option<String>,
+    body: Vec<u8>,
+}
+
+/// A failed request.
+#[derive(Debug)]
+struct Failure {
+    text: String,
+    transient: bool,
+}
+
+impl Repository {
+    /// The repository `name` of the registry `login` opens; TLS trusts the system's roots (and
+    /// `SSL_CERT_FILE`, as the AWS SDK does).
+    pub fn new(login: &RegistryLogin, name: &str, arn: &str) -> Result<Repository> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| anyhow!("loading the system's root certificates for the registry: {e}"))?
+            .https_only()
+            .enable_http1()
+            .build();
+        let credentials = format!("{}:{}", login.username, login.password);
+        Ok(Repository {
+            client: Client::builder(TokioExecutor::new()).build(https),
+            base: format!("https://{}/v2/{name}", login.host),
+            authorization: format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(credentials)
+            ),
+            arn: arn.to_owned(),
+        })
+    }
+
+    /// The manifest `reference` (a tag or digest) names; `None` when the registry does not have it.
+    pub async fn manifest(&self, reference: &str) -> Result<Option<Manifest>> {
+        let url = format!("{}/manifests/{reference}", self.base);
+        let answer = self.send("GET", &url, None, &[("Accept", ACCEPT)]).await?;
+        match answer.status {
+            200 => Ok(Some(Manifest {
+                media_type: answer.content_type.unwrap_or_default(),
+                digest: answer
+                    .digest
+                    .unwrap_or_else(|| super::index::digest_of(&answer.body)),
+                body: answer.body,
+            })),
+            404 => Ok(None),
+            _ => Err(self.refused("GET", &url, &answer)),
+        }
+    }
+
+    /// The blob `digest` (an image configuration). ECR answers with a redirect to S3, which must be
+    /// followed without the registry login.
+    pub async fn blob(&self, digest: &str) -> Result<Vec<u8>> {
+        let url = format!("{}/blobs/{digest}", self.base);
+        let answer = self.send("GET", &url, None, &[]).await?;
+        let answer = match (answer.status, &answer.location) {
+            (301 | 302 | 303 | 307 | 308, Some(location)) => self.fetch(location).await?,
+            _ => answer,
+        };
+        match answer.status {
+            200 => Ok(answer.body),
+            _ => Err(self.refused("GET", &url, &answer)),
+        }
+    }
+
+    /// Writes `body` as the manifest `tag`; returns the digest the registry stored it under.
+    pub async fn put_manifest(&self, tag: &str, media_type: &str, body: &[u8]) -> Result<String> {
+        let url = format!("{}/manifests/{tag}", self.base);
+        let headers = [("Content-Type", media_type)];
+        let answer = self.send("PUT", &url, Some(body), &headers).await?;
+        match answer.status {
+            200 | 201 => Ok(answer
+                .digest
+                .unwrap_or_else(|| super::index::digest_of(body))),
+            _ => Err(self.refused("PUT", &url, &answer)),
+        }
+    }
+
+    /// A request with the login, retried while it fails transiently.
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer> {
+        let attempt = || async {
+            let mut request = hyper::Request::builder()
+                .method(method)
+                .uri(url)
+                .header("Authorization", &self.authorization)
+                .header("User-Agent", "ecr-push-action");
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let body = Full::new(bytes::Bytes::copy_from_slice(body.unwrap_or_default()));
+            let request = request.body(body).map_err(|e| Failure {
+                text: e.to_string(),
+                transient: false,
+            })?;
+            self.exchange(request).await
+        };
+        retry(
+            &format!("{method} {url}"),
+            Backoff::STANDARD,
+            attempt,
+            |f: &Failure| f.transient,
+            |f| f.text.clone(),
+        )
+        .await
+        .map_err(|exhausted| {
+            anyhow!(
+                "{method} {url} failed {} times, last: {}",
+                exhausted.attempts,
+                exhausted.error.text
+            )
+        })
+    }
+
+    /// A redirect's target (S3): no login, which S3 would refuse beside its own signature.
+    async fn fetch(&self, url: &str) -> Result<Answer> {
+        let request = hyper::Request::get(url)
+            .body(Full::new(bytes::Bytes::new()))
+            .map_err(|e| anyhow!("the registry redirected to `{url}`: {e}"))?;
+        self.exchange(request)
+            .await
+            .map_err(|f| anyhow!("GET {url} (the registry's redirect) failed: {}", f.text))
+    }
+
+    /// One request within 60 s; 5xx and 429 answers are transient failures.
+    async fn exchange(
+        &self,
+        request: hyper::Request<Full<bytes::Bytes>>,
+    ) -> Result<Answer, Failure> {
+        let transient = |text: String| Failure {
+            text,
+            transient: true,
+        };
+        let response = tokio::time::timeout(
+            std::time::Duration::from_mins(1),
+            self.client.request(request),
+        )
+        .await
+        .map_err(|_| transient("no answer within 60 s".into()))?
+        .map_err(|e| transient(crate::aws::error_chain(&e)))?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (status, content_type, digest, location) = (
+            response.status().as_u16(),
+            header("content-type"),
+            header("docker-content-digest"),
+            header("location"),
+        );
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| transient(e.to_string()))?
+            .to_bytes()
+            .to_vec();
+        if status == 429 || status >= 500 {
+            return Err(transient(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            )));
+        }
+        Ok(Answer {
+            status,
+            content_type,
+            digest,
+            location,
+            body,
+        })
+    }
+
+    /// A refusal as the user reads it: the doctor's explanation of a denied registry action, or the
+    /// registry's own error.
+    fn refused(&self, method: &str, url: &str, answer: &Answer) -> anyhow::Error {
+        let text = String::from_utf8_lossy(&answer.body);
+        let message = registry_message(&text).unwrap_or_else(|| text.trim().to_owned());
+        let path = url.split_once("/v2/").map_or(url, |(_, p)| p);
+        // As the daemon reports a bare 403, so that the doctor reads the registry action from it.
+        let request = format!("unexpected status from {method} request to {url}: 403 Forbidden");
+        let doctor = denied::parse(&message)
+            .or_else(|| denied::from_registry_request(&request, &self.arn))
+            .filter(|_| answer.status == 403);
+        match (doctor, answer.status) {
+            (Some(denied), _) => anyhow!("{}", denied::explain(&denied)),
+            (None, 401) => anyhow!(
+                "The registry did not accept the login for {method} /v2/{path} (HTTP 401): {message}"
+            ),
+            (None, status) => anyhow!("{method} /v2/{path}: HTTP {status}: {message}"),
+        }
+    }
+}
+
+/// The first error message of a registry's JSON error body.
+fn registry_message(body: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let first = value["errors"].get(0)?;
+    Some(format!(
+        "{}: {}",
+        first["code"].as_str().unwrap_or_default(),
+        first["message"].as_str().unwrap_or_default()
+    ))
+}

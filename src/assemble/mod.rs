@@ -1,0 +1,128 @@
+//! `assemble`: one multi-platform image from images already in the repository (each pushed by a
+//! matrix job on its own platform's runner), written as an index under every tag — without a Docker
+//! daemon and without `docker login`: the registry's HTTP API with the registry login in memory.
+//!
+//! Why the registry's API and not ECR's `BatchGetImage`/`PutImage`: it is what the daemon speaks, so the
+//! test bed proves it end to end against a real registry (the API emulator does not see the registry's
+//! content), it reads the image configuration (the platform) the same way, and ECR authorizes it with
+//! the same IAM actions (`ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`, `ecr:PutImage`).
+
+pub mod http;
+pub mod index;
+
+use anyhow::{Result, anyhow};
+
+use self::http::Repository;
+use self::index::{Child, Index, Kind};
+use crate::aws::Destination;
+use crate::docker::{Identity, PushOutcome, PushedTag};
+use crate::inputs::Tag;
+use crate::{github, step};
+
+/// Reads every reference from the destination's repository and makes the index — nothing written.
+/// A missing reference, or children that no index can hold, stop here, naming the reference.
+pub async fn read(
+    repository: &Repository,
+    uri: &str,
+    references: &[String],
+) -> Result<(Identity, Index)> {
+    let mut children = Vec::new();
+    for reference in references {
+        let manifest = repository
+            .manifest(reference)
+            .await?
+            .ok_or_else(|| anyhow!(advice::missing(reference, uri)))?;
+        let child = match index::kind(&manifest.media_type, &manifest.body)
+            .map_err(|why| anyhow!(advice::unusable(reference, uri, &why)))?
+        {
+            Kind::Index(entries) => Child::Index { entries },
+            Kind::Image { media_type, config } => Child::Image {
+                platform: index::platform_in_config(&repository.blob(&config).await?),
+                media_type,
+                size: manifest.body.len(),
+                digest: manifest.digest.clone(),
+            },
+        };
+        github::info(&format!(
+            "{uri}@{} ({reference}): {}",
+            manifest.digest,
+            describe(&child)
+        ));
+        children.push((reference.clone(), child));
+    }
+    let index = index::build(&children).map_err(|why| anyhow!(advice::cannot_assemble(&why)))?;
+    let identity = Identity {
+        digest: Some(index.digest.clone()),
+        ..Identity::default()
+    };
+    Ok((identity, index))
+}
+
+fn describe(child: &Child) -> String {
+    match child {
+        Child::Image {
+            platform: Some(p), ..
+        } => p.to_string(),
+        Child::Image { platform: None, .. } => "no platform stated".to_owned(),
+        Child::Index { entries } => format!("an index of {} manifests", entries.len()),
+    }
+}
+
+/// Writes the index under each tag the plan pushes, retrying as a push does; every tag must end with
+/// the index's digest.
+pub async fn write(
+    repository: &Repository,
+    destination: &Destination,
+    index: &Index,
+) -> PushOutcome {
+    let mut outcome = PushOutcome::default();
+    for tag in &destination.plan.push {
+        let target = format!("{}:{tag}", destination.repository_uri);
+        let _step = step::enter(&format!("Write the index as {target}"));
+        match write_tag(repository, tag, index).await {
+            Ok(digest) if digest == index.digest => {
+                github::info(&format!("{target}: index {digest}"));
+                outcome.pushed.push(PushedTag {
+                    tag: tag.clone(),
+                    digest,
+                });
+            }
+            Ok(digest) => outcome.failed.push((
+                tag.clone(),
+                advice::stored_otherwise(&digest, &index.digest),
+            )),
+            Err(err) => outcome.failed.push((tag.clone(), format!("{err:#}"))),
+        }
+    }
+    outcome
+}
+
+/// The HTTP client retries transient failures itself; a refusal is final.
+async fn write_tag(repository: &Repository, tag: &Tag, index: &Index) -> Result<String> {
+    repository
+        .put_manifest(tag.as_str(), index.media_type, &index.body)
+        .await
+}
+
+mod advice {
+    //! What the user reads when assembling stops.
+
+    pub fn missing(reference: &str, uri: &str) -> String {
+        format!(
+            "Input `assemble`: `{reference}` is not in {uri}. Push each platform's image there first (a \
+             matrix job per platform), and name it here by its tag or `sha256:` digest. Nothing was written."
+        )
+    }
+
+    pub fn unusable(reference: &str, uri: &str, why: &str) -> String {
+        format!("Input `assemble`: `{reference}` in {uri} is {why}. Nothing was written.")
+    }
+
+    pub fn cannot_assemble(why: &str) -> String {
+        format!("Input `assemble`: {why} Nothing was written.")
+    }
+
+    pub fn stored_otherwise(stored: &str, made: &str) -> String {
+        format!("the registry stored the index as {stored}, not {made}: it rewrote the manifest")
+    }
+}
