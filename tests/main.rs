@@ -2,6 +2,7 @@
 //! stack that `testbed/stack-up` starts (dockerd, registries posing as ECR, moto). Run through
 //! `tools/test`, which starts the stack and exports where it is.
 
+mod assemble;
 mod container;
 mod credentials;
 mod destinations;

@@ -103,6 +103,12 @@ impl Action {
                     format!("http://{}", s.public_api),
                 ),
                 ("GITHUB_ACTIONS".into(), "true".into()),
+                // The action's own registry requests (`assemble`) trust the test CA, as a runner
+                // behind a private CA is told with SSL_CERT_FILE.
+                (
+                    "SSL_CERT_FILE".into(),
+                    s.dir.join("ca-bundle.crt").display().to_string(),
+                ),
                 (
                     "GITHUB_OUTPUT".into(),
                     files.0.join("output").display().to_string(),

@@ -91,6 +91,40 @@ impl Engine {
         }
     }
 
+    /// A one-platform image for `platform` (e.g. `linux/arm64`), as a matrix job on that platform's
+    /// runner builds it: the classic store's legacy builder writes the platform into the configuration
+    /// (`FROM scratch` needs no emulation); the current engine builds it with buildx, attestation and all.
+    pub fn platform_image(self, reference: &str, platform: &str) -> Image {
+        match self {
+            Engine::Classic => {
+                let dir = TempDir::new();
+                std::fs::write(dir.0.join("content"), unique("content")).expect("image file");
+                std::fs::write(
+                    dir.0.join("Dockerfile"),
+                    "FROM scratch\nCOPY content /content\n",
+                )
+                .expect("Dockerfile");
+                let context = dir.0.display().to_string();
+                let mut build = self.cli();
+                build.env("DOCKER_BUILDKIT", "0");
+                build.args([
+                    "build",
+                    "-q",
+                    "--platform",
+                    platform,
+                    "-t",
+                    reference,
+                    &context,
+                ]);
+                let id = String::from_utf8_lossy(&run(&mut build).stdout)
+                    .trim()
+                    .to_owned();
+                Image::new(self, reference, id)
+            }
+            Engine::Containerd => self.built(reference, &[platform]),
+        }
+    }
+
     /// A multi-platform image (the containerd store only): one image per platform, each with its
     /// provenance attestation, under one index.
     pub fn multi_platform_image(self, reference: &str, platforms: &[&str]) -> Image {

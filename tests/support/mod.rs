@@ -18,6 +18,8 @@ mod stack;
 pub use action::{Action, Run};
 pub use engine::{Engine, Image};
 pub use moto::{block_on, create_repository, ecr, ecr_at, repository_registry_id, seed_tag};
-pub use registry::{registry_digest, registry_digest_as, registry_layers, registry_manifest};
+pub use registry::{
+    put_platformless_image, registry_digest, registry_digest_as, registry_layers, registry_manifest,
+};
 pub use secrets::assert_secrets_masked;
 pub use stack::{TempDir, registry_password, run, stack, unique};

@@ -100,3 +100,69 @@ pub fn registry_layers(
         .flat_map(|m| digests(m, "layers"))
         .collect()
 }
+
+/// Writes `repository:tag` straight to the registry as a puller-side tool could: an image whose
+/// configuration states no platform (no `os`, no `architecture`) and has no layers.
+pub fn put_platformless_image(host: &str, repository: &str, tag: &str) {
+    use sha2::Digest as _;
+    let s = stack();
+    let login = format!("AWS:{}", registry_password());
+    let base = format!("https://{host}/v2/{repository}");
+    let curl = || {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-fsS", "--cacert"])
+            .arg(s.dir.join("ca.crt"))
+            .args(["-u", &login]);
+        cmd
+    };
+    let config = br#"{"rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let digest = sha2::Sha256::digest(config)
+        .iter()
+        .fold("sha256:".to_owned(), |mut text, b| {
+            use std::fmt::Write as _;
+            let _ = write!(text, "{b:02x}");
+            text
+        });
+    let started = run(curl()
+        .args(["-X", "POST", "-D", "-", "-o", "/dev/null"])
+        .arg(format!("{base}/blobs/uploads/")));
+    let headers = String::from_utf8_lossy(&started.stdout).into_owned();
+    let location = headers
+        .lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(n, _)| n.eq_ignore_ascii_case("location"))
+        })
+        .map(|(_, v)| v.trim().to_owned())
+        .expect("an upload location");
+    let separator = if location.contains('?') { '&' } else { '?' };
+    let dir = super::TempDir::new();
+    let file = dir.0.join("config.json");
+    std::fs::write(&file, config).expect("config file");
+    run(curl()
+        .args([
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/octet-stream",
+            "--data-binary",
+        ])
+        .arg(format!("@{}", file.display()))
+        .arg(format!("{location}{separator}digest={digest}")));
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": config.len(), "digest": digest},
+        "layers": [],
+    });
+    run(curl()
+        .args([
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/vnd.docker.distribution.manifest.v2+json",
+            "--data-binary",
+        ])
+        .arg(manifest.to_string())
+        .arg(format!("{base}/manifests/{tag}")));
+}
