@@ -31,8 +31,9 @@ const BASE: [&str; 6] = [
 ];
 
 /// (golden file, kind, flags beyond BASE)
-const GOLDEN: [(&str, &str, &[&str]); 9] = [
+const GOLDEN: [(&str, &str, &[&str]); 10] = [
     ("pusher-default.json", "identity", &[]),
+    ("assembler.json", "identity", &["--persona", "assembler"]),
     (
         "pusher-no-create.json",
         "identity",
@@ -202,7 +203,7 @@ fn policy_rejects_bad_flags_and_needs_an_account() {
     );
     let (ok, stdout, _) = policy(&[&BASE[..], &["--persona", "admin"]].concat(), &[]);
     assert!(
-        !ok && stdout.contains("pusher, puller or scanner"),
+        !ok && stdout.contains("pusher, puller, assembler or scanner"),
         "{stdout}"
     );
     let (ok, stdout, _) = policy(
@@ -607,5 +608,82 @@ fn the_policy_for_three_destinations_lists_each_arn_and_needs_each() {
             registry_digest(host, &repository, "three").is_some(),
             "{host}"
         );
+    }
+}
+
+/// `--persona assembler` is enough to assemble, and each registry action in it is needed: with the
+/// generated document enforced by the front on every registry request the index is written; without
+/// any one of its registry actions, the run fails and the doctor names that action and the ARN.
+#[test]
+fn the_assembler_policy_is_enough_and_each_of_its_actions_is_needed() {
+    let s = stack();
+    let engine = Engine::Classic;
+    let region = front::region();
+    let amd64 = engine.platform_image(&format!("{}:a", unique("e2e-asm-amd64")), "linux/amd64");
+    let arm64 = engine.platform_image(&format!("{}:b", unique("e2e-asm-arm64")), "linux/arm64");
+    let cases = [
+        None,
+        Some("BatchGetImage"),
+        Some("GetDownloadUrlForLayer"),
+        Some("PutImage"),
+    ];
+    for without in cases {
+        let repository = unique("assembler");
+        for (image, tag) in [(&amd64, "amd64"), (&arm64, "arm64")] {
+            Action::new(&image.reference, &repository)
+                .on(engine)
+                .input("aws-region", &region)
+                .input("tags", tag)
+                .run()
+                .assert_success();
+        }
+        let (ok, out, err) = policy(
+            &[
+                "--persona",
+                "assembler",
+                "--repository",
+                &repository,
+                "--region",
+                &region,
+                "--account",
+                &s.account,
+            ],
+            &[],
+        );
+        assert!(ok, "{err}");
+        let mut document: serde_json::Value = serde_json::from_str(&out).expect("policy JSON");
+        if let Some(action) = without {
+            for statement in document["Statement"].as_array_mut().expect("statements") {
+                if let Some(actions) = statement["Action"].as_array_mut() {
+                    actions.retain(|a| *a != format!("ecr:{action}").as_str());
+                }
+            }
+        }
+        arm(
+            &repository,
+            &serde_json::json!({"kind": "policy", "document": document}),
+        );
+        let run = Action::new("", &repository)
+            .without_input("local-image")
+            .input("aws-region", &region)
+            .input("assemble", "amd64, arm64")
+            .input("tags", "multi")
+            .run();
+        let arn = format!("arn:aws:ecr:{region}:{}:repository/{repository}", s.account);
+        match without {
+            None => {
+                run.assert_success();
+                assert_eq!(
+                    registry_digest(&front::host(), &repository, "multi").as_deref(),
+                    Some(run.output("digest"))
+                );
+            }
+            Some(action) => {
+                let error = run.single_error();
+                let named = format!("AWS denied ecr:{action} on {arn}");
+                assert!(error.contains(&named), "{named}\n{error}");
+                assert_eq!(registry_digest(&front::host(), &repository, "multi"), None);
+            }
+        }
     }
 }
