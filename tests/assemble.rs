@@ -245,3 +245,38 @@ fn refusals_name_the_reference_and_write_nothing() {
     assert!(!run.success);
     assert_eq!(crate::support::repository_registry_id(&missing, None), None);
 }
+
+/// With `destinations`, each registry's index is made from the images there: the matrix pushed both
+/// platforms to the caller's registries in both regions, and the assembled tag serves the same index
+/// in each. (Not the other account's here: moto files that repository under the caller's name, so
+/// it would not find it there, where real ECR does.)
+#[test]
+fn assembles_in_every_destination() {
+    let s = stack();
+    let engine = Engine::Classic;
+    let repository = unique("assemble-dest");
+    let hosts = [s.host(&s.account), crate::support::front::host()];
+    let listed = format!("{} {}", s.region, crate::support::front::region());
+    for (platform, tag) in [("linux/amd64", "amd64"), ("linux/arm64", "arm64")] {
+        let image = engine.platform_image(&format!("{}:p", unique("e2e-asm-dest")), platform);
+        Action::new(&image.reference, &repository)
+            .on(engine)
+            .input("tags", tag)
+            .input("destinations", &listed)
+            .run()
+            .assert_success();
+    }
+    let run = assemble(&repository, "amd64 arm64", "multi")
+        .input("destinations", &listed)
+        .run();
+    run.assert_success();
+    let digest = run.output("digest");
+    for host in &hosts {
+        assert_eq!(
+            registry_digest(host, &repository, "multi").as_deref(),
+            Some(digest),
+            "{host}"
+        );
+    }
+    assert_eq!(run.output("image-uris").lines().count(), 2);
+}
