@@ -413,24 +413,29 @@ fn every_setting_works_with_exactly_its_generated_actions() {
     assert!(run.stdout.contains("tag Team=api"), "{}", run.stdout);
 }
 
+/// The policy `policy` prints for `repository` in the front's region, with `flags` besides.
+fn front_policy(repository: &str, flags: &[&str]) -> serde_json::Value {
+    let (region, account) = (front::region(), stack().account);
+    let mut args = vec![
+        "--repository",
+        repository,
+        "--region",
+        &region,
+        "--account",
+        &account,
+    ];
+    args.extend(flags);
+    let (ok, out, err) = policy(&args, &[]);
+    assert!(ok, "{err}");
+    serde_json::from_str(&out).expect("policy JSON")
+}
+
 /// The registry actions the generated pusher policy grants on `repository` in the front's region.
 fn registry_actions_granted(repository: &str) -> (String, Vec<String>) {
     let s = stack();
     let region = front::region();
-    let (ok, out, err) = policy(
-        &[
-            "--repository",
-            repository,
-            "--region",
-            &region,
-            "--account",
-            &s.account,
-        ],
-        &[],
-    );
-    assert!(ok, "{err}");
     let arn = format!("arn:aws:ecr:{region}:{}:repository/{repository}", s.account);
-    let document: serde_json::Value = serde_json::from_str(&out).expect("policy JSON");
+    let document = front_policy(repository, &[]);
     let mut granted = Vec::new();
     for statement in document["Statement"].as_array().expect("statements") {
         if statement["Resource"] != arn.as_str() {
@@ -637,21 +642,7 @@ fn the_assembler_policy_is_enough_and_each_of_its_actions_is_needed() {
                 .run()
                 .assert_success();
         }
-        let (ok, out, err) = policy(
-            &[
-                "--persona",
-                "assembler",
-                "--repository",
-                &repository,
-                "--region",
-                &region,
-                "--account",
-                &s.account,
-            ],
-            &[],
-        );
-        assert!(ok, "{err}");
-        let mut document: serde_json::Value = serde_json::from_str(&out).expect("policy JSON");
+        let mut document = front_policy(&repository, &["--persona", "assembler"]);
         if let Some(action) = without {
             for statement in document["Statement"].as_array_mut().expect("statements") {
                 if let Some(actions) = statement["Action"].as_array_mut() {
