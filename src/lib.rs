@@ -138,6 +138,7 @@ fn finish<T>(
         &config.tags,
         shown,
         session.authenticated_arn.as_deref(),
+        config.summary,
     )?;
     match report::failure(&deliveries) {
         None => Ok(()),

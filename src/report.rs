@@ -55,6 +55,7 @@ pub fn write(
     tags: &[Tag],
     image: &Image<'_>,
     authenticated_arn: Option<&str>,
+    with_summary: bool,
 ) -> Result<()> {
     let rows: Vec<Vec<Row>> = deliveries.iter().map(|d| rows(d, tags)).collect();
     let all = || rows.iter().flatten();
@@ -99,6 +100,9 @@ pub fn write(
         platforms: &platforms,
         destinations: destinations_json(deliveries, &rows),
     }))?;
+    if !with_summary {
+        return Ok(());
+    }
     let mut summary = summary(deliveries, &rows, &platforms);
     if !holding.is_empty() {
         summary.push_str(&manifests_table(image.manifests));
@@ -156,7 +160,7 @@ fn rows(delivery: &Delivery, tags: &[Tag]) -> Vec<Row> {
 }
 
 /// The `destinations` output: one object per destination.
-fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> String {
+fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::Value {
     let each = deliveries.iter().zip(rows).map(|(delivery, rows)| {
         let tags = |wanted: fn(&TagResult) -> bool| {
             let picked = rows.iter().filter(|r| wanted(&r.result));
@@ -176,7 +180,7 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> String {
             "digest": digest.unwrap_or_default(),
         })
     });
-    serde_json::Value::Array(each.collect()).to_string()
+    serde_json::Value::Array(each.collect())
 }
 
 /// When a tag was not pushed somewhere, or the destinations hold different digests: the error that
@@ -276,7 +280,7 @@ struct Outputs<'a> {
     skipped_tags: Vec<String>,
     failed_tags: Vec<String>,
     platforms: &'a str,
-    destinations: String,
+    destinations: serde_json::Value,
 }
 
 /// Every output the action sets, in the order of `action.yml`.
@@ -295,7 +299,7 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
         ),
         ("image-uris", o.image_uris.join("\n")),
         ("digest", o.digest.to_owned()),
-        ("image-ref", image_ref),
+        ("image-ref", image_ref.clone()),
         ("aws-account-id", o.account.to_owned()),
         ("repository-created", o.created.to_string()),
         (
@@ -306,8 +310,31 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
         ("skipped-tags", o.skipped_tags.join("\n")),
         ("failed-tags", o.failed_tags.join("\n")),
         ("platforms", o.platforms.to_owned()),
-        ("destinations", o.destinations.clone()),
+        ("metadata", metadata(o, &image_ref)),
+        ("destinations", o.destinations.to_string()),
     ]
+}
+
+/// The `metadata` output: every output in one JSON object, lists as arrays.
+fn metadata(o: &Outputs<'_>, image_ref: &str) -> String {
+    let platforms: Vec<&str> = o.platforms.split(',').filter(|p| !p.is_empty()).collect();
+    json!({
+        "registry": o.registry,
+        "repository-uri": o.repository_uri,
+        "image-uri": o.image_uris.first().cloned().unwrap_or_default(),
+        "image-uris": o.image_uris,
+        "digest": o.digest,
+        "image-ref": image_ref,
+        "aws-account-id": o.account,
+        "repository-created": o.created,
+        "authenticated-arn": o.authenticated_arn.unwrap_or_default(),
+        "pushed-tags": o.pushed_tags,
+        "skipped-tags": o.skipped_tags,
+        "failed-tags": o.failed_tags,
+        "platforms": platforms,
+        "destinations": o.destinations,
+    })
+    .to_string()
 }
 
 fn summary(deliveries: &[Delivery], rows: &[Vec<Row>], platforms: &str) -> String {
@@ -435,7 +462,7 @@ mod tests {
             skipped_tags: Vec::new(),
             failed_tags: Vec::new(),
             platforms: "linux/amd64",
-            destinations: "[]".into(),
+            destinations: json!([]),
         })
         .into_iter()
         .map(|(n, _)| n.to_owned())

@@ -478,3 +478,41 @@ fn the_platform_of_a_single_platform_image_pushes_it_as_it_is() {
     assert_pushed(engine, &run, &s.account, &repository, &["same"], true);
     assert_eq!(run.output("platforms"), "linux/amd64");
 }
+
+/// `metadata` holds every output in one JSON object (lists as arrays) for a later step's `fromJSON`;
+/// `summary: false` leaves the job summary alone and changes nothing else.
+#[test]
+fn metadata_holds_every_output_and_the_summary_can_be_off() {
+    let engine = Engine::Classic;
+    let image = engine.image(&format!("{}:m1", unique("e2e-metadata")));
+    let repository = unique("metadata");
+    let run = Action::new(&image.reference, &repository)
+        .on(engine)
+        .input("tags", "m1, m2")
+        .input("summary", "false")
+        .run();
+    run.assert_success();
+    assert_eq!(run.summary, "", "no job summary");
+    let metadata: serde_json::Value =
+        serde_json::from_str(run.output("metadata")).expect("metadata is JSON");
+    for name in [
+        "registry",
+        "repository-uri",
+        "image-uri",
+        "digest",
+        "image-ref",
+        "aws-account-id",
+        "authenticated-arn",
+    ] {
+        assert_eq!(metadata[name], run.output(name), "{name}");
+    }
+    for name in ["image-uris", "pushed-tags", "skipped-tags", "failed-tags"] {
+        let listed: Vec<&str> = run.output(name).lines().collect();
+        assert_eq!(metadata[name], serde_json::json!(listed), "{name}");
+    }
+    assert_eq!(metadata["repository-created"], true);
+    assert_eq!(metadata["platforms"], serde_json::json!(["linux/amd64"]));
+    let destinations: serde_json::Value =
+        serde_json::from_str(run.output("destinations")).expect("JSON");
+    assert_eq!(metadata["destinations"], destinations);
+}

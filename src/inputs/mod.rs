@@ -53,6 +53,8 @@ pub struct Config {
     pub registry_type: RegistryType,
     /// The whole run must finish within this.
     pub timeout: std::time::Duration,
+    /// Write the job summary (`summary`); outputs and logs are the same either way.
+    pub summary: bool,
     /// Push only this platform's image of a multi-platform local image; `None` pushes it whole.
     pub platform: Option<Platform>,
     /// The Docker daemon (`DOCKER_HOST` and its TLS settings).
@@ -176,6 +178,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
     let tags = check.keep(names::tags_rule(raw.tags.as_deref(), local_image));
     let auth = auth::derive(check, raw, env);
     let timeout = check.keep(timeout_rule(raw.timeout.as_deref()));
+    let summary = check.keep(boolean_rule("summary", raw.summary.as_deref(), true));
     let platform = check.keep(platform_rule(raw.platform.as_deref()));
     let docker_host = endpoints::derive(check, env);
     let RepositorySpec {
@@ -204,6 +207,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         if_tag_exists,
         registry_type,
         timeout: timeout?,
+        summary: summary?,
         platform: platform?,
         docker_host: docker_host?,
     })
@@ -310,7 +314,7 @@ impl Gather {
 /// The order problems are listed in: the order the action has always checked its inputs and variables
 /// in — the repository's settings, the run, the image and where it goes, the credentials, the
 /// endpoints. One derivation serves both the action and `policy`, so no single code order gives it.
-const LISTING_ORDER: [&str; 41] = [
+const LISTING_ORDER: [&str; 42] = [
     "image-tag-mutability",
     "image-tag-mutability-exclusion-filters",
     "scan-on-push",
@@ -326,6 +330,7 @@ const LISTING_ORDER: [&str; 41] = [
     "public-architectures",
     "public-operating-systems",
     "timeout",
+    "summary",
     "platform",
     "assemble",
     "local-image",

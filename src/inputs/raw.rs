@@ -47,6 +47,7 @@ pub struct RawInputs {
     pub public_architectures: Option<String>,
     pub public_operating_systems: Option<String>,
     pub timeout: Option<String>,
+    pub summary: Option<String>,
     pub platform: Option<String>,
 }
 
