@@ -516,3 +516,59 @@ fn metadata_holds_every_output_and_the_summary_can_be_off() {
         serde_json::from_str(run.output("destinations")).expect("JSON");
     assert_eq!(metadata["destinations"], destinations);
 }
+
+/// docker/metadata-action writes full references into `tags`: those naming this repository in this
+/// step's registry give their tag; any other is refused before anything is created, listed.
+#[test]
+fn full_references_in_tags_are_taken_when_they_name_this_repository() {
+    let s = stack();
+    let engine = Engine::Classic;
+    let host = s.host(&s.account);
+    let image = engine.image(&format!("{}:r", unique("e2e-references")));
+    let repository = unique("references");
+    let run = Action::new(&image.reference, &repository)
+        .on(engine)
+        .input(
+            "tags",
+            &format!("{host}/{repository}:r1\n{host}/{repository}:r2"),
+        )
+        .run();
+    run.assert_success();
+    assert_eq!(run.output("pushed-tags"), "r1\nr2");
+    assert_eq!(
+        registry_digest(&host, &repository, "r2").as_deref(),
+        Some(run.output("digest"))
+    );
+
+    let other = unique("references-other");
+    let run = Action::new(&image.reference, &other)
+        .on(engine)
+        .input(
+            "tags",
+            &format!("ghcr.io/org/app:1, {host}/{repository}:r3, keep"),
+        )
+        .run();
+    let error = run.single_error();
+    assert!(
+        error.starts_with("Input `tags`")
+            && error.contains("`ghcr.io/org/app:1`")
+            && error.contains(&format!("`{host}/{repository}:r3`")),
+        "{error}"
+    );
+    // Another account's host in this region: known to be another registry only after the login.
+    let stranger = "999999999999.dkr.ecr.us-east-1.amazonaws.com";
+    let run = Action::new(&image.reference, &other)
+        .on(engine)
+        .input("tags", &format!("{stranger}/{other}:x"))
+        .run();
+    let error = run.single_error();
+    assert!(
+        error.contains(&format!("Input `tags` names {stranger}")),
+        "{error}"
+    );
+    assert_eq!(
+        repository_registry_id(&other, None),
+        None,
+        "nothing created"
+    );
+}

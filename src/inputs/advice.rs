@@ -442,3 +442,16 @@ pub fn assemble_public() -> Problem {
         "works on private ECR registries: assemble for ECR Public is not supported yet.".into(),
     )
 }
+
+pub fn foreign_tag_references(references: &[String], repository: &str) -> Problem {
+    let listed: Vec<String> = references.iter().map(|r| format!("`{r}`")).collect();
+    (
+        "tags",
+        format!(
+            "{} name another registry or repository than `{repository}` in this step's registries: give \
+             plain tags, or full references to this repository only (e.g. filter docker/metadata-action's \
+             `images` to it).",
+            listed.join(", ")
+        ),
+    )
+}

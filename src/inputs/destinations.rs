@@ -63,6 +63,68 @@ pub fn destinations_rule(
     Ok(Some(targets))
 }
 
+/// The registry an ECR host names (`<account>.dkr.ecr.<region>.amazonaws.com`), `None` for any other host.
+pub fn ecr_host(host: &str) -> Option<Target> {
+    let parts = ECR_HOST.captures(host)?;
+    Some(Target {
+        region: parts[2].to_owned(),
+        registry_id: Some(parts[1].to_owned()),
+    })
+}
+
+/// Tags given as full references (`<registry>/<repository>:<tag>`, as docker/metadata-action writes
+/// them): each must name `repository` in one of `targets`, and gives its tag part. Returns the tags as
+/// plain tags (one per line, for the tag rule), and the hosts whose account is known only once the
+/// credentials are (checked then, before any side effect). Every reference that names another
+/// registry or repository is listed in one refusal.
+pub fn tag_references_rule(
+    tags: &str,
+    repository: &str,
+    targets: &[Target],
+) -> Checked<(String, Vec<String>)> {
+    let (mut plain, mut unsure, mut foreign) = (Vec::new(), Vec::new(), Vec::new());
+    for item in tags
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|i| !i.is_empty())
+    {
+        let Some((name, tag)) = item
+            .rsplit_once(':')
+            .filter(|(n, t)| n.contains('/') && !t.contains('/'))
+        else {
+            if item.contains('/') {
+                foreign.push(item.to_owned());
+            } else {
+                plain.push(item.to_owned());
+            }
+            continue;
+        };
+        let (host, path) = name.split_once('/').unwrap_or((name, ""));
+        let named = ecr_host(&host.to_ascii_lowercase()).filter(|_| path == repository);
+        let ours = named.as_ref().and_then(|named| {
+            targets.iter().find(|t| {
+                t.region == named.region
+                    && t.registry_id
+                        .as_ref()
+                        .is_none_or(|id| Some(id) == named.registry_id.as_ref())
+            })
+        });
+        match ours {
+            Some(target) => {
+                if target.registry_id.is_none() {
+                    unsure.push(host.to_ascii_lowercase());
+                }
+                plain.push(tag.to_owned());
+            }
+            None => foreign.push(item.to_owned()),
+        }
+    }
+    if !foreign.is_empty() {
+        return Err(advice::foreign_tag_references(&foreign, repository));
+    }
+    unsure.dedup();
+    Ok((plain.join("\n"), unsure))
+}
+
 fn target(item: &str, registry_id: Option<&str>) -> Checked<Target> {
     let lower = item.to_ascii_lowercase();
     let lower = lower
@@ -129,6 +191,33 @@ mod tests {
             destinations_rule(None, None, false).expect("empty is valid"),
             None
         );
+    }
+
+    #[test]
+    fn full_references_give_their_tag_when_they_name_this_repository() {
+        let targets = [
+            target("us-east-1", None),
+            target("eu-west-1", Some("210987654321")),
+        ];
+        let tags = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/api:1.2, latest\n\
+                    210987654321.dkr.ecr.eu-west-1.amazonaws.com/team/api:sha-1";
+        let (plain, unsure) = tag_references_rule(tags, "team/api", &targets).expect("ours");
+        assert_eq!(plain, "1.2\nlatest\nsha-1");
+        assert_eq!(unsure, ["123456789012.dkr.ecr.us-east-1.amazonaws.com"]);
+        let (_, text) = tag_references_rule(
+            "ghcr.io/org/api:1.2 123456789012.dkr.ecr.us-east-1.amazonaws.com/team/other:1 \
+             111111111111.dkr.ecr.eu-west-1.amazonaws.com/team/api:2 v3",
+            "team/api",
+            &targets,
+        )
+        .expect_err("foreign");
+        for piece in [
+            "`ghcr.io/org/api:1.2`",
+            "`123456789012.dkr.ecr.us-east-1.amazonaws.com/team/other:1`",
+            "`111111111111.dkr.ecr.eu-west-1.amazonaws.com/team/api:2`",
+        ] {
+            assert!(text.contains(piece), "{piece}: {text}");
+        }
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub struct Config {
     pub repository: RepositoryName,
     /// At least one, without duplicates, in the order given.
     pub tags: Vec<Tag>,
+    /// Registry hosts that `tags` named in full references, whose account is only known once the
+    /// credentials are: each must be one of the destinations' (checked after the logins).
+    pub tag_hosts: Vec<String>,
     /// The region of the credentials (STS) and of the registry when `destinations` is empty.
     pub region: String,
     /// The registries to push to, at least one: `destinations`, else `region` and `registry_id`.
@@ -175,7 +178,21 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
     let spec = derive_spec(check, raw, env);
     let source = source_rule(check, raw, spec.as_ref());
     let local_image = raw.local_image.as_deref();
-    let tags = check.keep(names::tags_rule(raw.tags.as_deref(), local_image));
+    // Full references (docker/metadata-action's `tags`) become their tag parts, if they are ours.
+    let (tags, tag_hosts) = match (raw.tags.as_deref(), spec.as_ref()) {
+        (Some(tags), Some(spec)) if tags.contains('/') => {
+            let rule = destinations::tag_references_rule(
+                tags,
+                spec.repository.as_str(),
+                &spec.destinations,
+            );
+            check
+                .keep(rule)
+                .map_or((None, Vec::new()), |(plain, hosts)| (Some(plain), hosts))
+        }
+        (tags, _) => (tags.map(str::to_owned), Vec::new()),
+    };
+    let tags = check.keep(names::tags_rule(tags.as_deref(), local_image));
     let auth = auth::derive(check, raw, env);
     let timeout = check.keep(timeout_rule(raw.timeout.as_deref()));
     let summary = check.keep(boolean_rule("summary", raw.summary.as_deref(), true));
@@ -198,6 +215,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         source,
         repository,
         tags: tags?,
+        tag_hosts,
         region,
         destinations,
         auth: auth?,

@@ -89,6 +89,15 @@ pub fn same_registry_twice(host: &str) -> Error {
     )
 }
 
+pub fn tags_name_another_registry(named: &[&str], logged_in: &[&str]) -> Error {
+    anyhow!(
+        "Input `tags` names {}, which is not a registry this step pushes to ({}): give plain tags, or full \
+         references to this step's registries only. Nothing was changed.",
+        named.join(", "),
+        logged_in.join(", ")
+    )
+}
+
 pub fn settings_unreadable(name: &str) -> Error {
     anyhow!(
         "Repository settings were given, but repository {name} could not be read (ecr:DescribeRepositories is not \

@@ -177,6 +177,15 @@ pub async fn prepare_all<T>(
     {
         return Err(advice::same_registry_twice(twice.1));
     }
+    let elsewhere: Vec<&str> = config
+        .tag_hosts
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !hosts.contains(h))
+        .collect();
+    if !elsewhere.is_empty() {
+        return Err(advice::tags_name_another_registry(&elsewhere, &hosts));
+    }
     let identify = &identify;
     let mut ready: Vec<Result<(Destination, T)>> = at_once(
         several,
