@@ -210,3 +210,29 @@ fn a_matrix_of_jobs_rides_out_a_shared_token_endpoint_outage() {
     }
     assert!(retried >= 1, "the outage was met and retried");
 }
+
+/// act runs workflows locally and offers no OIDC token: a role without keys is refused before any
+/// call, saying so and showing the keys alternative.
+#[test]
+fn under_act_a_role_without_keys_says_act_has_no_oidc_token() {
+    let run = Action::new("app:1", &unique("act"))
+        .without_input("aws-access-key-id")
+        .without_input("aws-secret-access-key")
+        .input(
+            "role-to-assume",
+            "arn:aws:iam::123456789012:role/github-push",
+        )
+        .env("ACT", "true")
+        .run();
+    let error = run.single_error();
+    assert!(
+        error.contains("this runner (act) offers no GitHub OIDC token")
+            && error.contains("act -s AWS_ACCESS_KEY_ID"),
+        "{error}"
+    );
+    assert!(
+        !run.stdout.contains("::group::"),
+        "no step ran:\n{}",
+        run.stdout
+    );
+}

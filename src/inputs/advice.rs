@@ -159,6 +159,20 @@ pub fn no_credentials_for_role(role: &super::RoleRef) -> Problem {
     )
 }
 
+/// The same under act, which has no OIDC token to give, whatever the permissions say.
+pub fn no_oidc_under_act(role: &super::RoleRef) -> Problem {
+    (
+        "role-to-assume",
+        format!(
+            "there are no credentials to assume `{role}` with: this runner (act) offers no GitHub OIDC token, \
+             so `permissions: id-token: write` cannot help here.\nRun it with keys instead, e.g. \
+             `act -s AWS_ACCESS_KEY_ID -s AWS_SECRET_ACCESS_KEY` and `aws-access-key-id: ${{{{ \
+             secrets.AWS_ACCESS_KEY_ID }}}}`, `aws-secret-access-key: ${{{{ secrets.AWS_SECRET_ACCESS_KEY }}}}` \
+             (the role is then assumed with them), or `web-identity-token-file`."
+        ),
+    )
+}
+
 pub fn bad_audience(audience: &str) -> Problem {
     let control = if audience.chars().any(char::is_control) {
         ", with control characters"

@@ -190,6 +190,10 @@ fn choose(
     if CHAIN_SOURCES.iter().any(|name| env.get(name).is_some()) {
         return Ok(Auth::AssumeRole { source: None, role });
     }
+    // act (`ACT=true`) runs workflows locally and offers no OIDC token at all.
+    if env.get("ACT").is_some() {
+        return Err(advice::no_oidc_under_act(&role.role));
+    }
     Err(advice::no_credentials_for_role(&role.role))
 }
 

@@ -762,6 +762,27 @@ mod tests {
     }
 
     #[test]
+    fn under_act_a_role_without_keys_is_told_that_act_has_no_oidc_token() {
+        let errors =
+            auth_of(&[("INPUT_ROLE-TO-ASSUME", ROLE), ("ACT", "true")]).expect_err("no token");
+        assert!(
+            errors[0].starts_with("Input `role-to-assume`")
+                && errors[0].contains("this runner (act) offers no GitHub OIDC token")
+                && errors[0].contains("act -s AWS_ACCESS_KEY_ID"),
+            "{errors:?}"
+        );
+        assert!(
+            auth_of(&[
+                ("INPUT_ROLE-TO-ASSUME", ROLE),
+                ("ACT", "true"),
+                KEYS[0],
+                KEYS[1]
+            ])
+            .is_ok()
+        );
+    }
+
+    #[test]
     fn a_role_without_any_credentials_asks_for_id_token_write() {
         let errors = auth_of(&[("INPUT_ROLE-TO-ASSUME", ROLE)]).expect_err("no token");
         assert_eq!(errors.len(), 1);

@@ -124,7 +124,8 @@ pub fn environment() -> Result<Vec<(String, String)>, InputError> {
 }
 
 /// The environment variables (besides `INPUT_*`) whose values decide what the action does.
-const ENVIRONMENT_READ: [&str; 12] = [
+const ENVIRONMENT_READ: [&str; 13] = [
+    "ACT",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL",
