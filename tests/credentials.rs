@@ -236,3 +236,59 @@ fn under_act_a_role_without_keys_says_act_has_no_oidc_token() {
         run.stdout
     );
 }
+
+/// A stand-in for the EC2 instance metadata endpoint on a port of its own: it reads each request and
+/// either never answers (what a container sees with the default hop limit of 1: the answer is
+/// dropped one hop short) or refuses the IMDSv2 token request with 403.
+fn instance_metadata(answer: Option<&'static str>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let address = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            use std::io::{Read as _, Write as _};
+            let mut stream = stream;
+            let mut request = [0_u8; 4096];
+            let _ = stream.read(&mut request);
+            match answer {
+                Some(response) => {
+                    let _ = stream.write_all(response.as_bytes());
+                }
+                None => held.push(stream),
+            }
+        }
+    });
+    format!("http://{address}")
+}
+
+/// On a self-hosted EC2 runner without another source, the chain ends at the instance role: when the
+/// metadata endpoint does not answer in time the error names the hop limit and the command that
+/// raises it; when it refuses the token request it says so.
+#[test]
+fn an_unreachable_instance_role_names_the_hop_limit() {
+    let image = Engine::Classic.image(&format!("{}:imds", unique("e2e-imds")));
+    let cases = [
+        (None, "did not answer in time"),
+        (
+            Some("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+            "refused the IMDSv2 token request",
+        ),
+    ];
+    for (answer, piece) in cases {
+        let run = Action::new(&image.reference, &unique("imds"))
+            .without_input("aws-access-key-id")
+            .without_input("aws-secret-access-key")
+            .env(
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                &instance_metadata(answer),
+            )
+            .run();
+        let error = run.single_error();
+        assert!(
+            error.contains(piece)
+                && error.contains("--http-put-response-hop-limit 2")
+                && error.contains("role-to-assume"),
+            "{piece}\n{error}"
+        );
+    }
+}

@@ -97,18 +97,41 @@ fn with_keys(loader: ConfigLoader, keys: &StaticCredentials) -> ConfigLoader {
     ))
 }
 
+/// Why an EC2 instance role was not reached, said plainly, from the chain's own account of its
+/// instance metadata attempt: a container action is one network hop further from the metadata
+/// endpoint than the instance, so with the default hop limit of 1 the IMDSv2 token's answer never
+/// arrives and the request times out.
+fn instance_metadata_advice(chain: &str) -> Option<&'static str> {
+    let imds = chain.split_once("IMDS")?.1.to_ascii_lowercase();
+    if imds.contains("timeout") || imds.contains("timed out") {
+        return Some(
+            "\nThe EC2 instance metadata endpoint did not answer in time. This action runs in a container, one \
+             network hop further than the instance: the instance's metadata hop limit must be 2 or more \
+             (`aws ec2 modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2 \
+             --http-endpoint enabled`). Or use GitHub's OIDC (`role-to-assume`) or keys instead.",
+        );
+    }
+    (imds.contains("401") || imds.contains("403") || imds.contains("token")).then_some(
+        "\nThe EC2 instance metadata endpoint refused the IMDSv2 token request: enable it \
+         (`aws ec2 modify-instance-metadata-options --instance-id <id> --http-endpoint enabled \
+         --http-put-response-hop-limit 2`), or use GitHub's OIDC (`role-to-assume`) or keys instead.",
+    )
+}
+
 /// Resolves the configured provider's credentials once and masks their secrets.
 async fn resolve(sdk: &SdkConfig, from: &str, region: &str) -> Result<()> {
     let provider = sdk
         .credentials_provider()
         .ok_or_else(|| anyhow!("the AWS SDK has no credential provider configured"))?;
     let credentials = provider.provide_credentials().await.map_err(|e| {
+        let chain = super::error_chain(&e);
         anyhow!(
-            "No AWS credentials found: {}.\nPass `aws-access-key-id` and `aws-secret-access-key` (from secrets), \
+            "No AWS credentials found: {}.{}\nPass `aws-access-key-id` and `aws-secret-access-key` (from secrets), \
              use `role-to-assume` with `permissions: id-token: write` for GitHub's OIDC, or set \
              AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN \
              in the job's environment.",
-            super::error_chain(&e).trim_end_matches('.')
+            chain.trim_end_matches('.'),
+            instance_metadata_advice(&chain).unwrap_or_default()
         )
     })?;
     mask(&credentials);
