@@ -99,7 +99,7 @@ fn with_keys(loader: ConfigLoader, keys: &StaticCredentials) -> ConfigLoader {
 
 /// Why an EC2 instance role was not reached, said plainly, from the chain's own account of its
 /// instance metadata attempt: a container action is one network hop further from the metadata
-/// endpoint than the instance, so with the default hop limit of 1 the IMDSv2 token's answer never
+/// endpoint than the instance, so with the default hop limit of 1 the `IMDSv2` token's answer never
 /// arrives and the request times out.
 fn instance_metadata_advice(chain: &str) -> Option<&'static str> {
     let imds = chain.split_once("IMDS")?.1.to_ascii_lowercase();
