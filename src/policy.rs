@@ -5,7 +5,7 @@
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
-use crate::aws::oidc::ISSUER;
+use crate::aws::oidc::{ISSUER, issuer_name};
 use crate::inputs::{self, IfTagExists, PolicyScope};
 
 pub const USAGE: &str = "\
@@ -13,7 +13,7 @@ usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account I
                               [--create-repository true|false] [--destinations \"REGION|HOST ...\"]
                               [--persona pusher|puller|assembler|scanner]
                               [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
-                              [--audience AUD]
+                              [--audience AUD] [--issuer HOST/_services/token]
 Prints the least-privilege IAM identity policy for the action's configuration (or, with --trust, the
 role's trust policy for GitHub's OIDC). Flags override the INPUT_* variables the action reads.";
 
@@ -38,17 +38,26 @@ pub fn command(
     };
     // Pushed after the environment's, the flags' variables win.
     let scope = inputs::policy_scope(vars.into_iter().chain(flags.inputs))?;
-    let warnings = flags
+    let mut warnings: Vec<String> = flags
         .trust
         .iter()
         .filter_map(TrustSubject::warning)
         .collect();
+    // GitHub Enterprise Server issues its own tokens: `--issuer`, else from GITHUB_SERVER_URL.
+    let issuer = flags
+        .issuer
+        .as_deref()
+        .map_or_else(|| scope.issuer.clone(), issuer_name);
+    if flags.trust.is_some() && issuer != ISSUER {
+        warnings.push(advice::enterprise_provider(&issuer, &scope.audience));
+    }
     let document = match flags.trust {
         Some(subject) => trust_policy(
             &scope.spec.region,
             &scope.account,
             &subject,
             &scope.audience,
+            &issuer,
         ),
         None => identity_policy(&scope, flags.persona),
     };
@@ -64,6 +73,8 @@ struct Flags {
     inputs: Vec<(String, String)>,
     persona: Persona,
     trust: Option<TrustSubject>,
+    /// `--issuer`: the token issuer, for a GitHub Enterprise Server.
+    issuer: Option<String>,
 }
 
 impl Flags {
@@ -73,6 +84,7 @@ impl Flags {
             inputs: Vec::new(),
             persona: Persona::Pusher,
             trust: None,
+            issuer: None,
         };
         let mut rest = args.iter();
         while let Some(flag) = rest.next() {
@@ -97,6 +109,10 @@ impl Flags {
                 "--audience" => "INPUT_AUDIENCE",
                 "--persona" => {
                     flags.persona = value.parse().map_err(|e: String| anyhow!(e))?;
+                    continue;
+                }
+                "--issuer" => {
+                    flags.issuer = Some(value);
                     continue;
                 }
                 "--trust" => {
@@ -472,19 +488,25 @@ impl std::str::FromStr for TrustSubject {
 }
 
 /// The role's trust policy for GitHub's OIDC provider in `account`.
-pub fn trust_policy(region: &str, account: &str, subject: &TrustSubject, audience: &str) -> Value {
+pub fn trust_policy(
+    region: &str,
+    account: &str,
+    subject: &TrustSubject,
+    audience: &str,
+    issuer: &str,
+) -> Value {
     let provider = format!(
-        "arn:{}:iam::{account}:oidc-provider/{ISSUER}",
+        "arn:{}:iam::{account}:oidc-provider/{issuer}",
         partition(region)
     );
-    let aud = json!({ format!("{ISSUER}:aud"): audience });
-    let sub = json!({ format!("{ISSUER}:sub"): subject.0 });
+    let aud = json!({ format!("{issuer}:aud"): audience });
+    let sub = json!({ format!("{issuer}:sub"): subject.0 });
     // StringEquals when the subject is exact; a wildcard needs StringLike.
     let condition = if subject.0.contains('*') {
         json!({ "StringEquals": aud, "StringLike": sub })
     } else {
         let mut both = aud;
-        both[format!("{ISSUER}:sub")] = Value::String(subject.0.clone());
+        both[format!("{issuer}:sub")] = Value::String(subject.0.clone());
         json!({ "StringEquals": both })
     };
     json!({
@@ -501,6 +523,15 @@ pub fn trust_policy(region: &str, account: &str, subject: &TrustSubject, audienc
 
 /// What `policy` says when a `--trust` subject is refused or allows more than it seems, written once.
 mod advice {
+    /// A GitHub Enterprise Server's tokens need an identity provider of their own in the account.
+    pub fn enterprise_provider(issuer: &str, audience: &str) -> String {
+        format!(
+            "This trust policy is for the tokens of https://{issuer} (GitHub Enterprise Server). The account \
+             needs that identity provider once: aws iam create-open-id-connect-provider --url https://{issuer} \
+             --client-id-list {audience}"
+        )
+    }
+
     pub fn every_workflow_trusted(repository: &str) -> String {
         format!(
             "The trust policy lets every workflow run of {repository} assume the role: any branch or tag, any \

@@ -239,7 +239,7 @@ fn under_act_a_role_without_keys_says_act_has_no_oidc_token() {
 
 /// A stand-in for the EC2 instance metadata endpoint on a port of its own: it reads each request and
 /// either never answers (what a container sees with the default hop limit of 1: the answer is
-/// dropped one hop short) or refuses the IMDSv2 token request with 403.
+/// dropped one hop short) or refuses the `IMDSv2` token request with 403.
 fn instance_metadata(answer: Option<&'static str>) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let address = listener.local_addr().expect("address");

@@ -678,3 +678,54 @@ fn the_assembler_policy_is_enough_and_each_of_its_actions_is_needed() {
         }
     }
 }
+
+/// On GitHub Enterprise Server (`GITHUB_SERVER_URL`, or `--issuer`) the trust policy names that
+/// server's identity provider and condition keys, and says how to add the provider.
+#[test]
+fn trust_policies_follow_a_ghes_issuer() {
+    let trust = [
+        &BASE[..],
+        &["--trust", "github:octo-org/octo-repo:ref:refs/heads/main"],
+    ]
+    .concat();
+    let (ok, stdout, stderr) = policy(&trust, &[("GITHUB_SERVER_URL", "https://ghes.example.com")]);
+    assert!(ok, "{stderr}");
+    let issuer = "ghes.example.com/_services/token";
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let statement = &document["Statement"][0];
+    assert_eq!(
+        statement["Principal"]["Federated"],
+        format!("arn:aws:iam::123456789012:oidc-provider/{issuer}")
+    );
+    assert_eq!(
+        statement["Condition"]["StringEquals"][format!("{issuer}:sub")],
+        "repo:octo-org/octo-repo:ref:refs/heads/main"
+    );
+    assert_eq!(
+        statement["Condition"]["StringEquals"][format!("{issuer}:aud")],
+        "sts.amazonaws.com"
+    );
+    assert!(
+        !stdout.contains("token.actions.githubusercontent.com"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "create-open-id-connect-provider --url https://{issuer}"
+        )),
+        "{stderr}"
+    );
+    let flagged = [
+        &trust[..],
+        &["--issuer", "https://ghes.example.com/_services/token"],
+    ]
+    .concat();
+    let (ok, from_flag, _) = policy(&flagged, &[]);
+    assert!(ok);
+    assert_eq!(from_flag, stdout);
+    let (ok, github_com, _) = policy(&trust, &[("GITHUB_SERVER_URL", "https://github.com")]);
+    assert!(
+        ok && github_com.contains("token.actions.githubusercontent.com:sub"),
+        "{github_com}"
+    );
+}

@@ -16,6 +16,30 @@ use crate::retry::{Backoff, retry};
 /// of its condition keys (`…:aud`, `…:sub`).
 pub const ISSUER: &str = "token.actions.githubusercontent.com";
 
+/// The issuer of a GitHub server's tokens: github.com's, or a GitHub Enterprise Server's
+/// `HOST/_services/token` (from `GITHUB_SERVER_URL`, `https://HOST`).
+pub fn issuer_of_server(server_url: Option<&str>) -> String {
+    let host = server_url
+        .map(|url| {
+            url.trim_start_matches("https://")
+                .trim_start_matches("http://")
+        })
+        .map(|host| host.trim_end_matches('/').to_ascii_lowercase())
+        .filter(|host| !host.is_empty() && host != "github.com");
+    host.map_or_else(
+        || ISSUER.to_owned(),
+        |host| format!("{host}/_services/token"),
+    )
+}
+
+/// An issuer as IAM names it: without `https://` and a trailing `/`.
+pub fn issuer_name(issuer: &str) -> String {
+    issuer
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
 /// Gets the ID token and masks it before anything else can print it.
 pub async fn id_token(source: &IdTokenSource) -> Result<String> {
     let token = match source {
@@ -159,12 +183,23 @@ fn percent_encode(text: &str) -> String {
 /// The claims of an ID token that decide whether a trust policy matches.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Claims {
+    /// The issuer (`https://token.actions.githubusercontent.com`, or GHES's `https://HOST/_services/token`).
+    pub iss: Option<String>,
     pub sub: Option<String>,
     pub aud: Option<String>,
     pub repository: Option<String>,
     pub git_ref: Option<String>,
     pub environment: Option<String>,
     pub job_workflow_ref: Option<String>,
+}
+
+impl Claims {
+    /// The issuer as IAM names it (the provider's host and path), github.com's when the token says none.
+    pub fn issuer(&self) -> String {
+        self.iss
+            .as_deref()
+            .map_or_else(|| ISSUER.to_owned(), issuer_name)
+    }
 }
 
 /// Reads the payload of a JWT without checking its signature; `None` if it is not a JWT.
@@ -188,6 +223,7 @@ pub fn claims(token: &str) -> Option<Claims> {
         }
     };
     Some(Claims {
+        iss: text("iss"),
         sub: text("sub"),
         aud: text("aud"),
         repository: text("repository"),
@@ -220,6 +256,24 @@ mod tests {
         assert_eq!(claims.aud.as_deref(), Some("sts.amazonaws.com"));
         assert_eq!(claims.environment.as_deref(), Some("prod"));
         assert_eq!(claims.git_ref.as_deref(), Some("refs/heads/main"));
+    }
+
+    #[test]
+    fn the_issuer_is_github_com_or_the_enterprise_servers() {
+        assert_eq!(issuer_of_server(None), ISSUER);
+        assert_eq!(issuer_of_server(Some("https://github.com")), ISSUER);
+        assert_eq!(
+            issuer_of_server(Some("https://GHES.example.com/")),
+            "ghes.example.com/_services/token"
+        );
+        let token = jwt(
+            r#"{"iss":"https://ghes.example.com/_services/token","sub":"repo:o/r:ref:refs/heads/main"}"#,
+        );
+        assert_eq!(
+            claims(&token).expect("a JWT").issuer(),
+            "ghes.example.com/_services/token"
+        );
+        assert_eq!(claims(&jwt("{}")).expect("a JWT").issuer(), ISSUER);
     }
 
     #[test]

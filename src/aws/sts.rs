@@ -11,7 +11,6 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::types::AssumedRoleUser;
 
 use super::oidc::Claims;
-use super::oidc::ISSUER as GITHUB_ISSUER;
 use crate::inputs::Role;
 use crate::retry::{Backoff, retry};
 
@@ -161,11 +160,13 @@ pub fn diagnose_web_identity(
     let message = message.unwrap_or_default();
     let account = role_arn.split(':').nth(4).unwrap_or("<account>");
     let partition = role_arn.split(':').nth(1).unwrap_or("aws");
-    let provider_arn = format!("arn:{partition}:iam::{account}:oidc-provider/{GITHUB_ISSUER}");
+    // github.com's issuer, or a GitHub Enterprise Server's: the token says which.
+    let issuer = claims.issuer();
+    let provider_arn = format!("arn:{partition}:iam::{account}:oidc-provider/{issuer}");
     match code {
         Some("InvalidIdentityToken") if message.contains("No OpenIDConnect provider found") => format!(
             "Account {account} has no IAM identity provider for GitHub's OIDC tokens. Add it once per account:\n\
-             \x20 aws iam create-open-id-connect-provider --url https://{GITHUB_ISSUER} --client-id-list sts.amazonaws.com\n\
+             \x20 aws iam create-open-id-connect-provider --url https://{issuer} --client-id-list sts.amazonaws.com\n\
              (console: IAM → Identity providers → Add provider → OpenID Connect, audience sts.amazonaws.com)."
         ),
         Some("InvalidIdentityToken") if message.contains("audience") => format!(
@@ -175,9 +176,10 @@ pub fn diagnose_web_identity(
             claims.aud.as_deref().unwrap_or("?"),
             claims.aud.as_deref().unwrap_or("<audience>")
         ),
-        Some("InvalidIdentityToken") => "STS did not accept the ID token as valid: check that the provider's \
-             URL is exactly https://token.actions.githubusercontent.com and that the token was not altered."
-            .to_owned(),
+        Some("InvalidIdentityToken") => format!(
+            "STS did not accept the ID token as valid: check that the provider's URL is exactly \
+             https://{issuer} and that the token was not altered."
+        ),
         Some("AccessDenied") => trust_policy_advice(role_arn, &provider_arn, claims),
         Some("ExpiredTokenException") => "The ID token expired before STS accepted it. GitHub's tokens live a few \
              minutes: re-run the job; if it repeats, check the runner's clock."
@@ -218,11 +220,12 @@ fn trust_policy_advice(role_arn: &str, provider_arn: &str, claims: &Claims) -> S
         .as_deref()
         .unwrap_or("repo:OWNER/REPO:ref:refs/heads/BRANCH");
     let aud = claims.aud.as_deref().unwrap_or("sts.amazonaws.com");
+    let issuer = claims.issuer();
     let _ = write!(
         text,
         "A trust policy statement that matches exactly this token:\n\
          \x20 {{\"Effect\": \"Allow\", \"Principal\": {{\"Federated\": \"{provider_arn}\"}}, \"Action\": \"sts:AssumeRoleWithWebIdentity\",\n\
-         \x20  \"Condition\": {{\"StringEquals\": {{\"{GITHUB_ISSUER}:aud\": \"{aud}\", \"{GITHUB_ISSUER}:sub\": \"{sub}\"}}}}}}\n\
+         \x20  \"Condition\": {{\"StringEquals\": {{\"{issuer}:aud\": \"{aud}\", \"{issuer}:sub\": \"{sub}\"}}}}}}\n\
          The match is case-sensitive (`Octo-Org` is not `octo-org`). A job with `environment:` gets \
          `repo:OWNER/REPO:environment:NAME` as its sub instead of the branch; pull requests get \
          `repo:OWNER/REPO:pull_request`. Use StringLike with `*` to allow several."
@@ -376,6 +379,48 @@ mod tests {
             "case-sensitive",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+    }
+
+    /// On GitHub Enterprise Server the token's issuer is the server's: the provider ARN, the condition
+    /// keys and the command to add the provider follow it.
+    #[tokio::test(start_paused = true)]
+    async fn a_ghes_token_is_diagnosed_with_its_own_issuer() {
+        use base64::Engine as _;
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let claims = r#"{"iss":"https://ghes.example.com/_services/token","sub":"repo:o/r:ref:refs/heads/main","aud":"sts.amazonaws.com"}"#;
+        let token = format!("{}.{}.c2ln", enc(r#"{"alg":"RS256"}"#), enc(claims));
+        for (code, message, expected) in [
+            (
+                "AccessDenied",
+                "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+                [
+                    r#""Federated": "arn:aws:iam::123456789012:oidc-provider/ghes.example.com/_services/token""#,
+                    r#""ghes.example.com/_services/token:sub": "repo:o/r:ref:refs/heads/main""#,
+                ],
+            ),
+            (
+                "InvalidIdentityToken",
+                "No OpenIDConnect provider found in your account for https://ghes.example.com/_services/token",
+                [
+                    "create-open-id-connect-provider --url https://ghes.example.com/_services/token",
+                    "Account 123456789012",
+                ],
+            ),
+        ] {
+            let (sts, _) = sts_refusing(403, code, message);
+            let error = assume_role_with_web_identity(&sts, ROLE_ARN, &role(None), &token)
+                .await
+                .err()
+                .expect("refused");
+            let text = format!("{error:#}");
+            for piece in expected {
+                assert!(text.contains(piece), "{piece}\n{text}");
+            }
+            assert!(
+                !text.contains("token.actions.githubusercontent.com"),
+                "{text}"
+            );
         }
     }
 

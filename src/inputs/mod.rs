@@ -110,6 +110,8 @@ pub struct PolicyScope {
     pub account: String,
     /// The audience that the trust policy expects in GitHub's token.
     pub audience: String,
+    /// The issuer of the GitHub server's tokens: github.com's, or GHES's (`GITHUB_SERVER_URL`).
+    pub issuer: String,
 }
 
 /// All input problems at once, so a user fixes them in one round.
@@ -151,6 +153,7 @@ pub fn policy_scope(
         Some(PolicyScope {
             account: spec.registry_id.clone()?,
             audience: audience?,
+            issuer: crate::aws::oidc::issuer_of_server(env.get("GITHUB_SERVER_URL")),
             spec,
         })
     });

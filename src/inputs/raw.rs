@@ -124,8 +124,9 @@ pub fn environment() -> Result<Vec<(String, String)>, InputError> {
 }
 
 /// The environment variables (besides `INPUT_*`) whose values decide what the action does.
-const ENVIRONMENT_READ: [&str; 13] = [
+const ENVIRONMENT_READ: [&str; 14] = [
     "ACT",
+    "GITHUB_SERVER_URL",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL",
