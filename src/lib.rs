@@ -8,6 +8,7 @@ pub mod docker;
 pub mod github;
 pub mod inputs;
 pub mod policy;
+pub mod proxy;
 pub mod report;
 pub mod retry;
 pub mod step;

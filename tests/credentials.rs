@@ -292,3 +292,52 @@ fn an_unreachable_instance_role_names_the_hop_limit() {
         );
     }
 }
+
+/// Behind a proxy, every request the action makes itself goes through it: the AWS calls (the SDK's)
+/// and GitHub's token request (the action's own client) — and neither with `NO_PROXY` naming the
+/// hosts. The push is the daemon's, with the daemon's own proxy settings.
+#[test]
+fn a_proxy_carries_every_request_the_action_makes() {
+    use crate::support::proxy::CountingProxy;
+    let s = stack();
+    let image = Engine::Classic.image(&format!("{}:proxy", unique("e2e-proxy")));
+    let moto = s.endpoint.trim_start_matches("http://").to_owned();
+    let oidc = s.oidc.trim_start_matches("http://").to_owned();
+    let behind = |action: Action, proxy: &CountingProxy| {
+        action
+            .env("HTTPS_PROXY", &proxy.url)
+            .env("http_proxy", &proxy.url)
+    };
+
+    let proxy = CountingProxy::start();
+    let run = behind(keyless(&image.reference, &unique("proxy-oidc"), ""), &proxy).run();
+    run.assert_success();
+    let seen = proxy.seen();
+    assert!(
+        seen.contains(&format!("CONNECT {oidc}")),
+        "the token request: {seen:?}"
+    );
+    assert!(
+        seen.iter().any(|s| s.ends_with(&moto)),
+        "the AWS calls: {seen:?}"
+    );
+
+    let proxy = CountingProxy::start();
+    let run = behind(Action::new(&image.reference, &unique("proxy-keys")), &proxy).run();
+    run.assert_success();
+    let seen = proxy.seen();
+    assert!(
+        seen.iter().any(|s| s.ends_with(&moto)),
+        "the AWS calls: {seen:?}"
+    );
+
+    let proxy = CountingProxy::start();
+    let run = behind(
+        keyless(&image.reference, &unique("proxy-bypassed"), ""),
+        &proxy,
+    )
+    .env("NO_PROXY", "127.0.0.1,localhost")
+    .run();
+    run.assert_success();
+    assert_eq!(proxy.seen(), Vec::<String>::new(), "NO_PROXY bypasses it");
+}

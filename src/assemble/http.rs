@@ -6,7 +6,6 @@ use anyhow::{Result, anyhow};
 use base64::Engine as _;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 use crate::aws::denied;
 use crate::aws::token::RegistryLogin;
@@ -18,10 +17,7 @@ pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
      application/vnd.oci.image.manifest.v1+json, \
      application/vnd.docker.distribution.manifest.v2+json";
 
-type Https = Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    Full<bytes::Bytes>,
->;
+type Https = Client<hyper_rustls::HttpsConnector<crate::proxy::Connector>, Full<bytes::Bytes>>;
 
 /// One repository of one registry, with its login.
 pub struct Repository {
@@ -59,17 +55,12 @@ struct Failure {
 
 impl Repository {
     /// The repository `name` of the registry `login` opens; TLS trusts the system's roots (and
-    /// `SSL_CERT_FILE`, as the AWS SDK does).
+    /// `SSL_CERT_FILE`, as the AWS SDK does), through the environment's proxy.
     pub fn new(login: &RegistryLogin, name: &str, arn: &str) -> Result<Repository> {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| anyhow!("loading the system's root certificates for the registry: {e}"))?
-            .https_only()
-            .enable_http1()
-            .build();
+        let client = crate::proxy::client()?;
         let credentials = format!("{}:{}", login.username, login.password);
         Ok(Repository {
-            client: Client::builder(TokioExecutor::new()).build(https),
+            client,
             base: format!("https://{}/v2/{name}", login.host),
             authorization: format!(
                 "Basic {}",

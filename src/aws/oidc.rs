@@ -6,7 +6,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine as _;
 use http_body_util::{BodyExt as _, Empty};
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 use crate::github;
 use crate::inputs::IdTokenSource;
@@ -98,13 +97,9 @@ async fn request(request_url: &str, request_token: &str, audience: &str) -> Resu
     let uri: hyper::Uri = url
         .parse()
         .map_err(|e| anyhow!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL ({e})"))?;
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_native_roots()
-        .context("loading the system's root certificates for the GitHub token request")?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: TokenClient = Client::builder(TokioExecutor::new()).build(https);
+    // Behind a proxy the token request goes through it, as the AWS SDK's requests do.
+    let client: TokenClient =
+        crate::proxy::client().context("the HTTP client for the GitHub token request")?;
     retry(
         "Requesting the GitHub OIDC token",
         Backoff::STANDARD,
@@ -128,10 +123,8 @@ async fn request(request_url: &str, request_token: &str, audience: &str) -> Resu
     })
 }
 
-type TokenClient = Client<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
-    Empty<bytes::Bytes>,
->;
+type TokenClient =
+    Client<hyper_rustls::HttpsConnector<crate::proxy::Connector>, Empty<bytes::Bytes>>;
 
 /// One request for the token, within 30 s; the token from the JSON answer's `value`.
 async fn attempt(

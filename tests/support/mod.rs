@@ -11,6 +11,7 @@ mod engine;
 pub mod front;
 pub mod iam;
 mod moto;
+pub mod proxy;
 mod registry;
 mod secrets;
 mod stack;
