@@ -331,6 +331,22 @@ fn a_proxy_carries_every_request_the_action_makes() {
         "the AWS calls: {seen:?}"
     );
 
+    // assemble's registry requests are the action's own too.
+    let repository = unique("proxy-assemble");
+    Action::new(&image.reference, &repository)
+        .input("tags", "one")
+        .run()
+        .assert_success();
+    let proxy = CountingProxy::start();
+    let run = behind(Action::new("", &repository), &proxy)
+        .without_input("local-image")
+        .input("assemble", "one")
+        .input("tags", "index")
+        .run();
+    run.assert_success();
+    let registry = format!("CONNECT {}:443", s.host(&s.account));
+    assert!(proxy.seen().contains(&registry), "{:?}", proxy.seen());
+
     let proxy = CountingProxy::start();
     let run = behind(
         keyless(&image.reference, &unique("proxy-bypassed"), ""),
