@@ -5,6 +5,8 @@
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
+pub mod evaluate;
+
 use crate::aws::oidc::{ISSUER, issuer_name};
 use crate::inputs::{self, IfTagExists, PolicyScope};
 
