@@ -180,7 +180,11 @@ pub fn main() -> std::process::ExitCode {
                     github::warning_beside_document(warning);
                 }
                 github::document(&printed.document);
-                std::process::ExitCode::SUCCESS
+                if printed.insufficient {
+                    std::process::ExitCode::FAILURE
+                } else {
+                    std::process::ExitCode::SUCCESS
+                }
             }
             Err(err) => {
                 github::error(&format!("{err:#}"));

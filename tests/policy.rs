@@ -729,3 +729,143 @@ fn trust_policies_follow_a_ghes_issuer() {
         "{github_com}"
     );
 }
+
+/// `policy --check FILE` on `document`, with `flags` besides BASE; (exit code, stdout, stderr).
+fn check(document: &str, flags: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let dir = crate::support::TempDir::new();
+    let file = dir.0.join("policy.json");
+    std::fs::write(&file, document).expect("policy file");
+    let file = file.display().to_string();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"));
+    cmd.env_clear()
+        .arg("policy")
+        .args(BASE)
+        .args(flags)
+        .args(["--check", &file]);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().expect("run policy --check");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The mistakes guides make, as `--check` reports them: a token scoped to a repository, creation
+/// conditioned on a resource tag the new repository cannot have, push actions on "*", an action never
+/// used; what to add; exit 1. The generated policy passes (exit 0); JSON for machines; exit 2 for a
+/// document that cannot be read or is a trust policy.
+#[test]
+fn check_names_what_a_policy_lacks_and_what_it_allows_beyond() {
+    let arn = "arn:aws:ecr:eu-west-1:123456789012:repository/team/api";
+    let guide = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Token", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": arn},
+        {"Sid": "Create", "Effect": "Allow", "Action": "ecr:CreateRepository", "Resource": "*",
+         "Condition": {"StringEquals": {"ecr:ResourceTag/ManagedBy": "github-actions"}}},
+        {"Sid": "Push", "Effect": "Allow", "Action": ["ecr:BatchCheckLayerAvailability", "ecr:CompleteLayerUpload",
+         "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart", "ecr:BatchGetImage",
+         "ecr:DescribeRepositories", "ecr:ListImages", "ecr:GetDownloadUrlForLayers"], "Resource": "*"}]});
+    let (code, out, _) = check(&guide.to_string(), &[], &[]);
+    assert_eq!(code, 1, "{out}");
+    for piece in [
+        "ecr:GetAuthorizationToken on *: NOT ALLOWED",
+        "only on `\"*\"`, never on a repository ARN",
+        &format!("ecr:CreateRepository on {arn}: NOT ALLOWED"),
+        "require `aws:RequestTag/ManagedBy` instead",
+        &format!("ecr:PutImage on {arn}: allowed by statement Push"),
+        "\"Sid\": \"AuthorizationTokenIsAccountWideSoItsResourceMustBeStar\"",
+        "warning: statement Push: repository actions on `\"*\"`",
+        "warning: statement Push: `ecr:ListImages` is allowed but this configuration never calls it",
+        "warning: statement Push: `ecr:GetDownloadUrlForLayers` is not an action of ecr",
+    ] {
+        assert!(out.contains(piece), "{piece}\n{out}");
+    }
+
+    // With the tag the action sends at creation, a request-tag condition is met.
+    let tagged = serde_json::json!({"Statement": [{"Effect": "Allow", "Action": "ecr:CreateRepository", "Resource": arn,
+        "Condition": {"StringEquals": {"aws:RequestTag/ManagedBy": "github-actions"}}}]});
+    let (_, out, _) = check(
+        &tagged.to_string(),
+        &[],
+        &[("INPUT_REPOSITORY-TAGS", "ManagedBy=github-actions")],
+    );
+    assert!(
+        out.contains(&format!("ecr:CreateRepository on {arn}: allowed")),
+        "{out}"
+    );
+    let (_, out, _) = check(&tagged.to_string(), &[], &[]);
+    assert!(
+        out.contains(&format!("ecr:CreateRepository on {arn}: NOT ALLOWED")),
+        "{out}"
+    );
+
+    let (ok, generated, _) = policy(&BASE, &[]);
+    assert!(ok);
+    let (code, out, _) = check(&generated, &[], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("The policy allows everything this configuration needs."),
+        "{out}"
+    );
+    let (code, out, _) = check(&generated, &["--format", "json"], &[]);
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON report");
+    assert_eq!((code, &report["sufficient"]), (0, &serde_json::json!(true)));
+
+    // Errors are ::error:: annotations on standard output, as the subcommand's other refusals.
+    let (code, err, _) = check("{ not json", &[], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("is not a JSON policy document (line 1, column 3)"),
+        "{err}"
+    );
+    let (ok, trust, _) = policy(&[&BASE[..], &["--trust", "github:o/r"]].concat(), &[]);
+    assert!(ok);
+    let (code, err, _) = check(&trust, &[], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is a trust policy"), "{err}");
+}
+
+/// Every verdict of `--check` on a policy whose resources are "*" (what moto can enforce) is what a
+/// real run under moto's IAM enforcement finds: enough is enough, and a missing call is missing.
+#[test]
+fn check_verdicts_match_real_runs_under_enforcement() {
+    let s = stack();
+    for dropped in [
+        None,
+        Some("ecr:CreateRepository"),
+        Some("ecr:GetAuthorizationToken"),
+    ] {
+        let actions: Vec<String> = generated_actions(true)
+            .into_iter()
+            .filter(|a| Some(a.as_str()) != dropped)
+            .collect();
+        let repository = unique("check");
+        let document = serde_json::json!({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
+        let flags = [
+            "--repository",
+            repository.as_str(),
+            "--region",
+            s.region.as_str(),
+            "--account",
+            s.account.as_str(),
+        ];
+        let (code, out, _) = check(&document.to_string(), &flags, &[]);
+        let run = run_as(&actions, &repository, false, true);
+        assert_eq!(
+            code == 0,
+            run.success,
+            "check said {code}:\n{out}\nthe run:\n{}",
+            run.stdout
+        );
+        if let Some(action) = dropped {
+            assert!(
+                out.contains(&format!("{action} on ")) && out.contains("NOT ALLOWED"),
+                "{out}"
+            );
+            assert!(run.single_error().contains(action), "{}", run.stdout);
+        }
+    }
+}

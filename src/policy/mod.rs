@@ -5,6 +5,7 @@
 use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
+pub mod check;
 pub mod evaluate;
 
 use crate::aws::oidc::{ISSUER, issuer_name};
@@ -16,14 +17,18 @@ usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account I
                               [--persona pusher|puller|assembler|scanner]
                               [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
                               [--audience AUD] [--issuer HOST/_services/token]
+                              [--check FILE|- ... [--format text|json]]
 Prints the least-privilege IAM identity policy for the action's configuration (or, with --trust, the
-role's trust policy for GitHub's OIDC). Flags override the INPUT_* variables the action reads.";
+role's trust policy for GitHub's OIDC); with --check, says whether existing identity policies allow
+what the configuration needs (exit 0: they do, 1: they do not, 2: unreadable input). Flags override the INPUT_* variables the action reads.";
 
 /// What `ecr-push-action policy …` prints: the document, and warnings about what it allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Printed {
     pub document: String,
     pub warnings: Vec<String>,
+    /// `--check` found the policy insufficient (exit 1).
+    pub insufficient: bool,
 }
 
 /// `ecr-push-action policy …`: the policy document for the configuration in `vars` (the environment)
@@ -36,10 +41,28 @@ pub fn command(
         return Ok(Printed {
             document: USAGE.to_owned(),
             warnings: Vec::new(),
+            insufficient: false,
         });
     };
     // Pushed after the environment's, the flags' variables win.
     let scope = inputs::policy_scope(vars.into_iter().chain(flags.inputs))?;
+    if !flags.check.is_empty() {
+        let documents = flags
+            .check
+            .iter()
+            .map(|source| read_document(source))
+            .collect::<Result<Vec<_>>>()?;
+        let report = check::check(&documents, &identity_policy(&scope, flags.persona), &scope);
+        return Ok(Printed {
+            document: if flags.json {
+                check::json(&report)
+            } else {
+                check::text(&report)
+            },
+            warnings: Vec::new(),
+            insufficient: !report.sufficient(),
+        });
+    }
     let mut warnings: Vec<String> = flags
         .trust
         .iter()
@@ -66,7 +89,37 @@ pub fn command(
     Ok(Printed {
         document: serde_json::to_string_pretty(&document)? + "\n",
         warnings,
+        insufficient: false,
     })
+}
+
+/// A policy document from a file, or standard input for `-`; an identity policy (trust policies are
+/// not checked yet).
+fn read_document(source: &str) -> Result<Value> {
+    let text = if source == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| anyhow!("`--check -`: {e}"))?
+    } else {
+        std::fs::read_to_string(source).map_err(|e| anyhow!("`--check {source}`: {e}"))?
+    };
+    let document: Value = serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "`--check {source}` is not a JSON policy document (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if document.get("Statement").is_none() {
+        bail!("`--check {source}` has no `Statement`: it is not an IAM policy document");
+    }
+    let trust = evaluate::statements(std::slice::from_ref(&document))
+        .iter()
+        .any(|(_, s)| s.get("Principal").is_some());
+    if trust {
+        bail!(
+            "`--check {source}` is a trust policy (its statements name a Principal): checking trust policies is not supported yet; use `--trust` to print the one this configuration needs"
+        );
+    }
+    Ok(document)
 }
 
 /// The flags after `policy`: the inputs they set, whose permissions, and whose trust.
@@ -77,6 +130,10 @@ struct Flags {
     trust: Option<TrustSubject>,
     /// `--issuer`: the token issuer, for a GitHub Enterprise Server.
     issuer: Option<String>,
+    /// `--check FILE` (repeatable, `-` for standard input): policies to check instead of printing one.
+    check: Vec<String>,
+    /// `--format json` for `--check`.
+    json: bool,
 }
 
 impl Flags {
@@ -87,6 +144,8 @@ impl Flags {
             persona: Persona::Pusher,
             trust: None,
             issuer: None,
+            check: Vec::new(),
+            json: false,
         };
         let mut rest = args.iter();
         while let Some(flag) = rest.next() {
@@ -111,6 +170,18 @@ impl Flags {
                 "--audience" => "INPUT_AUDIENCE",
                 "--persona" => {
                     flags.persona = value.parse().map_err(|e: String| anyhow!(e))?;
+                    continue;
+                }
+                "--check" => {
+                    flags.check.push(value);
+                    continue;
+                }
+                "--format" => {
+                    flags.json = match value.as_str() {
+                        "json" => true,
+                        "text" => false,
+                        other => bail!("`--format {other}`: use text or json\n{USAGE}"),
+                    };
                     continue;
                 }
                 "--issuer" => {

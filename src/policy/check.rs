@@ -1,0 +1,391 @@
+//! `ecr-push-action policy --check FILE…`: does a policy someone already has allow what this
+//! configuration needs? The needs are the generator's own output (every action on every resource of
+//! the least-privilege policy); each is evaluated statically against the given documents as IAM
+//! would (`evaluate.rs`), and the report says, per need, allowed / denied / not allowed / depends, the
+//! statements to add for what is missing, and what the policy allows beyond the need.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use super::evaluate::{self, Request, Verdict};
+use crate::inputs::PolicyScope;
+
+/// One (action, resource) the configuration needs, and the generator's statement it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub sid: String,
+    pub action: String,
+    pub resource: String,
+}
+
+/// The verdict on every need, and what the report warns about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub verdicts: Vec<(Need, Verdict, Option<String>)>,
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// Every need is allowed for certain.
+    pub fn sufficient(&self) -> bool {
+        self.verdicts
+            .iter()
+            .all(|(_, v, _)| matches!(v, Verdict::Allowed(_)))
+    }
+}
+
+/// The needs of the generated policy `generated`: each action of each statement on each resource.
+pub fn needs(generated: &Value) -> Vec<Need> {
+    let mut needs = Vec::new();
+    for (sid, statement) in evaluate::statements(std::slice::from_ref(generated)) {
+        for action in evaluate::listed(&statement["Action"]) {
+            for resource in evaluate::listed(&statement["Resource"]) {
+                if let (Some(action), Some(resource)) = (action.as_str(), resource.as_str()) {
+                    needs.push(Need {
+                        sid: sid.clone(),
+                        action: action.to_owned(),
+                        resource: resource.to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    needs
+}
+
+/// Checks `documents` against `generated` (the configuration's least-privilege policy).
+pub fn check(documents: &[Value], generated: &Value, scope: &PolicyScope) -> Report {
+    let keys = condition_keys(documents);
+    let verdicts = needs(generated)
+        .into_iter()
+        .map(|need| {
+            let request = Request {
+                action: need.action.clone(),
+                resource: need.resource.clone(),
+                known: known_values(&need, &keys, scope),
+            };
+            let verdict = evaluate::evaluate(documents, &request);
+            let hint = hint(&need, &verdict, documents);
+            (need, verdict, hint)
+        })
+        .collect();
+    Report {
+        verdicts,
+        warnings: broader_than_needed(documents, generated),
+    }
+}
+
+/// Every condition key the documents use, in lower case.
+fn condition_keys(documents: &[Value]) -> Vec<String> {
+    let mut keys = Vec::new();
+    for (_, statement) in evaluate::statements(documents) {
+        for block in statement["Condition"]
+            .as_object()
+            .into_iter()
+            .flat_map(|o| o.values())
+        {
+            for key in block.as_object().into_iter().flat_map(|o| o.keys()) {
+                let key = key.to_ascii_lowercase();
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// The values a condition key is known to have in the request `need` makes; a key left out is
+/// unknown (the verdict then depends on it). Only what the configuration decides is known: the
+/// repository tags it sends, that a repository being created has no tags, the service a KMS grant
+/// comes through.
+fn known_values(
+    need: &Need,
+    keys: &[String],
+    scope: &PolicyScope,
+) -> BTreeMap<String, Vec<String>> {
+    let tags = &scope.spec.settings.tags;
+    let action = need.action.to_ascii_lowercase();
+    let sends_tags = action.ends_with(":createrepository") || action.ends_with(":tagresource");
+    let mut known = BTreeMap::new();
+    for key in keys {
+        let tag_value = |name: &str| -> Vec<String> {
+            let found = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(name));
+            found.map(|(_, v)| vec![v.clone()]).unwrap_or_default()
+        };
+        let value = if let Some(name) = key.strip_prefix("aws:requesttag/") {
+            Some(if sends_tags {
+                tag_value(name)
+            } else {
+                Vec::new()
+            })
+        } else if key == "aws:tagkeys" {
+            Some(if sends_tags {
+                tags.iter().map(|(k, _)| k.clone()).collect()
+            } else {
+                Vec::new()
+            })
+        } else if let Some(name) = key
+            .strip_prefix("ecr:resourcetag/")
+            .or_else(|| key.strip_prefix("aws:resourcetag/"))
+        {
+            // A repository being created has no tags yet; an existing one's are only known when
+            // this configuration sets the tag (otherwise they depend on the repository).
+            if action.ends_with(":createrepository") {
+                Some(Vec::new())
+            } else {
+                Some(tag_value(name)).filter(|v| !v.is_empty())
+            }
+        } else if key == "kms:viaservice" && action.starts_with("kms:") {
+            let region = need
+                .resource
+                .split(':')
+                .nth(3)
+                .unwrap_or(scope.spec.region.as_str());
+            Some(vec![format!("ecr.{region}.amazonaws.com")])
+        } else {
+            None
+        };
+        if let Some(value) = value {
+            known.insert(key.clone(), value);
+        }
+    }
+    known
+}
+
+/// What to do when a need fails for a reason guides often get wrong.
+fn hint(need: &Need, verdict: &Verdict, documents: &[Value]) -> Option<String> {
+    if matches!(verdict, Verdict::Allowed(_)) {
+        return None;
+    }
+    if need.action.ends_with(":GetAuthorizationToken") {
+        return Some(format!(
+            "the registry token is account-wide: IAM grants `{}` only on `\"*\"`, never on a repository ARN",
+            need.action
+        ));
+    }
+    if !need.action.ends_with(":CreateRepository") {
+        return None;
+    }
+    let text = serde_json::to_string(documents).unwrap_or_default();
+    let at = text.to_ascii_lowercase().find("resourcetag/")?;
+    let name: String = text[at + "resourcetag/".len()..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    Some(format!(
+        "a repository being created has no resource tags yet, so a condition on `ecr:ResourceTag/{name}` \
+         never matches CreateRepository: require `aws:RequestTag/{name}` instead, which the input \
+         `repository-tags` sends (e.g. `repository-tags: {name}=…`)"
+    ))
+}
+
+/// Warnings about what the documents allow beyond the configuration's needs, and about names that
+/// cannot be right.
+fn broader_than_needed(documents: &[Value], generated: &Value) -> Vec<String> {
+    let needed: Vec<String> = needs(generated)
+        .into_iter()
+        .map(|n| n.action.to_ascii_lowercase())
+        .collect();
+    let mut warnings = Vec::new();
+    for (name, statement) in evaluate::statements(documents) {
+        if statement["Effect"] != "Allow" {
+            continue;
+        }
+        let actions: Vec<String> = evaluate::listed(&statement["Action"])
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect();
+        let resources: Vec<String> = evaluate::listed(&statement["Resource"])
+            .iter()
+            .filter_map(|r| r.as_str().map(str::to_owned))
+            .collect();
+        for action in &actions {
+            let lower = action.to_ascii_lowercase();
+            let service = lower.split(':').next().unwrap_or_default();
+            if lower == "ecr:*" || lower == "ecr-public:*" || lower == "*" {
+                warnings.push(format!("statement {name}: `{action}` allows every action of the service; the configuration needs {} of them", needed.len()));
+                continue;
+            }
+            if !matches!(service, "ecr" | "ecr-public") || lower.contains('*') {
+                continue;
+            }
+            if !KNOWN_ACTIONS.iter().any(|k| k.eq_ignore_ascii_case(action)) {
+                warnings.push(format!("statement {name}: `{action}` is not an action of {service} (a typo, or one that exists only in the other ECR service)"));
+            } else if !needed.contains(&lower) {
+                warnings.push(format!(
+                    "statement {name}: `{action}` is allowed but this configuration never calls it"
+                ));
+            }
+            for resource in &resources {
+                let wrong = (service == "ecr" && resource.contains(":ecr-public:"))
+                    || (service == "ecr-public"
+                        && resource.starts_with("arn:")
+                        && resource.contains(":ecr:"));
+                if wrong {
+                    warnings.push(format!("statement {name}: `{action}` on `{resource}`: that ARN is not of {service}, so it never matches"));
+                }
+            }
+        }
+        let repository_actions = actions.iter().any(|a| {
+            let lower = a.to_ascii_lowercase();
+            lower.starts_with("ecr") && !lower.ends_with(":getauthorizationtoken")
+        });
+        if repository_actions && resources.iter().any(|r| r == "*") {
+            warnings.push(format!("statement {name}: repository actions on `\"*\"` reach every repository; name the repository's ARN"));
+        }
+    }
+    warnings
+}
+
+/// The actions of ECR and ECR Public that exist (AWS's service authorization reference), to tell a
+/// typo or an action of the other service.
+const KNOWN_ACTIONS: [&str; 41] = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchDeleteImage",
+    "ecr:BatchGetImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:CreateRepository",
+    "ecr:DeleteLifecyclePolicy",
+    "ecr:DeleteRepository",
+    "ecr:DeleteRepositoryPolicy",
+    "ecr:DescribeImageScanFindings",
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+    "ecr:GetAuthorizationToken",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:GetLifecyclePolicy",
+    "ecr:GetRepositoryPolicy",
+    "ecr:InitiateLayerUpload",
+    "ecr:ListImages",
+    "ecr:ListTagsForResource",
+    "ecr:PutImage",
+    "ecr:PutImageScanningConfiguration",
+    "ecr:PutImageTagMutability",
+    "ecr:PutLifecyclePolicy",
+    "ecr:SetRepositoryPolicy",
+    "ecr:StartImageScan",
+    "ecr:TagResource",
+    "ecr:UntagResource",
+    "ecr:UploadLayerPart",
+    "ecr-public:BatchCheckLayerAvailability",
+    "ecr-public:CompleteLayerUpload",
+    "ecr-public:CreateRepository",
+    "ecr-public:DescribeImages",
+    "ecr-public:DescribeRepositories",
+    "ecr-public:GetAuthorizationToken",
+    "ecr-public:GetRepositoryPolicy",
+    "ecr-public:InitiateLayerUpload",
+    "ecr-public:ListTagsForResource",
+    "ecr-public:PutImage",
+    "ecr-public:PutRepositoryCatalogData",
+    "ecr-public:SetRepositoryPolicy",
+    "ecr-public:TagResource",
+    "ecr-public:UploadLayerPart",
+];
+
+/// The report as text: a line per need, the statements that would complete the policy, warnings.
+pub fn text(report: &Report) -> String {
+    let mut out = String::new();
+    for (need, verdict, hint) in &report.verdicts {
+        let said = match verdict {
+            Verdict::Allowed(by) => format!("allowed by statement {by}"),
+            Verdict::Denied(by) => format!("DENIED by statement {by}"),
+            Verdict::NotAllowed => "NOT ALLOWED: no statement allows it".to_owned(),
+            Verdict::Depends { statement, keys } => {
+                format!(
+                    "depends on {} (statement {statement}): not decided here",
+                    keys.join(", ")
+                )
+            }
+        };
+        let _ = writeln!(out, "{} on {}: {said}", need.action, need.resource);
+        if let Some(hint) = hint {
+            let _ = writeln!(out, "  {hint}");
+        }
+    }
+    let missing = to_add(report);
+    if missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nThe policy allows everything this configuration needs."
+        );
+    } else {
+        let document = json!({ "Version": "2012-10-17", "Statement": missing });
+        let _ = writeln!(
+            out,
+            "\nThe policy does not allow everything this configuration needs. Statements to add:\n{}",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        );
+    }
+    for warning in &report.warnings {
+        let _ = writeln!(out, "warning: {warning}");
+    }
+    out
+}
+
+/// The report for machines.
+pub fn json(report: &Report) -> String {
+    let verdicts: Vec<Value> = report
+        .verdicts
+        .iter()
+        .map(|(need, verdict, hint)| {
+            let (result, statement, keys) = match verdict {
+                Verdict::Allowed(by) => ("allowed", Some(by.as_str()), Vec::new()),
+                Verdict::Denied(by) => ("denied", Some(by.as_str()), Vec::new()),
+                Verdict::NotAllowed => ("not-allowed", None, Vec::new()),
+                Verdict::Depends { statement, keys } => {
+                    ("depends", Some(statement.as_str()), keys.clone())
+                }
+            };
+            json!({"action": need.action, "resource": need.resource, "result": result,
+                   "statement": statement, "depends-on": keys, "hint": hint})
+        })
+        .collect();
+    let add = to_add(report);
+    serde_json::to_string_pretty(&json!({
+        "sufficient": report.sufficient(),
+        "needs": verdicts,
+        "add": add,
+        "warnings": report.warnings,
+    }))
+    .unwrap_or_default()
+        + "\n"
+}
+
+/// The generator's statements, narrowed to the needs that are not allowed for certain.
+fn to_add(report: &Report) -> Vec<Value> {
+    let mut by_sid: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+    for (need, verdict, _) in &report.verdicts {
+        if matches!(verdict, Verdict::Allowed(_)) {
+            continue;
+        }
+        if !by_sid.iter().any(|(sid, _, _)| *sid == need.sid) {
+            by_sid.push((need.sid.clone(), Vec::new(), Vec::new()));
+        }
+        let at = by_sid
+            .iter()
+            .position(|(sid, _, _)| *sid == need.sid)
+            .unwrap_or_default();
+        let (_, actions, resources) = &mut by_sid[at];
+        if !actions.contains(&need.action) {
+            actions.push(need.action.clone());
+        }
+        if !resources.contains(&need.resource) {
+            resources.push(need.resource.clone());
+        }
+    }
+    by_sid
+        .into_iter()
+        .map(|(sid, actions, resources)| {
+            let resource = if resources.len() == 1 {
+                json!(resources[0])
+            } else {
+                json!(resources)
+            };
+            json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource})
+        })
+        .collect()
+}
