@@ -111,6 +111,11 @@ fn known_values(
     let sends_tags = action.ends_with(":createrepository") || action.ends_with(":tagresource");
     let mut known = BTreeMap::new();
     for key in keys {
+        if !supports(&action, key) {
+            // IAM sees no such key in the request: the condition fails (`hint` says why).
+            known.insert(key.clone(), Vec::new());
+            continue;
+        }
         let tag_value = |name: &str| -> Vec<String> {
             let found = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(name));
             found.map(|(_, v)| vec![v.clone()]).unwrap_or_default()
@@ -155,7 +160,28 @@ fn known_values(
     known
 }
 
-/// What to do when a need fails for a reason guides often get wrong.
+/// Whether the request `action` (lower case) carries the condition key `key` (lower case), per AWS's
+/// service authorization reference for ECR, ECR Public and KMS. Global `aws:` keys are always
+/// evaluated (their values are decided in [`known_values`]); a service key the action does not
+/// support is absent from its request, so a condition on it never holds. The one table of it.
+fn supports(action: &str, key: &str) -> bool {
+    let (service, rest) = key.split_once(':').unwrap_or(("", key));
+    let name = rest.split('/').next().unwrap_or(rest);
+    let on_repository =
+        !action.ends_with(":createrepository") && !action.ends_with(":getauthorizationtoken");
+    match (service, name) {
+        ("aws", _) => true,
+        ("ecr", "resourcetag") => action.starts_with("ecr:") && on_repository,
+        ("ecr-public", "resourcetag") => action.starts_with("ecr-public:") && on_repository,
+        ("kms", "viaservice" | "calleraccount" | "grantisforawsresource" | "grantoperations") => {
+            action.starts_with("kms:")
+        }
+        _ => false,
+    }
+}
+
+/// What to do when a need fails for a reason guides often get wrong: the token on a repository ARN,
+/// or a statement that would allow the need but for a condition the request cannot meet.
 fn hint(need: &Need, verdict: &Verdict, documents: &[Value]) -> Option<String> {
     if matches!(verdict, Verdict::Allowed(_)) {
         return None;
@@ -166,20 +192,53 @@ fn hint(need: &Need, verdict: &Verdict, documents: &[Value]) -> Option<String> {
             need.action
         ));
     }
-    if !need.action.ends_with(":CreateRepository") {
-        return None;
+    let request = Request {
+        action: need.action.clone(),
+        resource: need.resource.clone(),
+        known: BTreeMap::new(),
+    };
+    let action = need.action.to_ascii_lowercase();
+    let mut hints = Vec::new();
+    for (name, statement) in evaluate::statements(documents) {
+        if statement["Effect"] != "Allow" || !evaluate::applies(&statement, &request) {
+            continue;
+        }
+        for block in statement["Condition"]
+            .as_object()
+            .into_iter()
+            .flat_map(|o| o.values())
+        {
+            for key in block.as_object().into_iter().flat_map(|o| o.keys()) {
+                hints.extend(condition_hint(&name, &action, key));
+            }
+        }
     }
-    let text = serde_json::to_string(documents).unwrap_or_default();
-    let at = text.to_ascii_lowercase().find("resourcetag/")?;
-    let name: String = text[at + "resourcetag/".len()..]
-        .chars()
-        .take_while(|c| *c != '"')
-        .collect();
-    Some(format!(
-        "a repository being created has no resource tags yet, so a condition on `ecr:ResourceTag/{name}` \
-         never matches CreateRepository: require `aws:RequestTag/{name}` instead, which the input \
-         `repository-tags` sends (e.g. `repository-tags: {name}=…`)"
-    ))
+    (!hints.is_empty()).then(|| hints.join("\n  "))
+}
+
+/// Why a condition on `key` keeps statement `name` from allowing `action`, and the key that works.
+fn condition_hint(name: &str, action: &str, key: &str) -> Option<String> {
+    let lower = key.to_ascii_lowercase();
+    let tag = key.split_once('/').map_or("", |(_, t)| t);
+    if action.ends_with(":createrepository") && lower.contains(":resourcetag/") {
+        return Some(format!(
+            "statement {name}: a repository being created has no resource tags yet, so `{key}` never matches \
+             CreateRepository: require `aws:RequestTag/{tag}` instead, which the input `repository-tags` sends \
+             (e.g. `repository-tags: {tag}=…`)"
+        ));
+    }
+    if !supports(action, &lower) {
+        return Some(format!(
+            "statement {name}: `{key}` is not a condition key of {action} (AWS's service authorization \
+             reference), so this statement never allows it"
+        ));
+    }
+    lower.starts_with("aws:requesttag/").then(|| {
+        format!(
+            "statement {name}: it requires the request tag `{tag}`: set it with `repository-tags: {tag}=…` (the \
+             action sends the repository tags when it creates the repository)"
+        )
+    })
 }
 
 /// Warnings about what the documents allow beyond the configuration's needs, and about names that
@@ -388,4 +447,83 @@ fn to_add(report: &Report) -> Vec<Value> {
             json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource})
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "arn:aws:ecr:eu-west-1:123456789012:repository/team/api";
+
+    fn scope(extra: &[(&str, &str)]) -> PolicyScope {
+        let mut vars = vec![
+            ("INPUT_REPOSITORY", "team/api"),
+            ("INPUT_AWS-REGION", "eu-west-1"),
+            ("INPUT_REGISTRY-ID", "123456789012"),
+        ];
+        vars.extend(extra);
+        crate::inputs::policy_scope(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+            .expect("valid")
+    }
+
+    /// The verdict and hint for `action` under one statement allowing it with `condition`.
+    fn verdict(action: &str, condition: &Value, scope: &PolicyScope) -> (Verdict, Option<String>) {
+        let document = json!({"Statement": [{"Sid": "S", "Effect": "Allow", "Action": action, "Resource": ARN, "Condition": condition}]});
+        let generated = super::super::identity_policy(scope, super::super::Persona::Pusher);
+        let report = check(&[document], &generated, scope);
+        let (_, verdict, hint) = report
+            .verdicts
+            .into_iter()
+            .find(|(need, _, _)| need.action == action)
+            .expect("a need");
+        (verdict, hint)
+    }
+
+    #[test]
+    fn each_condition_class_is_told_apart() {
+        let plain = scope(&[]);
+        let (v, hint) = verdict(
+            "ecr:PutImage",
+            &json!({"StringEquals": {"ecr:repositoryName": "team/api"}}),
+            &plain,
+        );
+        assert_eq!(v, Verdict::NotAllowed);
+        assert!(hint.is_some_and(|h| {
+            h.contains("`ecr:repositoryName` is not a condition key of ecr:putimage")
+        }));
+        let (v, _) = verdict(
+            "ecr:PutImage",
+            &json!({"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}),
+            &plain,
+        );
+        assert_eq!(
+            v,
+            Verdict::Depends {
+                statement: "S".into(),
+                keys: vec!["aws:SourceIp".into()]
+            }
+        );
+        let on_tag = json!({"StringEquals": {"ecr:ResourceTag/Team": "api"}});
+        let (v, _) = verdict("ecr:PutImage", &on_tag, &plain);
+        assert!(
+            matches!(v, Verdict::Depends { .. }),
+            "the repository's tags decide: {v:?}"
+        );
+        let tagged = scope(&[("INPUT_REPOSITORY-TAGS", "Team=api")]);
+        assert_eq!(
+            verdict("ecr:PutImage", &on_tag, &tagged).0,
+            Verdict::Allowed("S".into())
+        );
+        let (v, hint) = verdict("ecr:CreateRepository", &on_tag, &tagged);
+        assert_eq!(v, Verdict::NotAllowed);
+        assert!(hint.is_some_and(|h| h.contains("require `aws:RequestTag/Team` instead")));
+        let on_request = json!({"StringEquals": {"aws:RequestTag/Team": "api"}});
+        assert_eq!(
+            verdict("ecr:CreateRepository", &on_request, &tagged).0,
+            Verdict::Allowed("S".into())
+        );
+        let (v, hint) = verdict("ecr:CreateRepository", &on_request, &plain);
+        assert_eq!(v, Verdict::NotAllowed);
+        assert!(hint.is_some_and(|h| h.contains("repository-tags: Team=…")));
+    }
 }

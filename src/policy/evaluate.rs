@@ -108,7 +108,7 @@ fn texts(value: &Value) -> Vec<String> {
 }
 
 /// Whether the statement's action and resource parts match the request.
-fn applies(statement: &Value, request: &Request) -> bool {
+pub fn applies(statement: &Value, request: &Request) -> bool {
     let action = |key: &str| {
         texts(&statement[key]).iter().any(|p| {
             wildcard(
