@@ -756,7 +756,7 @@ fn check(document: &str, flags: &[&str], env: &[(&str, &str)]) -> (i32, String, 
 /// The mistakes guides make, as `--check` reports them: a token scoped to a repository, creation
 /// conditioned on a resource tag the new repository cannot have, push actions on "*", an action never
 /// used; what to add; exit 1. The generated policy passes (exit 0); JSON for machines; exit 2 for a
-/// document that cannot be read or is a trust policy.
+/// document that cannot be read or is no policy.
 #[test]
 fn check_names_what_a_policy_lacks_and_what_it_allows_beyond() {
     let arn = "arn:aws:ecr:eu-west-1:123456789012:repository/team/api";
@@ -820,11 +820,9 @@ fn check_names_what_a_policy_lacks_and_what_it_allows_beyond() {
         err.contains("is not a JSON policy document (line 1, column 3)"),
         "{err}"
     );
-    let (ok, trust, _) = policy(&[&BASE[..], &["--trust", "github:o/r"]].concat(), &[]);
-    assert!(ok);
-    let (code, err, _) = check(&trust, &[], &[]);
+    let (code, err, _) = check(r#"{"Version": "2012-10-17"}"#, &[], &[]);
     assert_eq!(code, 2);
-    assert!(err.contains("is a trust policy"), "{err}");
+    assert!(err.contains("has no `Statement`"), "{err}");
 }
 
 /// Every verdict of `--check` on a policy whose resources are "*" (what moto can enforce) is what a
@@ -868,4 +866,47 @@ fn check_verdicts_match_real_runs_under_enforcement() {
             assert!(run.single_error().contains(action), "{}", run.stdout);
         }
     }
+}
+
+/// `--check` of a trust policy: the workflow `--trust` names is accepted or not, with the near misses
+/// named (another provider, a subject in another case) and the statement that would accept it.
+#[test]
+fn check_says_whether_a_trust_policy_accepts_the_workflow() {
+    let main = "github:octo-org/octo-repo:ref:refs/heads/main";
+    let (ok, trust, _) = policy(&[&BASE[..], &["--trust", main]].concat(), &[]);
+    assert!(ok);
+    let (code, out, _) = check(&trust, &["--trust", main], &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("accepted by statement GitHubActionsOidcForThisRepository"),
+        "{out}"
+    );
+
+    let (code, out, _) = check(
+        &trust,
+        &["--trust", "github:octo-org/octo-repo:environment:prod"],
+        &[],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("NOT accepted")
+            && out.contains(r#""token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:environment:prod""#),
+        "{out}"
+    );
+
+    let (code, out, _) = check(
+        &trust,
+        &["--trust", "github:Octo-Org/octo-repo:ref:refs/heads/main"],
+        &[("GITHUB_SERVER_URL", "https://ghes.example.com")],
+    );
+    assert_eq!(code, 1, "{out}");
+    for piece in [
+        "no statement names the provider arn:aws:iam::123456789012:oidc-provider/ghes.example.com/_services/token",
+        "appears in another case: the `sub` condition is case-sensitive",
+    ] {
+        assert!(out.contains(piece), "{piece}\n{out}");
+    }
+    let (code, out, _) = check(&trust, &[], &[]);
+    assert_eq!(code, 2);
+    assert!(out.contains("needs the workflow it should accept"), "{out}");
 }

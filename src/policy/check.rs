@@ -345,6 +345,69 @@ const KNOWN_ACTIONS: [&str; 41] = [
     "ecr-public:UploadLayerPart",
 ];
 
+/// Whether a trust policy lets the GitHub workflow whose token has `sub` and `aud` (from `issuer`)
+/// assume the role: `sts:AssumeRoleWithWebIdentity` with the provider `provider_arn` as principal,
+/// the token's `sub` and `aud` as the known condition keys; any other key makes it depend.
+pub fn check_trust(
+    documents: &[Value],
+    provider_arn: &str,
+    issuer: &str,
+    sub: &str,
+    aud: &str,
+) -> Verdict {
+    // IAM matches a trust statement's Principal as an identity policy matches its Resource.
+    let as_resources: Vec<Value> = documents
+        .iter()
+        .map(|document| {
+            let statements: Vec<Value> = evaluate::listed(&document["Statement"])
+                .into_iter()
+                .map(|mut statement| {
+                    let federated = statement["Principal"]["Federated"].clone();
+                    if let Some(object) = statement.as_object_mut() {
+                        object.remove("Principal");
+                        object.insert("Resource".into(), federated);
+                    }
+                    statement
+                })
+                .collect();
+            json!({ "Statement": statements })
+        })
+        .collect();
+    let issuer = issuer.to_ascii_lowercase();
+    let request = Request {
+        action: "sts:AssumeRoleWithWebIdentity".into(),
+        resource: provider_arn.to_owned(),
+        known: BTreeMap::from([
+            (format!("{issuer}:sub"), vec![sub.to_owned()]),
+            (format!("{issuer}:aud"), vec![aud.to_owned()]),
+        ]),
+    };
+    evaluate::evaluate(&as_resources, &request)
+}
+
+/// Why a trust policy does not accept the token, where a near miss says it: another provider (e.g.
+/// github.com's on a GitHub Enterprise Server), or a subject that differs only in case.
+pub fn trust_hints(documents: &[Value], provider_arn: &str, sub: &str) -> Vec<String> {
+    let text = serde_json::to_string(documents).unwrap_or_default();
+    let mut hints = Vec::new();
+    if !text.contains(provider_arn) && text.contains(":oidc-provider/") {
+        hints.push(format!(
+            "no statement names the provider {provider_arn}: the token comes from that issuer (on GitHub \
+             Enterprise Server it is the server's own, not github.com's)"
+        ));
+    }
+    if !text.contains(sub)
+        && text
+            .to_ascii_lowercase()
+            .contains(&sub.to_ascii_lowercase())
+    {
+        hints.push(format!(
+            "the subject `{sub}` appears in another case: the `sub` condition is case-sensitive"
+        ));
+    }
+    hints
+}
+
 /// The report as text: a line per need, the statements that would complete the policy, warnings.
 pub fn text(report: &Report) -> String {
     let mut out = String::new();

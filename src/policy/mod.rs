@@ -52,6 +52,28 @@ pub fn command(
             .iter()
             .map(|source| read_document(source))
             .collect::<Result<Vec<_>>>()?;
+        let trust = |d: &Value| {
+            evaluate::statements(std::slice::from_ref(d))
+                .iter()
+                .any(|(_, s)| s.get("Principal").is_some())
+        };
+        if documents.iter().any(trust) {
+            if !documents.iter().all(trust) {
+                bail!(
+                    "`--check`: give either trust policies or identity policies, not both at once"
+                );
+            }
+            let subject = flags
+                .trust
+                .clone()
+                .ok_or_else(|| anyhow!(advice::trust_subject_needed()))?;
+            return Ok(check_trust(
+                &documents,
+                &scope,
+                &subject,
+                flags.issuer.as_deref(),
+            ));
+        }
         let report = check::check(&documents, &identity_policy(&scope, flags.persona), &scope);
         return Ok(Printed {
             document: if flags.json {
@@ -93,8 +115,61 @@ pub fn command(
     })
 }
 
-/// A policy document from a file, or standard input for `-`; an identity policy (trust policies are
-/// not checked yet).
+/// `--check` on trust policies: do they let the workflow `subject` names assume the role with its
+/// GitHub token? If not, the statement that would.
+fn check_trust(
+    documents: &[Value],
+    scope: &PolicyScope,
+    subject: &TrustSubject,
+    issuer: Option<&str>,
+) -> Printed {
+    use std::fmt::Write as _;
+    let issuer = issuer.map_or_else(|| scope.issuer.clone(), issuer_name);
+    let provider = format!(
+        "arn:{}:iam::{}:oidc-provider/{issuer}",
+        partition(&scope.spec.region),
+        scope.account
+    );
+    let verdict = check::check_trust(documents, &provider, &issuer, &subject.0, &scope.audience);
+    let who = format!(
+        "A GitHub token with sub `{}` and aud `{}` from {provider}",
+        subject.0, scope.audience
+    );
+    let mut text = match &verdict {
+        evaluate::Verdict::Allowed(by) => format!("{who}: accepted by statement {by}.\n"),
+        evaluate::Verdict::Denied(by) => format!("{who}: DENIED by statement {by}.\n"),
+        evaluate::Verdict::NotAllowed => format!("{who}: NOT accepted: no statement allows it.\n"),
+        evaluate::Verdict::Depends { statement, keys } => format!(
+            "{who}: depends on {} (statement {statement}): not decided here.\n",
+            keys.join(", ")
+        ),
+    };
+    let accepted = matches!(verdict, evaluate::Verdict::Allowed(_));
+    if !accepted {
+        for hint in check::trust_hints(documents, &provider, &subject.0) {
+            let _ = writeln!(text, "  {hint}");
+        }
+        let wanted = trust_policy(
+            &scope.spec.region,
+            &scope.account,
+            subject,
+            &scope.audience,
+            &issuer,
+        );
+        let _ = writeln!(
+            text,
+            "A trust policy that accepts it:\n{}",
+            serde_json::to_string_pretty(&wanted).unwrap_or_default()
+        );
+    }
+    Printed {
+        document: text,
+        warnings: Vec::new(),
+        insufficient: !accepted,
+    }
+}
+
+/// A policy document from a file, or standard input for `-`.
 fn read_document(source: &str) -> Result<Value> {
     let text = if source == "-" {
         std::io::read_to_string(std::io::stdin()).map_err(|e| anyhow!("`--check -`: {e}"))?
@@ -110,14 +185,6 @@ fn read_document(source: &str) -> Result<Value> {
     })?;
     if document.get("Statement").is_none() {
         bail!("`--check {source}` has no `Statement`: it is not an IAM policy document");
-    }
-    let trust = evaluate::statements(std::slice::from_ref(&document))
-        .iter()
-        .any(|(_, s)| s.get("Principal").is_some());
-    if trust {
-        bail!(
-            "`--check {source}` is a trust policy (its statements name a Principal): checking trust policies is not supported yet; use `--trust` to print the one this configuration needs"
-        );
     }
     Ok(document)
 }
@@ -596,6 +663,12 @@ pub fn trust_policy(
 
 /// What `policy` says when a `--trust` subject is refused or allows more than it seems, written once.
 mod advice {
+    pub fn trust_subject_needed() -> String {
+        "`--check` of a trust policy needs the workflow it should accept: `--trust \
+         github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]`."
+            .to_owned()
+    }
+
     /// A GitHub Enterprise Server's tokens need an identity provider of their own in the account.
     pub fn enterprise_provider(issuer: &str, audience: &str) -> String {
         format!(
