@@ -910,3 +910,30 @@ fn check_says_whether_a_trust_policy_accepts_the_workflow() {
     assert_eq!(code, 2);
     assert!(out.contains("needs the workflow it should accept"), "{out}");
 }
+
+/// An ECR Public policy as guides write it: actions ECR Public does not have, private-ECR ARNs, and no
+/// `sts:GetServiceBearerToken`.
+#[test]
+fn check_names_ecr_public_mistakes() {
+    let guide = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Token", "Effect": "Allow", "Action": "ecr-public:GetAuthorizationToken", "Resource": "*"},
+        {"Sid": "Push", "Effect": "Allow", "Action": ["ecr-public:BatchCheckLayerAvailability", "ecr-public:PutImage",
+         "ecr-public:InitiateLayerUpload", "ecr-public:UploadLayerPart", "ecr-public:CompleteLayerUpload",
+         "ecr-public:ListImages", "ecr-public:BatchGetImage"],
+         "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/team/api"}]});
+    let (code, out, _) = check(
+        &guide.to_string(),
+        &[],
+        &[("INPUT_REGISTRY-TYPE", "public")],
+    );
+    assert_eq!(code, 1, "{out}");
+    for piece in [
+        "sts:GetServiceBearerToken on *: NOT ALLOWED",
+        "ecr-public:PutImage on arn:aws:ecr-public::123456789012:repository/team/api: NOT ALLOWED",
+        "`ecr-public:ListImages` is not an action of ecr-public",
+        "`ecr-public:BatchGetImage` is not an action of ecr-public",
+        "that ARN is not of ecr-public, so it never matches",
+    ] {
+        assert!(out.contains(piece), "{piece}\n{out}");
+    }
+}
