@@ -937,3 +937,72 @@ fn check_names_ecr_public_mistakes() {
         assert!(out.contains(piece), "{piece}\n{out}");
     }
 }
+
+/// `--check role:NAME` reads the role's policies from IAM (moto here): its inline and attached
+/// policies together are checked as one, and `--trust` checks the role's trust policy.
+#[test]
+fn check_reads_a_roles_policies_from_iam() {
+    let s = stack();
+    let main = "github:octo-org/octo-repo:ref:refs/heads/main";
+    let (ok, generated, _) = policy(&BASE, &[]);
+    assert!(ok);
+    let (ok, trust, _) = policy(&[&BASE[..], &["--trust", main]].concat(), &[]);
+    assert!(ok);
+    let mut inline: serde_json::Value = serde_json::from_str(&generated).expect("JSON");
+    let statements = inline["Statement"].as_array_mut().expect("statements");
+    let create = statements
+        .iter()
+        .position(|st| st["Action"].to_string().contains("ecr:CreateRepository"))
+        .expect("a create statement");
+    let managed =
+        serde_json::json!({"Version": "2012-10-17", "Statement": [statements.remove(create)]});
+    let create_role = |role: &str, with_managed: bool| {
+        let mut setup = Command::new(s.dir.join("venv/bin/python"));
+        setup
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/support/iam-role.py"
+            ))
+            .args([&s.endpoint, role, trust.as_str(), &inline.to_string()]);
+        if with_managed {
+            setup.arg(managed.to_string());
+        }
+        crate::support::run(&mut setup);
+    };
+    let check_role = |role: &str, extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"));
+        cmd.env_clear()
+            .env("AWS_ENDPOINT_URL", &s.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "AKIACHECKROLE0000001")
+            .env("AWS_SECRET_ACCESS_KEY", "check-secret")
+            .arg("policy")
+            .args(BASE)
+            .args(["--check", &format!("role:{role}")])
+            .args(extra);
+        let out = cmd.output().expect("policy --check role:");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+
+    let whole = unique("checked-role");
+    create_role(&whole, true);
+    let (code, out) = check_role(&whole, &[]);
+    assert_eq!(code, 0, "inline and attached together are enough:\n{out}");
+    let (code, out) = check_role(&whole, &["--trust", main]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("accepted by statement"), "{out}");
+
+    let partial = unique("checked-role-inline-only");
+    create_role(&partial, false);
+    let (code, out) = check_role(&partial, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("ecr:CreateRepository on arn:aws:ecr:eu-west-1:123456789012:repository/team/api: NOT ALLOWED"), "{out}");
+    let (code, out) = check_role("no-such-role", &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("iam:GetRole for `no-such-role` failed"),
+        "{out}"
+    );
+}

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 pub mod check;
 pub mod evaluate;
+pub mod principal;
 
 use crate::aws::oidc::{ISSUER, issuer_name};
 use crate::inputs::{self, IfTagExists, PolicyScope};
@@ -17,7 +18,7 @@ usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account I
                               [--persona pusher|puller|assembler|scanner]
                               [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
                               [--audience AUD] [--issuer HOST/_services/token]
-                              [--check FILE|- ... [--format text|json]]
+                              [--check FILE|-|role:NAME|user:NAME ... [--format text|json]]
 Prints the least-privilege IAM identity policy for the action's configuration (or, with --trust, the
 role's trust policy for GitHub's OIDC); with --check, says whether existing identity policies allow
 what the configuration needs (exit 0: they do, 1: they do not, 2: unreadable input). Flags override the INPUT_* variables the action reads.";
@@ -47,11 +48,14 @@ pub fn command(
     // Pushed after the environment's, the flags' variables win.
     let scope = inputs::policy_scope(vars.into_iter().chain(flags.inputs))?;
     if !flags.check.is_empty() {
-        let documents = flags
-            .check
-            .iter()
-            .map(|source| read_document(source))
-            .collect::<Result<Vec<_>>>()?;
+        let mut documents = Vec::new();
+        for source in &flags.check {
+            documents.extend(read_source(
+                source,
+                &scope.spec.region,
+                flags.trust.is_some(),
+            )?);
+        }
         let trust = |d: &Value| {
             evaluate::statements(std::slice::from_ref(d))
                 .iter()
@@ -167,6 +171,26 @@ fn check_trust(
         warnings: Vec::new(),
         insufficient: !accepted,
     }
+}
+
+/// The documents `--check SOURCE` names: a file, standard input (`-`), or a principal's policies read
+/// from IAM (`role:NAME`, `user:NAME`: its identity policies, or with `--trust` a role's trust policy).
+fn read_source(source: &str, region: &str, trust: bool) -> Result<Vec<Value>> {
+    let Some(principal) = principal::Principal::parse(source) else {
+        return Ok(vec![read_document(source)?]);
+    };
+    let policies = principal::read(&principal, region)?;
+    if trust {
+        return policies.trust.map(|t| vec![t]).ok_or_else(|| {
+            anyhow!("`--check {source}`: a user has no trust policy; check a role's")
+        });
+    }
+    if policies.identity.is_empty() {
+        bail!(
+            "`--check {source}` has no identity policies, inline or attached: it may call nothing"
+        );
+    }
+    Ok(policies.identity)
 }
 
 /// A policy document from a file, or standard input for `-`.
