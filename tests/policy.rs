@@ -906,6 +906,27 @@ fn check_says_whether_a_trust_policy_accepts_the_workflow() {
     ] {
         assert!(out.contains(piece), "{piece}\n{out}");
     }
+    // In a workflow, the runner's variables give the subject.
+    let workflow = [
+        ("GITHUB_REPOSITORY", "octo-org/octo-repo"),
+        ("GITHUB_REF", "refs/heads/main"),
+        ("GITHUB_EVENT_NAME", "push"),
+    ];
+    let (code, out, _) = check(&trust, &[], &workflow);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = check(
+        &trust,
+        &[],
+        &[
+            ("GITHUB_REPOSITORY", "octo-org/octo-repo"),
+            ("GITHUB_EVENT_NAME", "pull_request"),
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("sub `repo:octo-org/octo-repo:pull_request`"),
+        "{out}"
+    );
     let (code, out, _) = check(&trust, &[], &[]);
     assert_eq!(code, 2);
     assert!(out.contains("needs the workflow it should accept"), "{out}");

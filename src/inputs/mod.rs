@@ -112,6 +112,9 @@ pub struct PolicyScope {
     pub audience: String,
     /// The issuer of the GitHub server's tokens: github.com's, or GHES's (`GITHUB_SERVER_URL`).
     pub issuer: String,
+    /// In a workflow, the `sub` its GitHub token has (from `GITHUB_REPOSITORY`, `GITHUB_REF` and
+    /// `GITHUB_EVENT_NAME`; a job with an environment has another, which these variables do not say).
+    pub workflow_subject: Option<String>,
 }
 
 /// All input problems at once, so a user fixes them in one round.
@@ -154,10 +157,23 @@ pub fn policy_scope(
             account: spec.registry_id.clone()?,
             audience: audience?,
             issuer: crate::aws::oidc::issuer_of_server(env.get("GITHUB_SERVER_URL")),
+            workflow_subject: workflow_subject(&env),
             spec,
         })
     });
     check.finish(scope)
+}
+
+/// The `sub` of this workflow's GitHub token, as far as the runner's variables say it.
+fn workflow_subject(env: &raw::Env) -> Option<String> {
+    let repository = env.get("GITHUB_REPOSITORY")?;
+    if env
+        .get("GITHUB_EVENT_NAME")
+        .is_some_and(|e| e.starts_with("pull_request"))
+    {
+        return Some(format!("repo:{repository}:pull_request"));
+    }
+    Some(format!("repo:{repository}:ref:{}", env.get("GITHUB_REF")?))
 }
 
 /// What the inputs allow that the user should know about, although it is valid: a repository policy

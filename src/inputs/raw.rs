@@ -124,8 +124,11 @@ pub fn environment() -> Result<Vec<(String, String)>, InputError> {
 }
 
 /// The environment variables (besides `INPUT_*`) whose values decide what the action does.
-const ENVIRONMENT_READ: [&str; 14] = [
+const ENVIRONMENT_READ: [&str; 17] = [
     "ACT",
+    "GITHUB_REPOSITORY",
+    "GITHUB_REF",
+    "GITHUB_EVENT_NAME",
     "GITHUB_SERVER_URL",
     "AWS_REGION",
     "AWS_DEFAULT_REGION",

@@ -67,9 +67,11 @@ pub fn command(
                     "`--check`: give either trust policies or identity policies, not both at once"
                 );
             }
+            // `--trust`, else (in a workflow) the subject the runner's variables give.
             let subject = flags
                 .trust
                 .clone()
+                .or_else(|| scope.workflow_subject.clone().map(TrustSubject))
                 .ok_or_else(|| anyhow!(advice::trust_subject_needed()))?;
             return Ok(check_trust(
                 &documents,
