@@ -70,11 +70,11 @@ tokio::task_local! {
 }
 
 /// Runs `work`, holding back its log lines (groups, annotations, info) when `hold` is set, and returns
-/// them; [`release`] prints them. Work done at the same time as other work — several destinations,
+/// them; [`release`] prints them (see [`at_once`]). Work done at the same time as other work — several destinations,
 /// several tags — would otherwise interleave its lines and groups. Held work nested in held work gives
 /// its lines to the outer one when released. Masks are never held: they must reach the runner before
 /// anything could print the secret.
-pub async fn held<F: Future>(hold: bool, work: F) -> (F::Output, Vec<String>) {
+async fn held<F: Future>(hold: bool, work: F) -> (F::Output, Vec<String>) {
     if !hold {
         return (work.await, Vec::new());
     }
@@ -87,10 +87,39 @@ pub async fn held<F: Future>(hold: bool, work: F) -> (F::Output, Vec<String>) {
 }
 
 /// Prints lines that [`held`] held back (to the held work around this, if any).
-pub fn release(lines: Vec<String>) {
+fn release(lines: Vec<String>) {
     for line in lines {
         emit(line);
     }
+}
+
+/// Runs `work` at once. With more than one, each one's log is held and printed once all have ended,
+/// in the order given, so that groups never interleave; one alone logs as it goes.
+pub async fn at_once<F: Future>(work: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let work: Vec<F> = work.into_iter().collect();
+    let hold = work.len() > 1;
+    let done = futures_util::future::join_all(work.into_iter().map(|w| held(hold, w))).await;
+    done.into_iter()
+        .map(|(output, lines)| {
+            release(lines);
+            output
+        })
+        .collect()
+}
+
+/// [`at_once`], each one's log printed as soon as it ends: a long push shows its log without waiting
+/// for the slowest.
+pub async fn at_once_logged_as_done<F: Future>(
+    work: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let work: Vec<F> = work.into_iter().collect();
+    let hold = work.len() > 1;
+    let each = work.into_iter().map(|w| async move {
+        let (output, lines) = held(hold, w).await;
+        release(lines);
+        output
+    });
+    futures_util::future::join_all(each).await
 }
 
 /// One log line: printed, or held while in [`held`] work.

@@ -71,17 +71,11 @@ async fn assemble_index(config: &Config, references: &[String]) -> Result<()> {
     };
     let prepared = aws::registry::prepare_all(&session.sdk, config, read).await?;
     let prepared = single_fails_at_once(prepared)?;
-    let several = prepared.len() > 1;
-    let ready = prepared.iter().flatten();
-    let outcomes = futures_util::future::join_all(ready.map(
-        |(destination, (repository, index))| async move {
-            let (outcome, lines) =
-                github::held(several, assemble::write(repository, destination, index)).await;
-            github::release(lines);
-            outcome
-        },
-    ))
-    .await;
+    let writes = prepared
+        .iter()
+        .flatten()
+        .map(|(destination, (repository, index))| assemble::write(repository, destination, index));
+    let outcomes = github::at_once_logged_as_done(writes).await;
     let index = prepared
         .iter()
         .flatten()

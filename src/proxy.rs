@@ -16,8 +16,53 @@ use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
+/// The action's own HTTP(S) client, for request bodies of type `B`.
+pub type HttpClient<B> = Client<hyper_rustls::HttpsConnector<Connector>, B>;
+
+/// An answer, read whole.
+pub struct Answer {
+    pub status: hyper::StatusCode,
+    pub headers: hyper::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// A header's value, when it is text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let value = self.headers.get(name)?.to_str().ok()?;
+        Some(value.to_owned())
+    }
+}
+
+/// Sends `request` and reads the whole answer within `limit`. `Err` says why no answer came — none in
+/// time, or a connection or read problem — each worth another try; what an answer means is the
+/// caller's to judge.
+pub async fn exchange<B>(
+    client: &HttpClient<B>,
+    request: hyper::Request<B>,
+    limit: std::time::Duration,
+) -> Result<Answer, String>
+where
+    B: hyper::body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    use http_body_util::BodyExt as _;
+    let response = tokio::time::timeout(limit, client.request(request))
+        .await
+        .map_err(|_| format!("no answer within {} s", limit.as_secs()))?
+        .map_err(|e| crate::aws::error_chain(&e))?;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+    Ok(Answer {
+        status: parts.status,
+        headers: parts.headers,
+        body: body.to_vec(),
+    })
+}
+
 /// An HTTP(S) client for the action's own requests, with the proxy settings of the environment.
-pub fn client<B>() -> Result<Client<hyper_rustls::HttpsConnector<Connector>, B>>
+pub fn client<B>() -> Result<HttpClient<B>>
 where
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,

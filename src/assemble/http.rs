@@ -4,8 +4,7 @@
 
 use anyhow::{Result, anyhow};
 use base64::Engine as _;
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::client::legacy::Client;
+use http_body_util::Full;
 
 use crate::aws::denied;
 use crate::aws::token::RegistryLogin;
@@ -17,7 +16,7 @@ pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
      application/vnd.oci.image.manifest.v1+json, \
      application/vnd.docker.distribution.manifest.v2+json";
 
-type Https = Client<hyper_rustls::HttpsConnector<crate::proxy::Connector>, Full<bytes::Bytes>>;
+type Https = crate::proxy::HttpClient<Full<bytes::Bytes>>;
 
 /// One repository of one registry, with its login.
 pub struct Repository {
@@ -175,45 +174,23 @@ impl Repository {
             text,
             transient: true,
         };
-        let response = tokio::time::timeout(
-            std::time::Duration::from_mins(1),
-            self.client.request(request),
-        )
-        .await
-        .map_err(|_| transient("no answer within 60 s".into()))?
-        .map_err(|e| transient(crate::aws::error_chain(&e)))?;
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let (status, content_type, digest, location) = (
-            response.status().as_u16(),
-            header("content-type"),
-            header("docker-content-digest"),
-            header("location"),
-        );
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| transient(e.to_string()))?
-            .to_bytes()
-            .to_vec();
+        let answer =
+            crate::proxy::exchange(&self.client, request, std::time::Duration::from_mins(1))
+                .await
+                .map_err(transient)?;
+        let status = answer.status.as_u16();
         if status == 429 || status >= 500 {
             return Err(transient(format!(
                 "HTTP {status}: {}",
-                String::from_utf8_lossy(&body)
+                String::from_utf8_lossy(&answer.body)
             )));
         }
         Ok(Answer {
             status,
-            content_type,
-            digest,
-            location,
-            body,
+            content_type: answer.header("content-type"),
+            digest: answer.header("docker-content-digest"),
+            location: answer.header("location"),
+            body: answer.body,
         })
     }
 

@@ -4,8 +4,7 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine as _;
-use http_body_util::{BodyExt as _, Empty};
-use hyper_util::client::legacy::Client;
+use http_body_util::Empty;
 
 use crate::github;
 use crate::inputs::IdTokenSource;
@@ -123,8 +122,7 @@ async fn request(request_url: &str, request_token: &str, audience: &str) -> Resu
     })
 }
 
-type TokenClient =
-    Client<hyper_rustls::HttpsConnector<crate::proxy::Connector>, Empty<bytes::Bytes>>;
+type TokenClient = crate::proxy::HttpClient<Empty<bytes::Bytes>>;
 
 /// One request for the token, within 30 s; the token from the JSON answer's `value`.
 async fn attempt(
@@ -138,17 +136,11 @@ async fn attempt(
         .header("User-Agent", "ecr-push-action")
         .body(Empty::new())
         .map_err(|e| Failure::Permanent(e.to_string()))?;
-    let response = tokio::time::timeout(std::time::Duration::from_secs(30), client.request(req))
+    let limit = std::time::Duration::from_secs(30);
+    let answer = crate::proxy::exchange(client, req, limit)
         .await
-        .map_err(|_| Failure::Transient("no answer within 30 s".into()))?
-        .map_err(|e| Failure::Transient(crate::aws::error_chain(&e)))?;
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| Failure::Transient(e.to_string()))?
-        .to_bytes();
+        .map_err(Failure::Transient)?;
+    let (status, body) = (answer.status, answer.body);
     match status.as_u16() {
         200 => serde_json::from_slice::<serde_json::Value>(&body)
             .ok()

@@ -82,13 +82,8 @@ impl Daemon {
         image: &LocalImage,
         destinations: &[&Destination],
     ) -> Vec<PushOutcome> {
-        let several = destinations.len() > 1;
-        let each = destinations.iter().map(|destination| async move {
-            let (outcome, lines) = github::held(several, self.push(image, destination)).await;
-            github::release(lines);
-            outcome
-        });
-        futures_util::future::join_all(each).await
+        let each = destinations.iter().map(|d| self.push(image, d));
+        github::at_once_logged_as_done(each).await
     }
 
     /// Tags `image` as `<repository_uri>:<tag>` and pushes it under every tag: the first tag alone
@@ -124,15 +119,12 @@ impl Daemon {
                 return outcome;
             }
         }
-        let others = futures_util::future::join_all(rest.iter().map(|tag| {
-            github::held(
-                true,
-                self.tag_and_push(image, destination, tag, &credentials),
-            )
-        }))
+        let others = github::at_once(
+            rest.iter()
+                .map(|tag| self.tag_and_push(image, destination, tag, &credentials)),
+        )
         .await;
-        for (tag, (result, lines)) in rest.iter().zip(others) {
-            github::release(lines);
+        for (tag, result) in rest.iter().zip(others) {
             match result {
                 Ok(done) if done.digest == outcome.pushed[0].digest => outcome.pushed.push(done),
                 Ok(done) => {

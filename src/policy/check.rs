@@ -58,7 +58,9 @@ pub fn needs(generated: &Value) -> Vec<Need> {
 /// Checks `documents` against `generated` (the configuration's least-privilege policy).
 pub fn check(documents: &[Value], generated: &Value, scope: &PolicyScope) -> Report {
     let keys = condition_keys(documents);
-    let verdicts = needs(generated)
+    let needs = needs(generated);
+    let warnings = broader_than_needed(documents, &needs);
+    let verdicts = needs
         .into_iter()
         .map(|need| {
             let request = Request {
@@ -71,10 +73,7 @@ pub fn check(documents: &[Value], generated: &Value, scope: &PolicyScope) -> Rep
             (need, verdict, hint)
         })
         .collect();
-    Report {
-        verdicts,
-        warnings: broader_than_needed(documents, generated),
-    }
+    Report { verdicts, warnings }
 }
 
 /// Every condition key the documents use, in lower case.
@@ -243,9 +242,9 @@ fn condition_hint(name: &str, action: &str, key: &str) -> Option<String> {
 
 /// Warnings about what the documents allow beyond the configuration's needs, and about names that
 /// cannot be right.
-fn broader_than_needed(documents: &[Value], generated: &Value) -> Vec<String> {
-    let needed: Vec<String> = needs(generated)
-        .into_iter()
+fn broader_than_needed(documents: &[Value], needs: &[Need]) -> Vec<String> {
+    let needed: Vec<String> = needs
+        .iter()
         .map(|n| n.action.to_ascii_lowercase())
         .collect();
     let mut warnings = Vec::new();
@@ -253,14 +252,8 @@ fn broader_than_needed(documents: &[Value], generated: &Value) -> Vec<String> {
         if statement["Effect"] != "Allow" {
             continue;
         }
-        let actions: Vec<String> = evaluate::listed(&statement["Action"])
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_owned))
-            .collect();
-        let resources: Vec<String> = evaluate::listed(&statement["Resource"])
-            .iter()
-            .filter_map(|r| r.as_str().map(str::to_owned))
-            .collect();
+        let actions = evaluate::texts(&statement["Action"]);
+        let resources = evaluate::texts(&statement["Resource"]);
         for action in &actions {
             let lower = action.to_ascii_lowercase();
             let service = lower.split(':').next().unwrap_or_default();
@@ -502,11 +495,7 @@ fn to_add(report: &Report) -> Vec<Value> {
     by_sid
         .into_iter()
         .map(|(sid, actions, resources)| {
-            let resource = if resources.len() == 1 {
-                json!(resources[0])
-            } else {
-                json!(resources)
-            };
+            let resource = super::one_or_list(&resources);
             json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource})
         })
         .collect()

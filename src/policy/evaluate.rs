@@ -95,7 +95,8 @@ pub fn listed(value: &Value) -> Vec<Value> {
     }
 }
 
-fn texts(value: &Value) -> Vec<String> {
+/// The text values of a single value or a list.
+pub fn texts(value: &Value) -> Vec<String> {
     listed(value)
         .iter()
         .filter_map(|v| match v {

@@ -548,7 +548,7 @@ fn destinations(scope: &PolicyScope) -> impl Iterator<Item = (&str, &str)> {
 }
 
 /// One resource as a string (as the policies of a single destination always were), several as a list.
-fn one_or_list(items: &[String]) -> Value {
+pub(super) fn one_or_list(items: &[String]) -> Value {
     match items {
         [one] => json!(one),
         many => json!(many),

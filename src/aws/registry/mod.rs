@@ -155,15 +155,12 @@ pub async fn prepare_all<T>(
             what.to_owned()
         }
     };
-    let logins: Vec<Result<_>> = at_once(
-        several,
-        configs.iter().map(|config| async {
-            let _step = step::enter(&label("Registry login", config));
-            let registry = Registry::new(&for_region(sdk, &config.region), &config.registry_type);
-            let login = registry.login(config.registry_id.as_deref()).await?;
-            Ok((registry, login))
-        }),
-    )
+    let logins: Vec<Result<_>> = github::at_once(configs.iter().map(|config| async {
+        let _step = step::enter(&label("Registry login", config));
+        let registry = Registry::new(&for_region(sdk, &config.region), &config.registry_type);
+        let login = registry.login(config.registry_id.as_deref()).await?;
+        Ok((registry, login))
+    }))
     .await;
     let hosts: Vec<&str> = logins
         .iter()
@@ -187,19 +184,15 @@ pub async fn prepare_all<T>(
         return Err(advice::tags_name_another_registry(&elsewhere, &hosts));
     }
     let identify = &identify;
-    let mut ready: Vec<Result<(Destination, T)>> = at_once(
-        several,
-        configs
-            .iter()
-            .zip(logins)
-            .map(|(config, login)| async move {
-                let (registry, login) = login?;
-                let _step = step::enter(&label(registry.kind().group(), config));
-                let (what, made) = identify(&login, config).await?;
-                let destination = prepare(&registry, login, config, &what).await?;
-                Ok((destination, made))
-            }),
-    )
+    let mut ready: Vec<Result<(Destination, T)>> = github::at_once(configs.iter().zip(logins).map(
+        |(config, login)| async move {
+            let (registry, login) = login?;
+            let _step = step::enter(&label(registry.kind().group(), config));
+            let (what, made) = identify(&login, config).await?;
+            let destination = prepare(&registry, login, config, &what).await?;
+            Ok((destination, made))
+        },
+    ))
     .await;
     let refusal = |r: &Result<(Destination, T)>| {
         r.as_ref()
@@ -211,17 +204,6 @@ pub async fn prepare_all<T>(
         return Err(refused);
     }
     Ok(ready)
-}
-
-/// Runs `work` at once, holding each one's log when there are `several`, and prints the logs in order.
-async fn at_once<T>(several: bool, work: impl Iterator<Item = impl Future<Output = T>>) -> Vec<T> {
-    let done = futures_util::future::join_all(work.map(|w| github::held(several, w))).await;
-    done.into_iter()
-        .map(|(output, lines)| {
-            github::release(lines);
-            output
-        })
-        .collect()
 }
 
 /// The SDK configuration for one destination's region (the credentials are shared).

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::Described;
 use crate::inputs::{Document, Encryption, IfTagExists, Settings, Tag, TagMutability};
+use crate::policy::evaluate::wildcard;
 
 /// Which tags to push, which hold this image already, and which were left as they are (each with
 /// the digest it holds).
@@ -49,7 +50,8 @@ impl Mutability {
 
     /// Whether the registry refuses to overwrite `tag`.
     fn protects(&self, tag: &str) -> bool {
-        self.immutable && !self.exclusions.iter().any(|f| wildcard_match(f, tag))
+        // ECR's tag filters know only `*` (the inputs and ECR allow no `?`), IAM's wildcard rule.
+        self.immutable && !self.exclusions.iter().any(|f| wildcard(f, tag))
     }
 }
 
@@ -143,29 +145,6 @@ pub fn encryption_differs(described: &Described, wanted: &Encryption) -> bool {
     described.encryption != wanted.kind || key_differs
 }
 
-/// ECR's tag filters: `*` matches any run of characters.
-fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first)
-        || !text[first.len()..].ends_with(last)
-        || text.len() < first.len() + last.len()
-    {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for middle in &parts[1..parts.len() - 1] {
-        match rest.find(middle) {
-            Some(at) => rest = &rest[at + middle.len()..],
-            None => return false,
-        }
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,13 +167,13 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        assert!(wildcard_match("latest", "latest"));
-        assert!(!wildcard_match("latest", "latest2"));
-        assert!(wildcard_match("dev-*", "dev-123"));
-        assert!(wildcard_match("*-rc*", "1.0-rc2"));
-        assert!(!wildcard_match("a*b*c", "acb"));
-        assert!(wildcard_match("*", ""));
-        assert!(!wildcard_match("ab*ba", "aba"));
+        assert!(wildcard("latest", "latest"));
+        assert!(!wildcard("latest", "latest2"));
+        assert!(wildcard("dev-*", "dev-123"));
+        assert!(wildcard("*-rc*", "1.0-rc2"));
+        assert!(!wildcard("a*b*c", "acb"));
+        assert!(wildcard("*", ""));
+        assert!(!wildcard("ab*ba", "aba"));
     }
 
     #[test]
