@@ -25,7 +25,11 @@ fn image() -> &'static str {
         )
         .expect("Dockerfile");
         let tag = format!("{}:test", unique("ecr-push-action-image"));
-        run(Command::new("docker").args(["build", "-q", "-t", &tag]).arg(&context.0));
+        // `--no-cache`: for `FROM scratch` the classic builder's cache probe reads every parentless image,
+        // and fails ("unable to find image") when a test running beside it removes one of its imports.
+        run(Command::new("docker")
+            .args(["build", "--no-cache", "-q", "-t", &tag])
+            .arg(&context.0));
         tag
     })
 }
