@@ -25,6 +25,17 @@ pub struct Delivery {
     pub outcome: PushOutcome,
 }
 
+impl Delivery {
+    /// The digest this destination holds this run's image under: its first pushed tag's, else the
+    /// first tag's that held it already.
+    fn digest(&self) -> Option<&str> {
+        let destination = self.prepared.as_ref().ok()?;
+        let pushed = self.outcome.pushed.iter().map(|p| p.digest.as_str());
+        let there = destination.plan.there.iter().map(|(_, d)| d.as_str());
+        pushed.chain(there).next()
+    }
+}
+
 /// What happened to one tag in one destination.
 struct Row {
     tag: String,
@@ -166,10 +177,6 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::
             let picked = rows.iter().filter(|r| wanted(&r.result));
             picked.map(|r| r.tag.clone()).collect::<Vec<_>>()
         };
-        let digest = rows
-            .iter()
-            .find(|r| r.result.holds_image())
-            .map(|r| r.digest.as_str());
         let ready = delivery.prepared.as_ref().ok();
         json!({
             "registry": ready.map_or_else(|| delivery.target.to_string(), |d| d.login.host.clone()),
@@ -177,7 +184,7 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::
             "repository-created": ready.is_some_and(|d| d.created),
             "pushed-tags": tags(TagResult::holds_image),
             "failed-tags": tags(|r| matches!(r, TagResult::Failed(_))),
-            "digest": digest.unwrap_or_default(),
+            "digest": delivery.digest().unwrap_or_default(),
         })
     });
     serde_json::Value::Array(each.collect())
@@ -242,15 +249,10 @@ fn digests_differ(deliveries: &[Delivery]) -> Option<String> {
     let held: Vec<(&str, &str)> = deliveries
         .iter()
         .filter_map(|d| {
-            let destination = d.prepared.as_ref().ok()?;
-            let pushed = d.outcome.pushed.iter().map(|p| p.digest.as_str());
-            let there = destination
-                .plan
-                .there
-                .iter()
-                .map(|(_, digest)| digest.as_str());
-            let digest = pushed.chain(there).next()?;
-            Some((destination.repository_uri.as_str(), digest))
+            Some((
+                d.prepared.as_ref().ok()?.repository_uri.as_str(),
+                d.digest()?,
+            ))
         })
         .collect();
     if held.iter().all(|(_, digest)| *digest == held[0].1) {
