@@ -10,7 +10,8 @@ pub mod evaluate;
 pub mod principal;
 
 use crate::aws::oidc::{ISSUER, issuer_name};
-use crate::inputs::{self, IfTagExists, PolicyScope};
+use crate::aws::registry::plan;
+use crate::inputs::{self, PolicyScope};
 
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
@@ -47,6 +48,11 @@ pub fn command(
     };
     // Pushed after the environment's, the flags' variables win.
     let scope = inputs::policy_scope(vars.into_iter().chain(flags.inputs))?;
+    // GitHub Enterprise Server issues its own tokens: `--issuer`, else from GITHUB_SERVER_URL.
+    let issuer = flags
+        .issuer
+        .as_deref()
+        .map_or_else(|| scope.issuer.clone(), issuer_name);
     if !flags.check.is_empty() {
         let mut documents = Vec::new();
         for source in &flags.check {
@@ -56,13 +62,16 @@ pub fn command(
                 flags.trust.is_some(),
             )?);
         }
-        let trust = |d: &Value| {
-            evaluate::statements(std::slice::from_ref(d))
-                .iter()
-                .any(|(_, s)| s.get("Principal").is_some())
-        };
-        if documents.iter().any(trust) {
-            if !documents.iter().all(trust) {
+        let trust: Vec<bool> = documents
+            .iter()
+            .map(|d| {
+                evaluate::listed(&d["Statement"])
+                    .iter()
+                    .any(|s| s.get("Principal").is_some())
+            })
+            .collect();
+        if trust.iter().any(|t| *t) {
+            if !trust.iter().all(|t| *t) {
                 bail!(
                     "`--check`: give either trust policies or identity policies, not both at once"
                 );
@@ -73,12 +82,7 @@ pub fn command(
                 .clone()
                 .or_else(|| scope.workflow_subject.clone().map(TrustSubject))
                 .ok_or_else(|| anyhow!(advice::trust_subject_needed()))?;
-            return Ok(check_trust(
-                &documents,
-                &scope,
-                &subject,
-                flags.issuer.as_deref(),
-            ));
+            return Ok(check_trust(&documents, &scope, &subject, &issuer));
         }
         let report = check::check(&documents, &identity_policy(&scope, flags.persona), &scope);
         return Ok(Printed {
@@ -96,11 +100,6 @@ pub fn command(
         .iter()
         .filter_map(TrustSubject::warning)
         .collect();
-    // GitHub Enterprise Server issues its own tokens: `--issuer`, else from GITHUB_SERVER_URL.
-    let issuer = flags
-        .issuer
-        .as_deref()
-        .map_or_else(|| scope.issuer.clone(), issuer_name);
     if flags.trust.is_some() && issuer != ISSUER {
         warnings.push(advice::enterprise_provider(&issuer, &scope.audience));
     }
@@ -127,16 +126,11 @@ fn check_trust(
     documents: &[Value],
     scope: &PolicyScope,
     subject: &TrustSubject,
-    issuer: Option<&str>,
+    issuer: &str,
 ) -> Printed {
     use std::fmt::Write as _;
-    let issuer = issuer.map_or_else(|| scope.issuer.clone(), issuer_name);
-    let provider = format!(
-        "arn:{}:iam::{}:oidc-provider/{issuer}",
-        partition(&scope.spec.region),
-        scope.account
-    );
-    let verdict = check::check_trust(documents, &provider, &issuer, &subject.0, &scope.audience);
+    let provider = provider_arn(&scope.spec.region, &scope.account, issuer);
+    let verdict = check::check_trust(documents, &provider, issuer, &subject.0, &scope.audience);
     let who = format!(
         "A GitHub token with sub `{}` and aud `{}` from {provider}",
         subject.0, scope.audience
@@ -160,7 +154,7 @@ fn check_trust(
             &scope.account,
             subject,
             &scope.audience,
-            &issuer,
+            issuer,
         );
         let _ = writeln!(
             text,
@@ -375,15 +369,13 @@ fn api_actions(scope: &PolicyScope) -> [Vec<&'static str>; 3] {
     if settings.repository_policy.is_some() {
         write.extend(["GetRepositoryPolicy", "SetRepositoryPolicy"]);
     }
-    let immutable = settings
-        .tag_mutability
-        .as_ref()
-        .is_some_and(|m| m.mode.is_immutable());
-    let check_tags = if spec.if_tag_exists != IfTagExists::Overwrite || immutable {
-        vec!["DescribeImages"]
-    } else {
-        vec![]
-    };
+    // The run's own rule, on the mutability the settings decide (a repository's own is not known here).
+    let check_tags =
+        if plan::needs_lookup(spec.if_tag_exists, &plan::Mutability::of(None, settings)) {
+            vec!["DescribeImages"]
+        } else {
+            vec![]
+        };
     [find, write, check_tags]
 }
 
@@ -440,11 +432,7 @@ fn pusher_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Valu
         "KeepTheRepositorySettingsAsConfigured",
         "CheckWhetherTagsExistBeforePushing",
     ];
-    for (sid, actions) in sids.into_iter().zip(api_actions(scope)) {
-        if !actions.is_empty() {
-            statements.push(repository.allow(sid, &actions));
-        }
-    }
+    statements.extend(api_statements(scope, repository, sids));
     statements.extend(kms_statement(scope));
     statements
 }
@@ -472,12 +460,17 @@ fn assembler_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<V
         "KeepTheRepositorySettingsAsConfigured",
         "CheckWhetherTagsExistBeforeWriting",
     ];
-    for (sid, actions) in sids.into_iter().zip(api_actions(&existing)) {
-        if !actions.is_empty() {
-            statements.push(repository.allow(sid, &actions));
-        }
-    }
+    statements.extend(api_statements(&existing, repository, sids));
     statements
+}
+
+/// A statement per group of [`api_actions`] that has any, under `sids` (finding the repository, keeping
+/// its settings, checking existing tags).
+fn api_statements(scope: &PolicyScope, repository: &OnRepository, sids: [&str; 3]) -> Vec<Value> {
+    let groups = sids.into_iter().zip(api_actions(scope));
+    let made = groups.filter(|(_, actions)| !actions.is_empty());
+    made.map(|(sid, actions)| repository.allow(sid, &actions))
+        .collect()
 }
 
 /// Statements on the scope's repository, private ECR's or ECR Public's: in each destination.
@@ -653,6 +646,14 @@ impl std::str::FromStr for TrustSubject {
     }
 }
 
+/// The ARN of the OIDC provider for `issuer` in `account`.
+fn provider_arn(region: &str, account: &str, issuer: &str) -> String {
+    format!(
+        "arn:{}:iam::{account}:oidc-provider/{issuer}",
+        partition(region)
+    )
+}
+
 /// The role's trust policy for GitHub's OIDC provider in `account`.
 pub fn trust_policy(
     region: &str,
@@ -661,10 +662,7 @@ pub fn trust_policy(
     audience: &str,
     issuer: &str,
 ) -> Value {
-    let provider = format!(
-        "arn:{}:iam::{account}:oidc-provider/{issuer}",
-        partition(region)
-    );
+    let provider = provider_arn(region, account, issuer);
     let aud = json!({ format!("{issuer}:aud"): audience });
     let sub = json!({ format!("{issuer}:sub"): subject.0 });
     // StringEquals when the subject is exact; a wildcard needs StringLike.
