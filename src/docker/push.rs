@@ -11,7 +11,7 @@ use futures_util::StreamExt as _;
 
 use super::{Daemon, LocalImage, PushOutcome, PushedTag, advice};
 use crate::aws::{Destination, denied};
-use crate::inputs::{Platform, Tag};
+use crate::inputs::{Platform, Tag, is_sha256_digest};
 use crate::retry::{Backoff, retry};
 use crate::{github, step};
 
@@ -291,8 +291,7 @@ fn failure_text(text: &str, attempts: u32, target: &str, repository_arn: &str) -
 fn digest_in(status: &str) -> Option<&str> {
     let rest = status.split_once(": digest: ")?.1;
     let digest = rest.split_whitespace().next()?;
-    let hex = digest.strip_prefix("sha256:")?;
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(digest)
+    is_sha256_digest(digest).then_some(digest)
 }
 
 /// Per-layer progress, logged as state changes rather than byte counts. Each layer's terminal state

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 
 use regex_lite::Regex;
 
+use super::names::{REGION, REGION_RULE, items};
 use super::{Checked, advice};
 
 /// One registry to push to: the region whose ECR API and token serve it, and the account that owns it
@@ -28,13 +29,11 @@ impl fmt::Display for Target {
 
 /// `<12 digits>.dkr.ecr.<region>.amazonaws.com`, or `.amazonaws.com.cn` in China.
 static ECR_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^([0-9]{12})\.dkr\.ecr\.([a-z]{2}(?:-[a-z]+)+-[0-9]{1,2})\.amazonaws\.com(?:\.cn)?$",
-    )
+    Regex::new(&format!(
+        r"^([0-9]{{12}})\.dkr\.ecr\.({REGION})\.amazonaws\.com(?:\.cn)?$"
+    ))
     .expect("valid regex")
 });
-static REGION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$").expect("valid regex"));
 
 /// The destinations, in the order given; `None` when the input is empty (the single registry of
 /// `aws-region` and `registry-id`). Every item is checked, and the first bad one named.
@@ -50,10 +49,7 @@ pub fn destinations_rule(
         return Err(advice::destinations_with_public());
     }
     let mut targets: Vec<Target> = Vec::new();
-    for item in value
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|i| !i.is_empty())
-    {
+    for item in items(value) {
         let target = target(item, registry_id)?;
         if targets.contains(&target) {
             return Err(advice::duplicate_destination(item, &target));
@@ -83,10 +79,7 @@ pub fn tag_references_rule(
     targets: &[Target],
 ) -> Checked<(String, Vec<String>)> {
     let (mut plain, mut unsure, mut foreign) = (Vec::new(), Vec::new(), Vec::new());
-    for item in tags
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|i| !i.is_empty())
-    {
+    for item in items(tags) {
         let Some((name, tag)) = item
             .rsplit_once(':')
             .filter(|(n, t)| n.contains('/') && !t.contains('/'))
@@ -99,7 +92,8 @@ pub fn tag_references_rule(
             continue;
         };
         let (host, path) = name.split_once('/').unwrap_or((name, ""));
-        let named = ecr_host(&host.to_ascii_lowercase()).filter(|_| path == repository);
+        let host = host.to_ascii_lowercase();
+        let named = ecr_host(&host).filter(|_| path == repository);
         let ours = named.as_ref().and_then(|named| {
             targets.iter().find(|t| {
                 t.region == named.region
@@ -111,7 +105,7 @@ pub fn tag_references_rule(
         match ours {
             Some(target) => {
                 if target.registry_id.is_none() {
-                    unsure.push(host.to_ascii_lowercase());
+                    unsure.push(host);
                 }
                 plain.push(tag.to_owned());
             }
@@ -131,17 +125,14 @@ fn target(item: &str, registry_id: Option<&str>) -> Checked<Target> {
         .trim_start_matches("https://")
         .trim_end_matches('/')
         .to_owned();
-    if REGION.is_match(&lower) {
+    if REGION_RULE.is_match(&lower) {
         return Ok(Target {
             region: lower,
             registry_id: registry_id.map(str::to_owned),
         });
     }
-    if let Some(parts) = ECR_HOST.captures(&lower) {
-        return Ok(Target {
-            region: parts[2].to_owned(),
-            registry_id: Some(parts[1].to_owned()),
-        });
+    if let Some(target) = ecr_host(&lower) {
+        return Ok(target);
     }
     if lower == "public.ecr.aws" || lower.starts_with("public.ecr.aws/") {
         return Err(advice::public_destination(item));

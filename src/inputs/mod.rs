@@ -22,7 +22,7 @@ mod settings;
 pub use auth::{Auth, IdTokenSource, Role, RoleRef, StaticCredentials};
 pub use destinations::Target;
 pub use endpoints::DockerHost;
-pub use names::{RepositoryName, Tag};
+pub use names::{RepositoryName, Tag, is_sha256_digest};
 pub use platform::Platform;
 pub use raw::environment;
 pub use settings::{

@@ -60,8 +60,23 @@ static LOCAL_IMAGE_RULE: LazyLock<Regex> = LazyLock::new(|| {
 /// A local image's name (without tag or digest) is at most 255 characters (Docker's own limit), and the
 /// whole reference at most this: a name, a 128-character tag and a SHA-512 digest fit.
 pub const LOCAL_IMAGE_MAX: usize = 600;
-static REGION_RULE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$").expect("valid regex"));
+/// An AWS region's name, as it stands alone and inside hosts and ARNs.
+pub(super) const REGION: &str = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}";
+pub(super) static REGION_RULE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^{REGION}$")).expect("valid regex"));
+
+/// The items of a list input, separated by commas, whitespace or newlines.
+pub(super) fn items(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|i| !i.is_empty())
+}
+
+/// `sha256:` and 64 hex digits: an image ID, or a manifest's digest.
+pub fn is_sha256_digest(text: &str) -> bool {
+    text.strip_prefix("sha256:")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
 
 /// A reference in Docker's grammar (it goes into the Engine API's URL path, so nothing else may pass),
 /// or an image ID (`sha256:` and 64 hex digits; a short ID is a valid reference already).
@@ -78,9 +93,7 @@ pub fn local_image_rule(image: Option<&str>) -> Checked<()> {
     if image.len() > LOCAL_IMAGE_MAX {
         return Err(advice::local_image_too_long(&shown, image.len()));
     }
-    let is_id = image
-        .strip_prefix("sha256:")
-        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    let is_id = is_sha256_digest(image);
     let name = image.split('@').next().unwrap_or(image);
     let name = match name.rsplit_once(':') {
         Some((before, tag)) if !tag.contains('/') => before,
@@ -119,14 +132,8 @@ pub fn assemble_rule(value: Option<&str>) -> Checked<Option<Vec<String>>> {
         return Ok(None);
     };
     let mut references: Vec<String> = Vec::new();
-    for item in value
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|i| !i.is_empty())
-    {
-        let digest = item
-            .strip_prefix("sha256:")
-            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
-        if !digest && !TAG_RULE.is_match(item) {
+    for item in items(value) {
+        if !is_sha256_digest(item) && !TAG_RULE.is_match(item) {
             return Err(advice::bad_assemble_reference(item));
         }
         if references.iter().any(|r| r == item) {
@@ -138,11 +145,7 @@ pub fn assemble_rule(value: Option<&str>) -> Checked<Option<Vec<String>>> {
 }
 
 pub fn tags_rule(tags: Option<&str>, local_image: Option<&str>) -> Checked<Vec<Tag>> {
-    let requested: Vec<&str> = tags
-        .unwrap_or_default()
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|t| !t.is_empty())
-        .collect();
+    let requested: Vec<&str> = items(tags.unwrap_or_default()).collect();
     let (input, names) = if requested.is_empty() {
         (
             "local-image",
