@@ -15,7 +15,7 @@ pub mod public;
 
 use std::future::Future;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use aws_sdk_ecr::config::http::HttpResponse;
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 
@@ -386,20 +386,23 @@ async fn plan_tags(
         });
     }
     let (repository, uri) = (config.repository.as_str(), &destination.repository_uri);
+    // Learns each digest found to be this image: tags mostly share one, which is then asked once.
+    let mut identity = identity.clone();
     let mut plan = Plan::default();
     for tag in &config.tags {
         let existing = match registry.existing_digest(config, described, tag).await {
             Ok(existing) => existing,
             Err(doctor) if rule == IfTagExists::Overwrite => {
+                let doctor = doctor.to_string();
                 github::warning(&advice::tag_unchecked(tag.as_str(), repository, &doctor));
                 None
             }
-            Err(doctor) => bail!("{doctor}"),
+            Err(doctor) => return Err(doctor),
         };
         let held = match existing {
             Some(digest) if rule == IfTagExists::Match => {
                 let this_image =
-                    is_this_image(registry, config, destination, identity, &digest).await?;
+                    is_this_image(registry, config, destination, &mut identity, &digest).await?;
                 Some(Held { digest, this_image })
             }
             other => other.map(|digest| Held {
@@ -434,22 +437,28 @@ async fn plan_tags(
 
 /// Whether `digest`, held by a tag, is the image this run pushes: by digest where the local image
 /// store knows the digest a push makes; else (the classic store) by the image configuration that
-/// the tag's manifest names, which private ECR returns and ECR Public's API does not.
+/// the tag's manifest names, which private ECR returns and ECR Public's API does not. A digest found to
+/// be this image that way joins `identity`'s known ones.
 async fn is_this_image(
     registry: &Registry<'_>,
     config: &Config,
     destination: &Destination,
-    identity: &Identity,
+    identity: &mut Identity,
     digest: &str,
 ) -> Result<bool> {
-    if let Some(known) = identity.holds(&destination.repository_uri, digest) {
+    let uri = &destination.repository_uri;
+    if let Some(known) = identity.holds(uri, digest) {
         return Ok(known);
     }
     let (Registry::Private(ecr), Some(ours)) = (registry, &identity.config) else {
         return Ok(false);
     };
     let config_digest = private::config_digest(ecr, config, &destination.arn, digest).await?;
-    Ok(config_digest.as_deref() == Some(ours.as_str()))
+    let this_image = config_digest.as_deref() == Some(ours.as_str());
+    if this_image {
+        identity.known.push(format!("{uri}@{digest}"));
+    }
+    Ok(this_image)
 }
 
 impl Repository {
@@ -582,7 +591,7 @@ impl<'a> Registry<'a> {
         config: &Config,
         described: Option<&Described>,
         tag: &Tag,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>> {
         let arn = described.and_then(|d| d.arn.as_deref());
         match self {
             Registry::Private(ecr) => private::digest(ecr, config, arn.unwrap_or("*"), tag).await,
@@ -596,7 +605,6 @@ impl<'a> Registry<'a> {
                 .await
             }
         }
-        .map_err(|doctor| doctor.to_string())
     }
 }
 

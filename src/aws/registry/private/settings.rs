@@ -12,7 +12,6 @@ use aws_sdk_ecr::types::{
 };
 
 use super::super::{Described, advice, advice::Change, answer, plan, read};
-use crate::aws::call_failed;
 use crate::github;
 use crate::inputs::{Document, Settings, TagMutability};
 
@@ -76,21 +75,20 @@ pub async fn reconcile(
     repo: &Described,
     settings: &Settings,
 ) -> Result<Vec<Change>> {
-    let arn = repo.arn.as_deref().unwrap_or_default();
+    let arn = repo.arn();
     let mut changes = Vec::new();
     if let Some(wanted) = settings
         .tag_mutability
         .as_ref()
         .filter(|w| plan::mutability_differs(repo, w))
     {
-        ecr.put_image_tag_mutability()
+        let call = ecr
+            .put_image_tag_mutability()
             .repository_name(name)
             .set_registry_id(repo.registry_id.clone())
             .image_tag_mutability(ImageTagMutability::from(wanted.mode.as_str()))
-            .set_image_tag_mutability_exclusion_filters(exclusion_filters(wanted)?)
-            .send()
-            .await
-            .map_err(|e| call_failed(&e, "ecr:PutImageTagMutability", arn))?;
+            .set_image_tag_mutability_exclusion_filters(exclusion_filters(wanted)?);
+        answer(call.send().await, "ecr:PutImageTagMutability", arn)?;
         changes.push(Change::from_to(
             "image tag mutability",
             &repo.tag_mutability,
@@ -98,13 +96,12 @@ pub async fn reconcile(
         ));
     }
     if let Some(wanted) = settings.scan_on_push.filter(|&w| w != repo.scan_on_push) {
-        ecr.put_image_scanning_configuration()
+        let call = ecr
+            .put_image_scanning_configuration()
             .repository_name(name)
             .set_registry_id(repo.registry_id.clone())
-            .image_scanning_configuration(scanning(wanted))
-            .send()
-            .await
-            .map_err(|e| call_failed(&e, "ecr:PutImageScanningConfiguration", arn))?;
+            .image_scanning_configuration(scanning(wanted));
+        answer(call.send().await, "ecr:PutImageScanningConfiguration", arn)?;
         changes.push(Change::from_to("scan on push", repo.scan_on_push, wanted));
     }
     if let Some(wanted) = settings
