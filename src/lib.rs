@@ -63,9 +63,8 @@ async fn assemble_index(config: &Config, references: &[String]) -> Result<()> {
     let session = credentials(config).await?;
     let read = async |login: &aws::token::RegistryLogin, config: &Config| {
         let name = config.repository.as_str();
-        let arn = policy::repository_arn(&config.region, &login.account, name);
+        let (uri, arn) = aws::registry::private_location(login, &config.region, name);
         let repository = assemble::http::Repository::new(login, name, &arn)?;
-        let uri = format!("{}/{name}", login.host);
         let (identity, index) = assemble::read(&repository, &uri, references).await?;
         Ok((identity, (repository, index)))
     };

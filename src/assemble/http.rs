@@ -6,15 +6,10 @@ use anyhow::{Result, anyhow};
 use base64::Engine as _;
 use http_body_util::Full;
 
+use super::index::MANIFEST_TYPES;
 use crate::aws::denied;
 use crate::aws::token::RegistryLogin;
 use crate::retry::{Backoff, retry};
-
-/// Every manifest type a tag can hold: images of both image stores, and indexes.
-pub const ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
-     application/vnd.docker.distribution.manifest.list.v2+json, \
-     application/vnd.oci.image.manifest.v1+json, \
-     application/vnd.docker.distribution.manifest.v2+json";
 
 type Https = crate::proxy::HttpClient<Full<bytes::Bytes>>;
 
@@ -72,7 +67,8 @@ impl Repository {
     /// The manifest `reference` (a tag or digest) names; `None` when the registry does not have it.
     pub async fn manifest(&self, reference: &str) -> Result<Option<Manifest>> {
         let url = format!("{}/manifests/{reference}", self.base);
-        let answer = self.send("GET", &url, None, &[("Accept", ACCEPT)]).await?;
+        let accept = MANIFEST_TYPES.join(", ");
+        let answer = self.send("GET", &url, None, &[("Accept", &accept)]).await?;
         match answer.status {
             200 => Ok(Some(Manifest {
                 media_type: answer.content_type.unwrap_or_default(),

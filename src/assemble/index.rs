@@ -13,6 +13,8 @@ pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+/// Every manifest type a tag can hold: indexes, and images of both image stores.
+pub const MANIFEST_TYPES: [&str; 4] = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
 
 /// The annotation `BuildKit` puts on an attestation manifest's descriptor in an index.
 const REFERENCE_TYPE: &str = "vnd.docker.reference.type";
@@ -83,7 +85,11 @@ pub enum Kind {
 
 /// The platform an image configuration states; `None` without `os` and `architecture`.
 pub fn platform_in_config(config: &[u8]) -> Option<Platform> {
-    let value: Value = serde_json::from_slice(config).ok()?;
+    platform_fields(&serde_json::from_slice(config).ok()?)
+}
+
+/// `os`, `architecture` and `variant` of a configuration or of a descriptor's `platform`.
+fn platform_fields(value: &Value) -> Option<Platform> {
     let text = |key: &str| {
         value[key]
             .as_str()
@@ -205,18 +211,7 @@ fn is_attestation(descriptor: &Value) -> bool {
 }
 
 fn platform_from(value: &Value) -> Option<Platform> {
-    let text = |key: &str| {
-        value[key]
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let platform = Platform {
-        os: text("os")?,
-        architecture: text("architecture")?,
-        variant: text("variant"),
-    };
-    (platform.os != "unknown").then_some(platform)
+    platform_fields(value).filter(|p| p.os != "unknown")
 }
 
 fn platform_json(platform: &Platform) -> Value {

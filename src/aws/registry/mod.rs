@@ -471,6 +471,15 @@ impl Repository {
     }
 }
 
+/// The URI and ARN of the private repository `name` in the registry of `login`.
+pub fn private_location(login: &RegistryLogin, region: &str, name: &str) -> (String, String) {
+    let uri = format!("{}/{name}", login.host);
+    (
+        uri,
+        crate::policy::repository_arn(region, &login.account, name),
+    )
+}
+
 impl Kind {
     /// Where the repository is: private ECR's URI and ARN follow from the login; ECR Public names them,
     /// and the account that owns the repository.
@@ -483,11 +492,10 @@ impl Kind {
         let name = repository.name.as_str();
         let described = repository.described.clone().unwrap_or_default();
         let (repository_uri, arn, login) = match self {
-            Kind::Private => (
-                format!("{}/{name}", login.host),
-                crate::policy::repository_arn(region, &login.account, name),
-                login,
-            ),
+            Kind::Private => {
+                let (uri, arn) = private_location(&login, region, name);
+                (uri, arn, login)
+            }
             Kind::Public => {
                 let uri = described
                     .uri

@@ -17,6 +17,7 @@ use aws_sdk_ecr::types::{
 };
 
 use super::{Created, Described, Lookup, absent_if, advice, answer, read};
+use crate::assemble::index::MANIFEST_TYPES;
 use crate::aws::{denied, sdk_error_text};
 use crate::inputs::{Config, Document, Tag};
 use crate::policy;
@@ -153,20 +154,13 @@ pub async fn config_digest(
         .repository_name(config.repository.as_str())
         .set_registry_id(config.registry_id.clone())
         .image_ids(ImageIdentifier::builder().image_digest(digest).build())
+        // Every manifest type a push makes, so that ECR returns the manifest as stored.
         .set_accepted_media_types(Some(MANIFEST_TYPES.map(str::to_owned).to_vec()));
     let out = answer(get.send().await, "ecr:BatchGetImage", arn)?;
     let manifest = out.images().first().and_then(|i| i.image_manifest());
     let parsed = manifest.and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok());
     Ok(parsed.and_then(|m| m["config"]["digest"].as_str().map(str::to_owned)))
 }
-
-/// Every manifest type a push makes, so that ECR returns the manifest as stored.
-const MANIFEST_TYPES: [&str; 4] = [
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.oci.image.index.v1+json",
-];
 
 pub async fn tags(ecr: &Client, arn: &str) -> Result<Vec<(String, String)>> {
     let list = ecr.list_tags_for_resource().resource_arn(arn);
