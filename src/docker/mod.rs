@@ -3,10 +3,10 @@
 //! and leave the daemon's tags as they were. Pushing lives in `push.rs`, the choice of what a push
 //! sends for the `platform` input in `platform.rs`, and what the user reads in `advice.rs`.
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use bollard::Docker;
 use bollard::errors::Error as DockerError;
-use bollard::models::ImageManifestSummaryKindEnum;
+use bollard::models::{ImageInspect, ImageManifestSummaryKindEnum};
 use bollard::query_parameters::{
     ListImagesOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
 };
@@ -194,16 +194,11 @@ impl Daemon {
         reference: &str,
         wanted: Option<&Platform>,
     ) -> Result<LocalImage> {
-        let inspected = match self.docker.inspect_image(reference).await {
-            Ok(image) => image,
-            Err(DockerError::DockerResponseServerError {
-                status_code: 404, ..
-            }) => bail!(advice::no_local_image(reference, &self.address)),
-            Err(err) => {
-                return Err(err)
-                    .with_context(|| format!("Docker: inspecting image `{reference}` failed"));
-            }
-        };
+        let inspected = self
+            .inspect(reference)
+            .await
+            .with_context(|| format!("Docker: inspecting image `{reference}` failed"))?
+            .ok_or_else(|| anyhow!(advice::no_local_image(reference, &self.address)))?;
         let id = inspected.id.clone().ok_or_else(|| {
             anyhow!("the Docker daemon returned image `{reference}` without an ID")
         })?;
@@ -307,12 +302,19 @@ impl Daemon {
     }
 
     async fn image_id(&self, reference: &str) -> Result<Option<String>> {
+        let image = self.inspect(reference).await;
+        let image = image.with_context(|| format!("Docker: inspecting {reference} failed"))?;
+        Ok(image.and_then(|i| i.id))
+    }
+
+    /// The daemon's view of `reference`, `None` when it has no such image.
+    async fn inspect(&self, reference: &str) -> Result<Option<ImageInspect>, DockerError> {
         match self.docker.inspect_image(reference).await {
-            Ok(image) => Ok(image.id),
+            Ok(image) => Ok(Some(image)),
             Err(DockerError::DockerResponseServerError {
                 status_code: 404, ..
             }) => Ok(None),
-            Err(err) => Err(err).with_context(|| format!("Docker: inspecting {reference} failed")),
+            Err(err) => Err(err),
         }
     }
 
