@@ -80,20 +80,23 @@ pub fn check(documents: &[Value], generated: &Value, scope: &PolicyScope) -> Rep
 fn condition_keys(documents: &[Value]) -> Vec<String> {
     let mut keys = Vec::new();
     for (_, statement) in evaluate::statements(documents) {
-        for block in statement["Condition"]
-            .as_object()
-            .into_iter()
-            .flat_map(|o| o.values())
-        {
-            for key in block.as_object().into_iter().flat_map(|o| o.keys()) {
-                let key = key.to_ascii_lowercase();
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
+        for key in condition_key_names(&statement) {
+            let key = key.to_ascii_lowercase();
+            if !keys.contains(&key) {
+                keys.push(key);
             }
         }
     }
     keys
+}
+
+/// The condition keys of one statement, as written, in every operator's block.
+fn condition_key_names(statement: &Value) -> impl Iterator<Item = &String> {
+    let blocks = statement["Condition"]
+        .as_object()
+        .into_iter()
+        .flat_map(|o| o.values());
+    blocks.flat_map(|block| block.as_object().into_iter().flat_map(|o| o.keys()))
 }
 
 /// The values a condition key is known to have in the request `need` makes; a key left out is
@@ -202,14 +205,8 @@ fn hint(need: &Need, verdict: &Verdict, documents: &[Value]) -> Option<String> {
         if statement["Effect"] != "Allow" || !evaluate::applies(&statement, &request) {
             continue;
         }
-        for block in statement["Condition"]
-            .as_object()
-            .into_iter()
-            .flat_map(|o| o.values())
-        {
-            for key in block.as_object().into_iter().flat_map(|o| o.keys()) {
-                hints.extend(condition_hint(&name, &action, key));
-            }
+        for key in condition_key_names(&statement) {
+            hints.extend(condition_hint(&name, &action, key));
         }
     }
     (!hints.is_empty()).then(|| hints.join("\n  "))
@@ -434,21 +431,24 @@ pub fn trust_hints(documents: &[Value], provider_arn: &str, sub: &str) -> Vec<St
     hints
 }
 
+/// A verdict in words; `yes` and `no` say what an allowing statement does, or the lack of one.
+pub fn said(verdict: &Verdict, yes: &str, no: &str) -> String {
+    match verdict {
+        Verdict::Allowed(by) => format!("{yes} by statement {by}"),
+        Verdict::Denied(by) => format!("DENIED by statement {by}"),
+        Verdict::NotAllowed => format!("{no}: no statement allows it"),
+        Verdict::Depends { statement, keys } => format!(
+            "depends on {} (statement {statement}): not decided here",
+            keys.join(", ")
+        ),
+    }
+}
+
 /// The report as text: a line per need, the statements that would complete the policy, warnings.
 pub fn text(report: &Report) -> String {
     let mut out = String::new();
     for (need, verdict, hint) in &report.verdicts {
-        let said = match verdict {
-            Verdict::Allowed(by) => format!("allowed by statement {by}"),
-            Verdict::Denied(by) => format!("DENIED by statement {by}"),
-            Verdict::NotAllowed => "NOT ALLOWED: no statement allows it".to_owned(),
-            Verdict::Depends { statement, keys } => {
-                format!(
-                    "depends on {} (statement {statement}): not decided here",
-                    keys.join(", ")
-                )
-            }
-        };
+        let said = said(verdict, "allowed", "NOT ALLOWED");
         let _ = writeln!(out, "{} on {}: {said}", need.action, need.resource);
         if let Some(hint) = hint {
             let _ = writeln!(out, "  {hint}");
@@ -510,13 +510,13 @@ fn to_add(report: &Report) -> Vec<Value> {
         if matches!(verdict, Verdict::Allowed(_)) {
             continue;
         }
-        if !by_sid.iter().any(|(sid, _, _)| *sid == need.sid) {
-            by_sid.push((need.sid.clone(), Vec::new(), Vec::new()));
-        }
         let at = by_sid
             .iter()
             .position(|(sid, _, _)| *sid == need.sid)
-            .unwrap_or_default();
+            .unwrap_or_else(|| {
+                by_sid.push((need.sid.clone(), Vec::new(), Vec::new()));
+                by_sid.len() - 1
+            });
         let (_, actions, resources) = &mut by_sid[at];
         if !actions.contains(&need.action) {
             actions.push(need.action.clone());

@@ -135,15 +135,10 @@ fn check_trust(
         "A GitHub token with sub `{}` and aud `{}` from {provider}",
         subject.0, scope.audience
     );
-    let mut text = match &verdict {
-        evaluate::Verdict::Allowed(by) => format!("{who}: accepted by statement {by}.\n"),
-        evaluate::Verdict::Denied(by) => format!("{who}: DENIED by statement {by}.\n"),
-        evaluate::Verdict::NotAllowed => format!("{who}: NOT accepted: no statement allows it.\n"),
-        evaluate::Verdict::Depends { statement, keys } => format!(
-            "{who}: depends on {} (statement {statement}): not decided here.\n",
-            keys.join(", ")
-        ),
-    };
+    let mut text = format!(
+        "{who}: {}.\n",
+        check::said(&verdict, "accepted", "NOT accepted")
+    );
     let accepted = matches!(verdict, evaluate::Verdict::Allowed(_));
     if !accepted {
         for hint in check::trust_hints(documents, &provider, &subject.0) {
