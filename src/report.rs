@@ -81,9 +81,9 @@ pub fn write(
     let digest = shown.first().map(|r| r.digest.clone()).unwrap_or_default();
     // What the tags point to is this run's image only where a tag was pushed (not merely skipped).
     let platforms = if holding.is_empty() {
-        String::new()
+        &[]
     } else {
-        docker::join(image.platforms)
+        image.platforms
     };
     let first = deliveries.first().and_then(|d| d.prepared.as_ref().ok());
     let in_every = |tag: &&Tag| {
@@ -108,13 +108,13 @@ pub fn write(
             tags.iter()
                 .filter(in_any(|r| matches!(r, TagResult::Failed(_)))),
         ),
-        platforms: &platforms,
+        platforms,
         destinations: destinations_json(deliveries, &rows),
     }))?;
     if !with_summary {
         return Ok(());
     }
-    let mut summary = summary(deliveries, &rows, &platforms);
+    let mut summary = summary(deliveries, &rows, &docker::join(platforms));
     if !holding.is_empty() {
         summary.push_str(&manifests_table(image.manifests));
     }
@@ -200,7 +200,7 @@ pub fn failure(deliveries: &[Delivery]) -> Option<String> {
     }
     let done: Vec<String> = deliveries
         .iter()
-        .filter(|d| d.prepared.is_ok() && d.outcome.failed.is_empty())
+        .filter(|d| d.outcome.failed.is_empty())
         .filter_map(|d| Some(d.prepared.as_ref().ok()?.repository_uri.clone()))
         .collect();
     if deliveries.len() > 1 && !done.is_empty() {
@@ -281,7 +281,7 @@ struct Outputs<'a> {
     pushed_tags: Vec<String>,
     skipped_tags: Vec<String>,
     failed_tags: Vec<String>,
-    platforms: &'a str,
+    platforms: &'a [Platform],
     destinations: serde_json::Value,
 }
 
@@ -311,7 +311,7 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
         ("pushed-tags", o.pushed_tags.join("\n")),
         ("skipped-tags", o.skipped_tags.join("\n")),
         ("failed-tags", o.failed_tags.join("\n")),
-        ("platforms", o.platforms.to_owned()),
+        ("platforms", docker::join(o.platforms)),
         ("metadata", metadata(o, &image_ref)),
         ("destinations", o.destinations.to_string()),
     ]
@@ -319,7 +319,7 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
 
 /// The `metadata` output: every output in one JSON object, lists as arrays.
 fn metadata(o: &Outputs<'_>, image_ref: &str) -> String {
-    let platforms: Vec<&str> = o.platforms.split(',').filter(|p| !p.is_empty()).collect();
+    let platforms: Vec<String> = o.platforms.iter().map(ToString::to_string).collect();
     json!({
         "registry": o.registry,
         "repository-uri": o.repository_uri,
@@ -463,7 +463,7 @@ mod tests {
             pushed_tags: Vec::new(),
             skipped_tags: Vec::new(),
             failed_tags: Vec::new(),
-            platforms: "linux/amd64",
+            platforms: &[],
             destinations: json!([]),
         })
         .into_iter()
