@@ -196,10 +196,12 @@ impl Repository {
         let text = String::from_utf8_lossy(&answer.body);
         let message = registry_message(&text).unwrap_or_else(|| text.trim().to_owned());
         let path = url.split_once("/v2/").map_or(url, |(_, p)| p);
-        // As the daemon reports a bare 403, so that the doctor reads the registry action from it.
-        let request = format!("unexpected status from {method} request to {url}: 403 Forbidden");
+        // `manifests` or `blobs`: what follows the repository's base in every URL made here.
+        let kind = url
+            .strip_prefix(&self.base)
+            .and_then(|rest| rest.split('/').nth(1));
         let doctor = denied::parse(&message)
-            .or_else(|| denied::from_registry_request(&request, &self.arn))
+            .or_else(|| denied::registry_action(method, kind?, &self.arn))
             .filter(|_| answer.status == 403);
         match (doctor, answer.status) {
             (Some(denied), _) => anyhow!("{}", denied::explain(&denied)),

@@ -93,7 +93,13 @@ static REGISTRY_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
 /// registry request as one ECR action on the repository (`repository_arn`).
 pub fn from_registry_request(text: &str, repository_arn: &str) -> Option<Denied> {
     let caps = REGISTRY_REQUEST.captures(text)?;
-    let action = match (&caps["method"], &caps["kind"]) {
+    registry_action(&caps["method"], &caps["kind"], repository_arn)
+}
+
+/// The ECR action a registry request needs — `method` on `kind` (`manifests`, `blobs` or
+/// `blobs/uploads`) — refused on the repository.
+pub fn registry_action(method: &str, kind: &str, repository_arn: &str) -> Option<Denied> {
+    let action = match (method, kind) {
         ("HEAD" | "GET", "manifests") => "BatchGetImage",
         ("PUT", "manifests") => "PutImage",
         ("HEAD", "blobs") => "BatchCheckLayerAvailability",
