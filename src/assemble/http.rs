@@ -9,6 +9,7 @@ use http_body_util::Full;
 use super::index::MANIFEST_TYPES;
 use crate::aws::denied;
 use crate::aws::token::RegistryLogin;
+use crate::proxy::Answer;
 use crate::retry::{Backoff, retry};
 
 type Https = crate::proxy::HttpClient<Full<bytes::Bytes>>;
@@ -29,15 +30,6 @@ pub struct Manifest {
     pub media_type: String,
     pub digest: String,
     pub body: Vec<u8>,
-}
-
-/// One answer: its status, headers we use, and body.
-struct Answer {
-    status: u16,
-    content_type: Option<String>,
-    digest: Option<String>,
-    location: Option<String>,
-    body: Vec<u8>,
 }
 
 /// A failed request.
@@ -69,11 +61,11 @@ impl Repository {
         let url = format!("{}/manifests/{reference}", self.base);
         let accept = MANIFEST_TYPES.join(", ");
         let answer = self.send("GET", &url, None, &[("Accept", &accept)]).await?;
-        match answer.status {
+        match answer.status.as_u16() {
             200 => Ok(Some(Manifest {
-                media_type: answer.content_type.unwrap_or_default(),
+                media_type: answer.header("content-type").unwrap_or_default(),
                 digest: answer
-                    .digest
+                    .header("docker-content-digest")
                     .unwrap_or_else(|| super::index::digest_of(&answer.body)),
                 body: answer.body,
             })),
@@ -87,11 +79,11 @@ impl Repository {
     pub async fn blob(&self, digest: &str) -> Result<Vec<u8>> {
         let url = format!("{}/blobs/{digest}", self.base);
         let answer = self.send("GET", &url, None, &[]).await?;
-        let answer = match (answer.status, &answer.location) {
-            (301 | 302 | 303 | 307 | 308, Some(location)) => self.fetch(location).await?,
+        let answer = match (answer.status.as_u16(), answer.header("location")) {
+            (301 | 302 | 303 | 307 | 308, Some(location)) => self.fetch(&location).await?,
             _ => answer,
         };
-        match answer.status {
+        match answer.status.as_u16() {
             200 => Ok(answer.body),
             _ => Err(self.refused("GET", &url, &answer)),
         }
@@ -102,9 +94,9 @@ impl Repository {
         let url = format!("{}/manifests/{tag}", self.base);
         let headers = [("Content-Type", media_type)];
         let answer = self.send("PUT", &url, Some(body), &headers).await?;
-        match answer.status {
+        match answer.status.as_u16() {
             200 | 201 => Ok(answer
-                .digest
+                .header("docker-content-digest")
                 .unwrap_or_else(|| super::index::digest_of(body))),
             _ => Err(self.refused("PUT", &url, &answer)),
         }
@@ -181,13 +173,7 @@ impl Repository {
                 String::from_utf8_lossy(&answer.body)
             )));
         }
-        Ok(Answer {
-            status,
-            content_type: answer.header("content-type"),
-            digest: answer.header("docker-content-digest"),
-            location: answer.header("location"),
-            body: answer.body,
-        })
+        Ok(answer)
     }
 
     /// A refusal as the user reads it: the doctor's explanation of a denied registry action, or the
@@ -203,7 +189,7 @@ impl Repository {
         let doctor = denied::parse(&message)
             .or_else(|| denied::registry_action(method, kind?, &self.arn))
             .filter(|_| answer.status == 403);
-        match (doctor, answer.status) {
+        match (doctor, answer.status.as_u16()) {
             (Some(denied), _) => anyhow!("{}", denied::explain(&denied)),
             (None, 401) => anyhow!(
                 "The registry did not accept the login for {method} /v2/{path} (HTTP 401): {message}"
