@@ -452,6 +452,7 @@ mod tests {
 
     #[test]
     fn action_yml_declares_exactly_the_outputs_written() {
+        let platforms = [Platform::parse("linux/amd64").expect("a platform")];
         let written: Vec<String> = outputs(&Outputs {
             registry: "h",
             repository_uri: "h/r",
@@ -463,7 +464,7 @@ mod tests {
             pushed_tags: Vec::new(),
             skipped_tags: Vec::new(),
             failed_tags: Vec::new(),
-            platforms: &[],
+            platforms: &platforms,
             destinations: json!([]),
         })
         .into_iter()
