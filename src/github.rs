@@ -155,6 +155,12 @@ fn runner_lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// `text` with each of its lines (as the runner splits them) made unparseable as a workflow command,
+/// joined by `\n`: for text the action prints as a document of its own (`policy --check`'s report).
+pub fn neutralise(text: &str) -> String {
+    log_lines(text).collect::<Vec<_>>().join("\n")
+}
+
 /// One line (without line breaks) made unparseable as a v1 or v2 workflow command.
 pub fn neutralise_line(line: &str) -> String {
     let first = line.trim_start().chars().next();

@@ -13,5 +13,6 @@ mod policy;
 mod public;
 mod push;
 mod settings;
+mod simulate;
 mod support;
 mod workflows;

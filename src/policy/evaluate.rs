@@ -1,87 +1,76 @@
-//! IAM's evaluation of identity policies for one request, statically: `Allow`/`Deny`,
-//! `Action`/`NotAction`, `Resource`/`NotResource`, `*` and `?` wildcards (actions case-insensitive,
-//! resources case-sensitive), an explicit deny wins. Conditions are evaluated on the keys whose value
-//! the request is known to carry; a condition on any other key makes the verdict "depends on" it,
-//! never a guess. Which keys a request carries is decided by the caller (`check.rs`).
+//! IAM's evaluation of one request against the policies that decide it, statically, as the IAM User
+//! Guide's "Policy evaluation logic" documents it: identity policies, permissions boundaries and a
+//! resource-based policy; `Allow`/`Deny`, `Action`/`NotAction`, `Resource`/`NotResource`,
+//! `Principal`/`NotPrincipal`; an explicit deny anywhere wins; within one account an identity policy
+//! (inside its boundary) or the resource policy allows, across accounts both must. Conditions and
+//! policy variables are `condition.rs`'s. A verdict that needs a value the context does not know is
+//! "depends", never a guess.
 
-use std::collections::BTreeMap;
+use std::fmt;
 
 use serde_json::Value;
 
-/// One request the configuration makes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// `service:Action`, e.g. `ecr:PutImage`.
-    pub action: String,
-    pub resource: String,
-    /// Condition keys (lower case) whose values are known; a key mapped to no values is known to
-    /// be absent from the request.
-    pub known: BTreeMap<String, Vec<String>>,
+use super::condition::{self, Resolved};
+pub use super::condition::{Context, Holds, Lookup, texts, wildcard};
+
+/// A policy document and where it comes from (a file, `PolicyInputList.1`, an IAM policy's name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub source: String,
+    pub document: Value,
 }
 
-/// A statement as the report names it: its `Sid`, else its place (`#3`, counted from 1 over every
-/// document given).
-pub type StatementName = String;
-
-/// What IAM would answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Allowed(StatementName),
-    Denied(StatementName),
-    /// No statement allows it.
-    NotAllowed,
-    /// Allowed or denied only depending on these condition keys' values at run time.
-    Depends {
-        statement: StatementName,
-        keys: Vec<String>,
-    },
-}
-
-/// Whether a statement's condition holds for the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Holds {
-    Yes,
-    No,
-    Unknown(Vec<String>),
-}
-
-pub fn evaluate(documents: &[Value], request: &Request) -> Verdict {
-    let mut allowed = None;
-    let mut depends: Option<(StatementName, Vec<String>)> = None;
-    for (name, statement) in statements(documents) {
-        if !applies(&statement, request) {
-            continue;
-        }
-        let holds = condition_holds(&statement["Condition"], &request.known);
-        let deny = statement["Effect"] == "Deny";
-        match (deny, holds) {
-            (true, Holds::Yes) => return Verdict::Denied(name),
-            (false, Holds::Yes) => {
-                allowed.get_or_insert(name);
-            }
-            (_, Holds::Unknown(keys)) => {
-                depends.get_or_insert((name, keys));
-            }
-            (_, Holds::No) => {}
-        }
+impl Policy {
+    /// `document` from `source`, once it is checked to be a policy IAM would accept in shape.
+    pub fn new(source: impl Into<String>, document: Value) -> Result<Policy, String> {
+        let source = source.into();
+        validate(&document).map_err(|e| format!("{source}: {e}"))?;
+        Ok(Policy { source, document })
     }
-    match (allowed, depends) {
-        (Some(by), None) => Verdict::Allowed(by),
-        (_, Some((statement, keys))) => Verdict::Depends { statement, keys },
-        (None, None) => Verdict::NotAllowed,
+
+    /// Policy variables are replaced only in documents of version 2012-10-17; in older ones `${…}` is
+    /// text (IAM User Guide, "IAM JSON policy elements: Version").
+    fn variables(&self) -> bool {
+        self.document["Version"] == "2012-10-17"
     }
 }
 
-/// Every statement of every document, each with its name.
-pub fn statements(documents: &[Value]) -> Vec<(StatementName, Value)> {
-    let all = documents.iter().flat_map(|d| listed(&d["Statement"]));
-    all.enumerate()
-        .map(|(i, s)| {
-            let name = s["Sid"]
-                .as_str()
-                .filter(|sid| !sid.is_empty())
-                .map_or_else(|| format!("#{}", i + 1), str::to_owned);
-            (name, s)
+/// A statement as a report names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementRef {
+    pub source: String,
+    /// Counted from 1 in its document.
+    pub index: usize,
+    pub sid: Option<String>,
+}
+
+impl fmt::Display for StatementRef {
+    /// Its `Sid`, else its place: `2 of role-policy.json`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.sid {
+            Some(sid) => f.write_str(sid),
+            None => write!(f, "{} of {}", self.index, self.source),
+        }
+    }
+}
+
+/// Every statement of a document with its reference.
+pub fn statements(policy: &Policy) -> Vec<(StatementRef, &Value)> {
+    let list: Vec<&Value> = match &policy.document["Statement"] {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => Vec::new(),
+        one => vec![one],
+    };
+    list.into_iter()
+        .enumerate()
+        .map(|(i, statement)| {
+            let sid = statement["Sid"].as_str().filter(|s| !s.is_empty());
+            let at = StatementRef {
+                source: policy.source.clone(),
+                index: i + 1,
+                sid: sid.map(str::to_owned),
+            };
+            (at, statement)
         })
         .collect()
 }
@@ -95,307 +84,486 @@ pub fn listed(value: &Value) -> Vec<Value> {
     }
 }
 
-/// The text values of a single value or a list.
-pub fn texts(value: &Value) -> Vec<String> {
-    listed(value)
-        .iter()
-        .filter_map(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
-        .collect()
+/// The shape IAM requires of a policy: statements with `Effect` `Allow` or `Deny`, one of `Action` and
+/// `NotAction`, at most one of `Resource` and `NotResource`, and a well-formed `Condition`.
+pub fn validate(document: &Value) -> Result<(), String> {
+    let statements = match &document["Statement"] {
+        Value::Array(items) if !items.is_empty() => items.iter().collect::<Vec<_>>(),
+        Value::Object(_) => vec![&document["Statement"]],
+        Value::Null => return Err("no `Statement`: it is not an IAM policy document".to_owned()),
+        _ => return Err("`Statement` must be a statement or a list of them".to_owned()),
+    };
+    for (i, statement) in statements.iter().enumerate() {
+        let at = |problem: &str| format!("statement {}: {problem}", i + 1);
+        if !statement.is_object() {
+            return Err(at("must be an object"));
+        }
+        if !matches!(statement["Effect"].as_str(), Some("Allow" | "Deny")) {
+            return Err(at("`Effect` must be `Allow` or `Deny`"));
+        }
+        let has = |key: &str| statement.get(key).is_some();
+        if has("Action") == has("NotAction") {
+            return Err(at("give exactly one of `Action` and `NotAction`"));
+        }
+        if has("Resource") && has("NotResource") {
+            return Err(at("give at most one of `Resource` and `NotResource`"));
+        }
+        condition::validate(&statement["Condition"]).map_err(|e| at(&e))?;
+    }
+    Ok(())
 }
 
-/// Whether the statement's action and resource parts match the request.
-pub fn applies(statement: &Value, request: &Request) -> bool {
-    let action = |key: &str| {
-        texts(&statement[key]).iter().any(|p| {
-            wildcard(
-                &p.to_ascii_lowercase(),
-                &request.action.to_ascii_lowercase(),
-            )
-        })
+/// One request: an action on a resource, by a caller, with what its context carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `service:Action`, e.g. `ecr:PutImage`.
+    pub action: String,
+    pub resource: String,
+    pub context: Context,
+    /// The caller's ARN, for a resource policy's `Principal`; unknown when `None`.
+    pub caller: Option<String>,
+}
+
+/// The resource-based policy of the request's resource.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ResourcePolicy<'a> {
+    /// The resource has none.
+    None,
+    Given(&'a Policy),
+    /// It could not be read: the verdict depends on it (the text says which policy).
+    Unread(&'a str),
+}
+
+/// The policies that decide a request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policies<'a> {
+    pub identity: &'a [Policy],
+    /// `None`: the principal has no permissions boundary.
+    pub boundary: Option<&'a [Policy]>,
+    pub resource: ResourcePolicy<'a>,
+    /// The caller and the resource are in different accounts.
+    pub cross_account: bool,
+}
+
+impl<'a> Policies<'a> {
+    /// Identity policies alone.
+    pub fn identity(identity: &'a [Policy]) -> Policies<'a> {
+        Policies {
+            identity,
+            boundary: None,
+            resource: ResourcePolicy::None,
+            cross_account: false,
+        }
+    }
+}
+
+/// What IAM would answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed(StatementRef),
+    Denied(StatementRef),
+    /// No statement allows it (an implicit deny).
+    NotAllowed,
+    /// Allowed or denied only depending on these condition keys' values at run time.
+    Depends {
+        statement: StatementRef,
+        keys: Vec<String>,
+    },
+}
+
+/// A verdict, the statements that decided it, and the condition keys the request did not carry that
+/// statements about it name (AWS's simulator's `MissingContextValues`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub matched: Vec<StatementRef>,
+    /// Whether the permissions boundary, if any, allows the request.
+    pub boundary_allows: Option<bool>,
+    pub missing: Vec<String>,
+}
+
+/// Identity policies alone decide `request`.
+pub fn evaluate(identity: &[Policy], request: &Request) -> Verdict {
+    decide(&Policies::identity(identity), request).verdict
+}
+
+/// IAM's decision on `request` under `policies`.
+pub fn decide(policies: &Policies<'_>, request: &Request) -> Decision {
+    let mut missing = Vec::new();
+    let identity = scan(policies.identity, request, Side::Identity, &mut missing);
+    let boundary = policies
+        .boundary
+        .map(|b| scan(b, request, Side::Identity, &mut missing));
+    let resource = match policies.resource {
+        ResourcePolicy::Given(policy) => Some(scan(
+            std::slice::from_ref(policy),
+            request,
+            Side::Resource {
+                bounded: policies.boundary.is_some(),
+            },
+            &mut missing,
+        )),
+        _ => None,
     };
-    let resource = |key: &str| {
+    let scans = [Some(&identity), boundary.as_ref(), resource.as_ref()];
+    let denies: Vec<StatementRef> = scans
+        .iter()
+        .flatten()
+        .flat_map(|s| s.denies.iter().cloned())
+        .collect();
+    let boundary_allows = boundary.as_ref().map(|b| b.allow().0 == Holds::Yes);
+    if let Some(first) = denies.first() {
+        return Decision {
+            verdict: Verdict::Denied(first.clone()),
+            matched: denies,
+            boundary_allows,
+            missing,
+        };
+    }
+    let inside_boundary = |allowed: Tri| match &boundary {
+        Some(b) => and(allowed, b.allow()),
+        None => allowed,
+    };
+    let by_identity = inside_boundary(identity.allow());
+    let by_resource = match (policies.resource, &resource) {
+        (ResourcePolicy::Unread(which), _) => (
+            Holds::Unknown(vec![which.to_owned()]),
+            Some(StatementRef {
+                source: which.to_owned(),
+                index: 1,
+                sid: Some(which.to_owned()),
+            }),
+        ),
+        // Across accounts, any way of naming the caller is the resource's side of the grant.
+        (_, Some(r)) if policies.cross_account => r.allow(),
+        (_, Some(r)) => match r.named {
+            Some(Named::Directly) => r.allow(),
+            // A resource policy that names the role (not its session) is held to the boundary.
+            Some(Named::Role) => inside_boundary(r.allow()),
+            // One that names the account delegates to the identity policies: it grants nothing
+            // alone; one that names a caller not known yet depends on it.
+            Some(Named::Account) | None => match &r.allow_unknown {
+                Some((by, keys)) => (Holds::Unknown(keys.clone()), Some(by.clone())),
+                None => (Holds::No, None),
+            },
+        },
+        (_, None) => (Holds::No, None),
+    };
+    let allowed = if policies.cross_account {
+        and(by_identity, by_resource)
+    } else {
+        or(by_identity, by_resource)
+    };
+    let deny_unknown = scans.iter().flatten().find_map(|s| s.deny_unknown.clone());
+    let deny_unknown = deny_unknown.map(|(s, k)| (Some(s), k));
+    let verdict = match (allowed, deny_unknown) {
+        ((Holds::No, _) | (Holds::Yes, None), None) | ((Holds::No, _), Some(_)) => {
+            Verdict::NotAllowed
+        }
+        ((Holds::Yes, Some(by)), None) => Verdict::Allowed(by),
+        ((Holds::Unknown(keys), by), None) | ((Holds::Yes, _), Some((by, keys))) => {
+            depends(by, keys)
+        }
+        ((Holds::Unknown(mut keys), _), Some((by, more))) => {
+            keys.extend(
+                more.into_iter()
+                    .filter(|k| !keys.contains(k))
+                    .collect::<Vec<_>>(),
+            );
+            depends(by, keys)
+        }
+    };
+    let matched = match verdict {
+        Verdict::Allowed(_) => scans
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 1)
+            .filter_map(|(_, s)| *s)
+            .flat_map(|s| s.allows.iter().cloned())
+            .collect(),
+        _ => Vec::new(),
+    };
+    Decision {
+        verdict,
+        matched,
+        boundary_allows,
+        missing,
+    }
+}
+
+/// A verdict that depends on `keys`, decided by `by` (there is always one where keys are unknown).
+fn depends(by: Option<StatementRef>, keys: Vec<String>) -> Verdict {
+    let statement = by.unwrap_or_else(|| StatementRef {
+        source: String::new(),
+        index: 0,
+        sid: Some("(none)".to_owned()),
+    });
+    Verdict::Depends { statement, keys }
+}
+
+/// Whether a set of policies allows, and a statement that says so (or that it depends on).
+type Tri = (Holds, Option<StatementRef>);
+
+fn and(a: Tri, b: Tri) -> Tri {
+    match (&a.0, &b.0) {
+        (Holds::No, _) => a,
+        (_, Holds::No) => b,
+        (Holds::Yes, _) => (a.0.and(b.0), b.1.or(a.1)),
+        _ => (a.0.and(b.0), a.1.or(b.1)),
+    }
+}
+
+fn or(a: Tri, b: Tri) -> Tri {
+    match (&a.0, &b.0) {
+        (Holds::Yes, _) => a,
+        (_, Holds::Yes) | (Holds::No, _) => b,
+        _ => (a.0.or(b.0), a.1.or(b.1)),
+    }
+}
+
+/// What one kind of policy says of a request.
+#[derive(Debug, Default)]
+struct Scan {
+    allows: Vec<StatementRef>,
+    denies: Vec<StatementRef>,
+    allow_unknown: Option<(StatementRef, Vec<String>)>,
+    deny_unknown: Option<(StatementRef, Vec<String>)>,
+    /// The strongest way a matching allow names the caller (resource policies).
+    named: Option<Named>,
+}
+
+impl Scan {
+    fn allow(&self) -> Tri {
+        match (self.allows.first(), &self.allow_unknown) {
+            (Some(by), _) => (Holds::Yes, Some(by.clone())),
+            (None, Some((by, keys))) => (Holds::Unknown(keys.clone()), Some(by.clone())),
+            (None, None) => (Holds::No, None),
+        }
+    }
+}
+
+/// Which kind of policy a scan reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// Identity policies and boundaries: about the principal they are attached to.
+    Identity,
+    /// A resource policy: its statements must name the caller; `bounded`: the caller has a
+    /// permissions boundary.
+    Resource { bounded: bool },
+}
+
+/// Every statement of `policies` on `request`.
+fn scan(policies: &[Policy], request: &Request, side: Side, missing: &mut Vec<String>) -> Scan {
+    let mut scan = Scan::default();
+    for policy in policies {
+        let variables = policy.variables();
+        for (at, statement) in statements(policy) {
+            if !action_matches(statement, &request.action) {
+                continue;
+            }
+            note_missing(statement, &request.context, variables, missing);
+            let resource = if matches!(side, Side::Resource { .. })
+                && statement.get("Resource").is_none()
+                && statement.get("NotResource").is_none()
+            {
+                // A resource policy's statement without `Resource` is about the resource it is on.
+                Holds::Yes
+            } else {
+                resource_holds(statement, request, variables)
+            };
+            let (by, named) = match side {
+                Side::Resource { bounded } => {
+                    principal_holds(statement, request.caller.as_deref(), bounded)
+                }
+                Side::Identity => (Holds::Yes, Named::Directly),
+            };
+            let holds = by.and(resource).and(condition::holds(
+                &statement["Condition"],
+                &request.context,
+                variables,
+            ));
+            let deny = statement["Effect"] == "Deny";
+            match (deny, holds) {
+                (true, Holds::Yes) => scan.denies.push(at),
+                (false, Holds::Yes) => {
+                    scan.named = scan.named.max(Some(named));
+                    scan.allows.push(at);
+                }
+                (true, Holds::Unknown(keys)) => {
+                    scan.deny_unknown.get_or_insert((at, keys));
+                }
+                (false, Holds::Unknown(keys)) => {
+                    scan.allow_unknown.get_or_insert((at, keys));
+                }
+                (_, Holds::No) => {}
+            }
+        }
+    }
+    scan
+}
+
+/// `Action` or `NotAction`, case-insensitively with wildcards (IAM User Guide, "IAM JSON policy
+/// elements: Action": action names are not case-sensitive).
+pub fn action_matches(statement: &Value, action: &str) -> bool {
+    let action = action.to_lowercase();
+    let any = |key: &str| {
         texts(&statement[key])
             .iter()
-            .any(|p| wildcard(p, &request.resource))
+            .any(|p| wildcard(&p.to_lowercase(), &action))
     };
-    let actions = if statement.get("NotAction").is_some() {
-        !action("NotAction")
+    if statement.get("NotAction").is_some() {
+        !any("NotAction")
     } else {
-        action("Action")
-    };
-    let resources = if statement.get("NotResource").is_some() {
-        !resource("NotResource")
-    } else {
-        resource("Resource")
-    };
-    actions && resources
+        any("Action")
+    }
 }
 
-/// IAM's wildcards: `*` any run of characters, `?` any one.
-pub fn wildcard(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
+/// Whether a statement is about `action` on `resource`, its conditions and variables aside.
+pub fn applies(statement: &Value, action: &str, resource: &str) -> bool {
+    let request = Request {
+        action: action.to_owned(),
+        resource: resource.to_owned(),
+        context: Context::unknown_unless_given(),
+        caller: None,
+    };
+    action_matches(statement, action) && resource_holds(statement, &request, false) == Holds::Yes
+}
+
+/// `Resource` or `NotResource`, case-sensitively with wildcards and policy variables.
+fn resource_holds(statement: &Value, request: &Request, variables: bool) -> Holds {
+    let (key, negated) = if statement.get("NotResource").is_some() {
+        ("NotResource", true)
+    } else {
+        ("Resource", false)
+    };
+    let resource: Vec<char> = request.resource.chars().collect();
+    let mut found = Holds::No;
+    for pattern in texts(&statement[key]) {
+        let one = match condition::pattern(&pattern, &request.context, variables) {
+            Resolved::Pattern(p) => Holds::from_bool(condition::wild(&p, &resource)),
+            // A variable whose key the request does not carry: this resource matches nothing.
+            Resolved::Absent => Holds::No,
+            Resolved::Unknown(key) => Holds::Unknown(vec![key]),
+        };
+        found = found.or(one);
+    }
+    match (negated, found) {
+        (true, Holds::Yes) => Holds::No,
+        (true, Holds::No) => Holds::Yes,
+        (_, holds) => holds,
+    }
+}
+
+/// How a resource policy's statement names the caller (IAM User Guide, "AWS JSON policy elements:
+/// Principal", and "Policy evaluation logic" on resource policies and permissions boundaries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Named {
+    /// Through its account (its ID or root ARN): within the account that delegates to identity
+    /// policies; across accounts it is the resource's side of the grant.
+    Account,
+    /// Through its role (not the session): held to the session's boundary.
+    Role,
+    /// The user or role session itself, or everyone (`*`): enough on its own within the account.
+    Directly,
+}
+
+/// Whether a resource policy's statement names `caller` as its principal, and how. An unknown caller
+/// is "depends on aws:PrincipalArn", unless the statement names everyone. `bounded`: the caller has a
+/// permissions boundary, and then a `Deny` with `NotPrincipal` applies to it whatever it lists
+/// ("Permissions boundaries for IAM entities").
+fn principal_holds(statement: &Value, caller: Option<&str>, bounded: bool) -> (Holds, Named) {
+    let (key, negated) = if statement.get("NotPrincipal").is_some() {
+        ("NotPrincipal", true)
+    } else {
+        ("Principal", false)
+    };
+    if negated && bounded && statement["Effect"] == "Deny" {
+        return (Holds::Yes, Named::Directly);
+    }
+    let named: Vec<String> = match &statement[key] {
+        Value::String(s) if s == "*" => vec!["*".to_owned()],
+        Value::Object(o) => o.get("AWS").map(texts).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if named.iter().any(|n| n == "*") {
+        return (Holds::from_bool(!negated), Named::Directly);
+    }
+    let Some(caller) = caller else {
+        return (
+            Holds::Unknown(vec!["aws:PrincipalArn".to_owned()]),
+            Named::Account,
+        );
+    };
+    let how = named.iter().filter_map(|n| names(n, caller)).max();
+    // In `NotPrincipal` an account's ARN spares the account, not each principal in it ("AWS JSON
+    // policy elements: NotPrincipal": list the user's own ARN beside its account's).
+    let how = how.filter(|h| !negated || *h != Named::Account || caller.ends_with(":root"));
+    match (how, negated) {
+        (Some(how), false) => (Holds::Yes, how),
+        (None, true) => (Holds::Yes, Named::Directly),
+        _ => (Holds::No, Named::Account),
+    }
+}
+
+/// How the principal `named` in a policy names `caller`, if it does. An account (its ID or root ARN)
+/// names every principal of it; a role names its sessions (`assumed-role/NAME/…`).
+fn names(named: &str, caller: &str) -> Option<Named> {
+    let field = |arn: &str, n: usize| arn.split(':').nth(n).unwrap_or_default().to_owned();
+    let caller_account = field(caller, 4);
+    if named.len() == 12 && named.bytes().all(|b| b.is_ascii_digit()) {
+        return (named == caller_account).then_some(Named::Account);
+    }
+    let resource = field(named, 5);
+    let account = field(named, 4);
+    if field(named, 2) == "iam" && resource == "root" {
+        return (account == caller_account).then_some(Named::Account);
+    }
+    if named == caller {
+        // The caller's own ARN: a user or a session directly; a role ARN as a role.
+        return Some(if resource.starts_with("role/") {
+            Named::Role
         } else {
-            return false;
-        }
+            Named::Directly
+        });
     }
-    p[pi..].iter().all(|c| *c == '*')
+    let role = resource.strip_prefix("role/")?;
+    let role_name = role.rsplit('/').next().unwrap_or(role);
+    let session = field(caller, 5);
+    let of_role = session
+        .strip_prefix("assumed-role/")
+        .and_then(|s| s.split('/').next())
+        == Some(role_name);
+    (of_role && account == caller_account && field(caller, 2) == "sts").then_some(Named::Role)
 }
 
-/// Every operator block must hold (AND), each key in it must hold (AND), any value of a key may match
-/// (OR), as IAM evaluates conditions.
-fn condition_holds(condition: &Value, known: &BTreeMap<String, Vec<String>>) -> Holds {
-    let Some(blocks) = condition.as_object() else {
-        return Holds::Yes;
-    };
-    let mut unknown = Vec::new();
-    for (operator, keys) in blocks {
-        let Some(keys) = keys.as_object() else {
-            return Holds::No;
-        };
-        for (key, wanted) in keys {
-            match known.get(&key.to_ascii_lowercase()) {
-                None => unknown.push(key.clone()),
-                Some(values) => {
-                    if !operator_holds(operator, values, &texts(wanted)) {
-                        return Holds::No;
-                    }
-                }
-            }
+/// Adds to `missing` the condition keys and variables a statement names that the request does not
+/// carry.
+fn note_missing(statement: &Value, context: &Context, variables: bool, missing: &mut Vec<String>) {
+    let mut keys: Vec<String> = condition::keys(&statement["Condition"])
+        .map(str::to_owned)
+        .collect();
+    if variables {
+        for text in texts(&statement["Resource"])
+            .into_iter()
+            .chain(texts(&statement["NotResource"]))
+            .chain(condition_values(&statement["Condition"]))
+        {
+            keys.extend(condition::variable_keys(&text));
         }
     }
-    if unknown.is_empty() {
-        Holds::Yes
-    } else {
-        Holds::Unknown(unknown)
-    }
-}
-
-/// One operator on a key's known `values` (empty: the key is absent) against the policy's `wanted`.
-fn operator_holds(operator: &str, values: &[String], wanted: &[String]) -> bool {
-    let (set, operator) = match operator.split_once(':') {
-        Some((set, op)) => (Some(set), op),
-        None => (None, operator),
-    };
-    let (operator, if_exists) = match operator.strip_suffix("IfExists") {
-        Some(op) => (op, true),
-        None => (operator, false),
-    };
-    if operator == "Null" {
-        let absent = values.is_empty();
-        return wanted.iter().any(|w| (w == "true") == absent);
-    }
-    if values.is_empty() {
-        // An absent key: IfExists and ForAllValues hold; everything else (negations included) fails.
-        return if_exists || set == Some("ForAllValues");
-    }
-    let one = |value: &str| -> bool {
-        let any = |f: &dyn Fn(&str) -> bool| wanted.iter().any(|w| f(w));
-        match operator {
-            "StringEquals" | "ArnEquals" | "Bool" => any(&|w| w == value),
-            "StringEqualsIgnoreCase" => any(&|w| w.eq_ignore_ascii_case(value)),
-            "StringLike" | "ArnLike" => any(&|w| wildcard(w, value)),
-            "StringNotEquals" | "ArnNotEquals" => !any(&|w| w == value),
-            "StringNotEqualsIgnoreCase" => !any(&|w| w.eq_ignore_ascii_case(value)),
-            "StringNotLike" | "ArnNotLike" => !any(&|w| wildcard(w, value)),
-            _ => false,
+    for key in keys {
+        let absent = context.get(&key) == Lookup::Absent;
+        if absent && !missing.iter().any(|m| m.eq_ignore_ascii_case(&key)) {
+            missing.push(key);
         }
-    };
-    match set {
-        Some("ForAllValues") => values.iter().all(|v| one(v)),
-        _ => values.iter().any(|v| one(v)),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    const ARN: &str = "arn:aws:ecr:eu-west-1:123456789012:repository/team/api";
-
-    fn request(action: &str, known: &[(&str, &[&str])]) -> Request {
-        Request {
-            action: action.into(),
-            resource: ARN.into(),
-            known: known
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_ascii_lowercase(),
-                        v.iter().map(|s| (*s).to_owned()).collect(),
-                    )
-                })
-                .collect(),
-        }
-    }
-
-    fn allow(statement: &Value) -> Value {
-        json!({ "Version": "2012-10-17", "Statement": [statement] })
-    }
-
-    #[test]
-    fn wildcards_follow_iam() {
-        assert!(wildcard("ecr:*", "ecr:putimage"));
-        assert!(wildcard("ecr:Put?mage", "ecr:PutImage"));
-        assert!(wildcard(
-            "arn:aws:ecr:*:123456789012:repository/team/*",
-            ARN
-        ));
-        assert!(!wildcard(
-            "arn:aws:ecr:*:123456789012:repository/other/*",
-            ARN
-        ));
-        assert!(wildcard("*", ""));
-        assert!(!wildcard("a?c", "ac"));
-    }
-
-    #[test]
-    fn actions_match_in_any_case_resources_exactly() {
-        let doc = allow(&json!({"Effect": "Allow", "Action": "ECR:putimage", "Resource": ARN}));
-        assert_eq!(
-            evaluate(&[doc], &request("ecr:PutImage", &[])),
-            Verdict::Allowed("#1".into())
-        );
-        let doc = allow(
-            &json!({"Effect": "Allow", "Action": "ecr:PutImage", "Resource": ARN.to_uppercase()}),
-        );
-        assert_eq!(
-            evaluate(&[doc], &request("ecr:PutImage", &[])),
-            Verdict::NotAllowed
-        );
-    }
-
-    #[test]
-    fn not_action_and_not_resource_invert() {
-        let doc = allow(
-            &json!({"Sid": "AllButDelete", "Effect": "Allow", "NotAction": "ecr:Delete*", "Resource": "*"}),
-        );
-        assert_eq!(
-            evaluate(std::slice::from_ref(&doc), &request("ecr:PutImage", &[])),
-            Verdict::Allowed("AllButDelete".into())
-        );
-        assert_eq!(
-            evaluate(&[doc], &request("ecr:DeleteRepository", &[])),
-            Verdict::NotAllowed
-        );
-        let doc = allow(
-            &json!({"Effect": "Allow", "Action": "ecr:*", "NotResource": "arn:aws:ecr:*:*:repository/team/*"}),
-        );
-        assert_eq!(
-            evaluate(&[doc], &request("ecr:PutImage", &[])),
-            Verdict::NotAllowed
-        );
-    }
-
-    #[test]
-    fn an_explicit_deny_wins_across_documents() {
-        let allow_all = allow(&json!({"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}));
-        let deny = json!({"Statement": {"Sid": "NoPush", "Effect": "Deny", "Action": "ecr:PutImage", "Resource": "*"}});
-        assert_eq!(
-            evaluate(&[allow_all, deny], &request("ecr:PutImage", &[])),
-            Verdict::Denied("NoPush".into())
-        );
-    }
-
-    #[test]
-    fn conditions_hold_fail_or_depend() {
-        let tagged = |op: &str, key: &str| {
-            allow(
-                &json!({"Effect": "Allow", "Action": "ecr:CreateRepository", "Resource": "*",
-                "Condition": {op: {key: "github-actions"}}}),
-            )
-        };
-        let create = |known: &[(&str, &[&str])]| request("ecr:CreateRepository", known);
-        let doc = tagged("StringEquals", "aws:RequestTag/ManagedBy");
-        assert_eq!(
-            evaluate(
-                std::slice::from_ref(&doc),
-                &create(&[("aws:RequestTag/ManagedBy", &["github-actions"])])
-            ),
-            Verdict::Allowed("#1".into())
-        );
-        assert_eq!(
-            evaluate(
-                std::slice::from_ref(&doc),
-                &create(&[("aws:RequestTag/ManagedBy", &[])])
-            ),
-            Verdict::NotAllowed,
-            "an absent request tag fails StringEquals"
-        );
-        assert_eq!(
-            evaluate(&[doc], &create(&[])),
-            Verdict::Depends {
-                statement: "#1".into(),
-                keys: vec!["aws:RequestTag/ManagedBy".into()]
-            }
-        );
-        let if_exists = tagged("StringEqualsIfExists", "aws:RequestTag/ManagedBy");
-        assert_eq!(
-            evaluate(&[if_exists], &create(&[("aws:RequestTag/ManagedBy", &[])])),
-            Verdict::Allowed("#1".into())
-        );
-        let null = allow(
-            &json!({"Effect": "Allow", "Action": "ecr:CreateRepository", "Resource": "*",
-            "Condition": {"Null": {"aws:RequestTag/ManagedBy": "false"}}}),
-        );
-        assert_eq!(
-            evaluate(&[null], &create(&[("aws:RequestTag/ManagedBy", &["x"])])),
-            Verdict::Allowed("#1".into())
-        );
-        let all_values = allow(
-            &json!({"Effect": "Allow", "Action": "ecr:CreateRepository", "Resource": "*",
-            "Condition": {"ForAllValues:StringLike": {"aws:TagKeys": ["ManagedBy", "Team"]}}}),
-        );
-        assert_eq!(
-            evaluate(
-                std::slice::from_ref(&all_values),
-                &create(&[("aws:TagKeys", &["ManagedBy", "Team"])])
-            ),
-            Verdict::Allowed("#1".into())
-        );
-        assert_eq!(
-            evaluate(
-                &[all_values],
-                &create(&[("aws:TagKeys", &["ManagedBy", "Owner"])])
-            ),
-            Verdict::NotAllowed
-        );
-    }
-
-    #[test]
-    fn a_deny_that_depends_on_a_condition_makes_the_verdict_depend() {
-        let docs = [
-            allow(&json!({"Effect": "Allow", "Action": "ecr:*", "Resource": "*"})),
-            allow(
-                &json!({"Sid": "OnlyFromOffice", "Effect": "Deny", "Action": "*", "Resource": "*",
-                "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}),
-            ),
-        ];
-        assert_eq!(
-            evaluate(&docs, &request("ecr:PutImage", &[])),
-            Verdict::Depends {
-                statement: "OnlyFromOffice".into(),
-                keys: vec!["aws:SourceIp".into()]
-            }
-        );
-    }
+/// Every value a `Condition` element compares with.
+fn condition_values(condition: &Value) -> Vec<String> {
+    let blocks = condition.as_object().into_iter().flat_map(|o| o.values());
+    blocks
+        .flat_map(|b| b.as_object().into_iter().flat_map(|o| o.values()))
+        .flat_map(texts)
+        .collect()
 }

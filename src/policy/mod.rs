@@ -6,8 +6,11 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::{Value, json};
 
 pub mod check;
+pub mod condition;
 pub mod evaluate;
 pub mod principal;
+pub mod simulate;
+pub mod sources;
 
 use crate::aws::oidc::{ISSUER, issuer_name};
 use crate::aws::registry::plan;
@@ -19,7 +22,9 @@ usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account I
                               [--persona pusher|puller|assembler|scanner]
                               [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
                               [--audience AUD] [--issuer HOST/_services/token]
-                              [--check FILE|-|role:NAME|user:NAME ... [--format text|json]]
+                              [--check FILE|-|role:NAME|user:NAME ... [--format text|json]
+                               [--boundary FILE] [--repository-policy FILE] [--caller-arn ARN]]
+       ecr-push-action policy simulate --help   (an offline `aws iam simulate-custom-policy`)
 Prints the least-privilege IAM identity policy for the action's configuration (or, with --trust, the
 role's trust policy for GitHub's OIDC); with --check, says whether existing identity policies allow
 what the configuration needs (exit 0: they do, 1: they do not, 2: unreadable input). Flags override the INPUT_* variables the action reads.";
@@ -39,6 +44,13 @@ pub fn command(
     args: &[String],
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Printed> {
+    if args.first().map(String::as_str) == Some("simulate") {
+        return Ok(Printed {
+            document: simulate::command(&args[1..])?,
+            warnings: Vec::new(),
+            insufficient: false,
+        });
+    }
     let Some(flags) = Flags::parse(args)? else {
         return Ok(Printed {
             document: USAGE.to_owned(),
@@ -47,53 +59,14 @@ pub fn command(
         });
     };
     // Pushed after the environment's, the flags' variables win.
-    let scope = inputs::policy_scope(vars.into_iter().chain(flags.inputs))?;
+    let scope = inputs::policy_scope(vars.into_iter().chain(flags.inputs.clone()))?;
     // GitHub Enterprise Server issues its own tokens: `--issuer`, else from GITHUB_SERVER_URL.
     let issuer = flags
         .issuer
         .as_deref()
         .map_or_else(|| scope.issuer.clone(), issuer_name);
     if !flags.check.is_empty() {
-        let mut documents = Vec::new();
-        for source in &flags.check {
-            documents.extend(read_source(
-                source,
-                &scope.spec.region,
-                flags.trust.is_some(),
-            )?);
-        }
-        let trust: Vec<bool> = documents
-            .iter()
-            .map(|d| {
-                evaluate::listed(&d["Statement"])
-                    .iter()
-                    .any(|s| s.get("Principal").is_some())
-            })
-            .collect();
-        if trust.iter().any(|t| *t) {
-            if !trust.iter().all(|t| *t) {
-                bail!(
-                    "`--check`: give either trust policies or identity policies, not both at once"
-                );
-            }
-            // `--trust`, else (in a workflow) the subject the runner's variables give.
-            let subject = flags
-                .trust
-                .clone()
-                .or_else(|| scope.workflow_subject.clone().map(TrustSubject))
-                .ok_or_else(|| anyhow!(advice::trust_subject_needed()))?;
-            return Ok(check_trust(&documents, &scope, &subject, &issuer));
-        }
-        let report = check::check(&documents, &identity_policy(&scope, flags.persona), &scope);
-        return Ok(Printed {
-            document: if flags.json {
-                check::json(&report)
-            } else {
-                check::text(&report)
-            },
-            warnings: Vec::new(),
-            insufficient: !report.sufficient(),
-        });
+        return check_command(&flags, &scope, &issuer);
     }
     let mut warnings: Vec<String> = flags
         .trust
@@ -120,10 +93,75 @@ pub fn command(
     })
 }
 
+/// `--check`: the policies read, judged as trust policies or as identity policies (with boundaries
+/// and the repository policy).
+fn check_command(flags: &Flags, scope: &PolicyScope, issuer: &str) -> Result<Printed> {
+    let wanted = sources::Wanted {
+        check: &flags.check,
+        boundary: &flags.boundary,
+        repository_policy: flags.repository_policy.as_deref(),
+        caller: flags.caller.as_deref(),
+        trust: flags.trust.is_some(),
+    };
+    let mut read = sources::read(&wanted, &scope.spec.region)?;
+    let trust: Vec<bool> = read
+        .documents
+        .iter()
+        .map(|d| {
+            evaluate::listed(&d.document["Statement"])
+                .iter()
+                .any(|s| s.get("Principal").is_some())
+        })
+        .collect();
+    if trust.iter().any(|t| *t) {
+        if !trust.iter().all(|t| *t) {
+            bail!("`--check`: give either trust policies or identity policies, not both at once");
+        }
+        // `--trust`, else (in a workflow) the subject the runner's variables give.
+        let subject = flags
+            .trust
+            .clone()
+            .or_else(|| scope.workflow_subject.clone().map(TrustSubject))
+            .ok_or_else(|| anyhow!(advice::trust_subject_needed()))?;
+        return Ok(check_trust(&read.documents, scope, &subject, issuer));
+    }
+    let mut warnings = Vec::new();
+    let other_account = read
+        .caller
+        .as_deref()
+        .and_then(|c| c.split(':').nth(4))
+        .is_some_and(|a| a != scope.account);
+    if other_account && read.repository_policy.is_none() && read.with_credentials {
+        match sources::repository_policy(&scope.spec.region, &scope.account, &scope.spec.repository.to_string()) {
+            Ok(policy) => read.repository_policy = Some(policy),
+            Err(why) => warnings.push(format!(
+                "the registry is in another account and its repository policy could not be read ({why}): \
+                 the verdicts on the repository depend on it; give it with --repository-policy FILE"
+            )),
+        }
+    }
+    let subject = check::Subject {
+        identity: &read.documents,
+        boundary: read.boundary.as_deref(),
+        repository_policy: read.repository_policy.as_ref(),
+        caller: read.caller.as_deref(),
+    };
+    let report = check::check(&subject, &identity_policy(scope, flags.persona), scope);
+    Ok(Printed {
+        document: if flags.json {
+            check::json(&report)
+        } else {
+            check::text(&report)
+        },
+        warnings,
+        insufficient: !report.sufficient(),
+    })
+}
+
 /// `--check` on trust policies: do they let the workflow `subject` names assume the role with its
 /// GitHub token? If not, the statement that would.
 fn check_trust(
-    documents: &[Value],
+    documents: &[evaluate::Policy],
     scope: &PolicyScope,
     subject: &TrustSubject,
     issuer: &str,
@@ -135,14 +173,12 @@ fn check_trust(
         "A GitHub token with sub `{}` and aud `{}` from {provider}",
         subject.0, scope.audience
     );
-    let mut text = format!(
-        "{who}: {}.\n",
-        check::said(&verdict, "accepted", "NOT accepted")
-    );
+    let said = check::said(&verdict, "accepted", "NOT accepted");
+    let mut text = crate::github::neutralise(&format!("{who}: {said}.")) + "\n";
     let accepted = matches!(verdict, evaluate::Verdict::Allowed(_));
     if !accepted {
         for hint in check::trust_hints(documents, &provider, &subject.0) {
-            let _ = writeln!(text, "  {hint}");
+            text += &(crate::github::neutralise(&format!("  {hint}")) + "\n");
         }
         let wanted = trust_policy(
             &scope.spec.region,
@@ -164,46 +200,6 @@ fn check_trust(
     }
 }
 
-/// The documents `--check SOURCE` names: a file, standard input (`-`), or a principal's policies read
-/// from IAM (`role:NAME`, `user:NAME`: its identity policies, or with `--trust` a role's trust policy).
-fn read_source(source: &str, region: &str, trust: bool) -> Result<Vec<Value>> {
-    let Some(principal) = principal::Principal::parse(source) else {
-        return Ok(vec![read_document(source)?]);
-    };
-    let policies = principal::read(&principal, region)?;
-    if trust {
-        return policies.trust.map(|t| vec![t]).ok_or_else(|| {
-            anyhow!("`--check {source}`: a user has no trust policy; check a role's")
-        });
-    }
-    if policies.identity.is_empty() {
-        bail!(
-            "`--check {source}` has no identity policies, inline or attached: it may call nothing"
-        );
-    }
-    Ok(policies.identity)
-}
-
-/// A policy document from a file, or standard input for `-`.
-fn read_document(source: &str) -> Result<Value> {
-    let text = if source == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| anyhow!("`--check -`: {e}"))?
-    } else {
-        std::fs::read_to_string(source).map_err(|e| anyhow!("`--check {source}`: {e}"))?
-    };
-    let document: Value = serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "`--check {source}` is not a JSON policy document (line {}, column {}): {e}",
-            e.line(),
-            e.column()
-        )
-    })?;
-    if document.get("Statement").is_none() {
-        bail!("`--check {source}` has no `Statement`: it is not an IAM policy document");
-    }
-    Ok(document)
-}
-
 /// The flags after `policy`: the inputs they set, whose permissions, and whose trust.
 struct Flags {
     /// `INPUT_*` variables, as the action reads them.
@@ -216,6 +212,12 @@ struct Flags {
     check: Vec<String>,
     /// `--format json` for `--check`.
     json: bool,
+    /// `--boundary FILE` (repeatable): the permissions boundary `--check` also applies.
+    boundary: Vec<String>,
+    /// `--repository-policy FILE`: the repository's policy, for a registry in another account.
+    repository_policy: Option<String>,
+    /// `--caller-arn ARN`: the principal whose policies `--check` reads.
+    caller: Option<String>,
 }
 
 impl Flags {
@@ -228,6 +230,9 @@ impl Flags {
             issuer: None,
             check: Vec::new(),
             json: false,
+            boundary: Vec::new(),
+            repository_policy: None,
+            caller: None,
         };
         let mut rest = args.iter();
         while let Some(flag) = rest.next() {
@@ -268,6 +273,18 @@ impl Flags {
                 }
                 "--issuer" => {
                     flags.issuer = Some(value);
+                    continue;
+                }
+                "--boundary" => {
+                    flags.boundary.push(value);
+                    continue;
+                }
+                "--repository-policy" => {
+                    flags.repository_policy = Some(value);
+                    continue;
+                }
+                "--caller-arn" => {
+                    flags.caller = Some(value);
                     continue;
                 }
                 "--trust" => {

@@ -1,0 +1,484 @@
+//! `ecr-push-action policy simulate`: an offline twin of `aws iam simulate-custom-policy` — the same
+//! flags (policies inline or `file://`, context entries in the AWS CLI's shorthand or JSON) and the same
+//! JSON answer (`EvaluationResults`), evaluated by `evaluate.rs` without calling AWS. As in AWS's
+//! simulator, a context key that is not given is absent from the request.
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use serde_json::{Value, json};
+
+use super::evaluate::{self, Context, Policies, Policy, Request, ResourcePolicy, Verdict};
+
+pub const USAGE: &str = "\
+usage: ecr-push-action policy simulate --policy-input-list POLICY [POLICY ...]
+           [--permissions-boundary-policy-input-list POLICY [POLICY ...]]
+           [--resource-policy POLICY] [--resource-owner ARN] [--caller-arn ARN]
+           --action-names ACTION [ACTION ...] [--resource-arns ARN [ARN ...]]
+           [--context-entries ENTRY [ENTRY ...]]
+POLICY is a JSON document or file://PATH; ENTRY is the AWS CLI's shorthand
+(ContextKeyName=aws:RequestedRegion,ContextKeyValues=eu-west-1,ContextKeyType=string), a JSON list of
+entries, or file://PATH. Prints simulate-custom-policy's JSON answer; a context key not given is absent.
+Exit 0 whatever the decisions, 2 for unreadable input.";
+
+/// The flags of `simulate`, as the AWS CLI names them.
+#[derive(Debug, Default)]
+struct Flags {
+    policies: Vec<String>,
+    boundaries: Vec<String>,
+    resource_policy: Option<String>,
+    resource_owner: Option<String>,
+    caller: Option<String>,
+    actions: Vec<String>,
+    resources: Vec<String>,
+    context: Vec<String>,
+}
+
+impl Flags {
+    /// Each flag takes the words after it up to the next `--flag` (`--flag=value` gives one).
+    fn parse(args: &[String]) -> Result<Flags> {
+        let mut flags = Flags::default();
+        let mut rest = args.iter().peekable();
+        while let Some(arg) = rest.next() {
+            let (name, mut values) = match arg.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name, vec![value.to_owned()]),
+                _ => (arg.as_str(), Vec::new()),
+            };
+            if !name.starts_with("--") {
+                bail!("`{arg}`: a value without a flag before it\n{USAGE}");
+            }
+            while let Some(value) = rest.next_if(|v| !v.starts_with("--")) {
+                values.push(value.clone());
+            }
+            if values.is_empty() {
+                bail!("`{name}` needs a value\n{USAGE}");
+            }
+            let single = |values: Vec<String>| -> Result<String> {
+                match <[String; 1]>::try_from(values) {
+                    Ok([one]) => Ok(one),
+                    Err(_) => bail!("`{name}` takes one value\n{USAGE}"),
+                }
+            };
+            match name {
+                "--policy-input-list" => flags.policies.extend(values),
+                "--permissions-boundary-policy-input-list" => flags.boundaries.extend(values),
+                "--resource-policy" => flags.resource_policy = Some(single(values)?),
+                "--resource-owner" => flags.resource_owner = Some(single(values)?),
+                "--caller-arn" => flags.caller = Some(single(values)?),
+                "--action-names" => flags.actions.extend(values),
+                "--resource-arns" => flags.resources.extend(values),
+                "--context-entries" => flags.context.extend(values),
+                other => bail!("unknown option `{other}`\n{USAGE}"),
+            }
+        }
+        if flags.policies.is_empty() {
+            bail!("`--policy-input-list` is required\n{USAGE}");
+        }
+        if flags.actions.is_empty() {
+            bail!("`--action-names` is required\n{USAGE}");
+        }
+        if flags.resource_policy.is_some() && flags.caller.is_none() {
+            // As SimulateCustomPolicy: the resource policy's Principal needs a caller to match.
+            bail!(
+                "`--resource-policy` needs `--caller-arn`: the caller its Principal is matched with"
+            );
+        }
+        if flags.resources.is_empty() {
+            flags.resources.push("*".to_owned());
+        }
+        Ok(flags)
+    }
+}
+
+/// `policy simulate ARGS`: the JSON answer.
+pub fn command(args: &[String]) -> Result<String> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        return Ok(USAGE.to_owned());
+    }
+    let flags = Flags::parse(args)?;
+    let read_all = |values: &[String], list: &str| -> Result<Vec<(Policy, String)>> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| read_policy(v, &format!("{list}.{}", i + 1)))
+            .collect()
+    };
+    let identity = read_all(&flags.policies, "PolicyInputList")?;
+    let boundaries = read_all(&flags.boundaries, "PermissionsBoundaryPolicyInputList")?;
+    let resource = flags
+        .resource_policy
+        .as_deref()
+        .map(|v| read_policy(v, "ResourcePolicy"))
+        .transpose()?;
+    let mut context = Context::absent_unless_given();
+    for entry in &flags.context {
+        for (key, values) in context_entries(entry)? {
+            context.set(&key, values);
+        }
+    }
+    let texts: Vec<(&str, &str)> = identity
+        .iter()
+        .chain(&boundaries)
+        .chain(&resource)
+        .map(|(p, text)| (p.source.as_str(), text.as_str()))
+        .collect();
+    let identity_policies: Vec<Policy> = identity.iter().map(|(p, _)| p.clone()).collect();
+    let boundary_policies: Vec<Policy> = boundaries.iter().map(|(p, _)| p.clone()).collect();
+    let caller_account = flags.caller.as_deref().map(account_of);
+    let mut results = Vec::new();
+    for action in &flags.actions {
+        for resource_arn in &flags.resources {
+            let owner = Some(account_of(resource_arn))
+                .filter(|a| !a.is_empty())
+                .or_else(|| flags.resource_owner.as_deref().map(account_of))
+                .or_else(|| caller_account.clone());
+            let policies = Policies {
+                identity: &identity_policies,
+                boundary: (!boundary_policies.is_empty()).then_some(&boundary_policies[..]),
+                resource: resource
+                    .as_ref()
+                    .map_or(ResourcePolicy::None, |(p, _)| ResourcePolicy::Given(p)),
+                cross_account: caller_account.is_some() && owner != caller_account,
+            };
+            let request = Request {
+                action: action.clone(),
+                resource: resource_arn.clone(),
+                context: context.clone(),
+                caller: flags.caller.clone(),
+            };
+            results.push(result(&policies, &request, &texts));
+        }
+    }
+    Ok(serde_json::to_string_pretty(&json!({ "EvaluationResults": results }))? + "\n")
+}
+
+/// One `EvaluationResult`, as `SimulateCustomPolicy` shapes it.
+fn result(policies: &Policies<'_>, request: &Request, texts: &[(&str, &str)]) -> Value {
+    let decision = evaluate::decide(policies, request);
+    let name = match decision.verdict {
+        Verdict::Allowed(_) => "allowed",
+        Verdict::Denied(_) => "explicitDeny",
+        // Every key not given is absent here, so nothing depends.
+        Verdict::NotAllowed | Verdict::Depends { .. } => "implicitDeny",
+    };
+    let matched: Vec<Value> = decision
+        .matched
+        .iter()
+        .map(|at| {
+            let text = texts
+                .iter()
+                .find(|(source, _)| *source == at.source)
+                .map_or("", |(_, t)| *t);
+            let kind = if at.source == "ResourcePolicy" {
+                "resource"
+            } else {
+                "IAM Policy"
+            };
+            let mut statement = json!({"SourcePolicyId": at.source, "SourcePolicyType": kind});
+            if let Some((start, end)) = statement_spans(text).get(at.index - 1) {
+                // As AWS's documented example: the column after the statement's `{`, and after its `}`.
+                statement["StartPosition"] = json!({"Line": start.0, "Column": start.1 + 1});
+                statement["EndPosition"] = json!({"Line": end.0, "Column": end.1});
+            }
+            statement
+        })
+        .collect();
+    let mut result = json!({
+        "EvalActionName": request.action,
+        "EvalResourceName": request.resource,
+        "EvalDecision": name,
+        "MatchedStatements": matched,
+        "MissingContextValues": decision.missing,
+    });
+    if let Some(allowed) = decision.boundary_allows {
+        result["PermissionsBoundaryDecisionDetail"] =
+            json!({ "AllowedByPermissionsBoundary": allowed });
+    }
+    result
+}
+
+/// The account of an ARN (its fifth field), or an account ID as it is.
+fn account_of(arn: &str) -> String {
+    if arn.len() == 12 && arn.bytes().all(|b| b.is_ascii_digit()) {
+        return arn.to_owned();
+    }
+    arn.split(':').nth(4).unwrap_or_default().to_owned()
+}
+
+/// A policy given inline or as `file://PATH` (the AWS CLI's forms), checked, with its text.
+fn read_policy(value: &str, source: &str) -> Result<(Policy, String)> {
+    let text = read_value(value, source)?;
+    let document: Value = serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "{source} is not a JSON policy document (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let policy = Policy::new(source, document).map_err(|e| anyhow!(e))?;
+    Ok((policy, text))
+}
+
+/// A flag's value, or the file `file://PATH` names.
+fn read_value(value: &str, what: &str) -> Result<String> {
+    match value.strip_prefix("file://") {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("{what}: {value}")),
+        None => Ok(value.to_owned()),
+    }
+}
+
+/// The (key, values) of one `--context-entries` word: shorthand, a JSON list or object, or a file.
+fn context_entries(value: &str) -> Result<Vec<(String, Vec<String>)>> {
+    let text = read_value(value, "--context-entries")?;
+    let trimmed = text.trim_start();
+    let entries: Vec<Value> = if trimmed.starts_with('[') || trimmed.starts_with('{') {
+        let parsed: Value = serde_json::from_str(trimmed)
+            .map_err(|e| anyhow!("`--context-entries`: not JSON: {e}"))?;
+        evaluate::listed(&parsed)
+    } else {
+        vec![shorthand(&text)?]
+    };
+    entries.iter().map(entry).collect()
+}
+
+/// The AWS CLI's shorthand `ContextKeyName=K,ContextKeyValues=V1,V2,ContextKeyType=T` (a list also
+/// as `[V1,V2]`; a value may be quoted with `'` or `"`, and then hold commas) as its JSON form.
+fn shorthand(text: &str) -> Result<Value> {
+    const MEMBERS: [&str; 3] = ["ContextKeyName", "ContextKeyValues", "ContextKeyType"];
+    let mut entry = serde_json::Map::new();
+    let mut current: Option<&str> = None;
+    for part in shorthand_parts(text) {
+        let member = part
+            .split_once('=')
+            .filter(|(name, _)| MEMBERS.contains(&name.trim()));
+        let (name, value) = match (member, current) {
+            (Some((name, value)), _) => (name.trim(), value),
+            (None, Some(name)) if name == "ContextKeyValues" => (name, part.as_str()),
+            _ => bail!(
+                "`--context-entries {text}`: expected ContextKeyName=…,ContextKeyValues=…,ContextKeyType=…"
+            ),
+        };
+        current = MEMBERS.iter().copied().find(|m| *m == name);
+        let value = unquote(value.trim().trim_start_matches('[').trim_end_matches(']'));
+        if name == "ContextKeyValues" {
+            let list = entry
+                .entry(name)
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = list {
+                items.push(Value::String(value.to_owned()));
+            }
+        } else {
+            entry.insert(name.to_owned(), Value::String(value.to_owned()));
+        }
+    }
+    Ok(Value::Object(entry))
+}
+
+/// The comma-separated parts of a shorthand text; commas inside quotes do not separate.
+fn shorthand_parts(text: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut quote = None;
+    for c in text.chars() {
+        match (c, quote) {
+            ('\'' | '"', None) => quote = Some(c),
+            (c, Some(q)) if c == q => quote = None,
+            (',', None) => {
+                parts.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(last) = parts.last_mut() {
+            last.push(c);
+        }
+    }
+    parts
+}
+
+/// A shorthand value without the quotes around it.
+fn unquote(value: &str) -> &str {
+    for q in ['\'', '"'] {
+        if let Some(inner) = value.strip_prefix(q).and_then(|v| v.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    value
+}
+
+/// One `ContextEntry`: its key and values, checked against its `ContextKeyType` as IAM's API does.
+fn entry(entry: &Value) -> Result<(String, Vec<String>)> {
+    let key = entry["ContextKeyName"]
+        .as_str()
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| anyhow!("`--context-entries`: an entry without ContextKeyName: {entry}"))?;
+    let values = evaluate::texts(&entry["ContextKeyValues"]);
+    let kind = entry["ContextKeyType"].as_str().unwrap_or("string");
+    let (scalar, list) = match kind.strip_suffix("List") {
+        Some(scalar) => (scalar, true),
+        None => (kind, false),
+    };
+    if !list && values.len() > 1 {
+        bail!(
+            "`--context-entries`: {key} is of type {kind}, which takes one value; use {kind}List"
+        );
+    }
+    let valid = |v: &String| match scalar {
+        "string" | "binary" => true,
+        "numeric" => v.trim().parse::<f64>().is_ok(),
+        "boolean" => v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false"),
+        "date" => super::condition::date(v).is_some(),
+        "ip" => v.trim().parse::<std::net::IpAddr>().is_ok(),
+        _ => false,
+    };
+    if !matches!(
+        scalar,
+        "string" | "binary" | "numeric" | "boolean" | "date" | "ip"
+    ) {
+        bail!(
+            "`--context-entries`: ContextKeyType `{kind}` of {key}: use string, stringList, numeric, numericList, \
+             boolean, booleanList, ip, ipList, binary, binaryList, date or dateList"
+        );
+    }
+    if let Some(bad) = values.iter().find(|v| !valid(v)) {
+        bail!("`--context-entries`: `{bad}` is not a {scalar} value for {key}");
+    }
+    Ok((key.to_owned(), values))
+}
+
+/// Where each statement of a policy's text starts and ends (line, column; both from 1), as
+/// `SimulateCustomPolicy`'s `StartPosition`/`EndPosition` say it.
+fn statement_spans(text: &str) -> Vec<Span> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut at = Cursor {
+        chars: &chars,
+        i: 0,
+        line: 1,
+        column: 1,
+    };
+    at.spans().unwrap_or_default()
+}
+
+/// Where a piece of text starts and ends: (line, column) each.
+type Span = ((usize, usize), (usize, usize));
+
+/// A walk over a JSON text that knows its line and column.
+struct Cursor<'a> {
+    chars: &'a [char],
+    i: usize,
+    line: usize,
+    column: usize,
+}
+
+impl Cursor<'_> {
+    fn bump(&mut self) -> Option<char> {
+        let c = *self.chars.get(self.i)?;
+        self.i += 1;
+        if c == '\n' {
+            self.line += 1;
+            self.column = 1;
+        } else {
+            self.column += 1;
+        }
+        Some(c)
+    }
+
+    fn blank(&mut self) {
+        while self.chars.get(self.i).is_some_and(|c| c.is_whitespace()) {
+            self.bump();
+        }
+    }
+
+    fn string(&mut self) -> Option<String> {
+        self.bump();
+        let mut out = String::new();
+        loop {
+            match self.bump()? {
+                '"' => return Some(out),
+                '\\' => {
+                    out.push('\\');
+                    out.push(self.bump()?);
+                }
+                c => out.push(c),
+            }
+        }
+    }
+
+    /// Skips one value; its start and end positions.
+    fn value(&mut self) -> Option<Span> {
+        self.blank();
+        let start = (self.line, self.column);
+        match self.chars.get(self.i)? {
+            '"' => {
+                self.string()?;
+            }
+            '{' | '[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.chars.get(self.i)? {
+                        '"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        '{' | '[' => depth += 1,
+                        '}' | ']' => depth -= 1,
+                        _ => {}
+                    }
+                    self.bump();
+                    if depth == 0 {
+                        break;
+                    }
+                }
+            }
+            _ => {
+                while self
+                    .chars
+                    .get(self.i)
+                    .is_some_and(|c| !matches!(c, ',' | '}' | ']') && !c.is_whitespace())
+                {
+                    self.bump();
+                }
+            }
+        }
+        Some((start, (self.line, self.column)))
+    }
+
+    /// The spans of the top-level `Statement`'s items (or of the one statement).
+    fn spans(&mut self) -> Option<Vec<Span>> {
+        self.blank();
+        if self.bump()? != '{' {
+            return None;
+        }
+        loop {
+            self.blank();
+            if self.chars.get(self.i)? != &'"' {
+                return None;
+            }
+            let key = self.string()?;
+            self.blank();
+            self.bump()?; // ':'
+            self.blank();
+            if key != "Statement" {
+                self.value()?;
+                self.blank();
+                if self.bump()? != ',' {
+                    return None;
+                }
+                continue;
+            }
+            if self.chars.get(self.i)? != &'[' {
+                return Some(vec![self.value()?]);
+            }
+            self.bump();
+            let mut spans = Vec::new();
+            loop {
+                self.blank();
+                if self.chars.get(self.i)? == &']' {
+                    return Some(spans);
+                }
+                spans.push(self.value()?);
+                self.blank();
+                if self.chars.get(self.i)? == &',' {
+                    self.bump();
+                }
+            }
+        }
+    }
+}

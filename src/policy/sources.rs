@@ -1,0 +1,150 @@
+//! What `policy --check` reads before it judges: the policies named by `--check` (files, standard
+//! input, or a role's or user's policies read from IAM), the permissions boundary (`--boundary`, or the
+//! principal's own), the repository policy (`--repository-policy`, or ECR's `GetRepositoryPolicy` when
+//! the registry is in another account and credentials are at hand), and who the caller is.
+
+use anyhow::{Result, anyhow, bail};
+use serde_json::{Value, json};
+
+use super::evaluate::Policy;
+use super::principal;
+
+/// Everything `--check` evaluates.
+#[derive(Debug, Default)]
+pub struct Read {
+    pub documents: Vec<Policy>,
+    pub boundary: Option<Vec<Policy>>,
+    pub repository_policy: Option<Policy>,
+    /// The principal's ARN: `--caller-arn`, else the role's or user's read from IAM.
+    pub caller: Option<String>,
+    /// Credentials were used (a principal was read from IAM): ECR can be asked too.
+    pub with_credentials: bool,
+}
+
+/// What the flags name.
+#[derive(Debug, Default)]
+pub struct Wanted<'a> {
+    pub check: &'a [String],
+    pub boundary: &'a [String],
+    pub repository_policy: Option<&'a str>,
+    pub caller: Option<&'a str>,
+    /// `--trust`: a role's trust policy rather than its identity policies.
+    pub trust: bool,
+}
+
+pub fn read(wanted: &Wanted<'_>, region: &str) -> Result<Read> {
+    let mut read = Read {
+        caller: wanted.caller.map(str::to_owned),
+        ..Read::default()
+    };
+    for source in wanted.check {
+        let Some(who) = principal::Principal::parse(source) else {
+            read.documents.push(file("--check", source)?);
+            continue;
+        };
+        let policies = principal::read(&who, region)?;
+        read.with_credentials = true;
+        read.caller.get_or_insert(policies.arn);
+        if wanted.trust {
+            let trust = policies.trust.ok_or_else(|| {
+                anyhow!("`--check {source}`: a user has no trust policy; check a role's")
+            })?;
+            read.documents.push(named(trust)?);
+            continue;
+        }
+        if policies.identity.is_empty() {
+            bail!(
+                "`--check {source}` has no identity policies, inline or attached: it may call nothing"
+            );
+        }
+        for policy in policies.identity {
+            read.documents.push(named(policy)?);
+        }
+        if let Some(boundary) = policies.boundary {
+            read.boundary
+                .get_or_insert_with(Vec::new)
+                .push(named(boundary)?);
+        }
+    }
+    for source in wanted.boundary {
+        let boundary = file("--boundary", source)?;
+        read.boundary.get_or_insert_with(Vec::new).push(boundary);
+    }
+    if let Some(source) = wanted.repository_policy {
+        read.repository_policy = Some(file("--repository-policy", source)?);
+    }
+    Ok(read)
+}
+
+fn named(policy: principal::Named) -> Result<Policy> {
+    Policy::new(policy.name, policy.document).map_err(|e| anyhow!("`--check`: {e}"))
+}
+
+/// A policy document from a file, or standard input for `-`, named after it.
+fn file(flag: &str, source: &str) -> Result<Policy> {
+    let text = if source == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| anyhow!("`{flag} -`: {e}"))?
+    } else {
+        std::fs::read_to_string(source).map_err(|e| anyhow!("`{flag} {source}`: {e}"))?
+    };
+    let document: Value = serde_json::from_str(&text).map_err(|e| {
+        anyhow!(
+            "`{flag} {source}` is not a JSON policy document (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if document.get("Statement").is_none() {
+        bail!("`{flag} {source}` has no `Statement`: it is not an IAM policy document");
+    }
+    let name = if source == "-" {
+        "standard input"
+    } else {
+        source
+    };
+    Policy::new(name, document).map_err(|e| anyhow!("`{flag} {source}`: {e}"))
+}
+
+/// The repository's policy read from ECR (`ecr:GetRepositoryPolicy`); a repository without a policy
+/// gives one that allows nothing; an error says why it could not be read.
+pub fn repository_policy(region: &str, account: &str, repository: &str) -> Result<Policy, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()))
+            .load()
+            .await;
+        let ecr = aws_sdk_ecr::Client::new(&sdk);
+        let got = ecr
+            .get_repository_policy()
+            .registry_id(account)
+            .repository_name(repository)
+            .send()
+            .await;
+        let source = format!("the repository policy of {account}/{repository}");
+        match got {
+            Ok(answer) => {
+                let text = answer.policy_text().unwrap_or_default();
+                let document: Value =
+                    serde_json::from_str(text).map_err(|e| format!("{source}: {e}"))?;
+                Policy::new(source, document)
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyError::is_repository_policy_not_found_exception) =>
+            {
+                Ok(Policy {
+                    source: format!("{source} (it has none)"),
+                    document: json!({"Version": "2012-10-17", "Statement": []}),
+                })
+            }
+            Err(e) => Err(format!(
+                "ecr:GetRepositoryPolicy on {account}/{repository}: {}",
+                crate::aws::error_chain(&e)
+            )),
+        }
+    })
+}
