@@ -3,6 +3,7 @@
 //! `tools/test`, which starts the stack and exports where it is.
 
 mod assemble;
+mod check;
 mod container;
 mod credentials;
 mod destinations;

@@ -731,7 +731,7 @@ fn trust_policies_follow_a_ghes_issuer() {
 }
 
 /// `policy --check FILE` on `document`, with `flags` besides BASE; (exit code, stdout, stderr).
-fn check(document: &str, flags: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+pub(crate) fn check(document: &str, flags: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let dir = crate::support::TempDir::new();
     let file = dir.0.join("policy.json");
     std::fs::write(&file, document).expect("policy file");

@@ -665,3 +665,286 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The context of AWS's simulator: `given` and nothing else (a key not given is absent).
+    fn context(given: &[(&str, &[&str])]) -> Context {
+        let mut context = Context::absent_unless_given();
+        for (key, values) in given {
+            context.set(key, values.iter().map(|v| (*v).to_owned()).collect());
+        }
+        context
+    }
+
+    /// Whether `condition` holds in `given`, for a 2012-10-17 document.
+    fn holds_in(condition: &Value, given: &[(&str, &[&str])]) -> Holds {
+        holds(condition, &context(given), true)
+    }
+
+    const ABSENT: &[(&str, &[&str])] = &[];
+
+    /// IAM User Guide, "IAM JSON policy elements: Condition operators", the box at the top: a key
+    /// absent from the request fails a condition, except a negated one, which holds.
+    #[test]
+    fn absent_keys_fail_plain_operators_and_satisfy_negated_ones() {
+        for (operator, value) in [
+            ("StringNotEquals", "a"),
+            ("StringNotEqualsIgnoreCase", "a"),
+            ("StringNotLike", "a*"),
+            ("NumericNotEquals", "1"),
+            ("DateNotEquals", "2020-01-01T00:00:00Z"),
+            ("NotIpAddress", "192.0.2.0/24"),
+            ("ArnNotEquals", "arn:aws:iam::1:role/a"),
+            ("ArnNotLike", "arn:aws:iam::*:role/*"),
+        ] {
+            let condition = json!({ operator: { "k:key": value } });
+            assert_eq!(holds_in(&condition, ABSENT), Holds::Yes, "{operator}");
+        }
+        for (operator, value) in [
+            ("StringEquals", "a"),
+            ("StringLike", "*"),
+            ("NumericLessThan", "1"),
+            ("DateLessThan", "2020-01-01"),
+            ("Bool", "false"),
+            ("BinaryEquals", "QQ=="),
+            ("IpAddress", "0.0.0.0/0"),
+            ("ArnLike", "*:*:*:*:*:*"),
+        ] {
+            let condition = json!({ operator: { "k:key": value } });
+            assert_eq!(holds_in(&condition, ABSENT), Holds::No, "{operator}");
+        }
+    }
+
+    /// "…`IfExists` condition operators": true when the key is absent, the operator otherwise; a
+    /// negated one with `IfExists` is true on an absent key too.
+    #[test]
+    fn if_exists_holds_on_absent_keys_and_judges_present_ones() {
+        let condition =
+            json!({"StringLikeIfExists": {"ec2:InstanceType": ["t1.*", "t2.*", "m3.*"]}});
+        assert_eq!(holds_in(&condition, ABSENT), Holds::Yes);
+        assert_eq!(
+            holds_in(&condition, &[("ec2:InstanceType", &["t1.micro"])]),
+            Holds::Yes
+        );
+        assert_eq!(
+            holds_in(&condition, &[("ec2:InstanceType", &["m2.micro"])]),
+            Holds::No
+        );
+        let negated = json!({"StringNotEqualsIfExists": {"aws:RequestTag/team": "api"}});
+        assert_eq!(holds_in(&negated, ABSENT), Holds::Yes);
+        assert!("NullIfExists".parse::<Operator>().is_err());
+    }
+
+    /// "Condition operator to check existence of condition keys": `true` — absent, `false` — present.
+    #[test]
+    fn null_tells_whether_a_key_is_there() {
+        let absent = json!({"Null": {"aws:TokenIssueTime": "true"}});
+        let present = json!({"Null": {"aws:TokenIssueTime": "false"}});
+        let issued: &[(&str, &[&str])] = &[("aws:TokenIssueTime", &["2024-01-01T00:00:00Z"])];
+        assert_eq!(holds_in(&absent, ABSENT), Holds::Yes);
+        assert_eq!(holds_in(&absent, issued), Holds::No);
+        assert_eq!(holds_in(&present, ABSENT), Holds::No);
+        assert_eq!(holds_in(&present, issued), Holds::Yes);
+    }
+
+    /// "Amazon Resource Name (ARN) condition operators": the six parts compared one by one, each with
+    /// wildcards, case-sensitively; `ArnEquals` takes wildcards as `ArnLike` does. `StringLike`'s `*`
+    /// spans colons, an ARN operator's does not.
+    #[test]
+    fn arn_operators_compare_part_by_part() {
+        let source: &[(&str, &[&str])] = &[(
+            "aws:SourceArn",
+            &["arn:aws:sns:us-east-1:123456789012:topic-1"],
+        )];
+        for operator in ["ArnLike", "ArnEquals"] {
+            let like = json!({ operator: {"aws:SourceArn": "arn:aws:sns:*:123456789012:topic-?"} });
+            assert_eq!(holds_in(&like, source), Holds::Yes, "{operator}");
+            let other = json!({ operator: {"aws:SourceArn": "arn:aws:sns:*:210987654321:*"} });
+            assert_eq!(holds_in(&other, source), Holds::No, "{operator}");
+        }
+        let across = json!({"ArnLike": {"aws:SourceArn": "arn:aws:sns:*"}});
+        assert_eq!(holds_in(&across, source), Holds::No);
+        let string = json!({"StringLike": {"aws:SourceArn": "arn:aws:sns:*"}});
+        assert_eq!(holds_in(&string, source), Holds::Yes);
+        let case =
+            json!({"ArnEquals": {"aws:SourceArn": "arn:aws:SNS:us-east-1:123456789012:topic-1"}});
+        assert_eq!(holds_in(&case, source), Holds::No);
+    }
+
+    /// "Numeric", "Date", "Boolean", "Binary" and "IP address condition operators".
+    #[test]
+    fn typed_operators_compare_as_their_type() {
+        let keys: &[(&str, &[&str])] = &[("s3:max-keys", &["10"])];
+        assert_eq!(
+            holds_in(
+                &json!({"NumericLessThanEquals": {"s3:max-keys": "10"}}),
+                keys
+            ),
+            Holds::Yes
+        );
+        assert_eq!(
+            holds_in(&json!({"NumericLessThan": {"s3:max-keys": "10"}}), keys),
+            Holds::No
+        );
+        assert_eq!(
+            holds_in(&json!({"NumericEquals": {"s3:max-keys": "10.0"}}), keys),
+            Holds::Yes
+        );
+        let now: &[(&str, &[&str])] = &[("aws:CurrentTime", &["2020-05-01T12:00:00Z"])];
+        let window = json!({"DateGreaterThan": {"aws:CurrentTime": "2020-04-01T00:00:00Z"},
+            "DateLessThan": {"aws:CurrentTime": "2020-06-30T23:59:59Z"}});
+        assert_eq!(holds_in(&window, now), Holds::Yes);
+        // Epoch seconds and ISO 8601 are the same clock.
+        let epoch = json!({"DateGreaterThan": {"aws:CurrentTime": "1588334399"}});
+        assert_eq!(holds_in(&epoch, now), Holds::Yes);
+        let secure = json!({"Bool": {"aws:SecureTransport": "false"}});
+        assert_eq!(
+            holds_in(&secure, &[("aws:SecureTransport", &["false"])]),
+            Holds::Yes
+        );
+        assert_eq!(
+            holds_in(&secure, &[("aws:SecureTransport", &["true"])]),
+            Holds::No
+        );
+        let binary = json!({"BinaryEquals": {"k:key": "QmluYXJ5VmFsdWVJbkJhc2U2NA=="}});
+        assert_eq!(
+            holds_in(&binary, &[("k:key", &["QmluYXJ5VmFsdWVJbkJhc2U2NA=="])]),
+            Holds::Yes
+        );
+        let ip =
+            json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:DB8:1234:5678::/64"]}});
+        for (address, inside) in [
+            ("203.0.113.1", true),
+            ("198.51.100.1", false),
+            ("2001:db8:1234:5678::1", true),
+            ("2001:db8:1234:5679::1", false),
+        ] {
+            let given: &[(&str, &[&str])] = &[("aws:SourceIp", &[address])];
+            assert_eq!(holds_in(&ip, given), Holds::from_bool(inside), "{address}");
+        }
+        // An address without a prefix is a /32.
+        let one = json!({"IpAddress": {"aws:SourceIp": "203.0.113.7"}});
+        assert_eq!(
+            holds_in(&one, &[("aws:SourceIp", &["203.0.113.8"])]),
+            Holds::No
+        );
+    }
+
+    /// "Single-valued vs. multivalued context keys", "Set operators for multivalued context keys":
+    /// `ForAllValues` — every request value matches one of the policy's (true when the key is absent);
+    /// `ForAnyValue` — at least one does (false when absent); with a negated operator, none / not all.
+    #[test]
+    fn set_operators_follow_the_tables() {
+        let all =
+            json!({"ForAllValues:StringEquals": {"aws:TagKeys": ["environment", "cost-center"]}});
+        let any =
+            json!({"ForAnyValue:StringEquals": {"aws:TagKeys": ["environment", "cost-center"]}});
+        let none = json!({"ForAllValues:StringNotEquals": {"aws:TagKeys": ["environment"]}});
+        for (tags, all_holds, any_holds, none_holds) in [
+            (&["environment"][..], true, true, false),
+            (&["environment", "cost-center"][..], true, true, false),
+            (&["environment", "dept"][..], false, true, false),
+            (&["dept"][..], false, false, true),
+            (&[][..], true, false, true),
+        ] {
+            let given: &[(&str, &[&str])] = &[("aws:TagKeys", tags)];
+            assert_eq!(
+                holds_in(&all, given),
+                Holds::from_bool(all_holds),
+                "{tags:?}"
+            );
+            assert_eq!(
+                holds_in(&any, given),
+                Holds::from_bool(any_holds),
+                "{tags:?}"
+            );
+            assert_eq!(
+                holds_in(&none, given),
+                Holds::from_bool(none_holds),
+                "{tags:?}"
+            );
+        }
+    }
+
+    /// "IAM policy elements: Variables and tags": `${key}` replaced by the request's value (key names
+    /// in any case), `${key, 'default'}` when absent, `${*}` a literal `*`; a variable whose key is
+    /// absent matches nothing, so a negated operator holds; before 2012-10-17 `${…}` is text.
+    #[test]
+    fn policy_variables_are_replaced_where_iam_replaces_them() {
+        let home = json!({"StringLike": {"s3:prefix": ["home/", "home/${aws:username}/*"]}});
+        let martha: &[(&str, &[&str])] = &[
+            ("aws:username", &["martha"]),
+            ("s3:prefix", &["home/martha/docs"]),
+        ];
+        assert_eq!(holds_in(&home, martha), Holds::Yes);
+        assert_eq!(
+            holds_in(&home, &[("s3:prefix", &["home/martha/docs"])]),
+            Holds::No
+        );
+        assert_eq!(holds(&home, &context(martha), false), Holds::No);
+        let cased = json!({"StringEquals": {"s3:prefix": "${AWS:UserName}"}});
+        assert_eq!(
+            holds_in(
+                &cased,
+                &[("aws:username", &["bob"]), ("s3:prefix", &["bob"])]
+            ),
+            Holds::Yes
+        );
+        let team = json!({"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team, 'company-wide'}"}});
+        assert_eq!(
+            holds_in(&team, &[("aws:ResourceTag/team", &["company-wide"])]),
+            Holds::Yes
+        );
+        let star = json!({"StringEquals": {"s3:prefix": "a${*}"}});
+        assert_eq!(holds_in(&star, &[("s3:prefix", &["a*"])]), Holds::Yes);
+        let like_star = json!({"StringLike": {"s3:prefix": "a${*}"}});
+        assert_eq!(holds_in(&like_star, &[("s3:prefix", &["ab"])]), Holds::No);
+        let not =
+            json!({"StringNotEquals": {"s3:ExistingObjectTag/Team": "${aws:PrincipalTag/Team}"}});
+        assert_eq!(
+            holds_in(&not, &[("s3:ExistingObjectTag/Team", &["blue"])]),
+            Holds::Yes
+        );
+    }
+
+    /// A static check: a key the context does not know makes the condition depend on it, unless
+    /// another part already fails.
+    #[test]
+    fn unknown_keys_make_a_condition_depend() {
+        let mut unknown = Context::unknown_unless_given();
+        unknown.set("aws:RequestedRegion", vec!["eu-west-1".into()]);
+        let depends = json!({"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}});
+        assert_eq!(
+            holds(&depends, &unknown, true),
+            Holds::Unknown(vec!["aws:SourceIp".into()])
+        );
+        let fails = json!({"IpAddress": {"aws:SourceIp": "192.0.2.0/24"},
+            "StringEquals": {"aws:RequestedRegion": "us-east-1"}});
+        assert_eq!(holds(&fails, &unknown, true), Holds::No);
+    }
+
+    #[test]
+    fn dates_and_operators_parse_as_documented() {
+        assert_eq!(date("1970-01-02"), Some(86_400.0));
+        assert_eq!(date("2020-04-01T00:00:00Z"), Some(1_585_699_200.0));
+        assert_eq!(
+            date("2020-04-01T02:00:00+02:00"),
+            date("2020-04-01T00:00:00Z")
+        );
+        assert_eq!(date("2020-04-01T00:00:00.5Z"), Some(1_585_699_200.5));
+        assert_eq!(date("1585699200"), Some(1_585_699_200.0));
+        assert_eq!(date("2020-13-01"), None);
+        assert!(
+            "ForAllValues:StringLikeIfExists"
+                .parse::<Operator>()
+                .is_ok()
+        );
+        assert!("StringEqual".parse::<Operator>().is_err());
+        assert!("ForSomeValues:StringLike".parse::<Operator>().is_err());
+    }
+}

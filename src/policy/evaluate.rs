@@ -48,6 +48,8 @@ impl fmt::Display for StatementRef {
     /// Its `Sid`, else its place: `2 of role-policy.json`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.sid {
+            // A `Sid` with line breaks or other controls is shown quoted and escaped, on one line.
+            Some(sid) if sid.chars().any(char::is_control) => write!(f, "{sid:?}"),
             Some(sid) => f.write_str(sid),
             None => write!(f, "{} of {}", self.index, self.source),
         }
@@ -566,4 +568,196 @@ fn condition_values(condition: &Value) -> Vec<String> {
         .flat_map(|b| b.as_object().into_iter().flat_map(|o| o.values()))
         .flat_map(texts)
         .collect()
+}
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const ARN: &str = "arn:aws:ecr:eu-west-1:123456789012:repository/team/api";
+
+    /// A request whose context knows `known` (an empty list: known to be absent) and nothing else.
+    fn request(action: &str, known: &[(&str, &[&str])]) -> Request {
+        let mut context = Context::unknown_unless_given();
+        for (key, values) in known {
+            context.set(key, values.iter().map(|s| (*s).to_owned()).collect());
+        }
+        Request {
+            action: action.into(),
+            resource: ARN.into(),
+            context,
+            caller: None,
+        }
+    }
+
+    fn allow(statement: &Value) -> Policy {
+        let document = json!({ "Version": "2012-10-17", "Statement": [statement] });
+        Policy::new("test.json", document).expect("a valid policy")
+    }
+
+    /// Statement `index` of `test.json`, with its `Sid`.
+    fn at(index: usize, sid: Option<&str>) -> StatementRef {
+        StatementRef {
+            source: "test.json".into(),
+            index,
+            sid: sid.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn wildcards_follow_iam() {
+        assert!(wildcard("ecr:*", "ecr:putimage"));
+        assert!(wildcard("ecr:Put?mage", "ecr:PutImage"));
+        assert!(wildcard(
+            "arn:aws:ecr:*:123456789012:repository/team/*",
+            ARN
+        ));
+        assert!(!wildcard(
+            "arn:aws:ecr:*:123456789012:repository/other/*",
+            ARN
+        ));
+        assert!(wildcard("*", ""));
+        assert!(!wildcard("a?c", "ac"));
+    }
+
+    #[test]
+    fn actions_match_in_any_case_resources_exactly() {
+        let doc = allow(&json!({"Effect": "Allow", "Action": "ECR:putimage", "Resource": ARN}));
+        assert_eq!(
+            evaluate(&[doc], &request("ecr:PutImage", &[])),
+            Verdict::Allowed(at(1, None))
+        );
+        let doc = allow(
+            &json!({"Effect": "Allow", "Action": "ecr:PutImage", "Resource": ARN.to_uppercase()}),
+        );
+        assert_eq!(
+            evaluate(&[doc], &request("ecr:PutImage", &[])),
+            Verdict::NotAllowed
+        );
+    }
+
+    #[test]
+    fn not_action_and_not_resource_invert() {
+        let doc = allow(
+            &json!({"Sid": "AllButDelete", "Effect": "Allow", "NotAction": "ecr:Delete*", "Resource": "*"}),
+        );
+        assert_eq!(
+            evaluate(std::slice::from_ref(&doc), &request("ecr:PutImage", &[])),
+            Verdict::Allowed(at(1, Some("AllButDelete")))
+        );
+        assert_eq!(
+            evaluate(&[doc], &request("ecr:DeleteRepository", &[])),
+            Verdict::NotAllowed
+        );
+        let doc = allow(
+            &json!({"Effect": "Allow", "Action": "ecr:*", "NotResource": "arn:aws:ecr:*:*:repository/team/*"}),
+        );
+        assert_eq!(
+            evaluate(&[doc], &request("ecr:PutImage", &[])),
+            Verdict::NotAllowed
+        );
+    }
+
+    #[test]
+    fn an_explicit_deny_wins_across_documents() {
+        let allow_all = allow(&json!({"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}));
+        let deny = json!({"Statement": {"Sid": "NoPush", "Effect": "Deny", "Action": "ecr:PutImage", "Resource": "*"}});
+        let deny = Policy::new("deny.json", deny).expect("a valid policy");
+        assert_eq!(
+            evaluate(&[allow_all, deny], &request("ecr:PutImage", &[])),
+            Verdict::Denied(StatementRef {
+                source: "deny.json".into(),
+                index: 1,
+                sid: Some("NoPush".into())
+            })
+        );
+    }
+
+    #[test]
+    fn conditions_hold_fail_or_depend() {
+        let tagged = |op: &str, key: &str| {
+            allow(
+                &json!({"Effect": "Allow", "Action": "ecr:CreateRepository", "Resource": "*",
+                "Condition": {op: {key: "github-actions"}}}),
+            )
+        };
+        let create = |known: &[(&str, &[&str])]| request("ecr:CreateRepository", known);
+        let doc = tagged("StringEquals", "aws:RequestTag/ManagedBy");
+        assert_eq!(
+            evaluate(
+                std::slice::from_ref(&doc),
+                &create(&[("aws:RequestTag/ManagedBy", &["github-actions"])])
+            ),
+            Verdict::Allowed(at(1, None))
+        );
+        assert_eq!(
+            evaluate(
+                std::slice::from_ref(&doc),
+                &create(&[("aws:RequestTag/ManagedBy", &[])])
+            ),
+            Verdict::NotAllowed,
+            "an absent request tag fails StringEquals"
+        );
+        assert_eq!(
+            evaluate(&[doc], &create(&[])),
+            Verdict::Depends {
+                statement: at(1, None),
+                keys: vec!["aws:RequestTag/ManagedBy".into()]
+            }
+        );
+        let if_exists = tagged("StringEqualsIfExists", "aws:RequestTag/ManagedBy");
+        assert_eq!(
+            evaluate(&[if_exists], &create(&[("aws:RequestTag/ManagedBy", &[])])),
+            Verdict::Allowed(at(1, None))
+        );
+        let null = allow(
+            &json!({"Effect": "Allow", "Action": "ecr:CreateRepository", "Resource": "*",
+            "Condition": {"Null": {"aws:RequestTag/ManagedBy": "false"}}}),
+        );
+        assert_eq!(
+            evaluate(&[null], &create(&[("aws:RequestTag/ManagedBy", &["x"])])),
+            Verdict::Allowed(at(1, None))
+        );
+        let all_values = allow(
+            &json!({"Effect": "Allow", "Action": "ecr:CreateRepository", "Resource": "*",
+            "Condition": {"ForAllValues:StringLike": {"aws:TagKeys": ["ManagedBy", "Team"]}}}),
+        );
+        assert_eq!(
+            evaluate(
+                std::slice::from_ref(&all_values),
+                &create(&[("aws:TagKeys", &["ManagedBy", "Team"])])
+            ),
+            Verdict::Allowed(at(1, None))
+        );
+        assert_eq!(
+            evaluate(
+                &[all_values],
+                &create(&[("aws:TagKeys", &["ManagedBy", "Owner"])])
+            ),
+            Verdict::NotAllowed
+        );
+    }
+
+    #[test]
+    fn a_deny_that_depends_on_a_condition_makes_the_verdict_depend() {
+        let docs = [
+            allow(&json!({"Effect": "Allow", "Action": "ecr:*", "Resource": "*"})),
+            allow(
+                &json!({"Sid": "OnlyFromOffice", "Effect": "Deny", "Action": "*", "Resource": "*",
+                "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}}),
+            ),
+        ];
+        assert_eq!(
+            evaluate(&docs, &request("ecr:PutImage", &[])),
+            Verdict::Depends {
+                statement: StatementRef {
+                    source: "test.json".into(),
+                    index: 1,
+                    sid: Some("OnlyFromOffice".into())
+                },
+                keys: vec!["aws:SourceIp".into()]
+            }
+        );
+    }
 }
