@@ -261,3 +261,89 @@ fn no_policy_text_becomes_a_workflow_command() {
         assert!(commands::commands(&out).is_empty(), "{out}");
     }
 }
+
+/// `--check role:NAME` with credentials: the role's permissions boundary is read from IAM and caps
+/// its policies, and a condition on the repository's tags is decided by the tags ECR says it has
+/// (moto here).
+#[test]
+fn a_roles_boundary_and_the_repository_tags_are_read_from_aws() {
+    let s = crate::support::stack();
+    let role = |name: &str, inline: &str, boundary: &str| {
+        let mut setup = std::process::Command::new(s.dir.join("venv/bin/python"));
+        setup
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/support/iam-role.py"
+            ))
+            .args([&s.endpoint, name, &policy(&[]), inline, "", boundary]);
+        crate::support::run(&mut setup);
+    };
+    let check_role = |name: &str, repository: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-push-action"))
+            .env_clear()
+            .env("AWS_ENDPOINT_URL", &s.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "AKIACHECKROLE0000002")
+            .env("AWS_SECRET_ACCESS_KEY", "check-secret")
+            .args(["policy", "--repository", repository, "--region", &s.region])
+            .args(["--account", &s.account, "--create-repository", "false"])
+            .args(["--check", &format!("role:{name}")])
+            .output()
+            .expect("policy --check role:");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+
+    // The boundary allows no push: the role's ecr:* is capped.
+    let bounded = crate::support::unique("bounded-role");
+    let no_push = policy(&[
+        json!({"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:Describe*"], "Resource": "*"}),
+    ]);
+    role(&bounded, &policy(&[allow_ecr()]), &no_push);
+    let (code, out) = check_role(&bounded, "team/api");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("ecr:PutImage on ") && out.contains("NOT ALLOWED"),
+        "{out}"
+    );
+
+    // Repository actions only on repositories tagged Team=api.
+    let on_tag = crate::support::unique("tag-role");
+    let arn = |repository: &str| {
+        format!(
+            "arn:aws:ecr:{}:{}:repository/{repository}",
+            s.region, s.account
+        )
+    };
+    let tagged = crate::support::unique("team-api");
+    let untagged = crate::support::unique("team-other");
+    let inline = policy(&[
+        json!({"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}),
+        json!({"Effect": "Allow", "Action": "ecr:*", "Resource": [arn(&tagged), arn(&untagged)],
+               "Condition": {"StringEquals": {"ecr:ResourceTag/Team": "api"}}}),
+    ]);
+    role(&on_tag, &inline, &policy(&[allow_ecr()]));
+    let team = aws_sdk_ecr::types::Tag::builder()
+        .key("Team")
+        .value("api")
+        .build()
+        .expect("a tag");
+    crate::support::block_on(
+        crate::support::ecr()
+            .create_repository()
+            .repository_name(&tagged)
+            .tags(team)
+            .send(),
+    )
+    .expect("CreateRepository");
+    crate::support::create_repository(&untagged);
+    let (code, out) = check_role(&on_tag, &tagged);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = check_role(&on_tag, &untagged);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("NOT ALLOWED") && !out.contains("depends on"),
+        "{out}"
+    );
+}

@@ -29,6 +29,8 @@ pub struct Subject<'a> {
     pub repository_policy: Option<&'a Policy>,
     /// The principal's ARN (`--caller-arn`, or the role or user read from IAM).
     pub caller: Option<&'a str>,
+    /// The tags the repository has now, when they were read.
+    pub existing_tags: Option<&'a [(String, String)]>,
 }
 
 /// The verdict on one need, why it fails where a mistake is common, and which policy lacks it.
@@ -213,12 +215,18 @@ fn known_values(need: &Need, subject: &Subject<'_>, scope: &PolicyScope) -> Cont
             .strip_prefix("ecr:resourcetag/")
             .or_else(|| key.strip_prefix("aws:resourcetag/"))
         {
-            // A repository being created has no tags yet; an existing one's are only known when
-            // this configuration sets the tag (otherwise they depend on the repository).
+            // A repository being created has no tags yet; an existing one has the tag this
+            // configuration sets, else the one it has now if that was read (else it depends).
+            let existing = subject.existing_tags.map(|tags| {
+                let found = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(name));
+                found.map(|(_, v)| vec![v.clone()]).unwrap_or_default()
+            });
             if action.ends_with(":createrepository") {
                 known.set(&key, Vec::new());
             } else if let v @ [_, ..] = tag_value(name).as_slice() {
                 known.set(&key, v.to_vec());
+            } else if let Some(existing) = existing {
+                known.set(&key, existing);
             }
         } else if key == "kms:viaservice" && action.starts_with("kms:") {
             known.set(
@@ -267,7 +275,7 @@ fn principal_arn(caller: &str) -> String {
 }
 
 /// Every condition key the policies use, in lower case.
-fn condition_keys(subject: &Subject<'_>) -> Vec<String> {
+pub fn condition_keys(subject: &Subject<'_>) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
     let policies = subject
         .identity

@@ -140,12 +140,33 @@ fn check_command(flags: &Flags, scope: &PolicyScope, issuer: &str) -> Result<Pri
             )),
         }
     }
-    let subject = check::Subject {
+    let mut subject = check::Subject {
         identity: &read.documents,
         boundary: read.boundary.as_deref(),
         repository_policy: read.repository_policy.as_ref(),
         caller: read.caller.as_deref(),
+        existing_tags: None,
     };
+    // With credentials at hand, a condition on the repository's tags is decided by the tags it has.
+    let on_tags = check::condition_keys(&subject)
+        .iter()
+        .any(|k| k.contains(":resourcetag/"));
+    let tags = if on_tags && read.with_credentials && !scope.spec.registry_type.is_public() {
+        let repository = scope.spec.repository.to_string();
+        let arn = repository_arn(&scope.spec.region, &scope.account, &repository);
+        match sources::repository_tags(&scope.spec.region, &arn) {
+            Ok(tags) => Some(tags),
+            Err(why) => {
+                warnings.push(format!(
+                    "the repository's tags could not be read ({why}): the verdicts on its tags depend on them"
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    subject.existing_tags = tags.as_deref();
     let report = check::check(&subject, &identity_policy(scope, flags.persona), scope);
     Ok(Printed {
         document: if flags.json {

@@ -105,19 +105,50 @@ fn file(flag: &str, source: &str) -> Result<Policy> {
     Policy::new(name, document).map_err(|e| anyhow!("`{flag} {source}`: {e}"))
 }
 
-/// The repository's policy read from ECR (`ecr:GetRepositoryPolicy`); a repository without a policy
-/// gives one that allows nothing; an error says why it could not be read.
-pub fn repository_policy(region: &str, account: &str, repository: &str) -> Result<Policy, String> {
+/// An ECR client with the standard chain's credentials, for `f` on a current-thread runtime.
+fn with_ecr<T>(region: &str, f: impl AsyncFnOnce(aws_sdk_ecr::Client) -> T) -> Result<T, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
+    Ok(runtime.block_on(async {
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(region.to_owned()))
             .load()
             .await;
-        let ecr = aws_sdk_ecr::Client::new(&sdk);
+        f(aws_sdk_ecr::Client::new(&sdk)).await
+    }))
+}
+
+/// The tags the repository has now (`ecr:ListTagsForResource`); none for a repository that does not
+/// exist yet (the run creates it with the configuration's tags only).
+pub fn repository_tags(region: &str, arn: &str) -> Result<Vec<(String, String)>, String> {
+    with_ecr(region, async |ecr| {
+        match ecr.list_tags_for_resource().resource_arn(arn).send().await {
+            Ok(answer) => Ok(answer
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect()),
+            Err(e)
+                if e.as_service_error().is_some_and(
+                    aws_sdk_ecr::operation::list_tags_for_resource::ListTagsForResourceError::is_repository_not_found_exception,
+                ) =>
+            {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(format!(
+                "ecr:ListTagsForResource on {arn}: {}",
+                crate::aws::error_chain(&e)
+            )),
+        }
+    })?
+}
+
+/// The repository's policy read from ECR (`ecr:GetRepositoryPolicy`); a repository without a policy
+/// gives one that allows nothing; an error says why it could not be read.
+pub fn repository_policy(region: &str, account: &str, repository: &str) -> Result<Policy, String> {
+    with_ecr(region, async |ecr| {
         let got = ecr
             .get_repository_policy()
             .registry_id(account)
@@ -133,8 +164,9 @@ pub fn repository_policy(region: &str, account: &str, repository: &str) -> Resul
                 Policy::new(source, document)
             }
             Err(e)
-                if e.as_service_error()
-                    .is_some_and(aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyError::is_repository_policy_not_found_exception) =>
+                if e.as_service_error().is_some_and(
+                    aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyError::is_repository_policy_not_found_exception,
+                ) =>
             {
                 Ok(Policy {
                     source: format!("{source} (it has none)"),
@@ -146,5 +178,5 @@ pub fn repository_policy(region: &str, account: &str, repository: &str) -> Resul
                 crate::aws::error_chain(&e)
             )),
         }
-    })
+    })?
 }
