@@ -158,16 +158,16 @@ fn a_cross_account_registry_needs_its_repository_policy_too() {
     let repository_policy = file.display().to_string();
     let identity = policy(&[allow_ecr()]);
     let caller = "arn:aws:iam::210987654321:role/ci";
-    let (code, out, _) = check(
-        &identity,
-        &[
+    let by = |caller: &str| {
+        let flags = [
             "--caller-arn",
             caller,
             "--repository-policy",
             &repository_policy,
-        ],
-        &[],
-    );
+        ];
+        check(&identity, &flags, &[])
+    };
+    let (code, out, _) = by(caller);
     assert_eq!(code, 1, "{out}");
     for piece in [
         &format!("ecr:PutImage on {ARN}: NOT ALLOWED"),
@@ -193,30 +193,12 @@ fn a_cross_account_registry_needs_its_repository_policy_too() {
     let account = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": "210987654321"}, "Action": "ecr:*"}]});
     std::fs::write(&file, account.to_string()).expect("repository policy file");
-    let (code, out, _) = check(
-        &identity,
-        &[
-            "--caller-arn",
-            caller,
-            "--repository-policy",
-            &repository_policy,
-        ],
-        &[],
-    );
+    let (code, out, _) = by(caller);
     assert_eq!(code, 0, "{out}");
 
     // The same account: the identity policy alone allows.
     std::fs::write(&file, others.to_string()).expect("repository policy file");
-    let (code, out, _) = check(
-        &identity,
-        &[
-            "--caller-arn",
-            "arn:aws:iam::123456789012:role/ci",
-            "--repository-policy",
-            &repository_policy,
-        ],
-        &[],
-    );
+    let (code, out, _) = by("arn:aws:iam::123456789012:role/ci");
     assert_eq!(code, 0, "{out}");
 }
 

@@ -48,6 +48,24 @@ where
     }
 }
 
+/// Runs `work` with the standard AWS chain's configuration for `region`, on a runtime of its own: the
+/// `policy` subcommand's few read-only calls, outside the action's pipeline.
+pub fn with_sdk<T>(
+    region: &str,
+    work: impl AsyncFnOnce(&aws_config::SdkConfig) -> T,
+) -> std::io::Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(async {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()))
+            .load()
+            .await;
+        work(&sdk).await
+    }))
+}
+
 /// An error and its causes on one line, each once (the SDK's own causes often repeat each other).
 pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();

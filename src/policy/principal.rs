@@ -55,16 +55,9 @@ pub struct Policies {
 
 /// Reads `principal`'s policies; IAM is global, the region only signs the calls.
 pub fn read(principal: &Principal, region: &str) -> Result<Policies> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .load()
-            .await;
-        policies(&Client::new(&sdk), principal).await
-    })
+    crate::aws::with_sdk(region, async |sdk| {
+        policies(&Client::new(sdk), principal).await
+    })?
 }
 
 /// The one reading for roles and users; only the calls that name the kind of principal differ

@@ -105,19 +105,10 @@ fn file(flag: &str, source: &str) -> Result<Policy> {
     Policy::new(name, document).map_err(|e| anyhow!("`{flag} {source}`: {e}"))
 }
 
-/// An ECR client with the standard chain's credentials, for `f` on a current-thread runtime.
+/// `f` with an ECR client on the standard chain's credentials.
 fn with_ecr<T>(region: &str, f: impl AsyncFnOnce(aws_sdk_ecr::Client) -> T) -> Result<T, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    Ok(runtime.block_on(async {
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .load()
-            .await;
-        f(aws_sdk_ecr::Client::new(&sdk)).await
-    }))
+    crate::aws::with_sdk(region, async |sdk| f(aws_sdk_ecr::Client::new(sdk)).await)
+        .map_err(|e| e.to_string())
 }
 
 /// The tags the repository has now (`ecr:ListTagsForResource`); none for a repository that does not
@@ -139,7 +130,7 @@ pub fn repository_tags(region: &str, arn: &str) -> Result<Vec<(String, String)>,
             }
             Err(e) => Err(format!(
                 "ecr:ListTagsForResource on {arn}: {}",
-                crate::aws::error_chain(&e)
+                crate::aws::sdk_error_text(&e)
             )),
         }
     })?
@@ -175,7 +166,7 @@ pub fn repository_policy(region: &str, account: &str, repository: &str) -> Resul
             }
             Err(e) => Err(format!(
                 "ecr:GetRepositoryPolicy on {account}/{repository}: {}",
-                crate::aws::error_chain(&e)
+                crate::aws::sdk_error_text(&e)
             )),
         }
     })?
