@@ -333,11 +333,15 @@ fn key_holds(
         );
     }
     let Some(values) = values else {
-        // An absent key: "…IfExists" and a negated operator hold, and so does ForAllValues (every
-        // one of no values matches); anything else does not.
-        return Holds::from_bool(
-            operator.if_exists || operator.set == Some(Set::AllValues) || operator.base.negated(),
-        );
+        // An absent key: "…IfExists" holds; ForAllValues holds (every one of no values matches) and
+        // ForAnyValue fails (none does), negated or not ("Single-valued vs. multivalued context
+        // keys"); else a negated operator holds and any other fails ("Condition operators").
+        return Holds::from_bool(match operator.set {
+            _ if operator.if_exists => true,
+            Some(Set::AllValues) => true,
+            Some(Set::AnyValue) => false,
+            None => operator.base.negated(),
+        });
     };
     // The policy's values, with their variables replaced.
     let mut patterns = Vec::new();
@@ -845,12 +849,13 @@ mod tests {
         let any =
             json!({"ForAnyValue:StringEquals": {"aws:TagKeys": ["environment", "cost-center"]}});
         let none = json!({"ForAllValues:StringNotEquals": {"aws:TagKeys": ["environment"]}});
-        for (tags, all_holds, any_holds, none_holds) in [
-            (&["environment"][..], true, true, false),
-            (&["environment", "cost-center"][..], true, true, false),
-            (&["environment", "dept"][..], false, true, false),
-            (&["dept"][..], false, false, true),
-            (&[][..], true, false, true),
+        let not_all = json!({"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["environment"]}});
+        for (tags, all_holds, any_holds, none_holds, not_all_holds) in [
+            (&["environment"][..], true, true, false, false),
+            (&["environment", "cost-center"][..], true, true, false, true),
+            (&["environment", "dept"][..], false, true, false, true),
+            (&["dept"][..], false, false, true, true),
+            (&[][..], true, false, true, false),
         ] {
             let given: &[(&str, &[&str])] = &[("aws:TagKeys", tags)];
             assert_eq!(
@@ -866,6 +871,11 @@ mod tests {
             assert_eq!(
                 holds_in(&none, given),
                 Holds::from_bool(none_holds),
+                "{tags:?}"
+            );
+            assert_eq!(
+                holds_in(&not_all, given),
+                Holds::from_bool(not_all_holds),
                 "{tags:?}"
             );
         }
