@@ -34,31 +34,105 @@ impl Answer {
     }
 }
 
-/// Sends `request` and reads the whole answer within `limit`. `Err` says why no answer came — none in
-/// time, or a connection or read problem — each worth another try; what an answer means is the
-/// caller's to judge.
+/// How much of an answer the action reads, by the kind of document it expects: an answer larger than
+/// this is refused, never held in memory whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cap {
+    pub bytes: usize,
+    /// What the answer should be, for the error.
+    pub what: &'static str,
+}
+
+/// A manifest or an index: the OCI distribution spec has registries accept at least 4 MiB; ECR's
+/// limit is the same.
+pub const MANIFEST: Cap = Cap {
+    bytes: 4 << 20,
+    what: "a manifest or index",
+};
+/// An image configuration (a JSON document of the image's settings and history).
+pub const CONFIGURATION: Cap = Cap {
+    bytes: 8 << 20,
+    what: "an image configuration",
+};
+/// GitHub's answer with an ID token.
+pub const TOKEN_ANSWER: Cap = Cap {
+    bytes: 64 << 10,
+    what: "a token answer",
+};
+
+/// Why an exchange gave no answer to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failed {
+    /// None in time, or a connection or read problem: worth another try.
+    Transient(String),
+    /// Larger than its cap: another try would read the same.
+    TooLarge(String),
+}
+
+impl Failed {
+    pub fn text(&self) -> &str {
+        match self {
+            Failed::Transient(text) | Failed::TooLarge(text) => text,
+        }
+    }
+}
+
+/// Sends `request` and reads the whole answer — status, headers and body — within `limit`, and at
+/// most `cap` bytes of body; what an answer means is the caller's to judge.
 pub async fn exchange<B>(
     client: &HttpClient<B>,
     request: hyper::Request<B>,
     limit: std::time::Duration,
-) -> Result<Answer, String>
+    cap: Cap,
+) -> Result<Answer, Failed>
 where
     B: hyper::body::Body + Send + Unpin + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    use http_body_util::BodyExt as _;
-    let response = tokio::time::timeout(limit, client.request(request))
-        .await
-        .map_err(|_| format!("no answer within {} s", limit.as_secs()))?
-        .map_err(|e| crate::aws::error_chain(&e))?;
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
-    Ok(Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body: body.to_vec(),
-    })
+    let host = request.uri().host().unwrap_or_default().to_owned();
+    let too_large = || {
+        Failed::TooLarge(format!(
+            "the answer from {host} is larger than {} bytes, the most the action reads for {}",
+            cap.bytes, cap.what
+        ))
+    };
+    let read = async {
+        use http_body_util::BodyExt as _;
+        let response = client
+            .request(request)
+            .await
+            .map_err(|e| Failed::Transient(crate::aws::error_chain(&e)))?;
+        let (parts, mut body) = response.into_parts();
+        let announced = parts
+            .headers
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > cap.bytes as u64) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| Failed::Transient(e.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                if bytes.len() + data.len() > cap.bytes {
+                    return Err(too_large());
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
+        Ok(Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: bytes,
+        })
+    };
+    tokio::time::timeout(limit, read).await.map_err(|_| {
+        Failed::Transient(format!(
+            "no whole answer from {host} within {} s",
+            limit.as_secs()
+        ))
+    })?
 }
 
 /// An HTTP(S) client for the action's own requests, with the proxy settings of the environment.

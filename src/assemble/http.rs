@@ -9,10 +9,10 @@ use http_body_util::Full;
 use super::index::MANIFEST_TYPES;
 use crate::aws::denied;
 use crate::aws::token::RegistryLogin;
-use crate::proxy::Answer;
+use crate::proxy::{self, Answer};
 use crate::retry::{Backoff, retry};
 
-type Https = crate::proxy::HttpClient<Full<bytes::Bytes>>;
+type Https = proxy::HttpClient<Full<bytes::Bytes>>;
 
 /// One repository of one registry, with its login.
 pub struct Repository {
@@ -43,7 +43,7 @@ impl Repository {
     /// The repository `name` of the registry `login` opens; TLS trusts the system's roots (and
     /// `SSL_CERT_FILE`, as the AWS SDK does), through the environment's proxy.
     pub fn new(login: &RegistryLogin, name: &str, arn: &str) -> Result<Repository> {
-        let client = crate::proxy::client()?;
+        let client = proxy::client()?;
         let credentials = format!("{}:{}", login.username, login.password);
         Ok(Repository {
             client,
@@ -60,7 +60,9 @@ impl Repository {
     pub async fn manifest(&self, reference: &str) -> Result<Option<Manifest>> {
         let url = format!("{}/manifests/{reference}", self.base);
         let accept = MANIFEST_TYPES.join(", ");
-        let answer = self.send("GET", &url, None, &[("Accept", &accept)]).await?;
+        let answer = self
+            .send("GET", &url, None, &[("Accept", &accept)], proxy::MANIFEST)
+            .await?;
         match answer.status.as_u16() {
             200 => Ok(Some(Manifest {
                 media_type: answer.header("content-type").unwrap_or_default(),
@@ -78,7 +80,9 @@ impl Repository {
     /// followed without the registry login.
     pub async fn blob(&self, digest: &str) -> Result<Vec<u8>> {
         let url = format!("{}/blobs/{digest}", self.base);
-        let answer = self.send("GET", &url, None, &[]).await?;
+        let answer = self
+            .send("GET", &url, None, &[], proxy::CONFIGURATION)
+            .await?;
         let answer = match (answer.status.as_u16(), answer.header("location")) {
             (301 | 302 | 303 | 307 | 308, Some(location)) => self.fetch(&location).await?,
             _ => answer,
@@ -93,7 +97,9 @@ impl Repository {
     pub async fn put_manifest(&self, tag: &str, media_type: &str, body: &[u8]) -> Result<String> {
         let url = format!("{}/manifests/{tag}", self.base);
         let headers = [("Content-Type", media_type)];
-        let answer = self.send("PUT", &url, Some(body), &headers).await?;
+        let answer = self
+            .send("PUT", &url, Some(body), &headers, proxy::MANIFEST)
+            .await?;
         match answer.status.as_u16() {
             200 | 201 => Ok(answer
                 .header("docker-content-digest")
@@ -109,6 +115,7 @@ impl Repository {
         url: &str,
         body: Option<&[u8]>,
         headers: &[(&str, &str)],
+        cap: proxy::Cap,
     ) -> Result<Answer> {
         let attempt = || async {
             let mut request = hyper::Request::builder()
@@ -124,7 +131,7 @@ impl Repository {
                 text: e.to_string(),
                 transient: false,
             })?;
-            self.exchange(request).await
+            self.exchange(request, cap).await
         };
         retry(
             &format!("{method} {url}"),
@@ -148,24 +155,28 @@ impl Repository {
         let request = hyper::Request::get(url)
             .body(Full::new(bytes::Bytes::new()))
             .map_err(|e| anyhow!("the registry redirected to `{url}`: {e}"))?;
-        self.exchange(request)
+        self.exchange(request, proxy::CONFIGURATION)
             .await
             .map_err(|f| anyhow!("GET {url} (the registry's redirect) failed: {}", f.text))
     }
 
-    /// One request within 60 s; 5xx and 429 answers are transient failures.
+    /// One request within 60 s, at most `cap` read; 5xx and 429 answers are transient failures.
     async fn exchange(
         &self,
         request: hyper::Request<Full<bytes::Bytes>>,
+        cap: proxy::Cap,
     ) -> Result<Answer, Failure> {
         let transient = |text: String| Failure {
             text,
             transient: true,
         };
-        let answer =
-            crate::proxy::exchange(&self.client, request, std::time::Duration::from_mins(1))
-                .await
-                .map_err(transient)?;
+        let limit = std::time::Duration::from_mins(1);
+        let answer = proxy::exchange(&self.client, request, limit, cap)
+            .await
+            .map_err(|f| Failure {
+                transient: matches!(f, proxy::Failed::Transient(_)),
+                text: f.text().to_owned(),
+            })?;
         let status = answer.status.as_u16();
         if status == 429 || status >= 500 {
             return Err(transient(format!(

@@ -137,9 +137,12 @@ async fn attempt(
         .body(Empty::new())
         .map_err(|e| Failure::Permanent(e.to_string()))?;
     let limit = std::time::Duration::from_secs(30);
-    let answer = crate::proxy::exchange(client, req, limit)
+    let answer = crate::proxy::exchange(client, req, limit, crate::proxy::TOKEN_ANSWER)
         .await
-        .map_err(Failure::Transient)?;
+        .map_err(|f| match f {
+            crate::proxy::Failed::Transient(text) => Failure::Transient(text),
+            crate::proxy::Failed::TooLarge(text) => Failure::Permanent(text),
+        })?;
     let (status, body) = (answer.status, answer.body);
     match status.as_u16() {
         200 => serde_json::from_slice::<serde_json::Value>(&body)
