@@ -78,6 +78,15 @@ fn a_region_guardrail_is_decided_by_the_configured_region() {
     let (code, out, _) = check(&document, &[], &[]);
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("depends on"), "{out}");
+    // A second destination outside the fence: its repository, and the registry token asked there.
+    let (code, out, _) = check(&document, &["--destinations", "eu-west-1 us-west-2"], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("ecr:GetAuthorizationToken on *: DENIED by statement OnlyIreland")
+            && out.contains("arn:aws:ecr:us-west-2:123456789012:repository/team/api: DENIED")
+            && out.contains(&format!("ecr:PutImage on {ARN}: allowed")),
+        "{out}"
+    );
     let elsewhere = [
         "--repository",
         "team/api",

@@ -101,72 +101,92 @@ pub fn check(subject: &Subject<'_>, generated: &Value, scope: &PolicyScope) -> R
     let warnings = broader_than_needed(subject.identity, &needs);
     let verdicts = needs
         .into_iter()
-        .map(|need| {
-            let cross_account = match (subject.caller.and_then(account_of), account_of(&need.resource)) {
-                (Some(caller), Some(owner)) => caller != owner,
-                _ => false,
-            };
-            let on_repository = need.resource.contains(":repository/");
-            let resource = match (subject.repository_policy, on_repository, cross_account) {
-                (Some(policy), true, _) => ResourcePolicy::Given(policy),
-                (None, true, true) => ResourcePolicy::Unread(UNREAD_REPOSITORY_POLICY),
-                _ => ResourcePolicy::None,
-            };
-            let request = Request {
-                action: need.action.clone(),
-                resource: need.resource.clone(),
-                context: known_values(&need, subject, scope),
-                caller: subject.caller.map(str::to_owned),
-            };
-            let policies = Policies {
-                identity: subject.identity,
-                boundary: subject.boundary,
-                resource,
-                cross_account,
-            };
-            let verdict = evaluate::decide(&policies, &request).verdict;
-            let allowed = |policies: &Policies<'_>| {
-                matches!(evaluate::decide(policies, &request).verdict, Verdict::Allowed(_))
-            };
-            let alone = Policies {
-                resource: ResourcePolicy::None,
-                cross_account: false,
-                ..policies
-            };
-            let identity_lacks = !allowed(&alone);
-            let repository_lacks = cross_account
-                && match resource {
-                    ResourcePolicy::Given(policy) => !allowed(&Policies {
-                        identity: &[],
-                        boundary: None,
-                        resource: ResourcePolicy::Given(policy),
-                        cross_account: false,
-                    }),
-                    ResourcePolicy::Unread(_) => false,
-                    ResourcePolicy::None => true,
-                };
-            let hint = if repository_lacks && !identity_lacks {
-                Some(format!(
-                    "the identity policy allows it, but the registry is in account {}: its repository policy must \
-                     allow the caller too (IAM User Guide, \"Cross-account policy evaluation logic\")",
-                    account_of(&need.resource).unwrap_or_default()
-                ))
-            } else {
-                hint(&need, &verdict, subject, &request.context)
-            };
-            Checked {
-                need,
-                verdict,
-                hint,
-                identity_lacks,
-                repository_lacks,
-            }
+        .filter_map(|need| {
+            // A need on no region's resource (the token) is asked in each destination's region: the
+            // worst verdict of them stands.
+            let judged = regions_of(&need, scope)
+                .into_iter()
+                .map(|region| judge(&need, &region, subject, scope));
+            judged.max_by_key(|c| match c.verdict {
+                Verdict::Allowed(_) => 0,
+                Verdict::Depends { .. } => 1,
+                Verdict::NotAllowed => 2,
+                Verdict::Denied(_) => 3,
+            })
         })
         .collect();
     Report {
         verdicts,
         warnings,
         caller: subject.caller.map(str::to_owned),
+    }
+}
+
+/// The verdict on `need` sent to `region`, and which policy lacks it.
+fn judge(need: &Need, region: &str, subject: &Subject<'_>, scope: &PolicyScope) -> Checked {
+    let cross_account = match (
+        subject.caller.and_then(account_of),
+        account_of(&need.resource),
+    ) {
+        (Some(caller), Some(owner)) => caller != owner,
+        _ => false,
+    };
+    let on_repository = need.resource.contains(":repository/");
+    let resource = match (subject.repository_policy, on_repository, cross_account) {
+        (Some(policy), true, _) => ResourcePolicy::Given(policy),
+        (None, true, true) => ResourcePolicy::Unread(UNREAD_REPOSITORY_POLICY),
+        _ => ResourcePolicy::None,
+    };
+    let request = Request {
+        action: need.action.clone(),
+        resource: need.resource.clone(),
+        context: known_values(need, region, subject, scope),
+        caller: subject.caller.map(str::to_owned),
+    };
+    let policies = Policies {
+        identity: subject.identity,
+        boundary: subject.boundary,
+        resource,
+        cross_account,
+    };
+    let verdict = evaluate::decide(&policies, &request).verdict;
+    let allowed = |policies: &Policies<'_>| {
+        matches!(
+            evaluate::decide(policies, &request).verdict,
+            Verdict::Allowed(_)
+        )
+    };
+    let identity_lacks = !allowed(&Policies {
+        resource: ResourcePolicy::None,
+        cross_account: false,
+        ..policies
+    });
+    let repository_lacks = cross_account
+        && match resource {
+            ResourcePolicy::Given(policy) => !allowed(&Policies {
+                identity: &[],
+                boundary: None,
+                resource: ResourcePolicy::Given(policy),
+                cross_account: false,
+            }),
+            ResourcePolicy::Unread(_) => false,
+            ResourcePolicy::None => true,
+        };
+    let hint = if repository_lacks && !identity_lacks {
+        Some(format!(
+            "the identity policy allows it, but the registry is in account {}: its repository policy must \
+             allow the caller too (IAM User Guide, \"Cross-account policy evaluation logic\")",
+            account_of(&need.resource).unwrap_or_default()
+        ))
+    } else {
+        hint(need, &verdict, subject, &request.context)
+    };
+    Checked {
+        need: need.clone(),
+        verdict,
+        hint,
+        identity_lacks,
+        repository_lacks,
     }
 }
 
@@ -184,7 +204,7 @@ const UNREAD_REPOSITORY_POLICY: &str =
 /// keys"): the region it is sent to, TLS, the caller when it is known, the repository tags the
 /// configuration sends (and that a repository being created has none), the service a KMS grant comes
 /// through. Every other key is unknown: the verdict then depends on it.
-fn known_values(need: &Need, subject: &Subject<'_>, scope: &PolicyScope) -> Context {
+fn known_values(need: &Need, region: &str, subject: &Subject<'_>, scope: &PolicyScope) -> Context {
     let tags = &scope.spec.settings.tags;
     let action = need.action.to_ascii_lowercase();
     let sends_tags = sends_tags(&action);
@@ -229,13 +249,10 @@ fn known_values(need: &Need, subject: &Subject<'_>, scope: &PolicyScope) -> Cont
                 known.set(&key, existing);
             }
         } else if key == "kms:viaservice" && action.starts_with("kms:") {
-            known.set(
-                &key,
-                vec![format!("ecr.{}.amazonaws.com", region_of(need, scope))],
-            );
+            known.set(&key, vec![format!("ecr.{region}.amazonaws.com")]);
         }
     }
-    known.set("aws:RequestedRegion", vec![region_of(need, scope)]);
+    known.set("aws:RequestedRegion", vec![region.to_owned()]);
     known.set("aws:SecureTransport", vec!["true".to_owned()]);
     if let Some(caller) = subject.caller {
         known.set("aws:PrincipalArn", vec![principal_arn(caller)]);
@@ -246,19 +263,25 @@ fn known_values(need: &Need, subject: &Subject<'_>, scope: &PolicyScope) -> Cont
     known
 }
 
-/// The region a need's request is sent to: its resource's, else the configuration's; ECR Public's
-/// API and STS's bearer token are in us-east-1 only.
-fn region_of(need: &Need, scope: &PolicyScope) -> String {
+/// The regions a need's request is sent to: its resource's; ECR Public's API and STS's bearer token
+/// are in us-east-1 only; else (the registry token) each destination's.
+fn regions_of(need: &Need, scope: &PolicyScope) -> Vec<String> {
     let service = need.action.split(':').next().unwrap_or_default();
     if service.eq_ignore_ascii_case("ecr-public") || service.eq_ignore_ascii_case("sts") {
-        return "us-east-1".to_owned();
+        return vec!["us-east-1".to_owned()];
     }
-    need.resource
-        .split(':')
-        .nth(3)
-        .filter(|r| !r.is_empty())
-        .unwrap_or(scope.spec.region.as_str())
-        .to_owned()
+    if let Some(region) = need.resource.split(':').nth(3).filter(|r| !r.is_empty()) {
+        return vec![region.to_owned()];
+    }
+    let mut regions: Vec<String> = Vec::new();
+    let all = std::iter::once(&scope.spec.region)
+        .chain(scope.spec.destinations.iter().map(|t| &t.region));
+    for region in all {
+        if !regions.contains(region) {
+            regions.push(region.clone());
+        }
+    }
+    regions
 }
 
 /// `aws:PrincipalArn` of a caller: a role session's is its role's ARN (IAM User Guide, "AWS global
