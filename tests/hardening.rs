@@ -537,4 +537,43 @@ fn releases_attest_the_image_and_never_move_a_version_tag() {
         release.contains("git ls-remote --exit-code --tags"),
         "{release}"
     );
+    // Publishing waits for the protected environment; nothing runs emulated; every image the
+    // builds use is pinned by digest.
+    assert!(release.contains("environment: release"), "{release}");
+    let ci =
+        std::fs::read_to_string(Path::new(ROOT).join(".github/workflows/ci.yml")).expect("ci.yml");
+    for workflow in [&release, &ci] {
+        assert!(!workflow.contains("setup-qemu-action"), "{workflow}");
+        let pinned = workflow
+            .lines()
+            .filter(|l| l.contains("driver-opts: image="))
+            .all(|l| l.contains("@sha256:"));
+        assert!(
+            pinned && workflow.contains("driver-opts: image="),
+            "{workflow}"
+        );
+    }
+    let dockerfile =
+        std::fs::read_to_string(Path::new(ROOT).join("Dockerfile")).expect("Dockerfile");
+    // An image given through an ARG is pinned where the ARG is set.
+    let pinned_arg = |name: &str| {
+        dockerfile
+            .lines()
+            .any(|l| l.starts_with(&format!("ARG {name}=")) && l.contains("@sha256:"))
+    };
+    for from in dockerfile
+        .lines()
+        .filter(|l| l.trim_start().starts_with("FROM "))
+    {
+        let image = from
+            .split_whitespace()
+            .find(|w| !w.starts_with('-') && *w != "FROM");
+        let pinned = match image {
+            Some("scratch") => true,
+            Some(arg) if arg.starts_with("${") => pinned_arg(arg.trim_matches(['$', '{', '}'])),
+            Some(image) => image.contains("@sha256:"),
+            None => false,
+        };
+        assert!(pinned, "{from}");
+    }
 }
