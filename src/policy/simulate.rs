@@ -188,6 +188,15 @@ fn result(policies: &Policies<'_>, request: &Request, texts: &[(&str, &str)]) ->
         "MatchedStatements": matched,
         "MissingContextValues": decision.missing,
     });
+    if request.resource != "*" {
+        // AWS's newer answers put each resource's own result here as well.
+        result["ResourceSpecificResults"] = json!([{
+            "EvalResourceName": request.resource,
+            "EvalResourceDecision": name,
+            "MatchedStatements": result["MatchedStatements"].clone(),
+            "MissingContextValues": result["MissingContextValues"].clone(),
+        }]);
+    }
     if let Some(allowed) = decision.boundary_allows {
         result["PermissionsBoundaryDecisionDetail"] =
             json!({ "AllowedByPermissionsBoundary": allowed });
@@ -214,6 +223,20 @@ fn read_policy(value: &str, source: &str) -> Result<(Policy, String)> {
         )
     })?;
     let policy = Policy::new(source, document).map_err(|e| anyhow!(e))?;
+    // IAM refuses an identity policy with a principal, and a resource policy without one
+    // ("IAM JSON policy elements: Principal").
+    let resource = source == "ResourcePolicy";
+    for (at, statement) in evaluate::statements(&policy) {
+        let names = statement.get("Principal").is_some() || statement.get("NotPrincipal").is_some();
+        if names != resource {
+            let problem = if resource {
+                "a resource policy's statement must name a `Principal` or `NotPrincipal`"
+            } else {
+                "an identity policy's statement cannot have a `Principal` or `NotPrincipal` (give a resource policy with --resource-policy)"
+            };
+            bail!("{source}: statement {}: {problem}", at.index);
+        }
+    }
     Ok((policy, text))
 }
 
@@ -480,5 +503,101 @@ impl Cursor<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    }
+
+    /// The AWS CLI's shorthand ("Using shorthand syntax in the AWS CLI"): lists after the member,
+    /// in brackets or not, quoted values that hold commas; and the JSON form.
+    #[test]
+    fn context_entries_read_as_the_cli_reads_them() {
+        let one = context_entries(
+            "ContextKeyName=aws:TagKeys,ContextKeyValues=a,b,ContextKeyType=stringList",
+        )
+        .expect("shorthand");
+        assert_eq!(
+            one,
+            vec![(
+                "aws:TagKeys".to_owned(),
+                vec!["a".to_owned(), "b".to_owned()]
+            )]
+        );
+        let bracketed = context_entries(
+            "ContextKeyName='aws:TagKeys',ContextKeyValues=[a,'b,c'],ContextKeyType=stringList",
+        )
+        .expect("shorthand");
+        assert_eq!(bracketed[0].1, vec!["a".to_owned(), "b,c".to_owned()]);
+        let json = context_entries(
+            r#"[{"ContextKeyName": "aws:SecureTransport", "ContextKeyValues": ["true"], "ContextKeyType": "boolean"}]"#,
+        )
+        .expect("JSON");
+        assert_eq!(json[0].0, "aws:SecureTransport");
+        for bad in [
+            "ContextKeyName=aws:SourceIp,ContextKeyValues=not-an-ip,ContextKeyType=ip",
+            "ContextKeyName=k,ContextKeyValues=a,b,ContextKeyType=string",
+            "ContextKeyName=k,ContextKeyValues=a,ContextKeyType=strings",
+            "ContextKeyValues=a",
+        ] {
+            assert!(context_entries(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// simulate-custom-policy's documented example: the statement of a one-line policy starts at
+    /// column 38 and ends at 167 (the columns after its braces).
+    #[test]
+    fn statement_positions_follow_the_documented_example() {
+        let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"dynamodb:*","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2018-08-16T12:00:00Z"}}}}"#;
+        assert_eq!(statement_spans(text), vec![((1, 37), (1, 167))]);
+        let listed =
+            "{\n \"Statement\": [\n  {\"Effect\": \"Deny\"},\n  {\"Effect\": \"Allow\"}\n ]\n}";
+        assert_eq!(
+            statement_spans(listed),
+            vec![((3, 3), (3, 21)), ((4, 3), (4, 22))]
+        );
+    }
+
+    /// A principal belongs to resource policies only; flags take several words; a resource policy
+    /// needs a caller.
+    #[test]
+    fn inputs_are_refused_as_iam_refuses_them() {
+        let with_principal =
+            r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}"#;
+        let err = command(&args(&[
+            "--policy-input-list",
+            with_principal,
+            "--action-names",
+            "s3:GetObject",
+        ]));
+        assert!(err.is_err_and(|e| e.to_string().contains("cannot have a `Principal`")));
+        let allow = r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+        let err = command(&args(&[
+            "--policy-input-list",
+            allow,
+            "--action-names",
+            "s3:GetObject",
+            "--resource-policy",
+            allow,
+        ]));
+        assert!(err.is_err_and(|e| e.to_string().contains("needs `--caller-arn`")));
+        let answer = command(&args(&[
+            "--policy-input-list",
+            allow,
+            "--action-names",
+            "s3:GetObject",
+            "s3:PutObject",
+        ]))
+        .expect("an answer");
+        let answer: Value = serde_json::from_str(&answer).expect("JSON");
+        assert_eq!(
+            answer["EvaluationResults"].as_array().map(Vec::len),
+            Some(2)
+        );
     }
 }
