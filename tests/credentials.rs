@@ -4,8 +4,10 @@
 use std::process::Command;
 
 use crate::on_both_engines;
+use crate::support::commands::runner_lines;
 use crate::support::{
-    Action, Engine, Run, TempDir, registry_digest, repository_registry_id, stack, unique,
+    Action, Engine, Run, TempDir, assert_secrets_masked, registry_digest, repository_registry_id,
+    sessions_issued, stack, unique,
 };
 
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/gha-push";
@@ -137,6 +139,134 @@ fn keys_assume_a_role_by_name_with_an_external_id() {
         "bare name completed with the account: {}",
         run.stdout
     );
+}
+
+/// A run of `image` into a new repository (its name returned) with the AWS chain as its only source of
+/// credentials, set up by `env`.
+fn chain_only(image: &str, env: &[(&str, String)]) -> (Run, String) {
+    let repository = unique("chain-role");
+    let mut action = Action::new(image, &repository)
+        .without_input("aws-access-key-id")
+        .without_input("aws-secret-access-key");
+    for (name, value) in env {
+        action = action.env(name, value);
+    }
+    (action.run(), repository)
+}
+
+/// The check of the two tests below, for a chain source that assumes a role: every session the run
+/// obtained was masked as soon as it arrived, so the one the clients signed with was too.
+///
+/// Which session signed? The action does not say, and moto keeps no request log; but moto lists every
+/// session its STS issued, with key, secret and token (`/moto-api/data.json`), and a session name
+/// unique to the test picks out this run's. A client of the run can only have signed with one of those
+/// (the chain's answer is an assumed session; source keys or a token only obtain it), so each must be
+/// masked — `::add-mask::` of its token and its secret — before the line that first names its access
+/// key, which the action prints as it starts using it. And there must be exactly one: the chain asked
+/// once and its answer shared. Before, the chain was asked once to check and mask, and again by the
+/// SDK's identity cache for the first call: a second session, never masked, signed every request.
+#[track_caller]
+fn assert_signed_only_with_a_masked_session(run: &Run, repository: &str, session_name: &str) {
+    run.assert_success();
+    assert_eq!(
+        repository_registry_id(repository, None).as_deref(),
+        Some(stack().account.as_str()),
+        "the run's ECR calls were signed (moto created the repository)"
+    );
+    let lines = runner_lines(&run.stdout);
+    let first = |wanted: &dyn Fn(&str) -> bool| lines.iter().position(|l| wanted(l));
+    let sessions = sessions_issued(session_name);
+    assert!(
+        !sessions.is_empty(),
+        "moto issued no session named {session_name}:\n{}",
+        run.stdout
+    );
+    for session in &sessions {
+        // A session never named counts as named after the last line: it must still be masked.
+        let named =
+            first(&|l| !l.starts_with("::add-mask::") && l.contains(&session.access_key_id))
+                .unwrap_or(lines.len());
+        for (what, secret) in [
+            ("session token", &session.session_token),
+            ("secret key", &session.secret_access_key),
+        ] {
+            let masked = first(&|l| l == format!("::add-mask::{secret}"));
+            assert!(
+                masked.is_some_and(|at| at < named),
+                "the {what} of session {} is masked at line {masked:?}, its key first named at line {named} \
+                 (of {} lines):\n{}",
+                session.access_key_id,
+                lines.len(),
+                run.stdout
+            );
+        }
+    }
+    assert_eq!(
+        sessions.len(),
+        1,
+        "the chain is asked once and its session shared by every client: {sessions:?}"
+    );
+}
+
+/// A profile with `role_arn` + `source_profile` (static keys), in the AWS config files the job points
+/// at (see [`assert_signed_only_with_a_masked_session`]).
+#[test]
+fn a_profile_that_assumes_a_role_signs_with_the_one_session_it_masked() {
+    let image = Engine::Classic.image(&format!("{}:profile", unique("e2e-profile")));
+    let session_name = unique("profile-role");
+    let files = TempDir::new();
+    let config = files.0.join("config");
+    let credentials = files.0.join("credentials");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile push-role]\nrole_arn = {ROLE_ARN}\nsource_profile = base\nrole_session_name = {session_name}\n"
+        ),
+    )
+    .expect("config file");
+    let source_secret = "profile-source-secret-7c31e0";
+    std::fs::write(
+        &credentials,
+        format!("[base]\naws_access_key_id = AKIAE2EPROFILEBASE01\naws_secret_access_key = {source_secret}\n"),
+    )
+    .expect("credentials file");
+    let (run, repository) = chain_only(
+        &image.reference,
+        &[
+            ("AWS_CONFIG_FILE", config.display().to_string()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                credentials.display().to_string(),
+            ),
+            ("AWS_PROFILE", "push-role".to_owned()),
+        ],
+    );
+    assert_secrets_masked(&run, &[source_secret.to_owned()]);
+    assert_signed_only_with_a_masked_session(&run, &repository, &session_name);
+}
+
+/// A web identity token file named by the environment (`AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`),
+/// as on EKS (see [`assert_signed_only_with_a_masked_session`]).
+#[test]
+fn a_token_file_in_the_chain_signs_with_the_one_session_it_masked() {
+    let image = Engine::Classic.image(&format!("{}:chain-token", unique("e2e-chain-token")));
+    let session_name = unique("token-file-role");
+    let files = TempDir::new();
+    let token_file = files.0.join("token");
+    // moto's STS checks no token.
+    std::fs::write(&token_file, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln").expect("token file");
+    let (run, repository) = chain_only(
+        &image.reference,
+        &[
+            (
+                "AWS_WEB_IDENTITY_TOKEN_FILE",
+                token_file.display().to_string(),
+            ),
+            ("AWS_ROLE_ARN", ROLE_ARN.to_owned()),
+            ("AWS_ROLE_SESSION_NAME", session_name.clone()),
+        ],
+    );
+    assert_signed_only_with_a_masked_session(&run, &repository, &session_name);
 }
 
 #[test]

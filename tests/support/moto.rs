@@ -72,3 +72,41 @@ pub fn repository_registry_id(name: &str, registry_id: Option<&str>) -> Option<S
 pub fn create_repository(name: &str) {
     block_on(ecr().create_repository().repository_name(name).send()).expect("CreateRepository");
 }
+
+/// A role session moto's STS issued (`AssumeRole`, `AssumeRoleWithWebIdentity`): what a client
+/// holding it signs with.
+#[derive(Debug)]
+pub struct IssuedSession {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+}
+
+/// Every session moto's STS has issued under `session_name`, in the order issued, read from moto's
+/// own record of its objects (`GET /moto-api/data.json`, `sts` → `AssumedRole`), not from anything
+/// the action printed.
+pub fn sessions_issued(session_name: &str) -> Vec<IssuedSession> {
+    let out = super::run(
+        std::process::Command::new("curl")
+            .arg("-fsS")
+            .arg(format!("{}/moto-api/data.json", stack().endpoint)),
+    );
+    let data: serde_json::Value = serde_json::from_slice(&out.stdout).expect("moto's data.json");
+    let text = |session: &serde_json::Value, field: &str| {
+        session[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no {field} in {session}"))
+            .to_owned()
+    };
+    data["sts"]["AssumedRole"]
+        .as_array()
+        .expect("moto lists its STS sessions")
+        .iter()
+        .filter(|session| session["session_name"] == session_name)
+        .map(|session| IssuedSession {
+            access_key_id: text(session, "access_key_id"),
+            secret_access_key: text(session, "secret_access_key"),
+            session_token: text(session, "session_token"),
+        })
+        .collect()
+}
