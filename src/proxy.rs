@@ -1,15 +1,19 @@
 //! The action's own HTTP requests — GitHub's OIDC token, the registry's API for `assemble` — go
 //! through the proxy that `HTTPS_PROXY` / `HTTP_PROXY` (or `ALL_PROXY`, any case) name, unless
 //! `NO_PROXY` exempts the host, as the AWS SDK's requests do. Through a proxy every request is
-//! tunnelled (`CONNECT`), so TLS stays end to end. The push itself is the Docker daemon's: it follows
-//! the daemon's own proxy settings.
+//! tunnelled (`CONNECT`), so TLS stays end to end. An `https://` proxy is reached over TLS, verified
+//! against the same roots as the destinations (the system's, or the bundle `SSL_CERT_FILE` names), and
+//! the `CONNECT` with its `Proxy-Authorization` travels inside that TLS; any other scheme (`socks5://`,
+//! …) is refused when the client is built, naming the variable. Proxy credentials never appear in an
+//! error. The push itself is the Docker daemon's: it follows the daemon's own proxy settings.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use hyper::Uri;
+use hyper_rustls::{ConfigBuilderExt as _, HttpsConnectorBuilder, MaybeHttpsStream};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
@@ -135,47 +139,148 @@ where
     })?
 }
 
-/// An HTTP(S) client for the action's own requests, with the proxy settings of the environment.
+/// An HTTP(S) client for the action's own requests, with the proxy settings of the environment; a
+/// proxy it cannot speak to is refused here, before any request.
 pub fn client<B>() -> Result<HttpClient<B>>
 where
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,
 {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+    refuse_unsupported(|name| std::env::var(name).ok())?;
+    // One set of roots for the proxy's certificate and the destination's, loaded once.
+    let tls = rustls::ClientConfig::builder()
         .with_native_roots()
         .map_err(|e| anyhow!("loading the system's root certificates: {e}"))?
+        .with_no_client_auth();
+    let https = HttpsConnectorBuilder::new()
+        .with_tls_config(tls.clone())
         .https_or_http()
         .enable_http1()
-        .wrap_connector(Connector::from_env());
+        .wrap_connector(Connector::new(Matcher::from_env(), tls));
     Ok(Client::builder(TokioExecutor::new()).build(https))
 }
 
-/// Connects directly, or through a `CONNECT` tunnel to the proxy the environment names for the host.
+/// The variables that name a proxy, in the order `Matcher::from_env` reads each pair: the upper-case
+/// name wins when both are set, even empty.
+const PROXY_VARIABLES: [[&str; 2]; 3] = [
+    ["HTTPS_PROXY", "https_proxy"],
+    ["HTTP_PROXY", "http_proxy"],
+    ["ALL_PROXY", "all_proxy"],
+];
+
+/// Refuses a proxy the client would use but cannot speak to: one that is not `http://` or
+/// `https://` (the `Matcher` accepts `socks4`/`socks5` addresses, and silently ignores other schemes
+/// and values it cannot parse, which would send the requests around the proxy). `var` reads a
+/// variable. The error names the variable and the scheme, never the value: it may hold credentials.
+fn refuse_unsupported(var: impl Fn(&str) -> Option<String>) -> Result<()> {
+    // A CGI environment's HTTP_PROXY comes from a request header: the Matcher ignores every variable then.
+    if var("REQUEST_METHOD").is_some() {
+        return Ok(());
+    }
+    let set = |pair: [&'static str; 2]| {
+        pair.into_iter()
+            .find_map(|name| var(name).map(|value| (name, value)))
+    };
+    let all = set(PROXY_VARIABLES[2]).filter(|(_, value)| !value.is_empty());
+    let mut used = Vec::new();
+    for pair in &PROXY_VARIABLES[..2] {
+        // An empty HTTPS_PROXY / HTTP_PROXY leaves the destination to ALL_PROXY, as in the Matcher.
+        match set(*pair).filter(|(_, value)| !value.is_empty()) {
+            Some(named) => used.push(named),
+            None => used.extend(all.clone()),
+        }
+    }
+    for (name, value) in used {
+        check_proxy_address(name, &value)?;
+    }
+    Ok(())
+}
+
+fn check_proxy_address(name: &str, value: &str) -> Result<()> {
+    let what_to_do = "Point it at an HTTP proxy (`http://host:port`, or `https://host:port` for TLS to the \
+                      proxy, with `user:password@` before the host if it asks for credentials), or unset it";
+    // The Matcher splits the credentials at the first `@`; an unencoded `@` in the password would
+    // leave the rest of it in the proxy's address, and in every error that names the address.
+    let parsed = value.parse::<Uri>().ok().filter(|uri| {
+        uri.authority()
+            .is_none_or(|a| a.as_str().matches('@').count() <= 1)
+    });
+    let Some(uri) = parsed else {
+        let scheme = value
+            .split_once("://")
+            .map(|(scheme, _)| scheme)
+            .filter(|s| is_scheme(s));
+        match scheme {
+            Some(scheme) if !matches!(scheme, "http" | "https") => {
+                bail!(
+                    "{name} names a `{scheme}://` proxy, which the action cannot use. {what_to_do}."
+                )
+            }
+            _ => bail!(
+                "{name} is not a proxy address the action can read (the value is not shown: it may hold \
+                 credentials; `@` or `/` in a password must be percent-encoded). {what_to_do}."
+            ),
+        }
+    };
+    match uri.scheme_str() {
+        // Without a scheme the Matcher takes `http://`, as curl does.
+        None | Some("http" | "https") if uri.host().is_some() => Ok(()),
+        None | Some("http" | "https") => bail!(
+            "{name} names no proxy host (the value is not shown: it may hold credentials). {what_to_do}."
+        ),
+        Some(scheme) => bail!(
+            "{name} names a `{scheme}://` proxy, which the action cannot use: its own requests (GitHub's \
+             OIDC token, the registry API of `assemble`) reach a proxy with HTTP `CONNECT` only. {what_to_do}."
+        ),
+    }
+}
+
+/// A URI scheme's characters (RFC 3986), so that nothing else of a value is ever echoed.
+fn is_scheme(text: &str) -> bool {
+    text.len() <= 16
+        && text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// Connects directly, or through a `CONNECT` tunnel to the proxy the environment names for the host —
+/// over TLS when the proxy's address is `https://`.
 #[derive(Clone)]
 pub struct Connector {
     matcher: std::sync::Arc<Matcher>,
     direct: HttpConnector,
+    /// To the proxy itself: TLS for an `https://` proxy, plain TCP for an `http://` one.
+    to_proxy: hyper_rustls::HttpsConnector<HttpConnector>,
 }
 
 impl Connector {
-    fn from_env() -> Self {
+    fn new(matcher: Matcher, tls: rustls::ClientConfig) -> Self {
         let mut direct = HttpConnector::new();
         // hyper-rustls puts TLS on top for `https://` destinations.
         direct.enforce_http(false);
         direct.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
+        let to_proxy = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(direct.clone());
         Connector {
-            matcher: std::sync::Arc::new(Matcher::from_env()),
+            matcher: std::sync::Arc::new(matcher),
             direct,
+            to_proxy,
         }
     }
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Connecting =
-    Pin<Box<dyn Future<Output = Result<TokioIo<tokio::net::TcpStream>, BoxError>> + Send>>;
+/// A connection to the destination: plain TCP, or a tunnel through the proxy (inside TLS to an
+/// `https://` proxy). The destination's own TLS goes on top.
+pub type Stream = MaybeHttpsStream<TokioIo<tokio::net::TcpStream>>;
+type Connecting = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
 
 impl tower_service::Service<Uri> for Connector {
-    type Response = TokioIo<tokio::net::TcpStream>;
+    type Response = Stream;
     type Error = BoxError;
     type Future = Connecting;
 
@@ -186,12 +291,295 @@ impl tower_service::Service<Uri> for Connector {
     fn call(&mut self, destination: Uri) -> Self::Future {
         let Some(proxy) = self.matcher.intercept(&destination) else {
             let connecting = self.direct.call(destination);
-            return Box::pin(async move { connecting.await.map_err(Into::into) });
+            return Box::pin(async move { Ok(MaybeHttpsStream::Http(connecting.await?)) });
         };
-        let mut tunnel = Tunnel::new(proxy.uri().clone(), self.direct.clone());
+        // The Matcher keeps the credentials apart: this address has none, so errors may name it.
+        let address = proxy.uri().clone();
+        // Host and port only: nothing of a user-info part can reach a message.
+        let shown = format!(
+            "{}://{}{}",
+            address.scheme_str().unwrap_or("http"),
+            address.host().unwrap_or_default(),
+            address.port().map(|p| format!(":{p}")).unwrap_or_default()
+        );
+        if !matches!(address.scheme_str(), Some("http" | "https")) {
+            // `client` refuses these first; a SOCKS proxy must never receive an HTTP CONNECT.
+            return Box::pin(async move {
+                Err(format!("the proxy {shown} is not an HTTP proxy (http:// or https://)").into())
+            });
+        }
+        let mut tunnel = Tunnel::new(address, self.to_proxy.clone());
+        let with_credentials = proxy.basic_auth().is_some();
         if let Some(auth) = proxy.basic_auth() {
             tunnel = tunnel.with_auth(auth.clone());
         }
-        Box::pin(async move { tunnel.call(destination).await.map_err(Into::into) })
+        Box::pin(async move {
+            let target = destination.authority().map(ToString::to_string);
+            tunnel.call(destination).await.map_err(|e| {
+                tunnel_failed(
+                    &shown,
+                    target.as_deref().unwrap_or(""),
+                    with_credentials,
+                    &e,
+                )
+                .into()
+            })
+        })
+    }
+}
+
+/// A failed tunnel, said with the proxy's address (never its credentials: neither hyper-util's tunnel
+/// errors nor the connectors beneath carry them) and what to check.
+fn tunnel_failed(
+    proxy: &str,
+    target: &str,
+    with_credentials: bool,
+    error: &(dyn std::error::Error + 'static),
+) -> String {
+    let chain = crate::aws::error_chain(error);
+    let hint = if chain.contains("proxy authorization required") {
+        if with_credentials {
+            "the proxy refused the credentials in the proxy variable"
+        } else {
+            "the proxy asks for credentials: put them in the proxy variable as `user:password@` before the host"
+        }
+    } else if chain.contains("certificate") && proxy.starts_with("https://") {
+        "the proxy's TLS certificate must be trusted by the system's roots or the bundle SSL_CERT_FILE names"
+    } else {
+        "check the proxy variable (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) and that the proxy allows this host"
+    };
+    format!("through the proxy {proxy} to {target}: {chain} ({hint})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWORD: &str = "pr0xy-s3cret";
+    /// `Basic` of `someone:pr0xy-s3cret`, as the CONNECT would carry it.
+    const ENCODED: &str = "c29tZW9uZTpwcjB4eS1zM2NyZXQ=";
+
+    fn refused(vars: &[(&str, &str)]) -> Option<String> {
+        let var = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        refuse_unsupported(var).err().map(|e| format!("{e:#}"))
+    }
+
+    #[track_caller]
+    fn assert_no_credentials(text: &str) {
+        assert!(
+            !text.contains(PASSWORD) && !text.contains(ENCODED) && !text.contains("someone"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn http_and_https_proxies_are_used() {
+        for value in [
+            "http://proxy:3128",
+            "https://someone:pr0xy-s3cret@proxy:443",
+            "proxy.internal:3128",
+            "",
+        ] {
+            assert_eq!(refused(&[("HTTPS_PROXY", value)]), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_are_refused_naming_the_variable_and_scheme_only() {
+        let cases = [
+            (
+                vec![("HTTPS_PROXY", "socks5://someone:pr0xy-s3cret@proxy:1080")],
+                "HTTPS_PROXY",
+                "`socks5://`",
+            ),
+            (
+                vec![("http_proxy", "socks4a://someone:pr0xy-s3cret@proxy:1080")],
+                "http_proxy",
+                "`socks4a://`",
+            ),
+            (
+                vec![("all_proxy", "socks5h://someone:pr0xy-s3cret@proxy")],
+                "all_proxy",
+                "`socks5h://`",
+            ),
+            (
+                vec![("ALL_PROXY", "ftp://someone:pr0xy-s3cret@proxy")],
+                "ALL_PROXY",
+                "`ftp://`",
+            ),
+            // An empty HTTPS_PROXY leaves https destinations to ALL_PROXY.
+            (
+                vec![
+                    ("HTTPS_PROXY", ""),
+                    ("HTTP_PROXY", "http://p:1"),
+                    ("ALL_PROXY", "socks5://p:1"),
+                ],
+                "ALL_PROXY",
+                "socks5",
+            ),
+            // The upper-case name wins, as in the Matcher.
+            (
+                vec![
+                    ("HTTPS_PROXY", "socks5://p:1"),
+                    ("https_proxy", "http://p:1"),
+                ],
+                "HTTPS_PROXY",
+                "socks5",
+            ),
+        ];
+        for (vars, name, scheme) in cases {
+            let error = refused(&vars).unwrap_or_else(|| panic!("{vars:?} is refused"));
+            assert!(
+                error.starts_with(&format!("{name} names")) && error.contains(scheme),
+                "{error}"
+            );
+            assert!(
+                error.contains("http://host:port"),
+                "says what to do: {error}"
+            );
+            assert_no_credentials(&error);
+        }
+    }
+
+    #[test]
+    fn a_value_the_client_would_ignore_is_refused_without_echoing_it() {
+        for value in [
+            "http://someone:pr0xy@s3cret@proxy:3128",
+            "http://someone:pr0xy-s3cret@",
+            "not a url someone pr0xy-s3cret",
+        ] {
+            let error = refused(&[("HTTPS_PROXY", value)]).unwrap_or_else(|| panic!("{value}"));
+            assert!(error.starts_with("HTTPS_PROXY "), "{error}");
+            assert!(
+                !error.contains("s3cret") && !error.contains("someone"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unused_all_proxy_and_a_cgi_environment_are_left_alone() {
+        let both = [
+            ("HTTPS_PROXY", "http://p:1"),
+            ("HTTP_PROXY", "http://p:1"),
+            ("ALL_PROXY", "socks5://p:1"),
+        ];
+        assert_eq!(refused(&both), None);
+        let cgi = [("REQUEST_METHOD", "GET"), ("HTTP_PROXY", "socks5://p:1")];
+        assert_eq!(refused(&cgi), None);
+    }
+
+    fn connector(proxy: &str) -> Connector {
+        let matcher = Matcher::builder().all(proxy.to_owned()).build();
+        let tls = rustls::ClientConfig::builder()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        Connector::new(matcher, tls)
+    }
+
+    async fn connect(proxy: &str) -> Result<Stream, String> {
+        use tower_service::Service as _;
+        let destination: Uri = "https://registry.example:443/v2/".parse().expect("uri");
+        connector(proxy)
+            .call(destination)
+            .await
+            .map_err(|e| crate::aws::error_chain(&*e))
+    }
+
+    /// A listener that answers each connection with `answer` and hands back what it received.
+    async fn listener(answer: &'static [u8]) -> (u16, tokio::task::JoinHandle<Vec<u8>>) {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let received = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut received = vec![0_u8; 4096];
+            let n = socket.read(&mut received).await.unwrap_or(0);
+            received.truncate(n);
+            let _ = socket.write_all(answer).await;
+            let _ = socket.shutdown().await;
+            received
+        });
+        (port, received)
+    }
+
+    /// An `https://` proxy gets a TLS handshake first: the CONNECT and its credentials never cross in
+    /// plain text, even when the proxy turns out to speak none.
+    #[tokio::test]
+    async fn an_https_proxy_gets_tls_before_the_connect() {
+        let (port, received) = listener(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+        let error = connect(&format!("https://someone:{PASSWORD}@127.0.0.1:{port}"))
+            .await
+            .expect_err("no TLS, no tunnel");
+        let received = received.await.expect("received");
+        assert_eq!(
+            received.first(),
+            Some(&0x16),
+            "a TLS handshake record first: {received:?}"
+        );
+        let text = String::from_utf8_lossy(&received);
+        assert!(
+            !text.contains("CONNECT") && !text.contains(ENCODED),
+            "{text}"
+        );
+        assert!(
+            error.contains(&format!("through the proxy https://127.0.0.1:{port}")),
+            "{error}"
+        );
+        assert_no_credentials(&error);
+    }
+
+    /// An `http://` proxy gets the CONNECT as before, with its credentials.
+    #[tokio::test]
+    async fn an_http_proxy_gets_the_connect_with_its_credentials() {
+        let (port, received) = listener(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+        let stream = connect(&format!("http://someone:{PASSWORD}@127.0.0.1:{port}")).await;
+        let received = String::from_utf8(received.await.expect("received")).expect("text");
+        assert!(stream.is_ok(), "a tunnel");
+        assert!(
+            received.starts_with("CONNECT registry.example:443 HTTP/1.1\r\n")
+                && received.contains(&format!("Proxy-Authorization: Basic {ENCODED}\r\n")),
+            "{received}"
+        );
+    }
+
+    /// Every way a tunnel can fail says which proxy, never with what credentials.
+    #[tokio::test]
+    async fn tunnel_errors_name_the_proxy_without_credentials() {
+        let (port, _) = listener(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n").await;
+        let error = connect(&format!("http://someone:{PASSWORD}@127.0.0.1:{port}"))
+            .await
+            .expect_err("refused");
+        assert!(error.contains("refused the credentials"), "{error}");
+        assert_no_credentials(&error);
+
+        let (port, _) = listener(b"HTTP/1.1 403 Forbidden\r\n\r\n").await;
+        let error = connect(&format!("http://someone:{PASSWORD}@127.0.0.1:{port}"))
+            .await
+            .expect_err("refused");
+        assert!(
+            error.contains(&format!("http://127.0.0.1:{port} to registry.example:443")),
+            "{error}"
+        );
+        assert_no_credentials(&error);
+
+        // Nothing listens on port 1.
+        let error = connect(&format!("https://someone:{PASSWORD}@127.0.0.1:1"))
+            .await
+            .expect_err("refused");
+        assert!(error.contains("https://127.0.0.1:1"), "{error}");
+        assert_no_credentials(&error);
+
+        let error = connect(&format!("socks5://someone:{PASSWORD}@127.0.0.1:1"))
+            .await
+            .expect_err("refused");
+        assert!(error.contains("not an HTTP proxy"), "{error}");
+        assert_no_credentials(&error);
     }
 }
