@@ -213,11 +213,11 @@ fn check_proxy_address(name: &str, value: &str) -> Result<()> {
         match scheme {
             Some(scheme) if !matches!(scheme, "http" | "https") => {
                 bail!(
-                    "{name} names a `{scheme}://` proxy, which the action cannot use. {what_to_do}."
+                    "`{name}` names a `{scheme}://` proxy, which the action cannot use. {what_to_do}."
                 )
             }
             _ => bail!(
-                "{name} is not a proxy address the action can read (the value is not shown: it may hold \
+                "`{name}` is not a proxy address the action can read (the value is not shown: it may hold \
                  credentials; `@` or `/` in a password must be percent-encoded). {what_to_do}."
             ),
         }
@@ -226,10 +226,10 @@ fn check_proxy_address(name: &str, value: &str) -> Result<()> {
         // Without a scheme the Matcher takes `http://`, as curl does.
         None | Some("http" | "https") if uri.host().is_some() => Ok(()),
         None | Some("http" | "https") => bail!(
-            "{name} names no proxy host (the value is not shown: it may hold credentials). {what_to_do}."
+            "`{name}` names no proxy host (the value is not shown: it may hold credentials). {what_to_do}."
         ),
         Some(scheme) => bail!(
-            "{name} names a `{scheme}://` proxy, which the action cannot use: its own requests (GitHub's \
+            "`{name}` names a `{scheme}://` proxy, which the action cannot use: its own requests (GitHub's \
              OIDC token, the registry API of `assemble`) reach a proxy with HTTP `CONNECT` only. {what_to_do}."
         ),
     }
@@ -434,7 +434,7 @@ mod tests {
         for (vars, name, scheme) in cases {
             let error = refused(&vars).unwrap_or_else(|| panic!("{vars:?} is refused"));
             assert!(
-                error.starts_with(&format!("{name} names")) && error.contains(scheme),
+                error.starts_with(&format!("`{name}` names")) && error.contains(scheme),
                 "{error}"
             );
             assert!(
@@ -453,7 +453,7 @@ mod tests {
             "not a url someone pr0xy-s3cret",
         ] {
             let error = refused(&[("HTTPS_PROXY", value)]).unwrap_or_else(|| panic!("{value}"));
-            assert!(error.starts_with("HTTPS_PROXY "), "{error}");
+            assert!(error.starts_with("`HTTPS_PROXY` "), "{error}");
             assert!(
                 !error.contains("s3cret") && !error.contains("someone"),
                 "{error}"
