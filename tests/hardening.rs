@@ -577,3 +577,102 @@ fn releases_attest_the_image_and_never_move_a_version_tag() {
         assert!(pinned, "{from}");
     }
 }
+
+/// An `https://` proxy is spoken to in TLS: one that speaks nothing else carries `assemble`'s registry
+/// requests — the CONNECT and its `Proxy-Authorization` inside TLS, the registry's own TLS inside the
+/// tunnel — nothing reaches it in plain text, and its password appears nowhere the run wrote.
+#[test]
+fn an_https_proxy_gets_the_connect_and_its_credentials_inside_tls() {
+    use crate::support::proxy::{Head, TlsProxy};
+    use base64::Engine as _;
+    let s = stack();
+    let image = Engine::Classic.image(&format!("{}:src", unique("e2e-tls-proxy")));
+    let repository = unique("tls-proxy");
+    Action::new(&image.reference, &repository)
+        .input("tags", "one")
+        .run()
+        .assert_success();
+    let proxy = TlsProxy::start();
+    let password = "proxy-pass-5e0c9a";
+    let url = proxy
+        .url
+        .replacen("https://", &format!("https://proxy-user:{password}@"), 1);
+    let run = Action::new("", &repository)
+        .without_input("local-image")
+        .input("assemble", "one")
+        .input("tags", "index")
+        .env("HTTPS_PROXY", &url)
+        .run();
+    run.assert_success();
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("proxy-user:{password}"));
+    let connect = Head {
+        line: format!("CONNECT {}:443 HTTP/1.1", s.host(&s.account)),
+        proxy_authorization: Some(format!("Basic {encoded}")),
+    };
+    assert!(
+        proxy.inside_tls().contains(&connect),
+        "{:?}",
+        proxy.inside_tls()
+    );
+    let registry = format!("CONNECT {}:443", s.host(&s.account));
+    assert!(
+        proxy.seen().contains(&registry),
+        "tunnelled: {:?}",
+        proxy.seen()
+    );
+    assert_eq!(
+        proxy.plain_text(),
+        Vec::<String>::new(),
+        "nothing in plain text"
+    );
+    for text in [&run.stdout, &run.stderr, &run.outputs_file, &run.summary] {
+        assert!(
+            !text.contains(password) && !text.contains(&encoded),
+            "{text}"
+        );
+    }
+}
+
+/// A SOCKS proxy is refused when the action's own client is built, before its first request (here
+/// GitHub's token request), naming the variable and the scheme and never the credentials. The
+/// listener would have served an HTTP CONNECT: the client used to send one to any proxy.
+#[test]
+fn a_socks_proxy_is_refused_before_any_request() {
+    use crate::support::proxy::CountingProxy;
+    let s = stack();
+    let listener = CountingProxy::start();
+    let password = "socks-pass-91b2d4";
+    let url = listener
+        .url
+        .replacen("http://", &format!("socks5://proxy-user:{password}@"), 1);
+    let run = Action::new("", &unique("socks-proxy"))
+        .without_input("local-image")
+        .without_input("aws-access-key-id")
+        .without_input("aws-secret-access-key")
+        .input("assemble", "one")
+        .input("tags", "index")
+        .input("role-to-assume", "arn:aws:iam::123456789012:role/gha-push")
+        .env("ACTIONS_ID_TOKEN_REQUEST_URL", &s.oidc_url(""))
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &s.oidc_request_token)
+        .env("HTTPS_PROXY", &url)
+        .env("http_proxy", &url)
+        .run();
+    let error = run.single_error();
+    assert!(
+        error.contains("`HTTPS_PROXY` names a `socks5://` proxy")
+            && error.contains("http://host:port"),
+        "{error}"
+    );
+    assert_eq!(
+        listener.seen(),
+        Vec::<String>::new(),
+        "no request reached it"
+    );
+    for text in [&run.stdout, &run.stderr] {
+        assert!(
+            !text.contains(password) && !text.contains("proxy-user"),
+            "{text}"
+        );
+    }
+}
