@@ -337,6 +337,8 @@ fn tunnel_failed(
     error: &(dyn std::error::Error + 'static),
 ) -> String {
     let chain = crate::aws::error_chain(error);
+    // hyper-util's `TunnelError` is not exported: its text is all there is to tell a 407 by (a unit
+    // test below pins it, so an upgrade that rewords it fails there).
     let hint = if chain.contains("proxy authorization required") {
         if with_credentials {
             "the proxy refused the credentials in the proxy variable"
