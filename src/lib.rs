@@ -29,6 +29,7 @@ pub async fn run(config: &Config) -> Result<()> {
     for warning in inputs::warnings(config) {
         github::warning(&warning);
     }
+    proxy::check_environment()?;
     match &config.source {
         Source::Local(reference) => push(config, reference).await,
         Source::Assemble(references) => assemble_index(config, references).await,

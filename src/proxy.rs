@@ -160,6 +160,13 @@ where
     Ok(Client::builder(TokioExecutor::new()).build(https))
 }
 
+/// Refuses, before the run makes any request, a proxy in the environment that the action's own
+/// client could not speak to (see [`refuse_unsupported`]): the AWS SDK's requests come first in most
+/// runs, and it would fail on such a proxy only after its retries, without naming the variable.
+pub fn check_environment() -> Result<()> {
+    refuse_unsupported(|name| std::env::var(name).ok())
+}
+
 /// The variables that name a proxy, in the order `Matcher::from_env` reads each pair: the upper-case
 /// name wins when both are set, even empty.
 const PROXY_VARIABLES: [[&str; 2]; 3] = [

@@ -675,4 +675,22 @@ fn a_socks_proxy_is_refused_before_any_request() {
             "{text}"
         );
     }
+    // With keys, the AWS SDK's requests would come first: the refusal still comes before them.
+    let run = Action::new("", &unique("socks-proxy-keys"))
+        .without_input("local-image")
+        .input("assemble", "one")
+        .input("tags", "index")
+        .env("HTTPS_PROXY", &url)
+        .run();
+    let error = run.single_error();
+    assert!(
+        error.contains("`HTTPS_PROXY` names a `socks5://` proxy"),
+        "{error}"
+    );
+    assert_eq!(listener.seen(), Vec::<String>::new());
+    assert!(
+        !run.stdout.contains("Using AWS access key"),
+        "{}",
+        run.stdout
+    );
 }
