@@ -18,6 +18,14 @@ pub fn enter(title: &str) -> github::Group {
     github::group(title)
 }
 
+/// Records `title` as where the run is, within the step entered (which keeps its group): for a part
+/// of a step that a `timeout` should be able to name.
+pub fn mark(title: &str) {
+    *CURRENT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(title.to_owned());
+}
+
 /// The step entered last, or "start-up" before the first.
 pub fn current() -> String {
     CURRENT

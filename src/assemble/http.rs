@@ -1,14 +1,19 @@
 //! The registry's own HTTP API (the OCI distribution API that the Docker daemon speaks), with the ECR
 //! login in memory: read a manifest, read a blob (following ECR's redirect to S3 without the login),
 //! write a manifest. Connection failures, 5xx and 429 are retried; a 403 is explained by the doctor.
+//!
+//! What is read is checked here, before anyone uses it: a manifest's digest is the hash of its bytes
+//! (never the registry's `Docker-Content-Digest` header, which must agree), a document read by digest
+//! must hash to it, and a redirect is followed once, only to `https://`.
 
 use anyhow::{Result, anyhow};
 use base64::Engine as _;
 use http_body_util::Full;
 
-use super::index::MANIFEST_TYPES;
+use super::index::{MANIFEST_TYPES, digest_of};
 use crate::aws::denied;
 use crate::aws::token::RegistryLogin;
+use crate::inputs::is_sha256_digest;
 use crate::proxy::{self, Answer};
 use crate::retry::{Backoff, retry};
 
@@ -28,6 +33,7 @@ pub struct Repository {
 #[derive(Debug, Clone)]
 pub struct Manifest {
     pub media_type: String,
+    /// The hash of `body`: what the bytes are, whatever the registry says.
     pub digest: String,
     pub body: Vec<u8>,
 }
@@ -57,6 +63,8 @@ impl Repository {
     }
 
     /// The manifest `reference` (a tag or digest) names; `None` when the registry does not have it.
+    /// Its bytes must hash to `reference` when that is a digest, and to the digest the registry states
+    /// for them.
     pub async fn manifest(&self, reference: &str) -> Result<Option<Manifest>> {
         let url = format!("{}/manifests/{reference}", self.base);
         let accept = MANIFEST_TYPES.join(", ");
@@ -64,33 +72,62 @@ impl Repository {
             .send("GET", &url, None, &[("Accept", &accept)], proxy::MANIFEST)
             .await?;
         match answer.status.as_u16() {
-            200 => Ok(Some(Manifest {
-                media_type: answer.header("content-type").unwrap_or_default(),
-                digest: answer
-                    .header("docker-content-digest")
-                    .unwrap_or_else(|| super::index::digest_of(&answer.body)),
-                body: answer.body,
-            })),
+            200 => {
+                let digest = digest_of(&answer.body);
+                let what = format!("the manifest `{reference}` in {}", self.shown());
+                if is_sha256_digest(reference) && digest != reference {
+                    return Err(anyhow!(advice::not_what_was_asked(
+                        &what, reference, &digest
+                    )));
+                }
+                // Only a `sha256:` statement can be compared; any other is not used either.
+                let stated = answer.header("docker-content-digest");
+                if let Some(stated) = stated.filter(|s| s.starts_with("sha256:") && *s != digest) {
+                    return Err(anyhow!(advice::header_disagrees(&what, &stated, &digest)));
+                }
+                Ok(Some(Manifest {
+                    media_type: answer.header("content-type").unwrap_or_default(),
+                    digest,
+                    body: answer.body,
+                }))
+            }
             404 => Ok(None),
             _ => Err(self.refused("GET", &url, &answer)),
         }
     }
 
-    /// The blob `digest` (an image configuration). ECR answers with a redirect to S3, which must be
-    /// followed without the registry login.
+    /// The blob `digest` (an image configuration), whose bytes must hash to it. ECR answers with a
+    /// redirect to S3, which is followed once, only to `https://`, and without the registry login.
     pub async fn blob(&self, digest: &str) -> Result<Vec<u8>> {
+        // It goes into the URL: a digest from a manifest is checked before, this is the last guard.
+        if !is_sha256_digest(digest) {
+            return Err(anyhow!(
+                "`{digest}` is not a `sha256:` digest; nothing was read"
+            ));
+        }
         let url = format!("{}/blobs/{digest}", self.base);
         let answer = self
             .send("GET", &url, None, &[], proxy::CONFIGURATION)
             .await?;
         let answer = match (answer.status.as_u16(), answer.header("location")) {
-            (301 | 302 | 303 | 307 | 308, Some(location)) => self.fetch(&location).await?,
+            (301 | 302 | 303 | 307 | 308, Some(location)) => self.fetch(&url, &location).await?,
             _ => answer,
         };
-        match answer.status.as_u16() {
-            200 => Ok(answer.body),
-            _ => Err(self.refused("GET", &url, &answer)),
+        if answer.status.as_u16() != 200 {
+            return Err(self.refused("GET", &url, &answer));
         }
+        let got = digest_of(&answer.body);
+        if got != digest {
+            let what = format!("the blob {digest} in {}", self.shown());
+            return Err(anyhow!(advice::not_what_was_asked(&what, digest, &got)));
+        }
+        Ok(answer.body)
+    }
+
+    /// `<host>/<repository>`, as messages name it.
+    fn shown(&self) -> String {
+        let path = self.base.trim_start_matches("https://");
+        path.replacen("/v2/", "/", 1)
     }
 
     /// Writes `body` as the manifest `tag`; returns the digest the registry stored it under.
@@ -103,7 +140,7 @@ impl Repository {
         match answer.status.as_u16() {
             200 | 201 => Ok(answer
                 .header("docker-content-digest")
-                .unwrap_or_else(|| super::index::digest_of(body))),
+                .unwrap_or_else(|| digest_of(body))),
             _ => Err(self.refused("PUT", &url, &answer)),
         }
     }
@@ -150,14 +187,40 @@ impl Repository {
         })
     }
 
-    /// A redirect's target (S3): no login, which S3 would refuse beside its own signature.
-    async fn fetch(&self, url: &str) -> Result<Answer> {
-        let request = hyper::Request::get(url)
+    /// A redirect's target (S3): no login, which S3 would refuse beside its own signature; only
+    /// `https://` (the answer is what the index is made of, and a presigned URL is a credential of
+    /// sorts), and only this one hop. Messages name the host, never the URL with its signature.
+    async fn fetch(&self, from: &str, location: &str) -> Result<Answer> {
+        let path = from.split_once("/v2/").map_or(from, |(_, p)| p);
+        let target: hyper::Uri = location
+            .parse()
+            .map_err(|_| anyhow!(advice::bad_redirect(path, "not a URL")))?;
+        let host = target.host().unwrap_or_default().to_owned();
+        if target.scheme_str() != Some("https") || host.is_empty() {
+            let scheme = target.scheme_str().unwrap_or("no scheme");
+            return Err(anyhow!(advice::bad_redirect(
+                path,
+                &format!("`{scheme}://{host}`, not an `https://` URL")
+            )));
+        }
+        let request = hyper::Request::get(target)
             .body(Full::new(bytes::Bytes::new()))
-            .map_err(|e| anyhow!("the registry redirected to `{url}`: {e}"))?;
-        self.exchange(request, proxy::CONFIGURATION)
+            .map_err(|e| anyhow!(advice::bad_redirect(path, &e.to_string())))?;
+        let answer = self
+            .exchange(request, proxy::CONFIGURATION)
             .await
-            .map_err(|f| anyhow!("GET {url} (the registry's redirect) failed: {}", f.text))
+            .map_err(|f| anyhow!("GET /v2/{path}: its redirect to {host} failed: {}", f.text))?;
+        match answer.status.as_u16() {
+            200 => Ok(answer),
+            300..=399 => Err(anyhow!(advice::bad_redirect(
+                path,
+                &format!("{host}, which redirected again: the action follows one redirect")
+            ))),
+            status => Err(anyhow!(
+                "GET /v2/{path}: its redirect to {host} answered HTTP {status}: {}",
+                String::from_utf8_lossy(&answer.body).trim()
+            )),
+        }
     }
 
     /// One request within 60 s, at most `cap` read; 5xx and 429 answers are transient failures.
@@ -219,4 +282,31 @@ fn registry_message(body: &str) -> Option<String> {
         first["code"].as_str().unwrap_or_default(),
         first["message"].as_str().unwrap_or_default()
     ))
+}
+
+mod advice {
+    //! What the user reads when the registry's answer is not what was asked for.
+
+    pub fn not_what_was_asked(what: &str, asked: &str, got: &str) -> String {
+        format!(
+            "The registry answered {what} with bytes that hash to {got}, not {asked}: it served other \
+             content than the digest names (a corrupt or hostile registry, or a proxy that rewrites). Nothing \
+             was written."
+        )
+    }
+
+    pub fn header_disagrees(what: &str, stated: &str, got: &str) -> String {
+        format!(
+            "The registry says {what} is {stated} (Docker-Content-Digest), but its bytes hash to {got}: it \
+             served other content than it names. Nothing was written."
+        )
+    }
+
+    pub fn bad_redirect(path: &str, why: &str) -> String {
+        format!(
+            "GET /v2/{path}: the registry redirected to {why}. The action follows a registry's redirect once, \
+             only to `https://` (where ECR sends it: S3), so that nothing read can be changed on the way. \
+             Nothing was written."
+        )
+    }
 }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::inputs::Platform;
+use crate::inputs::{Platform, is_sha256_digest};
 
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -31,7 +31,28 @@ pub enum Child {
         platform: Option<Platform>,
     },
     /// An index (or manifest list): its descriptors, attestation manifests included.
-    Index { entries: Vec<Value> },
+    Index { entries: Vec<Entry> },
+}
+
+/// One descriptor of an index the registry served, checked before anything uses it: its digest,
+/// media type and size in the OCI grammar, its platform (if it states one) under the `platform`
+/// input's rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// As the registry sent it (annotations and all): written into the new index unchanged.
+    pub descriptor: Value,
+    pub media_type: String,
+    pub digest: String,
+    /// `None` when it states none, or `unknown` (an attestation manifest's).
+    pub platform: Option<Platform>,
+    pub attestation: bool,
+}
+
+/// An image manifest's configuration descriptor, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub digest: String,
+    pub size: u64,
 }
 
 /// The index to write, and what it holds.
@@ -44,6 +65,11 @@ pub struct Index {
     pub platforms: Vec<(Platform, String)>,
 }
 
+/// Why a platform a registry states is refused, after "says platform `…`, ".
+pub const PLATFORM_RULE: &str = "which is not os/architecture[/variant] in the OCI spec's characters \
+     (lower-case letters, digits, `_.-`): the `platforms` output would carry it into the workflow. \
+     Assemble only images built from trusted sources.";
+
 /// `sha256:<hex>` of `bytes`: a manifest's digest.
 pub fn digest_of(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);
@@ -53,25 +79,34 @@ pub fn digest_of(bytes: &[u8]) -> String {
     })
 }
 
-/// What a manifest body is: an image (whose platform is read from its configuration, given by
-/// `platform_of` from the configuration's digest) or an index.
+/// What a manifest body is: an image (with its configuration's descriptor) or an index (with its
+/// descriptors). The error completes "`<reference>` in <repository> …" as a sentence.
 pub fn kind(media_type: &str, body: &[u8]) -> Result<Kind, String> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("not JSON ({e})"))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| format!("is not JSON ({e})."))?;
     let media_type = value["mediaType"].as_str().unwrap_or(media_type);
     match media_type {
-        OCI_INDEX | DOCKER_LIST => Ok(Kind::Index(
-            value["manifests"].as_array().cloned().unwrap_or_default(),
-        )),
+        OCI_INDEX | DOCKER_LIST => {
+            let listed = value["manifests"].as_array().map_or(&[][..], Vec::as_slice);
+            let entries = listed.iter().enumerate().map(|(at, descriptor)| {
+                entry(descriptor)
+                    .map_err(|why| format!("is an index whose manifest {} {why}", at + 1))
+            });
+            Ok(Kind::Index(entries.collect::<Result<_, _>>()?))
+        }
         OCI_MANIFEST | DOCKER_MANIFEST => {
-            let config = value["config"]["digest"].as_str();
-            let config = config.ok_or("an image manifest without a configuration")?;
+            let config = &value["config"];
+            if !config.is_object() {
+                return Err("is an image manifest without a configuration.".to_owned());
+            }
+            let (_, digest, size) = checked_descriptor(config)
+                .map_err(|why| format!("is an image manifest whose configuration {why}"))?;
             Ok(Kind::Image {
                 media_type: media_type.to_owned(),
-                config: config.to_owned(),
+                config: Config { digest, size },
             })
         }
         other => Err(format!(
-            "a `{other}` manifest, which an index cannot hold (only OCI and Docker schema 2 images and indexes)"
+            "is a `{other}` manifest, which an index cannot hold (only OCI and Docker schema 2 images and indexes)."
         )),
     }
 }
@@ -79,33 +114,105 @@ pub fn kind(media_type: &str, body: &[u8]) -> Result<Kind, String> {
 /// A manifest's kind, before an image's platform is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
-    Image { media_type: String, config: String },
-    Index(Vec<Value>),
+    Image { media_type: String, config: Config },
+    Index(Vec<Entry>),
 }
 
-/// The platform an image configuration states; `None` without `os` and `architecture`.
-pub fn platform_in_config(config: &[u8]) -> Option<Platform> {
-    platform_fields(&serde_json::from_slice(config).ok()?)
-}
-
-/// `os`, `architecture` and `variant` of a configuration or of a descriptor's `platform`.
-fn platform_fields(value: &Value) -> Option<Platform> {
-    let text = |key: &str| {
-        value[key]
-            .as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    Some(Platform {
-        os: text("os")?,
-        architecture: text("architecture")?,
-        variant: text("variant"),
+/// One descriptor of an index, checked; the error completes "… whose manifest N …".
+fn entry(descriptor: &Value) -> Result<Entry, String> {
+    let (media_type, digest, _) = checked_descriptor(descriptor)?;
+    let platform = stated_platform(&descriptor["platform"])
+        .map_err(|stated| format!("({digest}) says platform `{stated}`, {PLATFORM_RULE}"))?;
+    Ok(Entry {
+        media_type,
+        platform: platform.filter(|p| p.os != "unknown"),
+        attestation: descriptor["annotations"][REFERENCE_TYPE] == "attestation-manifest",
+        digest,
+        descriptor: descriptor.clone(),
     })
+}
+
+/// A descriptor's media type, digest and size, each in the OCI grammar — before the digest goes into
+/// a URL or any of them into an index. The error completes "… whose manifest N …" or "… whose
+/// configuration …".
+fn checked_descriptor(descriptor: &Value) -> Result<(String, String, u64), String> {
+    let field = |key: &str| descriptor.get(key).map_or_else(|| "none".to_owned(), shown);
+    let media_type = descriptor["mediaType"]
+        .as_str()
+        .filter(|m| is_media_type(m))
+        .ok_or_else(|| {
+            format!(
+                "has the media type {}, not `type/subtype` in the OCI grammar.",
+                field("mediaType")
+            )
+        })?;
+    let digest = descriptor["digest"]
+        .as_str()
+        .filter(|d| is_sha256_digest(d))
+        .ok_or_else(|| {
+            format!(
+                "has the digest {}, not `sha256:` and 64 lower-case hex digits.",
+                field("digest")
+            )
+        })?;
+    let size = descriptor["size"].as_u64().ok_or_else(|| {
+        format!(
+            "has the size {}, not a whole number of bytes of 0 or more.",
+            field("size")
+        )
+    })?;
+    Ok((media_type.to_owned(), digest.to_owned(), size))
+}
+
+/// A value a registry sent, for an error: JSON, at most 100 characters.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(100) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
+/// The OCI spec's media type grammar (RFC 6838's restricted names): `type/subtype`.
+fn is_media_type(text: &str) -> bool {
+    let name_ok = |name: &str| {
+        let mut bytes = name.bytes();
+        bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+            && name.len() <= 127
+            && bytes.all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    text.split_once('/')
+        .is_some_and(|(kind, subtype)| name_ok(kind) && name_ok(subtype))
+}
+
+/// The platform an image configuration states: `None` without `os` and `architecture`; the stated
+/// text as the error when it breaks the `platform` input's rule.
+pub fn platform_in_config(config: &[u8]) -> Result<Option<Platform>, String> {
+    match serde_json::from_slice::<Value>(config) {
+        Ok(value) => stated_platform(&value),
+        Err(_) => Ok(None),
+    }
+}
+
+/// `os`, `architecture` and `variant` of a configuration or of a descriptor's `platform`; the text
+/// stated as the error when it is not a platform by the input's rule.
+fn stated_platform(value: &Value) -> Result<Option<Platform>, String> {
+    let text = |key: &str| value[key].as_str().filter(|s| !s.is_empty());
+    let (Some(os), Some(architecture)) = (text("os"), text("architecture")) else {
+        return Ok(None);
+    };
+    let variant = text("variant");
+    Platform::new(os, architecture, variant)
+        .map(Some)
+        .map_err(|_| {
+            let parts = [Some(os), Some(architecture), variant];
+            parts.into_iter().flatten().collect::<Vec<_>>().join("/")
+        })
 }
 
 /// The index made of `children` (each with the reference it was read from), or why it cannot be.
 pub fn build(children: &[(String, Child)]) -> Result<Index, String> {
-    let mut descriptors: Vec<(String, Value)> = Vec::new();
+    let mut entries: Vec<(&str, Entry)> = Vec::new();
     for (reference, child) in children {
         match child {
             Child::Image {
@@ -123,21 +230,30 @@ pub fn build(children: &[(String, Child)]) -> Result<Index, String> {
                 let mut descriptor =
                     json!({ "mediaType": media_type, "digest": digest, "size": size });
                 descriptor["platform"] = platform_json(platform);
-                descriptors.push((reference.clone(), descriptor));
+                entries.push((
+                    reference,
+                    Entry {
+                        descriptor,
+                        media_type: media_type.clone(),
+                        digest: digest.clone(),
+                        platform: Some(platform.clone()),
+                        attestation: false,
+                    },
+                ));
             }
-            Child::Index { entries } => {
-                descriptors.extend(entries.iter().map(|e| (reference.clone(), e.clone())));
+            Child::Index { entries: listed } => {
+                entries.extend(listed.iter().map(|e| (reference.as_str(), e.clone())));
             }
         }
     }
-    let media_type = index_type(&descriptors)?;
+    let media_type = index_type(&entries)?;
     let mut platforms: Vec<(Platform, String)> = Vec::new();
     let mut seen: Vec<(Platform, &str)> = Vec::new();
-    for (reference, descriptor) in &descriptors {
-        if is_attestation(descriptor) {
+    for (reference, entry) in &entries {
+        if entry.attestation {
             continue;
         }
-        let platform = platform_from(&descriptor["platform"]).ok_or_else(|| {
+        let platform = entry.platform.clone().ok_or_else(|| {
             format!("`{reference}` holds a manifest without a platform, so it cannot have a place in an index.")
         })?;
         // By how Docker names them: `linux/arm64` is `linux/arm64/v8`.
@@ -151,10 +267,9 @@ pub fn build(children: &[(String, Child)]) -> Result<Index, String> {
             ));
         }
         seen.push((platform.clone(), reference));
-        let digest = descriptor["digest"].as_str().unwrap_or_default().to_owned();
-        platforms.push((platform, digest));
+        platforms.push((platform, entry.digest.clone()));
     }
-    let manifests: Vec<Value> = descriptors.into_iter().map(|(_, d)| d).collect();
+    let manifests: Vec<Value> = entries.into_iter().map(|(_, e)| e.descriptor).collect();
     let body = serde_json::to_vec(&json!({
         "schemaVersion": 2,
         "mediaType": media_type,
@@ -171,21 +286,21 @@ pub fn build(children: &[(String, Child)]) -> Result<Index, String> {
 
 /// A Docker manifest list when every entry is a Docker schema 2 image, an OCI index when every entry
 /// is an OCI image; a mix has no index type that holds it.
-fn index_type(descriptors: &[(String, Value)]) -> Result<&'static str, String> {
+fn index_type(entries: &[(&str, Entry)]) -> Result<&'static str, String> {
     let of = |wanted: &str| -> Vec<&str> {
-        let matching = descriptors.iter().filter(|(_, d)| d["mediaType"] == wanted);
-        let mut references: Vec<&str> = matching.map(|(r, _)| r.as_str()).collect();
+        let matching = entries.iter().filter(|(_, e)| e.media_type == wanted);
+        let mut references: Vec<&str> = matching.map(|(r, _)| *r).collect();
         references.dedup();
         references
     };
     let (docker, oci) = (of(DOCKER_MANIFEST), of(OCI_MANIFEST));
-    if let Some((reference, d)) = descriptors
+    if let Some((reference, e)) = entries
         .iter()
-        .find(|(_, d)| d["mediaType"] != DOCKER_MANIFEST && d["mediaType"] != OCI_MANIFEST)
+        .find(|(_, e)| e.media_type != DOCKER_MANIFEST && e.media_type != OCI_MANIFEST)
     {
         return Err(format!(
             "`{reference}` holds a `{}` manifest: an index holds only OCI and Docker schema 2 images.",
-            d["mediaType"].as_str().unwrap_or("(no media type)")
+            e.media_type
         ));
     }
     match (docker.is_empty(), oci.is_empty()) {
@@ -206,14 +321,6 @@ fn quoted(references: &[&str]) -> String {
     quoted.join(", ")
 }
 
-fn is_attestation(descriptor: &Value) -> bool {
-    descriptor["annotations"][REFERENCE_TYPE] == "attestation-manifest"
-}
-
-fn platform_from(value: &Value) -> Option<Platform> {
-    platform_fields(value).filter(|p| p.os != "unknown")
-}
-
 fn platform_json(platform: &Platform) -> Value {
     let mut value = json!({ "architecture": platform.architecture, "os": platform.os });
     if let Some(variant) = &platform.variant {
@@ -225,6 +332,10 @@ fn platform_json(platform: &Platform) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn d(c: char) -> String {
+        format!("sha256:{}", c.to_string().repeat(64))
+    }
 
     fn image(media_type: &str, digest: &str, platform: Option<&str>) -> Child {
         Child::Image {
@@ -239,45 +350,55 @@ mod tests {
         (reference.into(), child)
     }
 
+    fn index_of(manifests: &Value) -> Result<Kind, String> {
+        let body = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests});
+        kind("", body.to_string().as_bytes())
+    }
+
     #[test]
     fn docker_images_make_a_manifest_list() {
         let index = build(&[
             pair(
                 "app-amd64",
-                image(DOCKER_MANIFEST, "sha256:a", Some("linux/amd64")),
+                image(DOCKER_MANIFEST, &d('a'), Some("linux/amd64")),
             ),
             pair(
                 "app-arm64",
-                image(DOCKER_MANIFEST, "sha256:b", Some("linux/arm64/v8")),
+                image(DOCKER_MANIFEST, &d('b'), Some("linux/arm64/v8")),
             ),
         ])
         .expect("valid");
         assert_eq!(index.media_type, DOCKER_LIST);
         let body: Value = serde_json::from_slice(&index.body).expect("JSON");
         assert_eq!(body["manifests"][1]["platform"]["variant"], "v8");
-        assert_eq!(body["manifests"][0]["digest"], "sha256:a");
+        assert_eq!(body["manifests"][0]["digest"], d('a'));
         assert_eq!(index.digest, digest_of(&index.body));
         let shown: Vec<String> = index
             .platforms
             .iter()
-            .map(|(p, d)| format!("{p} {d}"))
+            .map(|(p, digest)| format!("{p} {digest}"))
             .collect();
-        assert_eq!(shown, ["linux/amd64 sha256:a", "linux/arm64 sha256:b"]);
+        assert_eq!(
+            shown,
+            [
+                format!("linux/amd64 {}", d('a')),
+                format!("linux/arm64 {}", d('b'))
+            ]
+        );
     }
 
     #[test]
     fn an_index_child_gives_its_entries_attestations_included() {
-        let entries = vec![
-            json!({"mediaType": OCI_MANIFEST, "digest": "sha256:c", "size": 1, "platform": {"os": "linux", "architecture": "arm64"}}),
-            json!({"mediaType": OCI_MANIFEST, "digest": "sha256:d", "size": 1,
-                   "platform": {"os": "unknown", "architecture": "unknown"},
-                   "annotations": {"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": "sha256:c"}}),
-        ];
+        let Ok(Kind::Index(entries)) = index_of(&json!([
+            {"mediaType": OCI_MANIFEST, "digest": d('c'), "size": 1, "platform": {"os": "linux", "architecture": "arm64"}},
+            {"mediaType": OCI_MANIFEST, "digest": d('d'), "size": 1,
+             "platform": {"os": "unknown", "architecture": "unknown"},
+             "annotations": {"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": d('c')}},
+        ])) else {
+            panic!("an index")
+        };
         let index = build(&[
-            pair(
-                "amd64",
-                image(OCI_MANIFEST, "sha256:a", Some("linux/amd64")),
-            ),
+            pair("amd64", image(OCI_MANIFEST, &d('a'), Some("linux/amd64"))),
             pair("arm64", Child::Index { entries }),
         ])
         .expect("valid");
@@ -286,16 +407,75 @@ mod tests {
         assert_eq!(body["manifests"].as_array().map(Vec::len), Some(3));
         assert_eq!(
             body["manifests"][2]["annotations"]["vnd.docker.reference.digest"],
-            "sha256:c"
+            d('c')
         );
         assert_eq!(index.platforms.len(), 2);
     }
 
     #[test]
+    fn descriptors_are_checked_before_use() {
+        let good = json!({"mediaType": OCI_MANIFEST, "digest": d('c'), "size": 1});
+        let with = |key: &str, value: Value| {
+            let mut descriptor = good.clone();
+            descriptor[key] = value;
+            index_of(&json!([good, descriptor])).expect_err(key)
+        };
+        let upper = format!("sha256:{}", "C".repeat(64));
+        for (key, value, piece) in [
+            (
+                "digest",
+                json!("sha256:../../x"),
+                "manifest 2 has the digest \"sha256:../../x\"",
+            ),
+            (
+                "digest",
+                json!(upper),
+                "not `sha256:` and 64 lower-case hex digits",
+            ),
+            ("digest", json!(5), "has the digest 5"),
+            (
+                "mediaType",
+                json!("text/html\nx"),
+                "media type \"text/html\\nx\"",
+            ),
+            ("mediaType", json!("nothing"), "not `type/subtype`"),
+            ("size", json!(-1), "the size -1"),
+            ("size", json!(1.5), "the size 1.5"),
+            (
+                "platform",
+                json!({"os": "linux", "architecture": "amd64;touch${IFS}x"}),
+                "says platform `linux/amd64;touch${IFS}x`, which is not os/architecture[/variant]",
+            ),
+        ] {
+            let why = with(key, value);
+            assert!(why.contains(piece), "{piece}\n{why}");
+        }
+        let mut no_size = good.clone();
+        no_size.as_object_mut().expect("object").remove("size");
+        assert!(
+            index_of(&json!([no_size]))
+                .expect_err("size")
+                .contains("the size none")
+        );
+        let manifest = |config: Value| {
+            let body = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config});
+            kind("", body.to_string().as_bytes())
+        };
+        let bad = manifest(
+            json!({"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:/x", "size": 2}),
+        );
+        assert!(
+            bad.expect_err("digest")
+                .starts_with("is an image manifest whose configuration has the digest")
+        );
+        assert!(manifest(json!("x")).is_err());
+    }
+
+    #[test]
     fn refusals_name_the_references() {
         let twice = build(&[
-            pair("one", image(OCI_MANIFEST, "sha256:a", Some("linux/amd64"))),
-            pair("two", image(OCI_MANIFEST, "sha256:b", Some("linux/amd64"))),
+            pair("one", image(OCI_MANIFEST, &d('a'), Some("linux/amd64"))),
+            pair("two", image(OCI_MANIFEST, &d('b'), Some("linux/amd64"))),
         ])
         .expect_err("same platform");
         assert!(
@@ -303,8 +483,8 @@ mod tests {
             "{twice}"
         );
         let mixed = build(&[
-            pair("d", image(DOCKER_MANIFEST, "sha256:a", Some("linux/amd64"))),
-            pair("o", image(OCI_MANIFEST, "sha256:b", Some("linux/arm64"))),
+            pair("d", image(DOCKER_MANIFEST, &d('a'), Some("linux/amd64"))),
+            pair("o", image(OCI_MANIFEST, &d('b'), Some("linux/arm64"))),
         ])
         .expect_err("mix");
         assert!(
@@ -312,7 +492,7 @@ mod tests {
             "{mixed}"
         );
         let unknown =
-            build(&[pair("x", image(OCI_MANIFEST, "sha256:a", None))]).expect_err("no platform");
+            build(&[pair("x", image(OCI_MANIFEST, &d('a'), None))]).expect_err("no platform");
         assert!(
             unknown.starts_with("`x`: its image configuration states no platform"),
             "{unknown}"
@@ -321,12 +501,16 @@ mod tests {
 
     #[test]
     fn kinds_and_configurations_are_read() {
-        let manifest = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":"sha256:c"}}"#;
+        let manifest = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": d('c'), "size": 7}});
         assert_eq!(
-            kind("", manifest),
+            kind("", manifest.to_string().as_bytes()),
             Ok(Kind::Image {
                 media_type: OCI_MANIFEST.into(),
-                config: "sha256:c".into()
+                config: Config {
+                    digest: d('c'),
+                    size: 7
+                }
             })
         );
         assert!(kind(DOCKER_MANIFEST, b"{\"schemaVersion\":1}").is_err());
@@ -339,8 +523,16 @@ mod tests {
         );
         assert_eq!(
             platform_in_config(br#"{"os":"linux","architecture":"arm","variant":"v7"}"#),
-            Some(Platform::parse("linux/arm/v7").expect("platform"))
+            Ok(Some(Platform::parse("linux/arm/v7").expect("platform")))
         );
-        assert_eq!(platform_in_config(br#"{"os":"linux"}"#), None);
+        assert_eq!(platform_in_config(br#"{"os":"linux"}"#), Ok(None));
+        assert_eq!(
+            platform_in_config(br#"{"os":"linux","architecture":"amd64;touch${IFS}x"}"#),
+            Err("linux/amd64;touch${IFS}x".to_owned())
+        );
+        assert_eq!(
+            platform_in_config(br#"{"os":"linux","architecture":"amd64","variant":"v1\n::x"}"#),
+            Err("linux/amd64/v1\n::x".to_owned())
+        );
     }
 }

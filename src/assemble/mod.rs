@@ -16,11 +16,13 @@ use self::http::Repository;
 use self::index::{Child, Index, Kind};
 use crate::aws::Destination;
 use crate::docker::{Identity, PushOutcome, PushedTag};
-use crate::inputs::Tag;
+use crate::inputs::{Platform, Tag};
 use crate::{github, step};
 
 /// Reads every reference from the destination's repository and makes the index — nothing written.
-/// A missing reference, or children that no index can hold, stop here, naming the reference.
+/// A missing reference, children that no index can hold, or content that is not what it says (a
+/// digest that does not match, a malformed descriptor, a platform outside the input's rule) stop
+/// here, naming the reference and where the bad value came from.
 pub async fn read(
     repository: &Repository,
     uri: &str,
@@ -28,16 +30,18 @@ pub async fn read(
 ) -> Result<(Identity, Index)> {
     let mut children = Vec::new();
     for reference in references {
+        // No group of its own (groups do not nest): named for a `timeout` that stops the run here.
+        step::mark(&format!("Read `{reference}` from {uri}"));
         let manifest = repository
             .manifest(reference)
             .await?
             .ok_or_else(|| anyhow!(advice::missing(reference, uri)))?;
         let child = match index::kind(&manifest.media_type, &manifest.body)
-            .map_err(|why| anyhow!(advice::unusable(reference, uri, &why)))?
+            .map_err(|why| anyhow!(advice::unusable(reference, uri, &manifest.digest, &why)))?
         {
             Kind::Index(entries) => Child::Index { entries },
             Kind::Image { media_type, config } => Child::Image {
-                platform: index::platform_in_config(&repository.blob(&config).await?),
+                platform: configured_platform(repository, uri, reference, &config).await?,
                 media_type,
                 size: manifest.body.len(),
                 digest: manifest.digest.clone(),
@@ -56,6 +60,34 @@ pub async fn read(
         ..Identity::default()
     };
     Ok((identity, index))
+}
+
+/// The platform an image's configuration states: read by its digest (and checked against it), its
+/// size as the manifest says, its platform under the `platform` input's rule.
+async fn configured_platform(
+    repository: &Repository,
+    uri: &str,
+    reference: &str,
+    config: &index::Config,
+) -> Result<Option<Platform>> {
+    let bytes = repository.blob(&config.digest).await?;
+    if bytes.len() as u64 != config.size {
+        return Err(anyhow!(advice::config_size(
+            reference,
+            uri,
+            &config.digest,
+            config.size,
+            bytes.len()
+        )));
+    }
+    index::platform_in_config(&bytes).map_err(|stated| {
+        anyhow!(advice::config_platform(
+            reference,
+            uri,
+            &config.digest,
+            &stated
+        ))
+    })
 }
 
 fn describe(child: &Child) -> String {
@@ -114,8 +146,24 @@ mod advice {
         )
     }
 
-    pub fn unusable(reference: &str, uri: &str, why: &str) -> String {
-        format!("Input `assemble`: `{reference}` in {uri} is {why}. Nothing was written.")
+    /// `why` completes the sentence "`<reference>` in <repository> (<digest>) …".
+    pub fn unusable(reference: &str, uri: &str, digest: &str, why: &str) -> String {
+        format!("Input `assemble`: `{reference}` in {uri} ({digest}) {why} Nothing was written.")
+    }
+
+    pub fn config_size(reference: &str, uri: &str, config: &str, said: u64, got: usize) -> String {
+        format!(
+            "Input `assemble`: the manifest of `{reference}` in {uri} says its image configuration {config} \
+             is {said} bytes, and the registry served {got}. Nothing was written."
+        )
+    }
+
+    pub fn config_platform(reference: &str, uri: &str, config: &str, stated: &str) -> String {
+        format!(
+            "Input `assemble`: the image configuration {config} of `{reference}` in {uri} says platform \
+             `{stated}`, {} Nothing was written.",
+            super::index::PLATFORM_RULE
+        )
     }
 
     pub fn cannot_assemble(why: &str) -> String {

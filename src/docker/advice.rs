@@ -20,6 +20,14 @@ pub fn no_local_image(reference: &str, address: &str) -> String {
     )
 }
 
+pub fn local_platform_unusable(reference: &str, why: &str) -> String {
+    format!(
+        "The local image `{reference}` states a platform outside the OCI spec's characters: {why}. It \
+         would reach the `platforms` output, and through it any workflow step that uses it; rebuild or \
+         re-tag the image from a trusted base. Nothing was pushed."
+    )
+}
+
 pub fn platform_missing(reference: &str, wanted: &Platform, has: &str) -> String {
     format!(
         "Input `platform`: the local image `{reference}` has no {wanted} image; it has {has}.\nBuild that \

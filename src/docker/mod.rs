@@ -211,7 +211,10 @@ impl Daemon {
             None if wanted.is_some() && self.uses_containerd_store().await => {
                 Stored::Containerd(None)
             }
-            None => Stored::Classic(platform_of(&inspected)),
+            None => Stored::Classic(
+                platform_of(&inspected)
+                    .map_err(|why| anyhow!(advice::local_platform_unusable(reference, &why)))?,
+            ),
         };
         let (platforms, push_platform) =
             select(&stored, wanted, self.api_at_least(PUSH_PLATFORM_API)).map_err(|refusal| {
@@ -288,11 +291,13 @@ impl Daemon {
             manifests
                 .iter()
                 .filter(|m| m.available && m.kind == Some(ImageManifestSummaryKindEnum::IMAGE))
-                .filter_map(|m| {
-                    let data = m.image_data.as_ref()?;
-                    Some((platform_from(&data.platform), m.id.clone()))
+                .filter_map(|m| Some((m.image_data.as_ref()?, m)))
+                .map(|(data, m)| {
+                    let platform = platform_from(&data.platform)
+                        .map_err(|why| anyhow!(advice::local_platform_unusable(reference, &why)))?;
+                    Ok((platform, m.id.clone()))
                 })
-                .collect(),
+                .collect::<Result<_>>()?,
         ))
     }
 

@@ -6,22 +6,35 @@ use bollard::models::{ImageInspect, OciPlatform};
 use super::advice;
 use crate::inputs::Platform;
 
-/// A platform as the Engine API lists it for an image of a multi-platform image.
-pub(super) fn platform_from(p: &OciPlatform) -> Platform {
-    Platform {
-        os: p.os.clone().unwrap_or_default(),
-        architecture: p.architecture.clone().unwrap_or_default(),
-        variant: p.variant.clone().filter(|v| !v.is_empty()),
-    }
+/// A platform as the Engine API lists it for an image of a multi-platform image; the error names the
+/// platform that breaks the `platform` input's rule (it would reach the `platforms` output).
+pub(super) fn platform_from(p: &OciPlatform) -> Result<Platform, String> {
+    parts(
+        p.os.as_deref(),
+        p.architecture.as_deref(),
+        p.variant.as_deref(),
+    )
 }
 
-/// The platform of a single-platform image, from its inspection.
-pub(super) fn platform_of(image: &ImageInspect) -> Platform {
-    Platform {
-        os: image.os.clone().unwrap_or_default(),
-        architecture: image.architecture.clone().unwrap_or_default(),
-        variant: image.variant.clone().filter(|v| !v.is_empty()),
-    }
+/// The platform of a single-platform image, from its inspection, under the same rule.
+pub(super) fn platform_of(image: &ImageInspect) -> Result<Platform, String> {
+    parts(
+        image.os.as_deref(),
+        image.architecture.as_deref(),
+        image.variant.as_deref(),
+    )
+}
+
+fn parts(
+    os: Option<&str>,
+    architecture: Option<&str>,
+    variant: Option<&str>,
+) -> Result<Platform, String> {
+    Platform::new(
+        os.unwrap_or_default(),
+        architecture.unwrap_or_default(),
+        variant.filter(|v| !v.is_empty()),
+    )
 }
 
 /// How the daemon keeps the local image.

@@ -72,10 +72,15 @@ pub(super) fn items(value: &str) -> impl Iterator<Item = &str> {
         .filter(|i| !i.is_empty())
 }
 
-/// `sha256:` and 64 hex digits: an image ID, or a manifest's digest.
+/// `sha256:` and 64 lower-case hex digits (the OCI spec's form): an image ID, or a manifest's or blob's
+/// digest — the one digest grammar for inputs, for what a registry sends, and for the outputs.
 pub fn is_sha256_digest(text: &str) -> bool {
-    text.strip_prefix("sha256:")
-        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    text.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 /// A reference in Docker's grammar (it goes into the Engine API's URL path, so nothing else may pass),

@@ -14,25 +14,36 @@ pub struct Platform {
 impl Platform {
     /// Parses `os/architecture[/variant]`; the error says what is wrong, for the input's error line.
     pub fn parse(text: &str) -> Result<Platform, String> {
+        let parts: Vec<&str> = text.split('/').collect();
+        match parts.as_slice() {
+            [os, architecture] => Platform::new(os, architecture, None),
+            [os, architecture, variant] => Platform::new(os, architecture, Some(variant)),
+            _ => Err(not_a_platform(text)),
+        }
+    }
+
+    /// A platform from its parts, each in the OCI spec's characters (lower-case letters, digits, `_.-`,
+    /// at most 32): the rule of the `platform` input, for every platform that can reach the `platforms`
+    /// output — from a registry's image configuration or index, or from the local image — so that a
+    /// crafted image cannot put shell syntax into a workflow that writes the output into `run:`.
+    pub fn new(os: &str, architecture: &str, variant: Option<&str>) -> Result<Platform, String> {
         let part_ok = |p: &str| {
             !p.is_empty()
                 && p.len() <= 32
                 && p.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
         };
-        let parts: Vec<&str> = text.split('/').collect();
-        match parts.as_slice() {
-            [os, architecture] | [os, architecture, _] if parts.iter().all(|p| part_ok(p)) => {
-                Ok(Platform {
-                    os: (*os).to_owned(),
-                    architecture: (*architecture).to_owned(),
-                    variant: parts.get(2).map(|v| (*v).to_owned()),
-                })
-            }
-            _ => Err(format!(
-                "`{text}` is not a platform: write os/architecture[/variant] in lower case, e.g. linux/amd64, \
-                 linux/arm64 or linux/arm/v7"
-            )),
+        if part_ok(os) && part_ok(architecture) && variant.is_none_or(part_ok) {
+            Ok(Platform {
+                os: os.to_owned(),
+                architecture: architecture.to_owned(),
+                variant: variant.map(str::to_owned),
+            })
+        } else {
+            let text = [Some(os), Some(architecture), variant]
+                .into_iter()
+                .flatten();
+            Err(not_a_platform(&text.collect::<Vec<_>>().join("/")))
         }
     }
 
@@ -59,6 +70,13 @@ impl Platform {
         }
         value.to_string()
     }
+}
+
+fn not_a_platform(text: &str) -> String {
+    format!(
+        "`{text}` is not a platform: write os/architecture[/variant] in lower case, e.g. linux/amd64, \
+         linux/arm64 or linux/arm/v7"
+    )
 }
 
 /// `linux/arm64`, `linux/arm/v7` (arm64's default variant `v8` is left out, as Docker shows it).
@@ -99,11 +117,28 @@ mod tests {
             "Linux/AMD64",
             "linux/arm/v7/x",
             "linux/amd 64",
+            "linux/amd64;touch${IFS}x",
             "",
         ] {
             let err = Platform::parse(bad).expect_err(bad);
             assert!(err.contains("os/architecture[/variant]"), "{err}");
         }
+    }
+
+    #[test]
+    fn parts_follow_the_input_rule() {
+        assert_eq!(
+            Platform::new("linux", "arm", Some("v7")),
+            Ok(p("linux/arm/v7"))
+        );
+        let err = Platform::new("linux", "amd64;touch${IFS}x", None).expect_err("shell");
+        assert!(
+            err.starts_with("`linux/amd64;touch${IFS}x` is not a platform"),
+            "{err}"
+        );
+        assert!(Platform::new("linux", "amd64", Some("")).is_err());
+        assert!(Platform::new("", "amd64", None).is_err());
+        assert!(Platform::new("linux", "AMD64", None).is_err());
     }
 
     #[test]

@@ -191,6 +191,13 @@ impl Change {
     }
 }
 
+pub fn digest_malformed(registry: &str, tag: &str, digest: &str) -> String {
+    format!(
+        "{registry}'s DescribeImages says tag {tag} holds `{digest}`, which is not a `sha256:` digest (64 \
+         lower-case hex digits); it would reach the `digest` output. Nothing was pushed to this repository."
+    )
+}
+
 /// A warning: an immutable repository's tag could not be looked up, so the push goes ahead.
 pub fn tag_unchecked(tag: &str, repository: &str, doctor: &str) -> String {
     format!(

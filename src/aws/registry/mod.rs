@@ -24,7 +24,9 @@ use self::plan::{Decision, Held, Mutability, Plan};
 use super::call_failed;
 use super::token::RegistryLogin;
 use crate::docker::Identity;
-use crate::inputs::{Catalog, Config, Document, IfTagExists, RegistryType, Settings, Tag};
+use crate::inputs::{
+    Catalog, Config, Document, IfTagExists, RegistryType, Settings, Tag, is_sha256_digest,
+};
 use crate::{github, step};
 
 /// Which registry: what messages and the summary call it, and how its repository URI is found.
@@ -601,7 +603,7 @@ impl<'a> Registry<'a> {
         tag: &Tag,
     ) -> Result<Option<String>> {
         let arn = described.and_then(|d| d.arn.as_deref());
-        match self {
+        let digest = match self {
             Registry::Private(ecr) => private::digest(ecr, config, arn.unwrap_or("*"), tag).await,
             Registry::Public(client, _) => {
                 public::digest(
@@ -612,6 +614,13 @@ impl<'a> Registry<'a> {
                 )
                 .await
             }
+        }?;
+        // It can become the `digest` output: the same grammar as a digest given as input.
+        match digest {
+            Some(digest) if !is_sha256_digest(&digest) => Err(anyhow::anyhow!(
+                advice::digest_malformed(self.kind().title(), tag.as_str(), &digest)
+            )),
+            digest => Ok(digest),
         }
     }
 }
