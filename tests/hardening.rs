@@ -1,7 +1,9 @@
 //! Issue #16, seen from where an attacker or a user would see it: text from a hostile registry or
 //! input never acts as a workflow command (every run's log is also parsed as the runner parses it, in
 //! `Action::run`); secrets never travel in clear text; the boundary rules hold before any side effect;
-//! the summary renders nothing a registry sent; and the release pipeline's supply-chain rules.
+//! the summary renders nothing a registry sent; and the release pipeline's supply-chain rules. Issue
+//! #22: what `assemble` reads from a hostile registry (the front's hostile modes) is bounded in size
+//! and time and checked before use; the run stops within `timeout`, in little memory, writing nothing.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt as _;
@@ -10,7 +12,7 @@ use std::process::Command;
 
 use crate::support::commands::{self, named};
 use crate::support::{
-    Action, Engine, Image, front, registry_digest, repository_registry_id, stack, unique,
+    Action, Cost, Engine, Image, Run, front, registry_digest, repository_registry_id, stack, unique,
 };
 
 /// Text a hostile registry answers with: each line tries another way in — the v2 form after a
@@ -692,5 +694,214 @@ fn a_socks_proxy_is_refused_before_any_request() {
         !run.stdout.contains("Using AWS access key"),
         "{}",
         run.stdout
+    );
+}
+
+/// The `timeout` of the runs against a hostile registry: every one must end well within it.
+const HOSTILE_TIMEOUT_S: f64 = 20.0;
+/// The most memory the action may use against a hostile registry (its peak resident set).
+const PEAK_RSS_LIMIT_KIB: u64 = 64 << 10;
+
+/// The assemble job, through the front, of what `references` name.
+fn assemble_through_front(repository: &str, references: &str) -> Action {
+    Action::new("", repository)
+        .without_input("local-image")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .input("aws-region", &front::region())
+        .input("assemble", references)
+        .input("tags", "index")
+        .input("timeout", &format!("{HOSTILE_TIMEOUT_S}s"))
+}
+
+/// The run failed with one error holding every one of `pieces`, within the timeout and 64 MiB, and
+/// wrote nothing: no index under the tag, no tag or platform in the outputs.
+#[track_caller]
+fn assert_stopped_cleanly(
+    what: &str,
+    repository: &str,
+    (run, cost): &(Run, Cost),
+    pieces: &[&str],
+) {
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "{what}: peak RSS {} KiB, {:.1} s",
+        cost.peak_rss_kib,
+        cost.seconds
+    );
+    let error = run.single_error();
+    for piece in pieces {
+        assert!(error.contains(piece), "{what}: {piece}\n{error}");
+    }
+    assert!(
+        cost.seconds < HOSTILE_TIMEOUT_S + 5.0,
+        "{what}: {:.1} s, past the timeout",
+        cost.seconds
+    );
+    assert!(
+        cost.peak_rss_kib < PEAK_RSS_LIMIT_KIB,
+        "{what}: peak RSS {} KiB",
+        cost.peak_rss_kib
+    );
+    for output in ["pushed-tags", "platforms", "digest"] {
+        let value = run.outputs.get(output);
+        assert!(
+            value.is_none_or(String::is_empty),
+            "{what}: {output} = {value:?}"
+        );
+    }
+    assert_eq!(
+        registry_digest(&front::host(), repository, "index"),
+        None,
+        "{what}: nothing written"
+    );
+}
+
+#[test]
+fn a_two_gib_configuration_is_refused_without_being_held() {
+    let (_local, repository) = seeded("hostile-huge");
+    for (what, rule) in [
+        ("announced", serde_json::json!({"kind": "huge"})),
+        (
+            "chunked",
+            serde_json::json!({"kind": "huge", "chunked": true}),
+        ),
+    ] {
+        front::arm(&repository, &rule);
+        let run = assemble_through_front(&repository, "seed").run_measured();
+        assert_stopped_cleanly(
+            &format!("2 GiB configuration, {what}"),
+            &repository,
+            &run,
+            &[
+                "larger than 8388608 bytes, the most the action reads for an image configuration",
+                &front::host(),
+            ],
+        );
+        // Refused, not retried: another read would be as large.
+        assert!(!run.0.stdout.contains("attempt 1 of"), "{}", run.0.stdout);
+    }
+    assert_eq!(front::fired(&repository), 2);
+}
+
+#[test]
+fn a_registry_that_trickles_its_answer_is_stopped_by_the_timeout() {
+    let (_local, repository) = seeded("hostile-trickle");
+    front::arm(
+        &repository,
+        &serde_json::json!({"kind": "trickle", "action": "BatchGetImage", "seconds": 1}),
+    );
+    let run = assemble_through_front(&repository, "seed").run_measured();
+    assert_stopped_cleanly(
+        "a manifest one byte a second",
+        &repository,
+        &run,
+        &[
+            &format!("did not finish within {HOSTILE_TIMEOUT_S} s (input `timeout`)"),
+            "stopped during \"Read `seed` from",
+        ],
+    );
+    assert!(
+        run.1.seconds >= HOSTILE_TIMEOUT_S - 1.0,
+        "stopped by the timeout, not before: {:.1} s",
+        run.1.seconds
+    );
+}
+
+#[test]
+fn a_blob_redirect_is_followed_only_once_and_only_to_https() {
+    let (_local, repository) = seeded("hostile-redirect");
+    front::arm(&repository, &serde_json::json!({"kind": "redirect"}));
+    let control = std::env::var("TESTBED_FRONT_CONTROL").expect("TESTBED_FRONT_CONTROL");
+    let host = control.split(':').next().expect("host");
+    let run = assemble_through_front(&repository, "seed").run_measured();
+    assert_stopped_cleanly(
+        "a redirect to http://",
+        &repository,
+        &run,
+        &[
+            &format!("the registry redirected to `http://{host}`, not an `https://` URL"),
+            "only to `https://`",
+        ],
+    );
+    assert_eq!(
+        front::followed(&repository),
+        0,
+        "the http:// target was never asked"
+    );
+    // Two hops, each to https://: the second is not followed.
+    front::arm(
+        &repository,
+        &serde_json::json!({"kind": "redirect", "scheme": "https", "count": 2}),
+    );
+    let run = assemble_through_front(&repository, "seed").run_measured();
+    assert_stopped_cleanly(
+        "two redirects",
+        &repository,
+        &run,
+        &["which redirected again: the action follows one redirect"],
+    );
+    assert_eq!(front::fired(&repository), 3);
+}
+
+#[test]
+fn a_manifest_that_does_not_hash_to_its_digest_is_refused() {
+    let (_local, repository) = seeded("hostile-tamper");
+    let digest = registry_digest(&front::host(), &repository, "seed").expect("seeded");
+    // By tag: the registry's Docker-Content-Digest names other bytes than it serves.
+    front::arm(&repository, &serde_json::json!({"kind": "tamper"}));
+    let run = assemble_through_front(&repository, "seed").run_measured();
+    assert_stopped_cleanly(
+        "a tampered manifest, by tag",
+        &repository,
+        &run,
+        &[
+            &format!(
+                "says the manifest `seed` in {}/{repository} is {digest}",
+                front::host()
+            ),
+            "(Docker-Content-Digest), but its bytes hash to sha256:",
+        ],
+    );
+    // By digest: the bytes must hash to the digest asked for, whatever the header says.
+    front::arm(&repository, &serde_json::json!({"kind": "tamper"}));
+    let run = assemble_through_front(&repository, &digest).run_measured();
+    assert_stopped_cleanly(
+        "a tampered manifest, by digest",
+        &repository,
+        &run,
+        &[
+            "with bytes that hash to sha256:",
+            &format!(", not {digest}:"),
+        ],
+    );
+    assert_eq!(front::fired(&repository), 2);
+}
+
+#[test]
+fn a_platform_outside_the_input_rule_never_reaches_the_outputs() {
+    let (_local, repository) = seeded("hostile-platform");
+    let crafted = "linux/amd64;touch${IFS}x";
+    front::arm(
+        &repository,
+        &serde_json::json!({"kind": "platform", "platform": crafted}),
+    );
+    let run = assemble_through_front(&repository, "seed").run_measured();
+    assert_stopped_cleanly(
+        "a crafted platform",
+        &repository,
+        &run,
+        &[
+            "the image configuration sha256:",
+            &format!(
+                "of `seed` in {}/{repository} says platform `{crafted}`, which is not os/architecture[/variant]",
+                front::host()
+            ),
+        ],
+    );
+    assert!(
+        !run.0.outputs_file.contains("touch"),
+        "{}",
+        run.0.outputs_file
     );
 }

@@ -64,6 +64,13 @@ impl Run {
     }
 }
 
+/// What one run cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Cost {
+    pub peak_rss_kib: u64,
+    pub seconds: f64,
+}
+
 /// Builds an action invocation the way GitHub's runner does: inputs only as `INPUT_<NAME>` with the
 /// hyphens kept, temp `GITHUB_OUTPUT` / `GITHUB_STEP_SUMMARY`, and a clean environment.
 pub struct Action {
@@ -145,7 +152,37 @@ impl Action {
     }
 
     pub fn run(&self) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"));
+        self.run_as(Command::new(env!("CARGO_BIN_EXE_ecr-push-action")))
+    }
+
+    /// [`Action::run`], measured: the action process's peak resident memory (GNU time's `%M`, which
+    /// the test bed installs) and the wall-clock time of the run.
+    pub fn run_measured(&self) -> (Run, Cost) {
+        let report = TempDir::new();
+        let rss = report.0.join("peak-rss-kib");
+        let mut cmd = Command::new("/usr/bin/time");
+        cmd.args(["-f", "%M", "-o"])
+            .arg(&rss)
+            .arg(env!("CARGO_BIN_EXE_ecr-push-action"));
+        let started = std::time::Instant::now();
+        let run = self.run_as(cmd);
+        let seconds = started.elapsed().as_secs_f64();
+        let text = std::fs::read_to_string(&rss).expect("GNU time's report (apt-get install time)");
+        let peak_rss_kib = text
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .next_back()
+            .unwrap_or_else(|| panic!("no peak RSS in {text:?}"));
+        (
+            run,
+            Cost {
+                peak_rss_kib,
+                seconds,
+            },
+        )
+    }
+
+    fn run_as(&self, mut cmd: Command) -> Run {
         cmd.env_clear().current_dir(&self.files.0);
         for (name, value) in &self.env {
             cmd.env(name, value);

@@ -1,5 +1,6 @@
 //! The ECR-like front of the test bed (`testbed/ecr-front`): its region and host, arming its rules
-//! (ECR's refusals, registry-side policy enforcement, faults) and reading which fired.
+//! (ECR's refusals, registry-side policy enforcement, faults, a hostile registry's answers) and reading
+//! which fired.
 
 use std::process::Command;
 
@@ -41,4 +42,18 @@ pub fn fired(repository: &str) -> usize {
     let out = super::run(Command::new("curl").args(["-fsS", &url]));
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     body["fired"].as_array().map_or(0, Vec::len)
+}
+
+/// How many times a "redirect" rule's plain-http target (the control endpoint) was fetched for
+/// `repository`.
+pub fn followed(repository: &str) -> u64 {
+    let url = format!(
+        "http://{}/rules/{repository}",
+        std::env::var("TESTBED_FRONT_CONTROL").expect("control")
+    );
+    let out = super::run(Command::new("curl").args(["-fsS", &url]));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    body["followed"]
+        .as_u64()
+        .expect("`followed`: the running testbed/ecr-front predates its hostile modes; run testbed/stack-up")
 }

@@ -16,7 +16,7 @@ mod registry;
 mod secrets;
 mod stack;
 
-pub use action::{Action, Run};
+pub use action::{Action, Cost, Run};
 pub use engine::{Engine, Image};
 pub use moto::{
     block_on, create_repository, ecr, ecr_at, repository_registry_id, seed_tag, sessions_issued,
