@@ -7,6 +7,7 @@ pub mod aws;
 pub mod docker;
 pub mod github;
 pub mod inputs;
+pub mod partition;
 pub mod policy;
 pub mod proxy;
 pub mod report;

@@ -98,13 +98,11 @@ impl fmt::Debug for StaticCredentials {
     }
 }
 
-/// The partitions AWS documents (commercial, China, `aws-us-gov`, the isolated regions, the European
-/// Sovereign Cloud); an ARN in any other names nothing.
-pub const PARTITIONS: &str =
-    "(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)";
+/// An ARN in a partition `crate::partition` does not know names nothing.
 static ROLE_ARN_RULE: LazyLock<Regex> = LazyLock::new(|| {
+    let partitions = crate::partition::ids_pattern();
     Regex::new(&format!(
-        r"^arn:{PARTITIONS}:iam::[0-9]{{12}}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,64}}$"
+        r"^arn:{partitions}:iam::[0-9]{{12}}:role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{{1,64}}$"
     ))
     .expect("valid regex")
 });

@@ -27,10 +27,12 @@ impl fmt::Display for Target {
     }
 }
 
-/// `<12 digits>.dkr.ecr.<region>.amazonaws.com`, or `.amazonaws.com.cn` in China.
+/// `<12 digits>.dkr.ecr.<region>.<the partition's DNS suffix>`: `amazonaws.com`, `amazonaws.com.cn`
+/// in China, and the isolated and sovereign partitions' own.
 static ECR_HOST: LazyLock<Regex> = LazyLock::new(|| {
+    let suffixes = crate::partition::dns_suffixes_pattern();
     Regex::new(&format!(
-        r"^([0-9]{{12}})\.dkr\.ecr\.({REGION})\.amazonaws\.com(?:\.cn)?$"
+        r"^([0-9]{{12}})\.dkr\.ecr\.({REGION})\.{suffixes}$"
     ))
     .expect("valid regex")
 });

@@ -60,8 +60,9 @@ static LOCAL_IMAGE_RULE: LazyLock<Regex> = LazyLock::new(|| {
 /// A local image's name (without tag or digest) is at most 255 characters (Docker's own limit), and the
 /// whole reference at most this: a name, a 128-character tag and a SHA-512 digest fit.
 pub const LOCAL_IMAGE_MAX: usize = 600;
-/// An AWS region's name, as it stands alone and inside hosts and ARNs.
-pub(super) const REGION: &str = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}";
+/// An AWS region's name, as it stands alone and inside hosts and ARNs: two letters (`eu-west-1`), or
+/// the European Sovereign Cloud's four (`eusc-de-east-1`, the SDK's partition model).
+pub(super) const REGION: &str = r"(?:[a-z]{2}|eusc)(?:-[a-z]+)+-[0-9]{1,2}";
 pub(super) static REGION_RULE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!("^{REGION}$")).expect("valid regex"));
 

@@ -9,7 +9,6 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 use serde_json::Value;
 
-use super::auth::PARTITIONS;
 use super::names::REGION;
 use super::raw::RawInputs;
 use super::{Checked, Gather, advice};
@@ -25,7 +24,8 @@ const POLICY_FILE_MAX: u64 = 1 << 20;
 static KMS_KEY_RULE: LazyLock<Regex> = LazyLock::new(|| {
     let id = r"(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|mrk-[0-9a-fA-F]{32})";
     let alias = r"alias/[a-zA-Z0-9/_-]{1,250}";
-    let arn = format!(r"arn:{PARTITIONS}:kms:{REGION}:[0-9]{{12}}:");
+    let partitions = crate::partition::ids_pattern();
+    let arn = format!(r"arn:{partitions}:kms:{REGION}:[0-9]{{12}}:");
     Regex::new(&format!(r"^(?:{id}|{alias}|{arn}key/{id}|{arn}{alias})$")).expect("valid regex")
 });
 

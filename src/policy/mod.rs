@@ -15,6 +15,7 @@ pub mod sources;
 use crate::aws::oidc::{ISSUER, issuer_name};
 use crate::aws::registry::plan;
 use crate::inputs::{self, PolicyScope};
+use crate::partition::{self, repository_arn};
 
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
@@ -320,24 +321,6 @@ impl Flags {
     }
 }
 
-/// The partition of a region: `aws`, `aws-cn` or `aws-us-gov`.
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
-pub fn repository_arn(region: &str, account: &str, repository: &str) -> String {
-    format!(
-        "arn:{}:ecr:{region}:{account}:repository/{repository}",
-        partition(region)
-    )
-}
-
 /// Whose permissions the policy describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Persona {
@@ -594,7 +577,10 @@ fn kms_statement(scope: &PolicyScope) -> Option<Value> {
     let in_account = |rest: &str| -> Vec<String> {
         destinations(scope)
             .map(|(region, account)| {
-                format!("arn:{}:kms:{region}:{account}:{rest}", partition(region))
+                format!(
+                    "arn:{}:kms:{region}:{account}:{rest}",
+                    partition::of_region(region).id
+                )
             })
             .collect()
     };
@@ -604,7 +590,7 @@ fn kms_statement(scope: &PolicyScope) -> Option<Value> {
         // An alias names no key in IAM terms: allow the account's keys, but only through ECR.
         let mut services: Vec<String> = Vec::new();
         for (region, _) in destinations(scope) {
-            let service = format!("ecr.{region}.amazonaws.com");
+            let service = partition::of_region(region).service_host("ecr", region);
             if !services.contains(&service) {
                 services.push(service);
             }
@@ -683,7 +669,7 @@ impl std::str::FromStr for TrustSubject {
 fn provider_arn(region: &str, account: &str, issuer: &str) -> String {
     format!(
         "arn:{}:iam::{account}:oidc-provider/{issuer}",
-        partition(region)
+        partition::of_region(region).id
     )
 }
 
@@ -769,8 +755,36 @@ mod tests {
             repository_arn("cn-north-1", "1", "a"),
             "arn:aws-cn:ecr:cn-north-1:1:repository/a"
         );
-        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition("eu-west-1"), "aws");
+        // Every ARN the generator writes takes the region's partition: the repository, the KMS key,
+        // the OIDC provider, and `kms:ViaService`'s host.
+        for (region, id, suffix) in [
+            ("cn-north-1", "aws-cn", "amazonaws.com.cn"),
+            ("us-gov-west-1", "aws-us-gov", "amazonaws.com"),
+            ("us-iso-east-1", "aws-iso", "c2s.ic.gov"),
+            ("eusc-de-east-1", "aws-eusc", "amazonaws.eu"),
+        ] {
+            let scope = inputs::policy_scope(
+                [
+                    ("INPUT_REPOSITORY", "team/api"),
+                    ("INPUT_AWS-REGION", region),
+                    ("INPUT_REGISTRY-ID", "123456789012"),
+                    ("INPUT_ENCRYPTION-TYPE", "KMS"),
+                    ("INPUT_KMS-KEY", "alias/images"),
+                ]
+                .map(|(k, v)| (k.to_owned(), v.to_owned())),
+            )
+            .expect("a valid scope");
+            let text = identity_policy(&scope, Persona::Pusher).to_string();
+            assert!(
+                text.contains(&format!(
+                    "arn:{id}:ecr:{region}:123456789012:repository/team/api"
+                )) && text.contains(&format!("arn:{id}:kms:{region}:123456789012:"))
+                    && text.contains(&format!("ecr.{region}.{suffix}"))
+                    && !text.contains("arn:aws:"),
+                "{text}"
+            );
+            assert!(provider_arn(region, "1", ISSUER).starts_with(&format!("arn:{id}:iam::1:")));
+        }
     }
 
     #[test]

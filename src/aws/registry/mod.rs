@@ -478,7 +478,7 @@ pub fn private_location(login: &RegistryLogin, region: &str, name: &str) -> (Str
     let uri = format!("{}/{name}", login.host);
     (
         uri,
-        crate::policy::repository_arn(region, &login.account, name),
+        crate::partition::repository_arn(region, &login.account, name),
     )
 }
 

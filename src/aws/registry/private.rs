@@ -20,7 +20,6 @@ use super::{Created, Described, Lookup, absent_if, advice, answer, read};
 use crate::assemble::index::MANIFEST_TYPES;
 use crate::aws::{denied, sdk_error_text};
 use crate::inputs::{Config, Document, Tag};
-use crate::policy;
 
 pub async fn describe(ecr: &Client, config: &Config) -> Result<Lookup> {
     let name = config.repository.as_str();
@@ -92,7 +91,7 @@ pub async fn create(ecr: &Client, config: &Config) -> Result<Created> {
 /// The repository's ARN for the doctor, when AWS's answer does not name it. Without `registry-id`
 /// the account is the caller's, which the refusal's principal tells; `*` stands in otherwise.
 fn resource_arn(config: &Config) -> String {
-    policy::repository_arn(
+    crate::partition::repository_arn(
         &config.region,
         config.registry_id.as_deref().unwrap_or("*"),
         config.repository.as_str(),
