@@ -156,37 +156,67 @@ async fn run_bounded(config: &Config) -> Result<()> {
     }
 }
 
+/// What the process was asked to do, read once from its arguments (ripgrep's `ParseResult`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    /// `--version`: the cheapest possible run, how long the container takes to start (tools/bench).
+    Version,
+    /// `policy …`: print a policy, check one, or simulate a request; the words after `policy`.
+    Policy(Vec<String>),
+    /// No arguments: the action itself, configured by its `INPUT_*` variables.
+    Run,
+}
+
+impl Mode {
+    fn parse(mut args: Vec<String>) -> Mode {
+        match args.first().map(String::as_str) {
+            Some("--version") => Mode::Version,
+            Some("policy") => Mode::Policy(args.split_off(1)),
+            _ => Mode::Run,
+        }
+    }
+}
+
 /// The process entry point: read the inputs, run, and turn any failure into one `::error::` line.
 /// `ecr-push-action policy …` prints the least-privilege policy instead.
 pub fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("--version") {
-        // The cheapest possible run: how long the container takes to start, measured by tools/bench.
-        github::info(concat!("ecr-push-action ", env!("CARGO_PKG_VERSION")));
-        return std::process::ExitCode::SUCCESS;
+    match Mode::parse(std::env::args().skip(1).collect()) {
+        Mode::Version => {
+            github::info(concat!("ecr-push-action ", env!("CARGO_PKG_VERSION")));
+            std::process::ExitCode::SUCCESS
+        }
+        Mode::Policy(args) => policy_main(&args),
+        Mode::Run => run_main(),
     }
-    if args.first().map(String::as_str) == Some("policy") {
-        let printed = inputs::environment()
-            .map_err(anyhow::Error::from)
-            .and_then(|vars| policy::command(&args[1..], vars));
-        return match printed {
-            Ok(printed) => {
-                for warning in &printed.warnings {
-                    github::warning_beside_document(warning);
-                }
-                github::document(&printed.document);
-                if printed.insufficient {
-                    std::process::ExitCode::FAILURE
-                } else {
-                    std::process::ExitCode::SUCCESS
-                }
+}
+
+/// `policy …`: the document on stdout, warnings beside it; exit 1 when `--check` finds the policy
+/// short, 2 when the input cannot be read.
+fn policy_main(args: &[String]) -> std::process::ExitCode {
+    let printed = inputs::environment()
+        .map_err(anyhow::Error::from)
+        .and_then(|vars| policy::cli::command(args, vars));
+    match printed {
+        Ok(printed) => {
+            for warning in &printed.warnings {
+                github::warning_beside_document(warning);
             }
-            Err(err) => {
-                github::error(&format!("{err:#}"));
-                std::process::ExitCode::from(2)
+            github::document(&printed.document);
+            if printed.insufficient {
+                std::process::ExitCode::FAILURE
+            } else {
+                std::process::ExitCode::SUCCESS
             }
-        };
+        }
+        Err(err) => {
+            github::error(&format!("{err:#}"));
+            std::process::ExitCode::from(2)
+        }
     }
+}
+
+/// The action: inputs, then the pipeline within `timeout`.
+fn run_main() -> std::process::ExitCode {
     let outcome = inputs::from_env()
         .map_err(anyhow::Error::from)
         .and_then(|config| {

@@ -1,325 +1,22 @@
 //! Least privilege: the exact IAM actions a configuration makes the action call, as an identity
 //! policy (`ecr-push-action policy`), the pull-only and read-only variants, and the trust policy that
-//! lets GitHub's OIDC tokens assume the role. The doctor uses the same ARNs.
+//! lets GitHub's OIDC tokens assume the role. The doctor uses the same ARNs. The subcommand's flags and
+//! dispatch are `cli.rs`'s.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::Result;
 use serde_json::{Value, json};
 
 pub mod check;
+pub mod cli;
 pub mod condition;
 pub mod evaluate;
 pub mod principal;
 pub mod simulate;
 pub mod sources;
 
-use crate::aws::oidc::{ISSUER, issuer_name};
 use crate::aws::registry::plan;
 use crate::inputs::{self, PolicyScope};
 use crate::partition::{self, repository_arn};
-
-pub const USAGE: &str = "\
-usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
-                              [--create-repository true|false] [--destinations \"REGION|HOST ...\"]
-                              [--persona pusher|puller|assembler|scanner]
-                              [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
-                              [--audience AUD] [--issuer HOST/_services/token]
-                              [--check FILE|-|role:NAME|user:NAME ... [--format text|json]
-                               [--boundary FILE] [--repository-policy FILE] [--caller-arn ARN]]
-       ecr-push-action policy simulate --help   (an offline `aws iam simulate-custom-policy`)
-Prints the least-privilege IAM identity policy for the action's configuration (or, with --trust, the
-role's trust policy for GitHub's OIDC); with --check, says whether existing identity policies allow
-what the configuration needs (exit 0: they do, 1: they do not, 2: unreadable input). Flags override the INPUT_* variables the action reads.";
-
-/// What `ecr-push-action policy …` prints: the document, and warnings about what it allows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Printed {
-    pub document: String,
-    pub warnings: Vec<String>,
-    /// `--check` found the policy insufficient (exit 1).
-    pub insufficient: bool,
-}
-
-/// `ecr-push-action policy …`: the policy document for the configuration in `vars` (the environment)
-/// and `args` (the flags after `policy`), as pretty JSON.
-pub fn command(
-    args: &[String],
-    vars: impl IntoIterator<Item = (String, String)>,
-) -> Result<Printed> {
-    if args.first().map(String::as_str) == Some("simulate") {
-        return Ok(Printed {
-            document: simulate::command(&args[1..])?,
-            warnings: Vec::new(),
-            insufficient: false,
-        });
-    }
-    let Some(flags) = Flags::parse(args)? else {
-        return Ok(Printed {
-            document: USAGE.to_owned(),
-            warnings: Vec::new(),
-            insufficient: false,
-        });
-    };
-    // Pushed after the environment's, the flags' variables win.
-    let scope = inputs::policy_scope(vars.into_iter().chain(flags.inputs.clone()))?;
-    // GitHub Enterprise Server issues its own tokens: `--issuer`, else from GITHUB_SERVER_URL.
-    let issuer = flags
-        .issuer
-        .as_deref()
-        .map_or_else(|| scope.issuer.clone(), issuer_name);
-    if !flags.check.is_empty() {
-        return check_command(&flags, &scope, &issuer);
-    }
-    let mut warnings: Vec<String> = flags
-        .trust
-        .iter()
-        .filter_map(TrustSubject::warning)
-        .collect();
-    if flags.trust.is_some() && issuer != ISSUER {
-        warnings.push(advice::enterprise_provider(&issuer, &scope.audience));
-    }
-    let document = match flags.trust {
-        Some(subject) => trust_policy(
-            &scope.spec.region,
-            &scope.account,
-            &subject,
-            &scope.audience,
-            &issuer,
-        ),
-        None => identity_policy(&scope, flags.persona),
-    };
-    Ok(Printed {
-        document: serde_json::to_string_pretty(&document)? + "\n",
-        warnings,
-        insufficient: false,
-    })
-}
-
-/// `--check`: the policies read, judged as trust policies or as identity policies (with boundaries
-/// and the repository policy).
-fn check_command(flags: &Flags, scope: &PolicyScope, issuer: &str) -> Result<Printed> {
-    let wanted = sources::Wanted {
-        check: &flags.check,
-        boundary: &flags.boundary,
-        repository_policy: flags.repository_policy.as_deref(),
-        caller: flags.caller.as_deref(),
-        trust: flags.trust.is_some(),
-    };
-    let mut read = sources::read(&wanted, &scope.spec.region)?;
-    let trust: Vec<bool> = read
-        .documents
-        .iter()
-        .map(|d| {
-            evaluate::listed(&d.document["Statement"])
-                .iter()
-                .any(|s| s.get("Principal").is_some())
-        })
-        .collect();
-    if trust.iter().any(|t| *t) {
-        if !trust.iter().all(|t| *t) {
-            bail!("`--check`: give either trust policies or identity policies, not both at once");
-        }
-        // `--trust`, else (in a workflow) the subject the runner's variables give.
-        let subject = flags
-            .trust
-            .clone()
-            .or_else(|| scope.workflow_subject.clone().map(TrustSubject))
-            .ok_or_else(|| anyhow!(advice::trust_subject_needed()))?;
-        return Ok(check_trust(&read.documents, scope, &subject, issuer));
-    }
-    let mut warnings = Vec::new();
-    let other_account = read
-        .caller
-        .as_deref()
-        .and_then(|c| c.split(':').nth(4))
-        .is_some_and(|a| a != scope.account);
-    if other_account && read.repository_policy.is_none() && read.with_credentials {
-        match sources::repository_policy(&scope.spec.region, &scope.account, &scope.spec.repository.to_string()) {
-            Ok(policy) => read.repository_policy = Some(policy),
-            Err(why) => warnings.push(format!(
-                "the registry is in another account and its repository policy could not be read ({why}): \
-                 the verdicts on the repository depend on it; give it with --repository-policy FILE"
-            )),
-        }
-    }
-    let mut subject = check::Subject {
-        identity: &read.documents,
-        boundary: read.boundary.as_deref(),
-        repository_policy: read.repository_policy.as_ref(),
-        caller: read.caller.as_deref(),
-        existing_tags: None,
-    };
-    // With credentials at hand, a condition on the repository's tags is decided by the tags it has.
-    let on_tags = check::condition_keys(&subject)
-        .iter()
-        .any(|k| k.contains(":resourcetag/"));
-    let tags = if on_tags && read.with_credentials && !scope.spec.registry_type.is_public() {
-        let repository = scope.spec.repository.to_string();
-        let arn = repository_arn(&scope.spec.region, &scope.account, &repository);
-        match sources::repository_tags(&scope.spec.region, &arn) {
-            Ok(tags) => Some(tags),
-            Err(why) => {
-                warnings.push(format!(
-                    "the repository's tags could not be read ({why}): the verdicts on its tags depend on them"
-                ));
-                None
-            }
-        }
-    } else {
-        None
-    };
-    subject.existing_tags = tags.as_deref();
-    let report = check::check(&subject, &identity_policy(scope, flags.persona), scope);
-    Ok(Printed {
-        document: if flags.json {
-            check::json(&report)
-        } else {
-            check::text(&report)
-        },
-        warnings,
-        insufficient: !report.sufficient(),
-    })
-}
-
-/// `--check` on trust policies: do they let the workflow `subject` names assume the role with its
-/// GitHub token? If not, the statement that would.
-fn check_trust(
-    documents: &[evaluate::Policy],
-    scope: &PolicyScope,
-    subject: &TrustSubject,
-    issuer: &str,
-) -> Printed {
-    use std::fmt::Write as _;
-    let provider = provider_arn(&scope.spec.region, &scope.account, issuer);
-    let verdict = check::check_trust(documents, &provider, issuer, &subject.0, &scope.audience);
-    let who = format!(
-        "A GitHub token with sub `{}` and aud `{}` from {provider}",
-        subject.0, scope.audience
-    );
-    let said = check::said(&verdict, "accepted", "NOT accepted");
-    let mut text = crate::github::neutralise(&format!("{who}: {said}.")) + "\n";
-    let accepted = matches!(verdict, evaluate::Verdict::Allowed(_));
-    if !accepted {
-        for hint in check::trust_hints(documents, &provider, &subject.0) {
-            text += &(crate::github::neutralise(&format!("  {hint}")) + "\n");
-        }
-        let wanted = trust_policy(
-            &scope.spec.region,
-            &scope.account,
-            subject,
-            &scope.audience,
-            issuer,
-        );
-        let _ = writeln!(
-            text,
-            "A trust policy that accepts it:\n{}",
-            serde_json::to_string_pretty(&wanted).unwrap_or_default()
-        );
-    }
-    Printed {
-        document: text,
-        warnings: Vec::new(),
-        insufficient: !accepted,
-    }
-}
-
-/// The flags after `policy`: the inputs they set, whose permissions, and whose trust.
-struct Flags {
-    /// `INPUT_*` variables, as the action reads them.
-    inputs: Vec<(String, String)>,
-    persona: Persona,
-    trust: Option<TrustSubject>,
-    /// `--issuer`: the token issuer, for a GitHub Enterprise Server.
-    issuer: Option<String>,
-    /// `--check FILE` (repeatable, `-` for standard input): policies to check instead of printing one.
-    check: Vec<String>,
-    /// `--format json` for `--check`.
-    json: bool,
-    /// `--boundary FILE` (repeatable): the permissions boundary `--check` also applies.
-    boundary: Vec<String>,
-    /// `--repository-policy FILE`: the repository's policy, for a registry in another account.
-    repository_policy: Option<String>,
-    /// `--caller-arn ARN`: the principal whose policies `--check` reads.
-    caller: Option<String>,
-}
-
-impl Flags {
-    /// `None` for `--help`.
-    fn parse(args: &[String]) -> Result<Option<Flags>> {
-        let mut flags = Flags {
-            inputs: Vec::new(),
-            persona: Persona::Pusher,
-            trust: None,
-            issuer: None,
-            check: Vec::new(),
-            json: false,
-            boundary: Vec::new(),
-            repository_policy: None,
-            caller: None,
-        };
-        let mut rest = args.iter();
-        while let Some(flag) = rest.next() {
-            if flag == "--help" || flag == "-h" {
-                return Ok(None);
-            }
-            let (name, value) = match flag.split_once('=') {
-                Some((name, value)) => (name, value.to_owned()),
-                None => (
-                    flag.as_str(),
-                    rest.next()
-                        .cloned()
-                        .ok_or_else(|| anyhow!("`{flag}` needs a value\n{USAGE}"))?,
-                ),
-            };
-            let input = match name {
-                "--repository" => "INPUT_REPOSITORY",
-                "--region" => "INPUT_AWS-REGION",
-                "--account" => "INPUT_REGISTRY-ID",
-                "--destinations" => "INPUT_DESTINATIONS",
-                "--create-repository" => "INPUT_CREATE-REPOSITORY",
-                "--audience" => "INPUT_AUDIENCE",
-                "--persona" => {
-                    flags.persona = value.parse().map_err(|e: String| anyhow!(e))?;
-                    continue;
-                }
-                "--check" => {
-                    flags.check.push(value);
-                    continue;
-                }
-                "--format" => {
-                    flags.json = match value.as_str() {
-                        "json" => true,
-                        "text" => false,
-                        other => bail!("`--format {other}`: use text or json\n{USAGE}"),
-                    };
-                    continue;
-                }
-                "--issuer" => {
-                    flags.issuer = Some(value);
-                    continue;
-                }
-                "--boundary" => {
-                    flags.boundary.push(value);
-                    continue;
-                }
-                "--repository-policy" => {
-                    flags.repository_policy = Some(value);
-                    continue;
-                }
-                "--caller-arn" => {
-                    flags.caller = Some(value);
-                    continue;
-                }
-                "--trust" => {
-                    flags.trust = Some(value.parse::<TrustSubject>().map_err(|e| anyhow!(e))?);
-                    continue;
-                }
-                other => bail!("unknown option `{other}`\n{USAGE}"),
-            };
-            flags.inputs.push((input.to_owned(), value));
-        }
-        Ok(Some(flags))
-    }
-}
 
 /// Whose permissions the policy describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -613,11 +310,11 @@ fn kms_statement(scope: &PolicyScope) -> Option<Value> {
 /// `:ref:refs/heads/main`, `:environment:prod`, `:pull_request`; a `*` wildcard only in the ref or
 /// environment, never in the owner or repository (where it would let other repositories in).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrustSubject(String);
+pub struct TrustSubject(pub(super) String);
 
 impl TrustSubject {
     /// What a subject that lets every workflow of the repository in allows, said plainly.
-    fn warning(&self) -> Option<String> {
+    pub(super) fn warning(&self) -> Option<String> {
         let repository = self.0.strip_prefix("repo:")?.strip_suffix(":*")?;
         Some(advice::every_workflow_trusted(repository))
     }
@@ -666,7 +363,7 @@ impl std::str::FromStr for TrustSubject {
 }
 
 /// The ARN of the OIDC provider for `issuer` in `account`.
-fn provider_arn(region: &str, account: &str, issuer: &str) -> String {
+pub(super) fn provider_arn(region: &str, account: &str, issuer: &str) -> String {
     format!(
         "arn:{}:iam::{account}:oidc-provider/{issuer}",
         partition::of_region(region).id
@@ -705,7 +402,7 @@ pub fn trust_policy(
 }
 
 /// What `policy` says when a `--trust` subject is refused or allows more than it seems, written once.
-mod advice {
+pub(super) mod advice {
     pub fn trust_subject_needed() -> String {
         "`--check` of a trust policy needs the workflow it should accept: `--trust \
          github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]`."
@@ -748,6 +445,7 @@ mod advice {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws::oidc::ISSUER;
 
     #[test]
     fn partitions_follow_the_region() {
