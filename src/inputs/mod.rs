@@ -27,7 +27,7 @@ pub use platform::Platform;
 pub use raw::environment;
 pub use settings::{
     Catalog, Document, Encryption, IfTagExists, MutabilityMode, RegistryType, Settings,
-    TagMutability,
+    TagMutability, tag_filter_matches,
 };
 
 /// What the action will do, validated.

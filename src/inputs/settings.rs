@@ -53,6 +53,28 @@ pub struct TagMutability {
     pub exclusions: Vec<String>,
 }
 
+/// Whether `tag` matches an exclusion `filter`: ECR's tag filters know one wildcard, `*`, any run of
+/// characters (the input allows no other).
+pub fn tag_filter_matches(filter: &str, tag: &str) -> bool {
+    let mut parts = filter.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = tag.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        // No `*`: the whole tag.
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
 /// ECR's image tag mutability: whether a push may move an existing tag, and whether the tags matching
 /// the exclusion filters are the exception.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

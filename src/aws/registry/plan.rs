@@ -6,7 +6,6 @@ use serde_json::Value;
 
 use super::Described;
 use crate::inputs::{Document, Encryption, IfTagExists, Settings, Tag, TagMutability};
-use crate::policy::evaluate::wildcard;
 
 /// Which tags to push, which hold this image already, and which were left as they are (each with
 /// the digest it holds).
@@ -50,8 +49,11 @@ impl Mutability {
 
     /// Whether the registry refuses to overwrite `tag`.
     fn protects(&self, tag: &str) -> bool {
-        // ECR's tag filters know only `*` (the inputs and ECR allow no `?`), IAM's wildcard rule.
-        self.immutable && !self.exclusions.iter().any(|f| wildcard(f, tag))
+        self.immutable
+            && !self
+                .exclusions
+                .iter()
+                .any(|f| crate::inputs::tag_filter_matches(f, tag))
     }
 }
 
@@ -167,13 +169,13 @@ mod tests {
 
     #[test]
     fn wildcards() {
-        assert!(wildcard("latest", "latest"));
-        assert!(!wildcard("latest", "latest2"));
-        assert!(wildcard("dev-*", "dev-123"));
-        assert!(wildcard("*-rc*", "1.0-rc2"));
-        assert!(!wildcard("a*b*c", "acb"));
-        assert!(wildcard("*", ""));
-        assert!(!wildcard("ab*ba", "aba"));
+        assert!(crate::inputs::tag_filter_matches("latest", "latest"));
+        assert!(!crate::inputs::tag_filter_matches("latest", "latest2"));
+        assert!(crate::inputs::tag_filter_matches("dev-*", "dev-123"));
+        assert!(crate::inputs::tag_filter_matches("*-rc*", "1.0-rc2"));
+        assert!(!crate::inputs::tag_filter_matches("a*b*c", "acb"));
+        assert!(crate::inputs::tag_filter_matches("*", ""));
+        assert!(!crate::inputs::tag_filter_matches("ab*ba", "aba"));
     }
 
     #[test]
