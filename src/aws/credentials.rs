@@ -66,7 +66,7 @@ pub async fn load(region: &str, auth: &Auth) -> Result<Session> {
 /// The SDK's configuration loader for `region`. Every AWS call is bounded: 4 attempts with the SDK's
 /// backoff (throttling included), at most 20 s each and 60 s in all, so a stuck endpoint fails with
 /// its name instead of hanging the job.
-fn loader(region: &str) -> ConfigLoader {
+pub fn loader(region: &str) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .retry_config(RetryConfig::standard().with_max_attempts(4))

@@ -58,10 +58,8 @@ pub fn with_sdk<T>(
         .enable_all()
         .build()?;
     Ok(runtime.block_on(async {
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .load()
-            .await;
+        // The run's own deadlines and retries: a call that hangs ends.
+        let sdk = credentials::loader(region).load().await;
         work(&sdk).await
     }))
 }
