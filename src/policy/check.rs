@@ -86,7 +86,9 @@ pub fn needs(generated: &Value) -> Vec<Need> {
 }
 
 /// Every statement of every policy.
-fn all_statements(policies: &[Policy]) -> impl Iterator<Item = (evaluate::StatementRef, &Value)> {
+pub(super) fn all_statements(
+    policies: &[Policy],
+) -> impl Iterator<Item = (evaluate::StatementRef, &Value)> {
     policies.iter().flat_map(evaluate::statements)
 }
 
@@ -98,7 +100,7 @@ fn account_of(arn: &str) -> Option<&str> {
 /// Checks `subject`'s policies against `generated` (the configuration's least-privilege policy).
 pub fn check(subject: &Subject<'_>, generated: &Value, scope: &PolicyScope) -> Report {
     let needs = needs(generated);
-    let warnings = broader_than_needed(subject.identity, &needs);
+    let warnings = super::beyond::broader_than_needed(subject.identity, &needs);
     let verdicts = needs
         .into_iter()
         .filter_map(|need| {
@@ -150,28 +152,7 @@ fn judge(need: &Need, region: &str, subject: &Subject<'_>, scope: &PolicyScope) 
         cross_account,
     };
     let verdict = evaluate::decide(&policies, &request).verdict;
-    let allowed = |policies: &Policies<'_>| {
-        matches!(
-            evaluate::decide(policies, &request).verdict,
-            Verdict::Allowed(_)
-        )
-    };
-    let identity_lacks = !allowed(&Policies {
-        resource: ResourcePolicy::None,
-        cross_account: false,
-        ..policies
-    });
-    let repository_lacks = cross_account
-        && match resource {
-            ResourcePolicy::Given(policy) => !allowed(&Policies {
-                identity: &[],
-                boundary: None,
-                resource: ResourcePolicy::Given(policy),
-                cross_account: false,
-            }),
-            ResourcePolicy::Unread(_) => false,
-            ResourcePolicy::None => true,
-        };
+    let (identity_lacks, repository_lacks) = lacks(&policies, &request);
     let hint = if repository_lacks && !identity_lacks {
         Some(format!(
             "the identity policy allows it, but the registry is in account {}: its repository policy must \
@@ -194,6 +175,34 @@ fn judge(need: &Need, region: &str, subject: &Subject<'_>, scope: &PolicyScope) 
 fn sends_tags(action: &str) -> bool {
     let action = action.to_ascii_lowercase();
     action.ends_with(":createrepository") || action.ends_with(":tagresource")
+}
+
+/// Which side lacks the request: the identity policies alone (inside any boundary), and across
+/// accounts the repository policy alone (a policy not read lacks nothing known).
+fn lacks(policies: &Policies<'_>, request: &Request) -> (bool, bool) {
+    let allowed = |policies: &Policies<'_>| {
+        matches!(
+            evaluate::decide(policies, request).verdict,
+            Verdict::Allowed(_)
+        )
+    };
+    let identity = !allowed(&Policies {
+        resource: ResourcePolicy::None,
+        cross_account: false,
+        ..*policies
+    });
+    let repository = policies.cross_account
+        && match policies.resource {
+            ResourcePolicy::Given(policy) => !allowed(&Policies {
+                identity: &[],
+                boundary: None,
+                resource: ResourcePolicy::Given(policy),
+                cross_account: false,
+            }),
+            ResourcePolicy::Unread(_) => false,
+            ResourcePolicy::None => true,
+        };
+    (identity, repository)
 }
 
 /// What a cross-account verdict depends on when the repository's policy was not given.
@@ -451,137 +460,6 @@ fn condition_hint(name: &str, action: &str, key: &str) -> Option<String> {
         )
     })
 }
-
-/// Warnings about what the documents allow beyond the configuration's needs, and about names that
-/// cannot be right.
-fn broader_than_needed(documents: &[Policy], needs: &[Need]) -> Vec<String> {
-    let needed: Vec<String> = needs
-        .iter()
-        .map(|n| n.action.to_ascii_lowercase())
-        .collect();
-    let mut warnings = Vec::new();
-    for (name, statement) in all_statements(documents) {
-        if statement["Effect"] != "Allow" {
-            continue;
-        }
-        let actions = evaluate::texts(&statement["Action"]);
-        let resources = evaluate::texts(&statement["Resource"]);
-        for action in &actions {
-            let lower = action.to_ascii_lowercase();
-            let service = lower.split(':').next().unwrap_or_default();
-            if lower == "ecr:*" || lower == "ecr-public:*" || lower == "*" {
-                warnings.push(format!("statement {name}: `{action}` allows every action of the service; the configuration needs {} of them", needed.len()));
-                continue;
-            }
-            if !matches!(service, "ecr" | "ecr-public") || lower.contains('*') {
-                continue;
-            }
-            if !KNOWN_ACTIONS.iter().any(|k| k.eq_ignore_ascii_case(action)) {
-                warnings.push(format!("statement {name}: `{action}` is not an action of {service} (a typo, or one that exists only in the other ECR service)"));
-            } else if !needed.contains(&lower) {
-                warnings.push(format!(
-                    "statement {name}: `{action}` is allowed but this configuration never calls it"
-                ));
-            }
-            for resource in &resources {
-                let wrong = (service == "ecr" && resource.contains(":ecr-public:"))
-                    || (service == "ecr-public"
-                        && resource.starts_with("arn:")
-                        && resource.contains(":ecr:"));
-                if wrong {
-                    warnings.push(format!("statement {name}: `{action}` on `{resource}`: that ARN is not of {service}, so it never matches"));
-                }
-            }
-        }
-        let repository_actions = actions.iter().any(|a| {
-            let lower = a.to_ascii_lowercase();
-            lower.starts_with("ecr") && !lower.ends_with(":getauthorizationtoken")
-        });
-        if repository_actions && resources.iter().any(|r| r == "*") {
-            warnings.push(format!("statement {name}: repository actions on `\"*\"` reach every repository; name the repository's ARN"));
-        }
-    }
-    warnings
-}
-
-/// The actions of ECR and ECR Public that exist (AWS's service authorization reference, as parliament
-/// 1.6.4's catalogue has it), to tell a typo or an action of the other service.
-const KNOWN_ACTIONS: [&str; 74] = [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchDeleteImage",
-    "ecr:BatchGetImage",
-    "ecr:BatchGetRepositoryScanningConfiguration",
-    "ecr:BatchImportUpstreamImage",
-    "ecr:CompleteLayerUpload",
-    "ecr:CreatePullThroughCacheRule",
-    "ecr:CreateRepository",
-    "ecr:CreateRepositoryCreationTemplate",
-    "ecr:DeleteLifecyclePolicy",
-    "ecr:DeletePullThroughCacheRule",
-    "ecr:DeleteRegistryPolicy",
-    "ecr:DeleteRepository",
-    "ecr:DeleteRepositoryCreationTemplate",
-    "ecr:DeleteRepositoryPolicy",
-    "ecr:DescribeImageReplicationStatus",
-    "ecr:DescribeImageScanFindings",
-    "ecr:DescribeImages",
-    "ecr:DescribePullThroughCacheRules",
-    "ecr:DescribeRegistry",
-    "ecr:DescribeRepositories",
-    "ecr:DescribeRepositoryCreationTemplates",
-    "ecr:GetAccountSetting",
-    "ecr:GetAuthorizationToken",
-    "ecr:GetDownloadUrlForLayer",
-    "ecr:GetLifecyclePolicy",
-    "ecr:GetLifecyclePolicyPreview",
-    "ecr:GetRegistryPolicy",
-    "ecr:GetRegistryScanningConfiguration",
-    "ecr:GetRepositoryPolicy",
-    "ecr:InitiateLayerUpload",
-    "ecr:ListImages",
-    "ecr:ListTagsForResource",
-    "ecr:PutAccountSetting",
-    "ecr:PutImage",
-    "ecr:PutImageScanningConfiguration",
-    "ecr:PutImageTagMutability",
-    "ecr:PutLifecyclePolicy",
-    "ecr:PutRegistryPolicy",
-    "ecr:PutRegistryScanningConfiguration",
-    "ecr:PutReplicationConfiguration",
-    "ecr:ReplicateImage",
-    "ecr:SetRepositoryPolicy",
-    "ecr:StartImageScan",
-    "ecr:StartLifecyclePolicyPreview",
-    "ecr:TagResource",
-    "ecr:UntagResource",
-    "ecr:UpdatePullThroughCacheRule",
-    "ecr:UpdateRepositoryCreationTemplate",
-    "ecr:UploadLayerPart",
-    "ecr:ValidatePullThroughCacheRule",
-    "ecr-public:BatchCheckLayerAvailability",
-    "ecr-public:BatchDeleteImage",
-    "ecr-public:CompleteLayerUpload",
-    "ecr-public:CreateRepository",
-    "ecr-public:DeleteRepository",
-    "ecr-public:DeleteRepositoryPolicy",
-    "ecr-public:DescribeImageTags",
-    "ecr-public:DescribeImages",
-    "ecr-public:DescribeRegistries",
-    "ecr-public:DescribeRepositories",
-    "ecr-public:GetAuthorizationToken",
-    "ecr-public:GetRegistryCatalogData",
-    "ecr-public:GetRepositoryCatalogData",
-    "ecr-public:GetRepositoryPolicy",
-    "ecr-public:InitiateLayerUpload",
-    "ecr-public:ListTagsForResource",
-    "ecr-public:PutImage",
-    "ecr-public:PutRegistryCatalogData",
-    "ecr-public:PutRepositoryCatalogData",
-    "ecr-public:SetRepositoryPolicy",
-    "ecr-public:TagResource",
-    "ecr-public:UntagResource",
-    "ecr-public:UploadLayerPart",
-];
 
 /// Whether a trust policy lets the GitHub workflow whose token has `sub` and `aud` (from `issuer`)
 /// assume the role: `sts:AssumeRoleWithWebIdentity` with the provider `provider_arn` as principal,

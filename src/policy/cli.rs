@@ -100,19 +100,7 @@ fn check_command(flags: &Flags, scope: &PolicyScope, issuer: &str) -> Result<Pri
         trust: flags.trust.is_some(),
     };
     let mut read = sources::read(&wanted, &scope.spec.region)?;
-    let trust: Vec<bool> = read
-        .documents
-        .iter()
-        .map(|d| {
-            evaluate::listed(&d.document["Statement"])
-                .iter()
-                .any(|s| s.get("Principal").is_some())
-        })
-        .collect();
-    if trust.iter().any(|t| *t) {
-        if !trust.iter().all(|t| *t) {
-            bail!("`--check`: give either trust policies or identity policies, not both at once");
-        }
+    if trust_policies(&read.documents)? {
         // `--trust`, else (in a workflow) the subject the runner's variables give.
         let subject = flags
             .trust
@@ -122,47 +110,15 @@ fn check_command(flags: &Flags, scope: &PolicyScope, issuer: &str) -> Result<Pri
         return Ok(check_trust(&read.documents, scope, &subject, issuer));
     }
     let mut warnings = Vec::new();
-    let other_account = read
-        .caller
-        .as_deref()
-        .and_then(|c| c.split(':').nth(4))
-        .is_some_and(|a| a != scope.account);
-    if other_account && read.repository_policy.is_none() && read.with_credentials {
-        match sources::repository_policy(&scope.spec.region, &scope.account, &scope.spec.repository.to_string()) {
-            Ok(policy) => read.repository_policy = Some(policy),
-            Err(why) => warnings.push(format!(
-                "the registry is in another account and its repository policy could not be read ({why}): \
-                 the verdicts on the repository depend on it; give it with --repository-policy FILE"
-            )),
-        }
-    }
-    let mut subject = check::Subject {
+    read_repository_policy(&mut read, scope, &mut warnings);
+    let tags = read_repository_tags(&read, scope, &mut warnings);
+    let subject = check::Subject {
         identity: &read.documents,
         boundary: read.boundary.as_deref(),
         repository_policy: read.repository_policy.as_ref(),
         caller: read.caller.as_deref(),
-        existing_tags: None,
+        existing_tags: tags.as_deref(),
     };
-    // With credentials at hand, a condition on the repository's tags is decided by the tags it has.
-    let on_tags = check::condition_keys(&subject)
-        .iter()
-        .any(|k| k.contains(":resourcetag/"));
-    let tags = if on_tags && read.with_credentials && !scope.spec.registry_type.is_public() {
-        let repository = scope.spec.repository.to_string();
-        let arn = repository_arn(&scope.spec.region, &scope.account, &repository);
-        match sources::repository_tags(&scope.spec.region, &arn) {
-            Ok(tags) => Some(tags),
-            Err(why) => {
-                warnings.push(format!(
-                    "the repository's tags could not be read ({why}): the verdicts on its tags depend on them"
-                ));
-                None
-            }
-        }
-    } else {
-        None
-    };
-    subject.existing_tags = tags.as_deref();
     let report = check::check(&subject, &identity_policy(scope, flags.persona), scope);
     Ok(Printed {
         document: if flags.json {
@@ -173,6 +129,77 @@ fn check_command(flags: &Flags, scope: &PolicyScope, issuer: &str) -> Result<Pri
         warnings,
         insufficient: !report.sufficient(),
     })
+}
+
+/// Whether the documents are trust policies (their statements name a principal); a mix is refused.
+fn trust_policies(documents: &[evaluate::Policy]) -> Result<bool> {
+    let trust: Vec<bool> = documents
+        .iter()
+        .map(|d| {
+            evaluate::listed(&d.document["Statement"])
+                .iter()
+                .any(|s| s.get("Principal").is_some())
+        })
+        .collect();
+    if trust.iter().any(|t| *t) && !trust.iter().all(|t| *t) {
+        bail!("`--check`: give either trust policies or identity policies, not both at once");
+    }
+    Ok(trust.iter().any(|t| *t))
+}
+
+/// With credentials at hand and the registry in another account than the caller's, its repository
+/// policy read from ECR when `--repository-policy` did not give it.
+fn read_repository_policy(
+    read: &mut sources::Read,
+    scope: &PolicyScope,
+    warnings: &mut Vec<String>,
+) {
+    let other_account = read
+        .caller
+        .as_deref()
+        .and_then(|c| c.split(':').nth(4))
+        .is_some_and(|a| a != scope.account);
+    if !other_account || read.repository_policy.is_some() || !read.with_credentials {
+        return;
+    }
+    let repository = scope.spec.repository.to_string();
+    match sources::repository_policy(&scope.spec.region, &scope.account, &repository) {
+        Ok(policy) => read.repository_policy = Some(policy),
+        Err(why) => warnings.push(format!(
+            "the registry is in another account and its repository policy could not be read ({why}): \
+             the verdicts on the repository depend on it; give it with --repository-policy FILE"
+        )),
+    }
+}
+
+/// With credentials at hand, the tags the repository has now, when a condition names them: a
+/// condition on them is then decided by them.
+fn read_repository_tags(
+    read: &sources::Read,
+    scope: &PolicyScope,
+    warnings: &mut Vec<String>,
+) -> Option<Vec<(String, String)>> {
+    let subject = check::Subject {
+        identity: &read.documents,
+        boundary: read.boundary.as_deref(),
+        repository_policy: read.repository_policy.as_ref(),
+        ..check::Subject::default()
+    };
+    let on_tags = check::condition_keys(&subject)
+        .iter()
+        .any(|k| k.contains(":resourcetag/"));
+    if !on_tags || !read.with_credentials || scope.spec.registry_type.is_public() {
+        return None;
+    }
+    let repository = scope.spec.repository.to_string();
+    let arn = repository_arn(&scope.spec.region, &scope.account, &repository);
+    sources::repository_tags(&scope.spec.region, &arn)
+        .map_err(|why| {
+            warnings.push(format!(
+                "the repository's tags could not be read ({why}): the verdicts on its tags depend on them"
+            ));
+        })
+        .ok()
 }
 
 /// `--check` on trust policies: do they let the workflow `subject` names assume the role with its
@@ -265,53 +292,43 @@ impl Flags {
                         .ok_or_else(|| anyhow!("`{flag}` needs a value\n{USAGE}"))?,
                 ),
             };
-            let input = match name {
-                "--repository" => "INPUT_REPOSITORY",
-                "--region" => "INPUT_AWS-REGION",
-                "--account" => "INPUT_REGISTRY-ID",
-                "--destinations" => "INPUT_DESTINATIONS",
-                "--create-repository" => "INPUT_CREATE-REPOSITORY",
-                "--audience" => "INPUT_AUDIENCE",
-                "--persona" => {
-                    flags.persona = value.parse().map_err(|e: String| anyhow!(e))?;
-                    continue;
-                }
-                "--check" => {
-                    flags.check.push(value);
-                    continue;
-                }
-                "--format" => {
-                    flags.json = match value.as_str() {
-                        "json" => true,
-                        "text" => false,
-                        other => bail!("`--format {other}`: use text or json\n{USAGE}"),
-                    };
-                    continue;
-                }
-                "--issuer" => {
-                    flags.issuer = Some(value);
-                    continue;
-                }
-                "--boundary" => {
-                    flags.boundary.push(value);
-                    continue;
-                }
-                "--repository-policy" => {
-                    flags.repository_policy = Some(value);
-                    continue;
-                }
-                "--caller-arn" => {
-                    flags.caller = Some(value);
-                    continue;
-                }
-                "--trust" => {
-                    flags.trust = Some(value.parse::<TrustSubject>().map_err(|e| anyhow!(e))?);
-                    continue;
-                }
-                other => bail!("unknown option `{other}`\n{USAGE}"),
-            };
-            flags.inputs.push((input.to_owned(), value));
+            flags.set(name, value)?;
         }
         Ok(Some(flags))
+    }
+
+    /// One flag: one of the subcommand's own, or an input it sets.
+    fn set(&mut self, name: &str, value: String) -> Result<()> {
+        match name {
+            "--persona" => self.persona = value.parse().map_err(|e: String| anyhow!(e))?,
+            "--format" => {
+                self.json = match value.as_str() {
+                    "json" => true,
+                    "text" => false,
+                    other => bail!("`--format {other}`: use text or json\n{USAGE}"),
+                };
+            }
+            "--trust" => {
+                self.trust = Some(value.parse::<TrustSubject>().map_err(|e| anyhow!(e))?);
+            }
+            "--check" => self.check.push(value),
+            "--boundary" => self.boundary.push(value),
+            "--issuer" => self.issuer = Some(value),
+            "--repository-policy" => self.repository_policy = Some(value),
+            "--caller-arn" => self.caller = Some(value),
+            other => {
+                let input = match other {
+                    "--repository" => "INPUT_REPOSITORY",
+                    "--region" => "INPUT_AWS-REGION",
+                    "--account" => "INPUT_REGISTRY-ID",
+                    "--destinations" => "INPUT_DESTINATIONS",
+                    "--create-repository" => "INPUT_CREATE-REPOSITORY",
+                    "--audience" => "INPUT_AUDIENCE",
+                    _ => bail!("unknown option `{other}`\n{USAGE}"),
+                };
+                self.inputs.push((input.to_owned(), value));
+            }
+        }
+        Ok(())
     }
 }

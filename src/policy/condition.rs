@@ -161,23 +161,9 @@ impl Base {
     }
 }
 
-impl std::str::FromStr for Operator {
-    type Err = String;
-
-    /// The operators of the IAM User Guide's "IAM JSON policy elements: Condition operators"; the
-    /// names are matched as written there.
-    fn from_str(text: &str) -> Result<Operator, String> {
-        let unknown = || format!("`{text}` is not an IAM condition operator");
-        let (set, rest) = match text.split_once(':') {
-            Some(("ForAllValues", rest)) => (Some(Set::AllValues), rest),
-            Some(("ForAnyValue", rest)) => (Some(Set::AnyValue), rest),
-            Some(_) => return Err(unknown()),
-            None => (None, text),
-        };
-        let (rest, if_exists) = match rest.strip_suffix("IfExists") {
-            Some(base) => (base, true),
-            None => (rest, false),
-        };
+impl Base {
+    /// The operator `name` (without a set qualifier or `IfExists`), as the IAM User Guide writes it.
+    fn named(name: &str) -> Option<Base> {
         let ordering = |name: &str| match name {
             "Equals" => Some((Ordering::Equals, false)),
             "NotEquals" => Some((Ordering::Equals, true)),
@@ -187,7 +173,7 @@ impl std::str::FromStr for Operator {
             "GreaterThanEquals" => Some((Ordering::GreaterThanEquals, false)),
             _ => None,
         };
-        let base = match rest {
+        let base = match name {
             "StringEquals" => Base::String(StringOp::Equals {
                 negated: false,
                 ignore_case: false,
@@ -212,16 +198,42 @@ impl std::str::FromStr for Operator {
             "NotIpAddress" => Base::Ip { negated: true },
             "ArnEquals" | "ArnLike" => Base::Arn { negated: false },
             "ArnNotEquals" | "ArnNotLike" => Base::Arn { negated: true },
-            "Null" if set.is_none() && !if_exists => Base::Null,
+            "Null" => Base::Null,
             other => {
                 if let Some((o, negated)) = other.strip_prefix("Numeric").and_then(ordering) {
                     Base::Numeric(o, negated)
                 } else if let Some((o, negated)) = other.strip_prefix("Date").and_then(ordering) {
                     Base::Date(o, negated)
                 } else {
-                    return Err(unknown());
+                    return None;
                 }
             }
+        };
+        Some(base)
+    }
+}
+
+impl std::str::FromStr for Operator {
+    type Err = String;
+
+    /// The operators of the IAM User Guide's "IAM JSON policy elements: Condition operators"; the
+    /// names are matched as written there.
+    fn from_str(text: &str) -> Result<Operator, String> {
+        let unknown = || format!("`{text}` is not an IAM condition operator");
+        let (set, rest) = match text.split_once(':') {
+            Some(("ForAllValues", rest)) => (Some(Set::AllValues), rest),
+            Some(("ForAnyValue", rest)) => (Some(Set::AnyValue), rest),
+            Some(_) => return Err(unknown()),
+            None => (None, text),
+        };
+        let (rest, if_exists) = match rest.strip_suffix("IfExists") {
+            Some(base) => (base, true),
+            None => (rest, false),
+        };
+        let base = match Base::named(rest) {
+            Some(Base::Null) if set.is_some() || if_exists => return Err(unknown()),
+            Some(base) => base,
+            None => return Err(unknown()),
         };
         Ok(Operator {
             set,

@@ -222,12 +222,41 @@ pub fn decide(policies: &Policies<'_>, request: &Request) -> Decision {
             missing,
         };
     }
-    let inside_boundary = |allowed: Tri| match &boundary {
+    let allowed = allowed(policies, &identity, boundary.as_ref(), resource.as_ref());
+    let deny_unknown = scans.iter().flatten().find_map(|s| s.deny_unknown.clone());
+    let verdict = verdict(allowed, deny_unknown);
+    // What allowed it: the identity and resource policies' allowing statements (the boundary's are
+    // told apart in `boundary_allows`).
+    let matched = match verdict {
+        Verdict::Allowed(_) => [Some(&identity), resource.as_ref()]
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s.allows.iter().cloned())
+            .collect(),
+        _ => Vec::new(),
+    };
+    Decision {
+        verdict,
+        matched,
+        boundary_allows,
+        missing,
+    }
+}
+
+/// Whether something allows, no explicit deny aside: within one account the identity policies
+/// (inside the boundary) or the resource policy, across accounts both.
+fn allowed(
+    policies: &Policies<'_>,
+    identity: &Scan,
+    boundary: Option<&Scan>,
+    resource: Option<&Scan>,
+) -> Tri {
+    let inside_boundary = |allowed: Tri| match boundary {
         Some(b) => and(allowed, b.allow()),
         None => allowed,
     };
     let by_identity = inside_boundary(identity.allow());
-    let by_resource = match (policies.resource, &resource) {
+    let by_resource = match (policies.resource, resource) {
         (ResourcePolicy::Unread(which), _) => (
             Holds::Unknown(vec![which.to_owned()]),
             Some(StatementRef {
@@ -251,14 +280,17 @@ pub fn decide(policies: &Policies<'_>, request: &Request) -> Decision {
         },
         (_, None) => (Holds::No, None),
     };
-    let allowed = if policies.cross_account {
+    if policies.cross_account {
         and(by_identity, by_resource)
     } else {
         or(by_identity, by_resource)
-    };
-    let deny_unknown = scans.iter().flatten().find_map(|s| s.deny_unknown.clone());
-    let deny_unknown = deny_unknown.map(|(s, k)| (Some(s), k));
-    let verdict = match (allowed, deny_unknown) {
+    }
+}
+
+/// The verdict once no deny applies for certain: `allowed`, unless a deny that depends on a key
+/// could still apply (then it depends on that key too).
+fn verdict(allowed: Tri, deny_unknown: Option<(StatementRef, Vec<String>)>) -> Verdict {
+    match (allowed, deny_unknown.map(|(s, k)| (Some(s), k))) {
         ((Holds::No, _) | (Holds::Yes, None), None) | ((Holds::No, _), Some(_)) => {
             Verdict::NotAllowed
         }
@@ -274,22 +306,6 @@ pub fn decide(policies: &Policies<'_>, request: &Request) -> Decision {
             );
             depends(by, keys)
         }
-    };
-    let matched = match verdict {
-        Verdict::Allowed(_) => scans
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != 1)
-            .filter_map(|(_, s)| *s)
-            .flat_map(|s| s.allows.iter().cloned())
-            .collect(),
-        _ => Vec::new(),
-    };
-    Decision {
-        verdict,
-        matched,
-        boundary_allows,
-        missing,
     }
 }
 

@@ -6,6 +6,7 @@
 use anyhow::Result;
 use serde_json::{Value, json};
 
+pub mod beyond;
 pub mod check;
 pub mod cli;
 pub mod condition;

@@ -1,0 +1,136 @@
+//! What a checked policy allows beyond the configuration's needs, and names in it that cannot be
+//! right: `--check`'s warnings, with the catalogue of the actions ECR and ECR Public have.
+
+use super::check::{Need, all_statements};
+use super::evaluate::{self, Policy};
+
+/// Warnings about what the documents allow beyond the configuration's needs, and about names that
+/// cannot be right.
+pub(super) fn broader_than_needed(documents: &[Policy], needs: &[Need]) -> Vec<String> {
+    let needed: Vec<String> = needs
+        .iter()
+        .map(|n| n.action.to_ascii_lowercase())
+        .collect();
+    let mut warnings = Vec::new();
+    for (name, statement) in all_statements(documents) {
+        if statement["Effect"] != "Allow" {
+            continue;
+        }
+        let actions = evaluate::texts(&statement["Action"]);
+        let resources = evaluate::texts(&statement["Resource"]);
+        for action in &actions {
+            let lower = action.to_ascii_lowercase();
+            let service = lower.split(':').next().unwrap_or_default();
+            if lower == "ecr:*" || lower == "ecr-public:*" || lower == "*" {
+                warnings.push(format!("statement {name}: `{action}` allows every action of the service; the configuration needs {} of them", needed.len()));
+                continue;
+            }
+            if !matches!(service, "ecr" | "ecr-public") || lower.contains('*') {
+                continue;
+            }
+            if !KNOWN_ACTIONS.iter().any(|k| k.eq_ignore_ascii_case(action)) {
+                warnings.push(format!("statement {name}: `{action}` is not an action of {service} (a typo, or one that exists only in the other ECR service)"));
+            } else if !needed.contains(&lower) {
+                warnings.push(format!(
+                    "statement {name}: `{action}` is allowed but this configuration never calls it"
+                ));
+            }
+            for resource in &resources {
+                let wrong = (service == "ecr" && resource.contains(":ecr-public:"))
+                    || (service == "ecr-public"
+                        && resource.starts_with("arn:")
+                        && resource.contains(":ecr:"));
+                if wrong {
+                    warnings.push(format!("statement {name}: `{action}` on `{resource}`: that ARN is not of {service}, so it never matches"));
+                }
+            }
+        }
+        let repository_actions = actions.iter().any(|a| {
+            let lower = a.to_ascii_lowercase();
+            lower.starts_with("ecr") && !lower.ends_with(":getauthorizationtoken")
+        });
+        if repository_actions && resources.iter().any(|r| r == "*") {
+            warnings.push(format!("statement {name}: repository actions on `\"*\"` reach every repository; name the repository's ARN"));
+        }
+    }
+    warnings
+}
+
+/// The actions of ECR and ECR Public that exist (AWS's service authorization reference, as parliament
+/// 1.6.4's catalogue has it), to tell a typo or an action of the other service.
+const KNOWN_ACTIONS: [&str; 74] = [
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchDeleteImage",
+    "ecr:BatchGetImage",
+    "ecr:BatchGetRepositoryScanningConfiguration",
+    "ecr:BatchImportUpstreamImage",
+    "ecr:CompleteLayerUpload",
+    "ecr:CreatePullThroughCacheRule",
+    "ecr:CreateRepository",
+    "ecr:CreateRepositoryCreationTemplate",
+    "ecr:DeleteLifecyclePolicy",
+    "ecr:DeletePullThroughCacheRule",
+    "ecr:DeleteRegistryPolicy",
+    "ecr:DeleteRepository",
+    "ecr:DeleteRepositoryCreationTemplate",
+    "ecr:DeleteRepositoryPolicy",
+    "ecr:DescribeImageReplicationStatus",
+    "ecr:DescribeImageScanFindings",
+    "ecr:DescribeImages",
+    "ecr:DescribePullThroughCacheRules",
+    "ecr:DescribeRegistry",
+    "ecr:DescribeRepositories",
+    "ecr:DescribeRepositoryCreationTemplates",
+    "ecr:GetAccountSetting",
+    "ecr:GetAuthorizationToken",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:GetLifecyclePolicy",
+    "ecr:GetLifecyclePolicyPreview",
+    "ecr:GetRegistryPolicy",
+    "ecr:GetRegistryScanningConfiguration",
+    "ecr:GetRepositoryPolicy",
+    "ecr:InitiateLayerUpload",
+    "ecr:ListImages",
+    "ecr:ListTagsForResource",
+    "ecr:PutAccountSetting",
+    "ecr:PutImage",
+    "ecr:PutImageScanningConfiguration",
+    "ecr:PutImageTagMutability",
+    "ecr:PutLifecyclePolicy",
+    "ecr:PutRegistryPolicy",
+    "ecr:PutRegistryScanningConfiguration",
+    "ecr:PutReplicationConfiguration",
+    "ecr:ReplicateImage",
+    "ecr:SetRepositoryPolicy",
+    "ecr:StartImageScan",
+    "ecr:StartLifecyclePolicyPreview",
+    "ecr:TagResource",
+    "ecr:UntagResource",
+    "ecr:UpdatePullThroughCacheRule",
+    "ecr:UpdateRepositoryCreationTemplate",
+    "ecr:UploadLayerPart",
+    "ecr:ValidatePullThroughCacheRule",
+    "ecr-public:BatchCheckLayerAvailability",
+    "ecr-public:BatchDeleteImage",
+    "ecr-public:CompleteLayerUpload",
+    "ecr-public:CreateRepository",
+    "ecr-public:DeleteRepository",
+    "ecr-public:DeleteRepositoryPolicy",
+    "ecr-public:DescribeImageTags",
+    "ecr-public:DescribeImages",
+    "ecr-public:DescribeRegistries",
+    "ecr-public:DescribeRepositories",
+    "ecr-public:GetAuthorizationToken",
+    "ecr-public:GetRegistryCatalogData",
+    "ecr-public:GetRepositoryCatalogData",
+    "ecr-public:GetRepositoryPolicy",
+    "ecr-public:InitiateLayerUpload",
+    "ecr-public:ListTagsForResource",
+    "ecr-public:PutImage",
+    "ecr-public:PutRegistryCatalogData",
+    "ecr-public:PutRepositoryCatalogData",
+    "ecr-public:SetRepositoryPolicy",
+    "ecr-public:TagResource",
+    "ecr-public:UntagResource",
+    "ecr-public:UploadLayerPart",
+];
