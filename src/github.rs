@@ -27,6 +27,21 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+/// An error and its causes on one line, each once (the SDK's own causes often repeat each other).
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// Tells the runner to hide `secret` in every later log line. Multi-line values are masked line by line
 /// because the runner matches masks per line, and its lines end at `\r` as well as `\n`. A part that
 /// [`info`] would print differently (it holds a `#`) is masked in that form too.

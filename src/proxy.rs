@@ -106,7 +106,7 @@ where
         let response = client
             .request(request)
             .await
-            .map_err(|e| Failed::Transient(crate::aws::error_chain(&e)))?;
+            .map_err(|e| Failed::Transient(crate::github::error_chain(&e)))?;
         let (parts, mut body) = response.into_parts();
         let announced = parts
             .headers
@@ -343,7 +343,7 @@ fn tunnel_failed(
     with_credentials: bool,
     error: &(dyn std::error::Error + 'static),
 ) -> String {
-    let chain = crate::aws::error_chain(error);
+    let chain = crate::github::error_chain(error);
     // hyper-util's `TunnelError` is not exported: its text is all there is to tell a 407 by (a unit
     // test below pins it, so an upgrade that rewords it fails there).
     let hint = if chain.contains("proxy authorization required") {
@@ -496,7 +496,7 @@ mod tests {
         connector(proxy)
             .call(destination)
             .await
-            .map_err(|e| crate::aws::error_chain(&*e))
+            .map_err(|e| crate::github::error_chain(&*e))
     }
 
     /// A listener that answers each connection with `answer` and hands back what it received.

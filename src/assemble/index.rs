@@ -9,12 +9,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::inputs::{Platform, is_sha256_digest};
 
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-/// Every manifest type a tag can hold: indexes, and images of both image stores.
-pub const MANIFEST_TYPES: [&str; 4] = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
+pub use crate::aws::registry::{
+    DOCKER_LIST, DOCKER_MANIFEST, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST,
+};
 
 /// The annotation `BuildKit` puts on an attestation manifest's descriptor in an index.
 const REFERENCE_TYPE: &str = "vnd.docker.reference.type";

@@ -15,7 +15,8 @@ use anyhow::{Result, anyhow};
 use self::http::Repository;
 use self::index::{Child, Index, Kind};
 use crate::aws::Destination;
-use crate::docker::{Identity, PushOutcome, PushedTag};
+use crate::aws::registry::Identity;
+use crate::docker::{PushOutcome, PushedTag};
 use crate::inputs::{Platform, Tag};
 use crate::{github, step};
 

@@ -64,17 +64,5 @@ pub fn with_sdk<T>(
     }))
 }
 
-/// An error and its causes on one line, each once (the SDK's own causes often repeat each other).
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let next = cause.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = cause.source();
-    }
-    text
-}
+// Said by the output module, which every floor uses; named here too, where most of its callers are.
+pub use crate::github::error_chain;

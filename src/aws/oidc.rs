@@ -10,25 +10,9 @@ use crate::github;
 use crate::inputs::IdTokenSource;
 use crate::retry::{Backoff, retry};
 
-/// The issuer of GitHub's OIDC tokens on github.com: the identity provider's host in IAM and the prefix
-/// of its condition keys (`…:aud`, `…:sub`).
-pub const ISSUER: &str = "token.actions.githubusercontent.com";
-
-/// The issuer of a GitHub server's tokens: github.com's, or a GitHub Enterprise Server's
-/// `HOST/_services/token` (from `GITHUB_SERVER_URL`, `https://HOST`).
-pub fn issuer_of_server(server_url: Option<&str>) -> String {
-    let host = server_url
-        .map(|url| {
-            url.trim_start_matches("https://")
-                .trim_start_matches("http://")
-        })
-        .map(|host| host.trim_end_matches('/').to_ascii_lowercase())
-        .filter(|host| !host.is_empty() && host != "github.com");
-    host.map_or_else(
-        || ISSUER.to_owned(),
-        |host| format!("{host}/_services/token"),
-    )
-}
+// Where the issuer comes from is the inputs' to say (`GITHUB_SERVER_URL`); named here as well, as
+// the token's own.
+pub use crate::inputs::{ISSUER, issuer_of_server};
 
 /// An issuer as IAM names it: without `https://` and a trailing `/`.
 pub fn issuer_name(issuer: &str) -> String {

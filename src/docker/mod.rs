@@ -11,6 +11,7 @@ use bollard::query_parameters::{
     ListImagesOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
 };
 
+use crate::aws::registry::Identity;
 use crate::github;
 use crate::inputs::{DockerHost, Platform, Tag};
 
@@ -82,47 +83,6 @@ pub struct LocalImage {
     pub identity: Identity,
 }
 
-/// How to tell, before pushing, whether a registry's tag holds this image (`if-tag-exists: match`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Identity {
-    /// The digest a push makes, where the image store knows it ahead: the containerd store keeps the
-    /// index (or the chosen platform's manifest) that it pushes as it is.
-    pub digest: Option<String>,
-    /// The classic store compresses layers as it pushes, so the manifest digest is known only after
-    /// a push; the image ID is the digest of the image configuration, which the manifest names, and
-    /// which fixes the content of every layer.
-    pub config: Option<String>,
-    /// `<repository>@<digest>` of earlier pushes and pulls of this image (the daemon's `RepoDigests`).
-    pub known: Vec<String>,
-}
-
-impl Identity {
-    /// Whether `digest`, held by a tag of `repository_uri`, is this image; `None` when only the
-    /// manifest can tell (the classic store's image, never pushed there from this daemon).
-    pub fn holds(&self, repository_uri: &str, digest: &str) -> Option<bool> {
-        if self
-            .known
-            .iter()
-            .any(|k| *k == format!("{repository_uri}@{digest}"))
-        {
-            return Some(true);
-        }
-        self.digest.as_ref().map(|ours| ours == digest)
-    }
-
-    /// What this run pushes, as a refusal names it.
-    pub fn describe(&self) -> String {
-        match (&self.digest, &self.config) {
-            (Some(digest), _) => digest.clone(),
-            (None, Some(config)) => format!(
-                "the image with configuration {config}; this engine's image store makes the manifest digest \
-                 only as it pushes"
-            ),
-            (None, None) => "a digest this engine does not tell before pushing".to_owned(),
-        }
-    }
-}
-
 /// What became of each tag.
 #[derive(Debug, Default)]
 pub struct PushOutcome {
@@ -169,7 +129,7 @@ pub async fn connect(host: &DockerHost) -> Result<Daemon> {
     let docker = docker
         .negotiate_version()
         .await
-        .map_err(|e| unreachable(&crate::aws::error_chain(&e)))?;
+        .map_err(|e| unreachable(&github::error_chain(&e)))?;
     let tls = if matches!(host, DockerHost::Tls { .. }) {
         ", TLS"
     } else {

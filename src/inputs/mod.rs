@@ -19,7 +19,7 @@ mod platform;
 mod raw;
 mod settings;
 
-pub use auth::{Auth, IdTokenSource, Role, RoleRef, StaticCredentials};
+pub use auth::{Auth, ISSUER, IdTokenSource, Role, RoleRef, StaticCredentials, issuer_of_server};
 pub use destinations::Target;
 pub use endpoints::DockerHost;
 pub use names::{RepositoryName, Tag, is_sha256_digest};
@@ -156,7 +156,7 @@ pub fn policy_scope(
         Some(PolicyScope {
             account: spec.registry_id.clone()?,
             audience: audience?,
-            issuer: crate::aws::oidc::issuer_of_server(env.get("GITHUB_SERVER_URL")),
+            issuer: issuer_of_server(env.get("GITHUB_SERVER_URL")),
             workflow_subject: workflow_subject(&env),
             spec,
         })

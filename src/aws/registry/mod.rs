@@ -13,6 +13,17 @@ pub mod plan;
 pub mod private;
 pub mod public;
 
+pub use plan::Identity;
+
+/// The manifest media types a registry serves (OCI image spec, Docker's distribution manifest v2):
+/// what ECR's `BatchGetImage` accepts and what `assemble` asks for and writes.
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+/// Every manifest type a tag can hold: indexes, and images of both image stores.
+pub const MANIFEST_TYPES: [&str; 4] = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
+
 use std::future::Future;
 
 use anyhow::Result;
@@ -23,7 +34,6 @@ use self::advice::Change;
 use self::plan::{Decision, Held, Mutability, Plan};
 use super::call_failed;
 use super::token::RegistryLogin;
-use crate::docker::Identity;
 use crate::inputs::{
     Catalog, Config, Document, IfTagExists, RegistryType, Settings, Tag, is_sha256_digest,
 };

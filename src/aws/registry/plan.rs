@@ -1,11 +1,52 @@
 //! The pure half of preparing a repository, shared by private ECR and ECR Public: which tags to push
 //! given the digests they already hold and `if-tag-exists`, and which settings differ from what is
-//! wanted. No AWS call here: the registry modules ask AWS, this decides, so it is tested without AWS.
+//! wanted, and how to tell that a tag holds this image ([`Identity`]). No AWS call here: the registry modules ask AWS, this decides, so it is tested without AWS.
 
 use serde_json::Value;
 
 use super::Described;
 use crate::inputs::{Document, Encryption, IfTagExists, Settings, Tag, TagMutability};
+
+/// How to tell, before pushing, whether a registry's tag holds this image (`if-tag-exists: match`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The digest a push makes, where the image store knows it ahead: the containerd store keeps the
+    /// index (or the chosen platform's manifest) that it pushes as it is.
+    pub digest: Option<String>,
+    /// The classic store compresses layers as it pushes, so the manifest digest is known only after
+    /// a push; the image ID is the digest of the image configuration, which the manifest names, and
+    /// which fixes the content of every layer.
+    pub config: Option<String>,
+    /// `<repository>@<digest>` of earlier pushes and pulls of this image (the daemon's `RepoDigests`).
+    pub known: Vec<String>,
+}
+
+impl Identity {
+    /// Whether `digest`, held by a tag of `repository_uri`, is this image; `None` when only the
+    /// manifest can tell (the classic store's image, never pushed there from this daemon).
+    pub fn holds(&self, repository_uri: &str, digest: &str) -> Option<bool> {
+        if self
+            .known
+            .iter()
+            .any(|k| *k == format!("{repository_uri}@{digest}"))
+        {
+            return Some(true);
+        }
+        self.digest.as_ref().map(|ours| ours == digest)
+    }
+
+    /// What this run pushes, as a refusal names it.
+    pub fn describe(&self) -> String {
+        match (&self.digest, &self.config) {
+            (Some(digest), _) => digest.clone(),
+            (None, Some(config)) => format!(
+                "the image with configuration {config}; this engine's image store makes the manifest digest \
+                 only as it pushes"
+            ),
+            (None, None) => "a digest this engine does not tell before pushing".to_owned(),
+        }
+    }
+}
 
 /// Which tags to push, which hold this image already, and which were left as they are (each with
 /// the digest it holds).
