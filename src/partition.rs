@@ -93,6 +93,15 @@ impl Partition {
     }
 }
 
+/// The account an ARN names (its fifth field), or an account ID given as it is; `None` for an ARN
+/// without one (`*`, an S3 bucket's).
+pub fn account_of(arn: &str) -> Option<&str> {
+    if arn.len() == 12 && arn.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(arn);
+    }
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
 /// The ARN of a private ECR repository.
 pub fn repository_arn(region: &str, account: &str, repository: &str) -> String {
     format!(
@@ -150,6 +159,13 @@ mod tests {
             repository_arn("eusc-de-east-1", "123456789012", "team/api"),
             "arn:aws-eusc:ecr:eusc-de-east-1:123456789012:repository/team/api"
         );
+        assert_eq!(
+            account_of("arn:aws:iam::123456789012:role/ci"),
+            Some("123456789012")
+        );
+        assert_eq!(account_of("123456789012"), Some("123456789012"));
+        assert_eq!(account_of("arn:aws:s3:::bucket"), None);
+        assert_eq!(account_of("*"), None);
         let ids = regex_lite::Regex::new(&format!("^{}$", ids_pattern())).expect("valid");
         assert!(ids.is_match("aws-iso-f") && !ids.is_match("aws-x"));
         let hosts =

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::evaluate::{self, Context, Policies, Policy, Request, ResourcePolicy, Verdict};
 use crate::inputs::PolicyScope;
+use crate::partition::account_of;
 
 /// One (action, resource) the configuration needs, and the generator's statement it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,15 +93,11 @@ pub(super) fn all_statements(
     policies.iter().flat_map(evaluate::statements)
 }
 
-/// The account of an ARN, if it names one.
-fn account_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
-}
-
 /// Checks `subject`'s policies against `generated` (the configuration's least-privilege policy).
 pub fn check(subject: &Subject<'_>, generated: &Value, scope: &PolicyScope) -> Report {
     let needs = needs(generated);
     let warnings = super::beyond::broader_than_needed(subject.identity, &needs);
+    let keys = condition_keys(subject);
     let verdicts = needs
         .into_iter()
         .filter_map(|need| {
@@ -108,7 +105,7 @@ pub fn check(subject: &Subject<'_>, generated: &Value, scope: &PolicyScope) -> R
             // worst verdict of them stands.
             let judged = regions_of(&need, scope)
                 .into_iter()
-                .map(|region| judge(&need, &region, subject, scope));
+                .map(|region| judge(&need, &region, subject, scope, &keys));
             judged.max_by_key(|c| match c.verdict {
                 Verdict::Allowed(_) => 0,
                 Verdict::Depends { .. } => 1,
@@ -125,7 +122,14 @@ pub fn check(subject: &Subject<'_>, generated: &Value, scope: &PolicyScope) -> R
 }
 
 /// The verdict on `need` sent to `region`, and which policy lacks it.
-fn judge(need: &Need, region: &str, subject: &Subject<'_>, scope: &PolicyScope) -> Checked {
+/// `keys`: every condition key the policies use ([`condition_keys`]).
+fn judge(
+    need: &Need,
+    region: &str,
+    subject: &Subject<'_>,
+    scope: &PolicyScope,
+    keys: &[String],
+) -> Checked {
     let cross_account = match (
         subject.caller.and_then(account_of),
         account_of(&need.resource),
@@ -142,7 +146,7 @@ fn judge(need: &Need, region: &str, subject: &Subject<'_>, scope: &PolicyScope) 
     let request = Request {
         action: need.action.clone(),
         resource: need.resource.clone(),
-        context: known_values(need, region, subject, scope),
+        context: known_values(need, region, subject, scope, keys),
         caller: subject.caller.map(str::to_owned),
     };
     let policies = Policies {
@@ -213,15 +217,21 @@ const UNREAD_REPOSITORY_POLICY: &str =
 /// keys"): the region it is sent to, TLS, the caller when it is known, the repository tags the
 /// configuration sends (and that a repository being created has none), the service a KMS grant comes
 /// through. Every other key is unknown: the verdict then depends on it.
-fn known_values(need: &Need, region: &str, subject: &Subject<'_>, scope: &PolicyScope) -> Context {
+fn known_values(
+    need: &Need,
+    region: &str,
+    subject: &Subject<'_>,
+    scope: &PolicyScope,
+    keys: &[String],
+) -> Context {
     let tags = &scope.spec.settings.tags;
     let action = need.action.to_ascii_lowercase();
     let sends_tags = sends_tags(&action);
     let mut known = Context::unknown_unless_given();
-    for key in condition_keys(subject) {
-        if !supports(&action, &key) {
+    for key in keys {
+        if !supports(&action, key) {
             // IAM sees no such key in the request: the condition fails (`hint` says why).
-            known.set(&key, Vec::new());
+            known.set(key, Vec::new());
             continue;
         }
         let tag_value = |name: &str| -> Vec<String> {
@@ -230,7 +240,7 @@ fn known_values(need: &Need, region: &str, subject: &Subject<'_>, scope: &Policy
         };
         if let Some(name) = key.strip_prefix("aws:requesttag/") {
             known.set(
-                &key,
+                key,
                 if sends_tags {
                     tag_value(name)
                 } else {
@@ -238,8 +248,8 @@ fn known_values(need: &Need, region: &str, subject: &Subject<'_>, scope: &Policy
                 },
             );
         } else if key == "aws:tagkeys" {
-            let keys = tags.iter().map(|(k, _)| k.clone()).collect();
-            known.set(&key, if sends_tags { keys } else { Vec::new() });
+            let tag_keys = tags.iter().map(|(k, _)| k.clone()).collect();
+            known.set(key, if sends_tags { tag_keys } else { Vec::new() });
         } else if let Some(name) = key
             .strip_prefix("ecr:resourcetag/")
             .or_else(|| key.strip_prefix("aws:resourcetag/"))
@@ -251,14 +261,14 @@ fn known_values(need: &Need, region: &str, subject: &Subject<'_>, scope: &Policy
                 found.map(|(_, v)| vec![v.clone()]).unwrap_or_default()
             });
             if action.ends_with(":createrepository") {
-                known.set(&key, Vec::new());
+                known.set(key, Vec::new());
             } else if let v @ [_, ..] = tag_value(name).as_slice() {
-                known.set(&key, v.to_vec());
+                known.set(key, v.to_vec());
             } else if let Some(existing) = existing {
-                known.set(&key, existing);
+                known.set(key, existing);
             }
         } else if key == "kms:viaservice" && action.starts_with("kms:") {
-            known.set(&key, vec![format!("ecr.{region}.amazonaws.com")]);
+            known.set(key, vec![format!("ecr.{region}.amazonaws.com")]);
         }
     }
     known.set("aws:RequestedRegion", vec![region.to_owned()]);

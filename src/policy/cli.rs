@@ -157,7 +157,7 @@ fn read_repository_policy(
     let other_account = read
         .caller
         .as_deref()
-        .and_then(|c| c.split(':').nth(4))
+        .and_then(crate::partition::account_of)
         .is_some_and(|a| a != scope.account);
     if !other_account || read.repository_policy.is_some() || !read.with_credentials {
         return;

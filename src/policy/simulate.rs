@@ -7,6 +7,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use serde_json::{Value, json};
 
 use super::evaluate::{self, Context, Policies, Policy, Request, ResourcePolicy, Verdict};
+use crate::partition;
 
 pub const USAGE: &str = "\
 usage: ecr-push-action policy simulate --policy-input-list POLICY [POLICY ...]
@@ -94,11 +95,19 @@ pub fn command(args: &[String]) -> Result<String> {
         return Ok(USAGE.to_owned());
     }
     let flags = Flags::parse(args)?;
-    let read_all = |values: &[String], list: &str| -> Result<Vec<(Policy, String)>> {
+    // Each policy's text, by its source, for the statements' positions in the answer.
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut read = |value: &str, source: String| -> Result<Policy> {
+        let (policy, text) = read_policy(value, &source)?;
+        texts.push((source, text));
+        Ok(policy)
+    };
+    let mut read_all = |values: &[String], list: &str| -> Result<Vec<Policy>> {
+        let sources = (1..).map(|i| format!("{list}.{i}"));
         values
             .iter()
-            .enumerate()
-            .map(|(i, v)| read_policy(v, &format!("{list}.{}", i + 1)))
+            .zip(sources)
+            .map(|(v, s)| read(v, s))
             .collect()
     };
     let identity = read_all(&flags.policies, "PolicyInputList")?;
@@ -106,7 +115,7 @@ pub fn command(args: &[String]) -> Result<String> {
     let resource = flags
         .resource_policy
         .as_deref()
-        .map(|v| read_policy(v, "ResourcePolicy"))
+        .map(|v| read(v, "ResourcePolicy".to_owned()))
         .transpose()?;
     let mut context = Context::absent_unless_given();
     for entry in &flags.context {
@@ -114,28 +123,25 @@ pub fn command(args: &[String]) -> Result<String> {
             context.set(&key, values);
         }
     }
-    let texts: Vec<(&str, &str)> = identity
-        .iter()
-        .chain(&boundaries)
-        .chain(&resource)
-        .map(|(p, text)| (p.source.as_str(), text.as_str()))
-        .collect();
-    let identity_policies: Vec<Policy> = identity.iter().map(|(p, _)| p.clone()).collect();
-    let boundary_policies: Vec<Policy> = boundaries.iter().map(|(p, _)| p.clone()).collect();
-    let caller_account = flags.caller.as_deref().map(account_of);
+    let caller_account = flags.caller.as_deref().and_then(partition::account_of);
     let mut results = Vec::new();
     for action in &flags.actions {
         for resource_arn in &flags.resources {
-            let owner = Some(account_of(resource_arn))
-                .filter(|a| !a.is_empty())
-                .or_else(|| flags.resource_owner.as_deref().map(account_of))
-                .or_else(|| caller_account.clone());
+            // The resource's account: its ARN's, else `--resource-owner`'s, else the caller's.
+            let owner = partition::account_of(resource_arn)
+                .or_else(|| {
+                    flags
+                        .resource_owner
+                        .as_deref()
+                        .and_then(partition::account_of)
+                })
+                .or(caller_account);
             let policies = Policies {
-                identity: &identity_policies,
-                boundary: (!boundary_policies.is_empty()).then_some(&boundary_policies[..]),
+                identity: &identity,
+                boundary: (!boundaries.is_empty()).then_some(&boundaries[..]),
                 resource: resource
                     .as_ref()
-                    .map_or(ResourcePolicy::None, |(p, _)| ResourcePolicy::Given(p)),
+                    .map_or(ResourcePolicy::None, ResourcePolicy::Given),
                 cross_account: caller_account.is_some() && owner != caller_account,
             };
             let request = Request {
@@ -151,7 +157,7 @@ pub fn command(args: &[String]) -> Result<String> {
 }
 
 /// One `EvaluationResult`, as `SimulateCustomPolicy` shapes it.
-fn result(policies: &Policies<'_>, request: &Request, texts: &[(&str, &str)]) -> Value {
+fn result(policies: &Policies<'_>, request: &Request, texts: &[(String, String)]) -> Value {
     let decision = evaluate::decide(policies, request);
     let name = match decision.verdict {
         Verdict::Allowed(_) => "allowed",
@@ -166,7 +172,7 @@ fn result(policies: &Policies<'_>, request: &Request, texts: &[(&str, &str)]) ->
             let text = texts
                 .iter()
                 .find(|(source, _)| *source == at.source)
-                .map_or("", |(_, t)| *t);
+                .map_or("", |(_, t)| t.as_str());
             let kind = if at.source == "ResourcePolicy" {
                 "resource"
             } else {
@@ -202,14 +208,6 @@ fn result(policies: &Policies<'_>, request: &Request, texts: &[(&str, &str)]) ->
             json!({ "AllowedByPermissionsBoundary": allowed });
     }
     result
-}
-
-/// The account of an ARN (its fifth field), or an account ID as it is.
-fn account_of(arn: &str) -> String {
-    if arn.len() == 12 && arn.bytes().all(|b| b.is_ascii_digit()) {
-        return arn.to_owned();
-    }
-    arn.split(':').nth(4).unwrap_or_default().to_owned()
 }
 
 /// A policy given inline or as `file://PATH` (the AWS CLI's forms), checked, with its text.
