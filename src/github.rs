@@ -218,8 +218,14 @@ pub fn warning(message: &str) {
     emit(format!("::warning::{}", escape_data(message)));
 }
 
-pub fn error(message: &str) {
-    emit(format!("::error::{}", escape_data(message)));
+/// The run's failure, titled with its diagnostic codes (`E-…`, comma-separated) when it has any: the
+/// annotation then reads "E-INPUT-TAG: …" in the checks UI, and a search finds the README's entry.
+pub fn error(codes: &[&str], message: &str) {
+    let title = match codes {
+        [] => String::new(),
+        codes => format!(" title={}", escape_property(&codes.join(", "))),
+    };
+    emit(format!("::error{title}::{}", escape_data(message)));
 }
 
 /// A collapsible section of the log; it closes when the guard is dropped, also on early return.
@@ -305,6 +311,11 @@ fn random_hex() -> Result<String> {
         let _ = write!(s, "{b:02x}");
         s
     }))
+}
+
+/// Escaping of a workflow command's property value, as the runner unescapes it.
+pub fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
 /// Escaping of a workflow command's message, as the runner unescapes it.

@@ -4,6 +4,7 @@
 
 pub mod assemble;
 pub mod aws;
+pub mod diagnostic;
 pub mod docker;
 pub mod github;
 pub mod inputs;
@@ -147,12 +148,7 @@ fn finish<T>(
 async fn run_bounded(config: &Config) -> Result<()> {
     match tokio::time::timeout(config.timeout, run(config)).await {
         Ok(result) => result,
-        Err(_) => Err(anyhow!(
-            "The run did not finish within {} s (input `timeout`) and was stopped during \"{}\"; nothing after \
-             that step ran. Look at that step's log above, or raise `timeout`.",
-            config.timeout.as_secs(),
-            step::current()
-        )),
+        Err(_) => Err(step::timed_out(config.timeout.as_secs())),
     }
 }
 
@@ -209,7 +205,7 @@ fn policy_main(args: &[String]) -> std::process::ExitCode {
             }
         }
         Err(err) => {
-            github::error(&format!("{err:#}"));
+            github::error(&diagnostic::codes(&err), &format!("{err:#}"));
             std::process::ExitCode::from(2)
         }
     }
@@ -229,7 +225,7 @@ fn run_main() -> std::process::ExitCode {
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            github::error(&format!("{err:#}"));
+            github::error(&diagnostic::codes(&err), &format!("{err:#}"));
             std::process::ExitCode::FAILURE
         }
     }

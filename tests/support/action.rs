@@ -35,15 +35,15 @@ impl Run {
             .collect()
     }
 
-    /// Exactly one `::error::` annotation, returned unescaped.
+    /// Exactly one `::error::` annotation, returned unescaped; it must carry its diagnostic code(s).
     #[track_caller]
     pub fn single_error(&self) -> String {
-        let errors = self.errors();
         assert!(
             !self.success,
             "the action should have failed:\n{}",
             self.stdout
         );
+        let errors = commands::named(&commands::commands(&self.stdout), "error");
         assert_eq!(
             errors.len(),
             1,
@@ -51,7 +51,41 @@ impl Run {
             self.stdout,
             self.stderr
         );
-        errors[0].clone()
+        assert!(
+            !self.error_codes().is_empty(),
+            "the ::error:: line has no diagnostic code in its title:\n{}",
+            self.stdout
+        );
+        errors[0].data.clone()
+    }
+
+    /// The diagnostic codes in the title of the single `::error::` annotation (`E-…`, in order).
+    #[track_caller]
+    pub fn error_codes(&self) -> Vec<String> {
+        let errors = commands::named(&commands::commands(&self.stdout), "error");
+        let title = errors
+            .first()
+            .and_then(|e| e.properties.iter().find(|(k, _)| k == "title"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        title
+            .split(", ")
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Fails unless the run failed with exactly one error, coded `code` (among others when the error
+    /// gathers several problems); returns the error's text for the data it must name.
+    #[track_caller]
+    pub fn assert_error(&self, code: &str) -> String {
+        let error = self.single_error();
+        let codes = self.error_codes();
+        assert!(
+            codes.iter().any(|c| c == code),
+            "want diagnostic {code}, got {codes:?}: {error}"
+        );
+        error
     }
 
     #[track_caller]
