@@ -29,7 +29,10 @@ impl Diagnostic {
     }
 
     /// Several problems told as one, keeping each one's code (in order, once each).
-    pub fn gathered(codes: impl IntoIterator<Item = &'static str>, text: impl Into<String>) -> Self {
+    pub fn gathered(
+        codes: impl IntoIterator<Item = &'static str>,
+        text: impl Into<String>,
+    ) -> Self {
         let mut unique = Vec::new();
         for code in codes {
             if !unique.contains(&code) {
@@ -88,7 +91,6 @@ pub fn is_code(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyhow::Context;
 
     #[test]
     fn codes_survive_context_and_gathering() {
@@ -116,7 +118,7 @@ mod tests {
     #[test]
     fn readme_lists_exactly_the_codes_raised() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
         let section = readme
             .split("\n## Diagnostics")
             .nth(1)
@@ -127,9 +129,10 @@ mod tests {
         let mut sources = vec![root.join("src")];
         while let Some(path) = sources.pop() {
             if path.is_dir() {
-                sources.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+                let entries = std::fs::read_dir(&path).expect("src/ is readable");
+                sources.extend(entries.map(|e| e.expect("a directory entry").path()));
             } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap();
+                let text = std::fs::read_to_string(&path).expect("a source file");
                 // Codes raised by the code, not those its tests name.
                 let code = text.split("#[cfg(test)]").next().unwrap_or_default();
                 raised.extend(quoted_codes(code, '"'));
@@ -137,10 +140,16 @@ mod tests {
         }
         raised.retain(|c| !c.starts_with("E-TEST"));
         for code in &raised {
-            assert!(listed.contains(code), "{code} is raised but not in the README");
+            assert!(
+                listed.contains(code),
+                "{code} is raised but not in the README"
+            );
         }
         for code in &listed {
-            assert!(raised.contains(code), "{code} is in the README but never raised");
+            assert!(
+                raised.contains(code),
+                "{code} is in the README but never raised"
+            );
         }
     }
 

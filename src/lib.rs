@@ -48,10 +48,14 @@ async fn push(config: &Config, reference: &str) -> Result<()> {
         (daemon, image)
     };
     let session = credentials(config).await?;
-    let identity = async |_: &_, _: &_| Ok((image.identity.clone(), ()));
-    let prepared = aws::registry::prepare_all(&session.sdk, config, identity).await?;
-    let prepared = single_fails_at_once(prepared)?;
-    let ready: Vec<&aws::Destination> = prepared.iter().flatten().map(|(d, ())| d).collect();
+    let targets = config.targets();
+    let logins = aws::registry::login(&session.sdk, config, &targets).await?;
+    let identified = logins
+        .into_iter()
+        .map(|login| Ok((login?, image.identity.clone())))
+        .collect();
+    let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
+    let ready: Vec<&aws::registry::Destination> = prepared.iter().flatten().collect();
     let outcomes = daemon.push_all(&image, &ready).await;
     let shown = report::Image {
         platforms: &image.platforms,
@@ -64,26 +68,17 @@ async fn push(config: &Config, reference: &str) -> Result<()> {
 /// before every one is read), then the index written under the tags.
 async fn assemble_index(config: &Config, references: &[String]) -> Result<()> {
     let session = credentials(config).await?;
-    let read = async |login: &aws::token::RegistryLogin, config: &Config| {
-        let name = config.repository.as_str();
-        let (uri, arn) = aws::registry::private_location(login, &config.region, name);
-        let repository = assemble::http::Repository::new(login, name, &arn)?;
-        let (identity, index) = assemble::read(&repository, &uri, references).await?;
-        Ok((identity, (repository, index)))
-    };
-    let prepared = aws::registry::prepare_all(&session.sdk, config, read).await?;
-    let prepared = single_fails_at_once(prepared)?;
-    let writes = prepared
+    let targets = config.targets();
+    let logins = aws::registry::login(&session.sdk, config, &targets).await?;
+    let (identified, indexes) = assemble::read_all(logins, references).await;
+    let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
+    let outcomes = assemble::write_all(&prepared, &indexes).await;
+    let manifests = indexes
         .iter()
         .flatten()
-        .map(|(destination, (repository, index))| assemble::write(repository, destination, index));
-    let outcomes = github::at_once_logged_as_done(writes).await;
-    let index = prepared
-        .iter()
-        .flatten()
-        .map(|(_, (_, index))| index)
-        .next();
-    let manifests = index.map(|i| i.platforms.clone()).unwrap_or_default();
+        .next()
+        .map(|(_, index)| index.platforms.clone())
+        .unwrap_or_default();
     let platforms: Vec<inputs::Platform> = manifests.iter().map(|(p, _)| p.clone()).collect();
     let shown = report::Image {
         platforms: &platforms,
@@ -107,9 +102,9 @@ fn single_fails_at_once<T>(mut prepared: Vec<Result<T>>) -> Result<Vec<Result<T>
 
 /// Outputs and summary, then the verdict. They say what was pushed even when a tag failed; the exit
 /// code says it failed. `outcomes` are those of the destinations that were ready, in order.
-fn finish<T>(
+fn finish(
     config: &Config,
-    prepared: Vec<Result<(aws::Destination, T)>>,
+    prepared: Vec<Result<aws::registry::Destination>>,
     outcomes: Vec<docker::PushOutcome>,
     shown: &report::Image<'_>,
     session: &aws::credentials::Session,
@@ -125,9 +120,7 @@ fn finish<T>(
                 Ok(_) => outcomes.next().unwrap_or_default(),
                 Err(_) => docker::PushOutcome::default(),
             },
-            prepared: prepared
-                .map(|(destination, _)| destination)
-                .map_err(|err| format!("{err:#}")),
+            prepared: prepared.map_err(|err| format!("{err:#}")),
         })
         .collect();
     report::write(

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::aws::Destination;
+use crate::aws::registry::Destination;
 use crate::docker::{self, PushOutcome};
 use crate::github;
 use crate::inputs::{Platform, Tag, Target};

@@ -9,7 +9,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::inputs::{Platform, is_sha256_digest};
 
-pub use crate::aws::registry::{
+pub use crate::aws::registry::repository::{
     DOCKER_LIST, DOCKER_MANIFEST, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST,
 };
 

@@ -14,11 +14,58 @@ use anyhow::{Result, anyhow};
 
 use self::http::Repository;
 use self::index::{Child, Index, Kind};
-use crate::aws::Destination;
-use crate::aws::registry::Identity;
+use crate::aws::registry::Destination;
+use crate::aws::registry::login::step_title;
+use crate::aws::registry::{Identity, LoggedIn, private_location};
 use crate::docker::{PushOutcome, PushedTag};
 use crate::inputs::{Platform, Tag};
 use crate::{github, step};
+
+/// What `assemble` holds for one destination between reading and writing: where to write, and the index.
+pub type Read = (Repository, Index);
+
+/// The identify step of `assemble`: for every destination logged in, the references read from its
+/// repository and joined into an index (what the run will put there), at once, logs held in order.
+/// Returned twice over, aligned with the destinations: each login with the index's identity (or why
+/// it cannot be read), for the repository to be prepared; and what [`write_all`] writes.
+pub async fn read_all<'a>(
+    logins: Vec<Result<LoggedIn<'a>>>,
+    references: &[String],
+) -> (Vec<Result<(LoggedIn<'a>, Identity)>>, Vec<Option<Read>>) {
+    let several = logins.len();
+    let each = logins.into_iter().map(|login| async move {
+        let login = login?;
+        let config = login.config;
+        let _step = step::enter(&step_title("Read the images", config, several));
+        let name = config.repository.as_str();
+        let (uri, arn) = private_location(&login.login, &config.region, name);
+        let repository = Repository::new(&login.login, name, &arn)?;
+        let (identity, index) = read(&repository, &uri, references).await?;
+        Ok((login, identity, (repository, index)))
+    });
+    github::at_once(each)
+        .await
+        .into_iter()
+        .map(|read: Result<_>| match read {
+            Ok((login, identity, read)) => (Ok((login, identity)), Some(read)),
+            Err(err) => (Err(err), None),
+        })
+        .unzip()
+}
+
+/// Writes each destination's index ([`write`]), at once, for the destinations that were made ready;
+/// `reads` is aligned with `prepared`. The outcomes are those of the ready ones, in order.
+pub async fn write_all(
+    prepared: &[Result<Destination>],
+    reads: &[Option<Read>],
+) -> Vec<PushOutcome> {
+    let writes = prepared
+        .iter()
+        .zip(reads)
+        .filter_map(|(destination, read)| Some((destination.as_ref().ok()?, read.as_ref()?)))
+        .map(|(destination, (repository, index))| write(repository, destination, index));
+    github::at_once_logged_as_done(writes).await
+}
 
 /// Reads every reference from the destination's repository and makes the index — nothing written.
 /// A missing reference, children that no index can hold, or content that is not what it says (a

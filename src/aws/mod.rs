@@ -1,6 +1,7 @@
 //! Everything that talks to AWS APIs: credentials (and the GitHub ID token they may start from), then
 //! the registry — private ECR or ECR Public — ready to push to.
 
+pub mod calls;
 pub mod credentials;
 pub mod denied;
 pub mod oidc;
@@ -10,8 +11,6 @@ pub mod token;
 
 use aws_sdk_ecr::config::http::HttpResponse;
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
-
-pub use registry::Destination;
 
 /// The text a user needs from a failed AWS call: the service's error code and message when AWS sent
 /// them, else the HTTP status and the whole cause chain (never just "service error").

@@ -10,7 +10,8 @@ use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder}
 use futures_util::StreamExt as _;
 
 use super::{Daemon, LocalImage, PushOutcome, PushedTag, advice};
-use crate::aws::{Destination, denied};
+use crate::aws::denied;
+use crate::aws::registry::Destination;
 use crate::inputs::{Platform, Tag, is_sha256_digest};
 use crate::retry::{Backoff, retry};
 use crate::{github, step};

@@ -67,7 +67,15 @@ pub struct Config {
 impl Config {
     /// This configuration for one of its destinations alone: its region and registry.
     #[must_use]
-    pub fn for_target(&self, target: &Target) -> Config {
+    /// The run's inputs once per destination, each narrowed to it ([`Config::for_target`]).
+    pub fn targets(&self) -> Vec<Config> {
+        self.destinations
+            .iter()
+            .map(|t| self.for_target(t))
+            .collect()
+    }
+
+    fn for_target(&self, target: &Target) -> Config {
         Config {
             region: target.region.clone(),
             registry_id: target.registry_id.clone(),

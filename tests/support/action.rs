@@ -27,14 +27,6 @@ impl Run {
             .unwrap_or_else(|| panic!("no output `{name}` in {:?}\n{}", self.outputs, self.stdout))
     }
 
-    /// The messages of the `::error::` annotations, as the runner reads them.
-    pub fn errors(&self) -> Vec<String> {
-        commands::named(&commands::commands(&self.stdout), "error")
-            .into_iter()
-            .map(|c| c.data.clone())
-            .collect()
-    }
-
     /// Exactly one `::error::` annotation, returned unescaped; it must carry its diagnostic code(s).
     #[track_caller]
     pub fn single_error(&self) -> String {
@@ -43,7 +35,8 @@ impl Run {
             "the action should have failed:\n{}",
             self.stdout
         );
-        let errors = commands::named(&commands::commands(&self.stdout), "error");
+        let found = commands::commands(&self.stdout);
+        let errors = commands::named(&found, "error");
         assert_eq!(
             errors.len(),
             1,
@@ -62,7 +55,8 @@ impl Run {
     /// The diagnostic codes in the title of the single `::error::` annotation (`E-…`, in order).
     #[track_caller]
     pub fn error_codes(&self) -> Vec<String> {
-        let errors = commands::named(&commands::commands(&self.stdout), "error");
+        let found = commands::commands(&self.stdout);
+        let errors = commands::named(&found, "error");
         let title = errors
             .first()
             .and_then(|e| e.properties.iter().find(|(k, _)| k == "title"))

@@ -4,8 +4,8 @@
 
 use anyhow::{Error, anyhow};
 
-use super::Kind;
 use super::plan::Refusal;
+use super::repository::Kind;
 use crate::inputs::{Encryption, Settings};
 
 /// Names the registry in messages: `your account's registry` or `registry <id>`.

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::Described;
+use super::repository::Described;
 use crate::inputs::{Document, Encryption, IfTagExists, Settings, Tag, TagMutability};
 
 /// How to tell, before pushing, whether a registry's tag holds this image (`if-tag-exists: match`).

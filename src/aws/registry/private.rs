@@ -16,7 +16,9 @@ use aws_sdk_ecr::types::{
     ImageTagMutabilityExclusionFilter, Repository as EcrRepository, Tag as EcrTag,
 };
 
-use super::{Created, Described, Lookup, absent_if, advice, answer, read};
+use super::advice;
+use super::repository::{Created, Described, Lookup};
+use crate::aws::calls::{absent_if, answer, read};
 use crate::aws::{denied, sdk_error_text};
 use crate::inputs::{Config, Document, Tag};
 
@@ -153,7 +155,11 @@ pub async fn config_digest(
         .set_registry_id(config.registry_id.clone())
         .image_ids(ImageIdentifier::builder().image_digest(digest).build())
         // Every manifest type a push makes, so that ECR returns the manifest as stored.
-        .set_accepted_media_types(Some(super::MANIFEST_TYPES.map(str::to_owned).to_vec()));
+        .set_accepted_media_types(Some(
+            super::repository::MANIFEST_TYPES
+                .map(str::to_owned)
+                .to_vec(),
+        ));
     let out = answer(get.send().await, "ecr:BatchGetImage", arn)?;
     let manifest = out.images().first().and_then(|i| i.image_manifest());
     let parsed = manifest.and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok());

@@ -13,7 +13,9 @@ use aws_sdk_ecrpublic::types::{
     ImageIdentifier, Repository, RepositoryCatalogDataInput, Tag as PublicTag,
 };
 
-use super::{Created, Described, Lookup, absent_if, advice, answer, read};
+use super::advice;
+use super::repository::{Created, Described, Lookup};
+use crate::aws::calls::{absent_if, answer, read};
 use crate::aws::token::{self, RegistryLogin};
 use crate::aws::{call_failed, denied, sdk_error_text};
 use crate::inputs::{Catalog, Config, Document, Tag};

@@ -11,7 +11,10 @@ use aws_sdk_ecr::types::{
     ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
 };
 
-use super::super::{Described, advice, advice::Change, answer, plan, read};
+use crate::aws::calls::{answer, read};
+use crate::aws::registry::advice::{self, Change};
+use crate::aws::registry::plan;
+use crate::aws::registry::repository::Described;
 use crate::github;
 use crate::inputs::{Document, Settings, TagMutability};
 

@@ -1,0 +1,78 @@
+//! The registry login, for every destination at once: each destination's registry client and its
+//! token (masked, in memory), and the checks that need every login together — two destinations that
+//! are one registry, tags that name a registry no destination is. All of this comes before any
+//! repository is touched, so a duplicate or a missing permission never leaves a new, empty repository.
+
+use anyhow::Result;
+
+use super::advice;
+use super::client::Registry;
+use crate::aws::token::RegistryLogin;
+use crate::inputs::Config;
+use crate::{github, step};
+
+/// One destination logged in: its inputs (the run's, narrowed to it), its registry and the login.
+pub struct LoggedIn<'a> {
+    pub config: &'a Config,
+    pub registry: Registry<'a>,
+    pub login: RegistryLogin,
+}
+
+/// Every destination of `targets` (the run's inputs, one per destination) logged in, in the order
+/// listed; each `Err` says why that destination cannot be pushed to. The run stops (`Err`) when two
+/// destinations are one registry, or a tag names a registry that is none of them. Logins are fetched
+/// at once (each waits on the network), their logs held and printed in the order listed.
+pub async fn login<'a>(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+    targets: &'a [Config],
+) -> Result<Vec<Result<LoggedIn<'a>>>> {
+    let logins: Vec<Result<LoggedIn>> = github::at_once(targets.iter().map(|target| async move {
+        let _step = step::enter(&step_title("Registry login", target, targets.len()));
+        let registry = Registry::new(&for_region(sdk, &target.region), &target.registry_type);
+        let login = registry.login(target.registry_id.as_deref()).await?;
+        Ok(LoggedIn {
+            config: target,
+            registry,
+            login,
+        })
+    }))
+    .await;
+    let hosts: Vec<&str> = logins
+        .iter()
+        .flatten()
+        .map(|l| l.login.host.as_str())
+        .collect();
+    if let Some(twice) = hosts
+        .iter()
+        .enumerate()
+        .find(|(i, h)| hosts[..*i].contains(h))
+    {
+        return Err(advice::same_registry_twice(twice.1));
+    }
+    let elsewhere: Vec<&str> = config
+        .tag_hosts
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !hosts.contains(h))
+        .collect();
+    if !elsewhere.is_empty() {
+        return Err(advice::tags_name_another_registry(&elsewhere, &hosts));
+    }
+    Ok(logins)
+}
+
+/// A step's title in the log: with several destinations, it names the one it is about.
+pub fn step_title(what: &str, target: &Config, destinations: usize) -> String {
+    match target.destinations.first() {
+        Some(destination) if destinations > 1 => format!("{what} — {destination}"),
+        _ => what.to_owned(),
+    }
+}
+
+/// The SDK configuration for one destination's region (the credentials are shared).
+fn for_region(sdk: &aws_config::SdkConfig, region: &str) -> aws_config::SdkConfig {
+    sdk.to_builder()
+        .region(aws_config::Region::new(region.to_owned()))
+        .build()
+}

@@ -1,0 +1,354 @@
+//! Each destination's repository made ready for what this run puts there: found, or created when
+//! allowed ([`ensure`]); its settings brought to the inputs ([`reconcile`]); and, under
+//! `if-tag-exists`, which tags to push ([`plan_tags`]). The same steps in the same order for private
+//! ECR and ECR Public; what differs is a call on [`Registry`], what to do with an answer is decided in
+//! [`plan`](super::plan) (pure), and what the user is told is written in [`advice`](super::advice).
+
+use std::future::Future;
+
+use anyhow::Result;
+
+use super::advice::{self, Change};
+use super::client::Registry;
+use super::login::{LoggedIn, step_title};
+use super::plan::{self, Decision, Held, Identity, Mutability, Plan};
+use super::private;
+use super::repository::{Created, Described, Kind, Lookup, Repository, private_location};
+use crate::aws::token::RegistryLogin;
+use crate::inputs::{Config, Document, IfTagExists, Settings};
+use crate::{github, step};
+
+/// Where the images go, ready to push: the registry login, the repository and which tags to push.
+pub struct Destination {
+    pub kind: Kind,
+    pub login: RegistryLogin,
+    /// `<registry host>/<repository>` (ECR Public: `public.ecr.aws/<alias>/<repository>`).
+    pub repository_uri: String,
+    pub name: String,
+    /// The repository's ARN, for the doctor's explanation of a registry refusal.
+    pub arn: String,
+    /// This run created the repository.
+    pub created: bool,
+    pub plan: Plan,
+}
+
+/// Every destination logged in and identified (what the run puts there: the local image's identity,
+/// or the index `assemble` made from what the registry holds) made ready, in the order given; each
+/// `Err` says why that destination cannot be pushed to. The run stops (`Err`) when a tag is refused:
+/// refusals hold for the image, not one registry, and they stop it before anything is pushed
+/// anywhere. Destinations are worked on at once, their logs held and printed in the order given.
+pub async fn prepare(
+    ready: Vec<Result<(LoggedIn<'_>, Identity)>>,
+) -> Result<Vec<Result<Destination>>> {
+    let several = ready.len();
+    let mut prepared: Vec<Result<Destination>> =
+        github::at_once(ready.into_iter().map(|ready| async move {
+            let (logged_in, identity) = ready?;
+            let LoggedIn {
+                config,
+                registry,
+                login,
+            } = logged_in;
+            let _step = step::enter(&step_title(registry.kind().group(), config, several));
+            prepare_one(&registry, login, config, &identity).await
+        }))
+        .await;
+    let refusal = |r: &Result<Destination>| {
+        r.as_ref()
+            .is_err_and(anyhow::Error::is::<advice::TagRefused>)
+    };
+    if let Some(at) = prepared.iter().position(refusal)
+        && let Err(refused) = prepared.swap_remove(at)
+    {
+        return Err(refused);
+    }
+    Ok(prepared)
+}
+
+/// Makes sure the repository exists and is set up as asked, and plans the tags.
+async fn prepare_one(
+    registry: &Registry<'_>,
+    login: RegistryLogin,
+    config: &Config,
+    identity: &Identity,
+) -> Result<Destination> {
+    let repository = ensure(registry, config).await?;
+    // ECR Public's URI comes from the API: missing, it stops the run before any setting is changed.
+    let mut destination = registry
+        .kind()
+        .destination(login, &repository, &config.region)?;
+    match &repository.described {
+        Some(described) => reconcile(registry, &repository, described, &config.settings).await?,
+        None if config.settings.is_empty() => {}
+        None => return Err(advice::settings_unreadable(&repository.name)),
+    }
+    let described = repository.described.as_ref();
+    destination.plan = plan_tags(registry, config, described, &destination, identity).await?;
+    Ok(destination)
+}
+
+/// Makes sure the repository exists. A concurrent job that creates it first is not an error, and a
+/// pusher that may not describe or create repositories still gets to push into one that exists (with
+/// one warning).
+async fn ensure(registry: &Registry<'_>, config: &Config) -> Result<Repository> {
+    let (kind, name, id) = (
+        registry.kind(),
+        config.repository.as_str(),
+        config.registry_id.as_deref(),
+    );
+    let unchecked = || Repository::new(name, false, None);
+    let describe_denied = match registry.describe(config).await? {
+        Lookup::Found(found) => {
+            github::info(&advice::exists(kind, name, id, found.uri.as_deref()));
+            return Ok(Repository::new(name, false, Some(found)));
+        }
+        Lookup::Missing if !config.create_repository => {
+            return Err(advice::missing(kind, name, id));
+        }
+        Lookup::Missing => None,
+        Lookup::Denied(_) if !config.create_repository => {
+            github::info(&advice::not_checking(name));
+            return Ok(unchecked());
+        }
+        Lookup::Denied(doctor) => Some(doctor),
+    };
+    // The repository is missing, or we may not look: creating it settles both.
+    let cannot_check = |outcome: &str| {
+        let doctor = describe_denied.as_deref().unwrap_or_default();
+        github::warning(&advice::cannot_check(doctor, outcome));
+    };
+    match registry.create(config).await? {
+        Created::Made(described) => {
+            let uri = described.as_ref().and_then(|d| d.uri.as_deref());
+            github::info(&advice::created(kind, name, id, uri));
+            if describe_denied.is_some() {
+                cannot_check("It did not exist and was created.");
+            }
+            // Without ECR's description it counts as found, not made, as it always did.
+            Ok(described.map_or_else(unchecked, |d| Repository::new(name, true, Some(d))))
+        }
+        Created::AlreadyExists if describe_denied.is_some() => {
+            cannot_check("It exists already.");
+            Ok(unchecked())
+        }
+        Created::AlreadyExists => {
+            github::info(&advice::created_concurrently(kind, name));
+            match (registry.describe(config).await?, kind) {
+                (Lookup::Found(found), _) => Ok(Repository::new(name, false, Some(found))),
+                (_, Kind::Private) => Ok(unchecked()),
+                (_, Kind::Public) => Err(advice::public_vanished(name)),
+            }
+        }
+        // A pusher given only push permissions on a repository made beforehand.
+        Created::Denied(_) if describe_denied.is_some() => {
+            cannot_check("ecr:CreateRepository is not allowed either, so it must exist already.");
+            Ok(unchecked())
+        }
+        Created::Denied(doctor) => Err(advice::create_denied(name, id, &doctor)),
+    }
+}
+
+/// Brings an existing repository to `settings`: each setting is read first and written only when it
+/// differs, so a run with nothing to change makes no write call. A repository created just now has
+/// everything but its policies already.
+async fn reconcile(
+    registry: &Registry<'_>,
+    repository: &Repository,
+    described: &Described,
+    settings: &Settings,
+) -> Result<()> {
+    let name = repository.name.as_str();
+    let mut changes = Vec::new();
+    if !repository.created {
+        if let Registry::Private(ecr) = registry {
+            changes.extend(private::settings::reconcile(ecr, name, described, settings).await?);
+        }
+        if !settings.tags.is_empty() {
+            changes.extend(reconcile_tags(registry, described, &settings.tags).await?);
+        }
+    }
+    if let (Registry::Private(ecr), Some(wanted)) = (registry, &settings.lifecycle_policy) {
+        let current = private::settings::lifecycle_policy(ecr, name, described).await?;
+        let put = || private::settings::put_lifecycle_policy(ecr, name, described, wanted);
+        changes.extend(reconcile_document("lifecycle policy", current, wanted, put).await?);
+    }
+    if let Some(wanted) = &settings.repository_policy {
+        let current = registry.repository_policy(name, described).await?;
+        let set = || registry.set_repository_policy(name, described, wanted);
+        changes.extend(reconcile_document("repository policy", current, wanted, set).await?);
+    }
+    for line in advice::changes(
+        registry.kind(),
+        name,
+        &changes,
+        repository.created,
+        settings,
+    ) {
+        github::info(&line);
+    }
+    Ok(())
+}
+
+/// Tags are added or updated, never removed: other tools may own other tags.
+async fn reconcile_tags(
+    registry: &Registry<'_>,
+    described: &Described,
+    wanted: &[(String, String)],
+) -> Result<Option<Change>> {
+    let arn = described.arn();
+    let missing = plan::missing_tags(&registry.tags(arn).await?, wanted);
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    registry.add_tags(arn, &missing).await?;
+    Ok(Some(Change::Tags(missing)))
+}
+
+/// A policy document, written only when it differs from the `current` one.
+async fn reconcile_document<F>(
+    what: &str,
+    current: Option<String>,
+    wanted: &Document,
+    write: impl FnOnce() -> F,
+) -> Result<Option<Change>>
+where
+    F: Future<Output = Result<()>>,
+{
+    if !plan::differs(current.as_deref(), wanted) {
+        return Ok(None);
+    }
+    write().await?;
+    Ok(Some(Change::policy(what, &wanted.source)))
+}
+
+/// `if-tag-exists`, checked before pushing: which tags to push and which to leave as they are.
+async fn plan_tags(
+    registry: &Registry<'_>,
+    config: &Config,
+    described: Option<&Described>,
+    destination: &Destination,
+    identity: &Identity,
+) -> Result<Plan> {
+    let rule = config.if_tag_exists;
+    let mutability = Mutability::of(described, &config.settings);
+    if !plan::needs_lookup(rule, &mutability) {
+        return Ok(Plan {
+            push: config.tags.clone(),
+            ..Plan::default()
+        });
+    }
+    let (repository, uri) = (config.repository.as_str(), &destination.repository_uri);
+    // Learns each digest found to be this image: tags mostly share one, which is then asked once.
+    let mut identity = identity.clone();
+    let mut plan = Plan::default();
+    for tag in &config.tags {
+        let existing = match registry.existing_digest(config, described, tag).await {
+            Ok(existing) => existing,
+            Err(doctor) if rule == IfTagExists::Overwrite => {
+                let doctor = doctor.to_string();
+                github::warning(&advice::tag_unchecked(tag.as_str(), repository, &doctor));
+                None
+            }
+            Err(doctor) => return Err(doctor),
+        };
+        let held = match existing {
+            Some(digest) if rule == IfTagExists::Match => {
+                let this_image =
+                    is_this_image(registry, config, destination, &mut identity, &digest).await?;
+                Some(Held { digest, this_image })
+            }
+            other => other.map(|digest| Held {
+                digest,
+                this_image: false,
+            }),
+        };
+        match plan::decide(tag.as_str(), held, rule, &mutability) {
+            Decision::Push => plan.push.push(tag.clone()),
+            Decision::AlreadyThere(digest) => {
+                github::info(&advice::tag_there(tag.as_str(), &digest));
+                plan.there.push((tag.clone(), digest));
+            }
+            Decision::Skip(digest) => {
+                github::info(&advice::tag_skipped(tag.as_str(), &digest));
+                plan.skipped.push((tag.clone(), digest));
+            }
+            Decision::Refuse(why) => {
+                let ours = identity.describe();
+                return Err(advice::tag_refused(
+                    registry.kind(),
+                    tag.as_str(),
+                    uri,
+                    &why,
+                    &ours,
+                ));
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// Whether `digest`, held by a tag, is the image this run pushes: by digest where the local image
+/// store knows the digest a push makes; else (the classic store) by the image configuration that
+/// the tag's manifest names, which private ECR returns and ECR Public's API does not. A digest found to
+/// be this image that way joins `identity`'s known ones.
+async fn is_this_image(
+    registry: &Registry<'_>,
+    config: &Config,
+    destination: &Destination,
+    identity: &mut Identity,
+    digest: &str,
+) -> Result<bool> {
+    let uri = &destination.repository_uri;
+    if let Some(known) = identity.holds(uri, digest) {
+        return Ok(known);
+    }
+    let (Registry::Private(ecr), Some(ours)) = (registry, &identity.config) else {
+        return Ok(false);
+    };
+    let config_digest = private::config_digest(ecr, config, &destination.arn, digest).await?;
+    let this_image = config_digest.as_deref() == Some(ours.as_str());
+    if this_image {
+        identity.known.push(format!("{uri}@{digest}"));
+    }
+    Ok(this_image)
+}
+
+impl Kind {
+    /// Where the repository is: private ECR's URI and ARN follow from the login; ECR Public names them,
+    /// and the account that owns the repository.
+    fn destination(
+        self,
+        login: RegistryLogin,
+        repository: &Repository,
+        region: &str,
+    ) -> Result<Destination> {
+        let name = repository.name.as_str();
+        let described = repository.described.clone().unwrap_or_default();
+        let (repository_uri, arn, login) = match self {
+            Kind::Private => {
+                let (uri, arn) = private_location(&login, region, name);
+                (uri, arn, login)
+            }
+            Kind::Public => {
+                let uri = described
+                    .uri
+                    .ok_or_else(|| advice::public_without_uri(name))?;
+                let account = described.registry_id.unwrap_or(login.account);
+                (
+                    uri,
+                    described.arn.unwrap_or_default(),
+                    RegistryLogin { account, ..login },
+                )
+            }
+        };
+        Ok(Destination {
+            kind: self,
+            login,
+            repository_uri,
+            name: name.to_owned(),
+            arn,
+            created: repository.created,
+            plan: Plan::default(),
+        })
+    }
+}
