@@ -15,7 +15,7 @@ pub mod report;
 pub mod retry;
 pub mod step;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 
 pub use inputs::{Config, Source};
 
@@ -120,7 +120,9 @@ fn finish(
                 Ok(_) => outcomes.next().unwrap_or_default(),
                 Err(_) => docker::PushOutcome::default(),
             },
-            prepared: prepared.map_err(|err| format!("{err:#}")),
+            prepared: prepared.map_err(|err| {
+                diagnostic::Diagnostic::gathered(diagnostic::codes(&err), format!("{err:#}"))
+            }),
         })
         .collect();
     report::write(
@@ -132,7 +134,7 @@ fn finish(
     )?;
     match report::failure(&deliveries) {
         None => Ok(()),
-        Some(text) => Err(anyhow!(text)),
+        Some(failure) => Err(failure.into()),
     }
 }
 

@@ -7,6 +7,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::aws::registry::Destination;
+use crate::diagnostic::Diagnostic;
 use crate::docker::{self, PushOutcome};
 use crate::github;
 use crate::inputs::{Platform, Tag, Target};
@@ -21,7 +22,7 @@ pub struct Image<'a> {
 pub struct Delivery {
     pub target: Target,
     /// The destination made ready, or why it could not be (nothing was pushed there).
-    pub prepared: Result<Destination, String>,
+    pub prepared: Result<Destination, Diagnostic>,
     pub outcome: PushOutcome,
 }
 
@@ -142,7 +143,7 @@ fn rows(delivery: &Delivery, tags: &[Tag]) -> Vec<Row> {
                 tag: tag.to_string(),
                 uri: uri.clone(),
                 digest: String::new(),
-                result: TagResult::Failed(why.clone()),
+                result: TagResult::Failed(why.text().to_owned()),
             };
             return tags.iter().map(failed).collect();
         }
@@ -192,12 +193,15 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::
 
 /// When a tag was not pushed somewhere, or the destinations hold different digests: the error that
 /// says where, why, and what was pushed all the same.
-pub fn failure(deliveries: &[Delivery]) -> Option<String> {
-    let mut parts: Vec<String> = deliveries.iter().filter_map(destination_failure).collect();
-    parts.extend(digests_differ(deliveries));
+pub fn failure(deliveries: &[Delivery]) -> Option<Diagnostic> {
+    let mut parts: Vec<(Vec<&'static str>, String)> =
+        deliveries.iter().filter_map(destination_failure).collect();
+    parts.extend(digests_differ(deliveries).map(|text| (vec!["E-DIGESTS-DIFFER"], text)));
     if parts.is_empty() {
         return None;
     }
+    let codes: Vec<&'static str> = parts.iter().flat_map(|(codes, _)| codes.clone()).collect();
+    let mut parts: Vec<String> = parts.into_iter().map(|(_, text)| text).collect();
     let done: Vec<String> = deliveries
         .iter()
         .filter(|d| d.outcome.failed.is_empty())
@@ -206,14 +210,16 @@ pub fn failure(deliveries: &[Delivery]) -> Option<String> {
     if deliveries.len() > 1 && !done.is_empty() {
         parts.push(format!("Every tag is in place in: {}.", done.join(", ")));
     }
-    Some(parts.join("\n"))
+    Some(Diagnostic::gathered(codes, parts.join("\n")))
 }
 
-/// One destination's failure: why it could not be made ready, or which tags were not pushed.
-fn destination_failure(delivery: &Delivery) -> Option<String> {
+/// One destination's failure, with its codes: why it could not be made ready (its own codes), or
+/// which tags were not pushed (`E-PUSH-FAILED`).
+fn destination_failure(delivery: &Delivery) -> Option<(Vec<&'static str>, String)> {
     let (destination, outcome) = match &delivery.prepared {
         Err(why) => {
-            return Some(format!("Nothing was pushed to {}: {why}", delivery.target));
+            let text = format!("Nothing was pushed to {}: {why}", delivery.target);
+            return Some((why.codes().to_vec(), text));
         }
         Ok(destination) => (destination, &delivery.outcome),
     };
@@ -240,7 +246,7 @@ fn destination_failure(delivery: &Delivery) -> Option<String> {
             destination.name
         );
     }
-    Some(text)
+    Some((vec!["E-PUSH-FAILED"], text))
 }
 
 /// The destinations must hold one image: the digest each holds this run's image under, when they
@@ -353,14 +359,30 @@ fn summary(deliveries: &[Delivery], rows: &[Vec<Row>], platforms: &str) -> Strin
     } else {
         format!(", platforms {}", github::code_cell(platforms))
     };
+    // Every text that came from a registry or AWS (names, URIs, digests, the account, failure reasons) is
+    // a code span: a hostile registry cannot put links, images or HTML into the summary.
+    let place = place(&ready, deliveries.len());
+    let mut summary = format!(
+        "### Pushed to {registry}\n\nRepository {}{place}{platforms}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
+        github::code_cell(&first.name),
+    );
+    for row in rows.iter().flatten() {
+        let _ = writeln!(summary, "{}", table_row(row));
+    }
+    summary.push('\n');
+    summary
+}
+
+/// Where the summary says the repository is: one account, or how many registries (and where it was
+/// created). `ready` is not empty.
+fn place(ready: &[&Destination], destinations: usize) -> String {
+    let first = ready[0];
     let created: Vec<String> = ready
         .iter()
         .filter(|d| d.created)
         .map(|d| github::code_cell(&d.login.host))
         .collect();
-    // Every text that came from a registry or AWS (names, URIs, digests, the account, failure reasons) is
-    // a code span: a hostile registry cannot put links, images or HTML into the summary.
-    let place = if deliveries.len() == 1 {
+    if destinations == 1 {
         let created = if first.created {
             " (created by this run)"
         } else {
@@ -371,19 +393,18 @@ fn summary(deliveries: &[Delivery], rows: &[Vec<Row>], platforms: &str) -> Strin
             github::code_cell(&first.login.account)
         )
     } else if created.is_empty() {
-        format!(" in {} registries", deliveries.len())
+        format!(" in {destinations} registries")
     } else {
         format!(
-            " in {} registries (created by this run in {})",
-            deliveries.len(),
+            " in {destinations} registries (created by this run in {})",
             created.join(", ")
         )
-    };
-    let mut summary = format!(
-        "### Pushed to {registry}\n\nRepository {}{place}{platforms}\n\n| Tag | Image URI | Digest | Result |\n| --- | --- | --- | --- |\n",
-        github::code_cell(&first.name),
-    );
-    for row in rows.iter().flatten() {
+    }
+}
+
+/// One tag's row of the summary's table.
+fn table_row(row: &Row) -> String {
+    {
         let result = match &row.result {
             TagResult::Pushed => "pushed".to_owned(),
             TagResult::There => "already there: it holds this image".to_owned(),
@@ -398,15 +419,12 @@ fn summary(deliveries: &[Delivery], rows: &[Vec<Row>], platforms: &str) -> Strin
         } else {
             github::code_cell(&row.digest)
         };
-        let _ = writeln!(
-            summary,
+        format!(
             "| {} | {} | {digest} | {result} |",
             github::code_cell(&row.tag),
             github::code_cell(&row.uri),
-        );
+        )
     }
-    summary.push('\n');
-    summary
 }
 
 /// An assembled index's platforms, each with its image manifest's digest.

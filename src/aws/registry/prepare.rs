@@ -251,17 +251,7 @@ async fn plan_tags(
             }
             Err(doctor) => return Err(doctor),
         };
-        let held = match existing {
-            Some(digest) if rule == IfTagExists::Match => {
-                let this_image =
-                    is_this_image(registry, config, destination, &mut identity, &digest).await?;
-                Some(Held { digest, this_image })
-            }
-            other => other.map(|digest| Held {
-                digest,
-                this_image: false,
-            }),
-        };
+        let held = held(registry, config, destination, &mut identity, existing).await?;
         match plan::decide(tag.as_str(), held, rule, &mutability) {
             Decision::Push => plan.push.push(tag.clone()),
             Decision::AlreadyThere(digest) => {
@@ -285,6 +275,27 @@ async fn plan_tags(
         }
     }
     Ok(plan)
+}
+
+/// What an existing tag holds (`existing`, its digest): under `match`, whether that is this image.
+async fn held(
+    registry: &Registry<'_>,
+    config: &Config,
+    destination: &Destination,
+    identity: &mut Identity,
+    existing: Option<String>,
+) -> Result<Option<Held>> {
+    Ok(match existing {
+        Some(digest) if config.if_tag_exists == IfTagExists::Match => {
+            let this_image =
+                is_this_image(registry, config, destination, identity, &digest).await?;
+            Some(Held { digest, this_image })
+        }
+        other => other.map(|digest| Held {
+            digest,
+            this_image: false,
+        }),
+    })
 }
 
 /// Whether `digest`, held by a tag, is the image this run pushes: by digest where the local image
