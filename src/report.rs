@@ -98,6 +98,7 @@ pub fn write(
     github::set_outputs(&outputs(&Outputs {
         registry: first.map(|d| d.login.host.as_str()).unwrap_or_default(),
         repository_uri: first.map(|d| d.repository_uri.as_str()).unwrap_or_default(),
+        repository_arn: first.map(|d| d.arn.as_str()).unwrap_or_default(),
         image_uris: shown.iter().map(|r| r.uri.clone()).collect(),
         digest: &digest,
         account: first.map(|d| d.login.account.as_str()).unwrap_or_default(),
@@ -182,6 +183,7 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::
         json!({
             "registry": ready.map_or_else(|| delivery.target.to_string(), |d| d.login.host.clone()),
             "repository-uri": ready.map(|d| d.repository_uri.as_str()).unwrap_or_default(),
+            "repository-arn": ready.map(|d| d.arn.as_str()).unwrap_or_default(),
             "repository-created": ready.is_some_and(|d| d.created),
             "pushed-tags": tags(TagResult::holds_image),
             "failed-tags": tags(|r| matches!(r, TagResult::Failed(_))),
@@ -279,6 +281,7 @@ fn digests_differ(deliveries: &[Delivery]) -> Option<String> {
 struct Outputs<'a> {
     registry: &'a str,
     repository_uri: &'a str,
+    repository_arn: &'a str,
     image_uris: Vec<String>,
     digest: &'a str,
     account: &'a str,
@@ -301,6 +304,7 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
     vec![
         ("registry", o.registry.to_owned()),
         ("repository-uri", o.repository_uri.to_owned()),
+        ("repository-arn", o.repository_arn.to_owned()),
         (
             "image-uri",
             o.image_uris.first().cloned().unwrap_or_default(),
@@ -329,6 +333,7 @@ fn metadata(o: &Outputs<'_>, image_ref: &str) -> String {
     json!({
         "registry": o.registry,
         "repository-uri": o.repository_uri,
+        "repository-arn": o.repository_arn,
         "image-uri": o.image_uris.first().cloned().unwrap_or_default(),
         "image-uris": o.image_uris,
         "digest": o.digest,
@@ -474,6 +479,7 @@ mod tests {
         let written: Vec<String> = outputs(&Outputs {
             registry: "h",
             repository_uri: "h/r",
+            repository_arn: "arn:aws:ecr:r:1:repository/r",
             image_uris: Vec::new(),
             digest: "d",
             account: "1",

@@ -57,6 +57,11 @@ fn pushes_to_ecr_public_with_catalog_data() {
     }
     assert_eq!(run.output("registry"), "public.ecr.aws");
     assert_eq!(run.output("repository-uri"), uri);
+    // As the fake's DescribeRepositories states it (ECR Public's ARNs have no region).
+    assert_eq!(
+        run.output("repository-arn"),
+        format!("arn:aws:ecr-public::{}:repository/{repository}", s.account)
+    );
     assert_eq!(run.output("image-uris"), format!("{uri}:1.0\n{uri}:latest"));
     assert_eq!(run.output("image-ref"), format!("{uri}@{digest}"));
     assert_eq!(run.output("aws-account-id"), s.account);

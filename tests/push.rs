@@ -3,7 +3,8 @@
 
 use crate::on_both_engines;
 use crate::support::{
-    Action, Engine, create_repository, registry_digest, repository_registry_id, stack, unique,
+    Action, Engine, create_repository, registry_digest, repository_arn, repository_registry_id,
+    stack, unique,
 };
 
 /// Checks everything a successful run must leave, from outside the action.
@@ -39,6 +40,11 @@ fn assert_pushed(
 
     assert_eq!(run.output("registry"), host);
     assert_eq!(run.output("repository-uri"), uri);
+    assert_eq!(
+        Some(run.output("repository-arn")),
+        repository_arn(repository, Some(account)).as_deref(),
+        "the ARN ECR's API states"
+    );
     assert_eq!(run.output("image-uri"), format!("{uri}:{}", tags[0]));
     let uris: Vec<String> = tags.iter().map(|t| format!("{uri}:{t}")).collect();
     assert_eq!(run.output("image-uris"), uris.join("\n"));
@@ -498,6 +504,7 @@ fn metadata_holds_every_output_and_the_summary_can_be_off() {
     for name in [
         "registry",
         "repository-uri",
+        "repository-arn",
         "image-uri",
         "digest",
         "image-ref",

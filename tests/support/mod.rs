@@ -19,7 +19,8 @@ mod stack;
 pub use action::{Action, Cost, Run};
 pub use engine::{Engine, Image};
 pub use moto::{
-    block_on, create_repository, ecr, ecr_at, repository_registry_id, seed_tag, sessions_issued,
+    block_on, create_repository, ecr, ecr_at, repository_arn, repository_registry_id, seed_tag,
+    sessions_issued,
 };
 pub use registry::{
     put_platformless_image, registry_digest, registry_digest_as, registry_layers, registry_manifest,

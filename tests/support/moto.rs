@@ -55,6 +55,15 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 
 /// The registry ID of `name` in moto, or `None` when moto has no such repository.
 pub fn repository_registry_id(name: &str, registry_id: Option<&str>) -> Option<String> {
+    described(name, registry_id).and_then(|r| r.registry_id().map(str::to_owned))
+}
+
+/// The ARN of `name` as moto's `DescribeRepositories` states it.
+pub fn repository_arn(name: &str, registry_id: Option<&str>) -> Option<String> {
+    described(name, registry_id).and_then(|r| r.repository_arn().map(str::to_owned))
+}
+
+fn described(name: &str, registry_id: Option<&str>) -> Option<aws_sdk_ecr::types::Repository> {
     let found = block_on(
         ecr()
             .describe_repositories()
@@ -63,7 +72,7 @@ pub fn repository_registry_id(name: &str, registry_id: Option<&str>) -> Option<S
             .send(),
     );
     match found {
-        Ok(out) => out.repositories().first().and_then(|r| r.registry_id().map(str::to_owned)),
+        Ok(out) => out.repositories().first().cloned(),
         Err(err) if err.as_service_error().is_some_and(aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesError::is_repository_not_found_exception) => None,
         Err(err) => panic!("DescribeRepositories {name}: {}", aws_sdk_ecr::error::DisplayErrorContext(err)),
     }

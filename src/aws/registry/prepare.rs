@@ -363,3 +363,52 @@ impl Kind {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A private repository's URI follows from the login's host, its ARN from the region's partition:
+    /// `arn:<partition>:ecr:<region>:<account>:repository/<name>` (Amazon ECR's resource types in the
+    /// Service Authorization Reference, "Actions, resources, and condition keys for Amazon Elastic
+    /// Container Registry"; the partitions and their DNS suffixes as the SDK's partitions.json states
+    /// them — China `amazonaws.com.cn`, ISO `c2s.ic.gov`, the European Sovereign Cloud `amazonaws.eu`).
+    #[test]
+    fn a_private_destination_has_its_partitions_arn() {
+        for (region, host, arn) in [
+            (
+                "cn-north-1",
+                "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
+                "arn:aws-cn:ecr:cn-north-1:123456789012:repository/team/api",
+            ),
+            (
+                "us-gov-west-1",
+                "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com",
+                "arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/team/api",
+            ),
+            (
+                "us-iso-east-1",
+                "123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov",
+                "arn:aws-iso:ecr:us-iso-east-1:123456789012:repository/team/api",
+            ),
+            (
+                "eusc-de-east-1",
+                "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu",
+                "arn:aws-eusc:ecr:eusc-de-east-1:123456789012:repository/team/api",
+            ),
+        ] {
+            let login = RegistryLogin {
+                host: host.to_owned(),
+                account: "123456789012".to_owned(),
+                username: "AWS".to_owned(),
+                password: "p".to_owned(),
+            };
+            let repository = Repository::new("team/api", false, None);
+            let destination = Kind::Private
+                .destination(login, &repository, region)
+                .expect("a private destination");
+            assert_eq!(destination.arn, arn, "{region}");
+            assert_eq!(destination.repository_uri, format!("{host}/team/api"));
+        }
+    }
+}
