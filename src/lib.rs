@@ -150,54 +150,6 @@ async fn run_bounded(config: &Config) -> Result<()> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    /// The README's Layout section names every folder of the repository and every file and folder of
-    /// `src/`, so a reader finds each step where the README says.
-    #[test]
-    fn the_readme_layout_names_every_folder_and_source_file() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
-        let layout = readme
-            .split("\n## Layout")
-            .nth(1)
-            .and_then(|s| s.split("```").nth(1))
-            .expect("README has a Layout section with a code block");
-        let mut wanted = Vec::new();
-        for entry in std::fs::read_dir(root).expect("the repository") {
-            let entry = entry.expect("an entry");
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let skipped = ["target", ".git"].contains(&name.as_str());
-            if entry.path().is_dir() && !skipped {
-                wanted.push(name);
-            }
-        }
-        let mut folders = vec![root.join("src")];
-        while let Some(folder) = folders.pop() {
-            for entry in std::fs::read_dir(&folder).expect("src/") {
-                let path = entry.expect("an entry").path();
-                let relative = path.strip_prefix(root).expect("under the root");
-                wanted.push(relative.to_string_lossy().into_owned());
-                if path.is_dir() {
-                    folders.push(path);
-                }
-            }
-        }
-        // A file is named by its path (`src/aws/calls.rs`), or by its file name within its folder's
-        // entry (`login.rs`); a folder by its path (`src/aws/registry/`).
-        let named = |name: &String| {
-            let file_name = name.rsplit('/').next().unwrap_or_default();
-            layout.contains(name.as_str())
-                || (file_name.contains('.') && layout.contains(file_name))
-        };
-        wanted.retain(|name| !named(name));
-        assert!(
-            wanted.is_empty(),
-            "the README's Layout does not name {wanted:?}"
-        );
-    }
-}
-
 /// What the process was asked to do, read once from its arguments (ripgrep's `ParseResult`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Mode {

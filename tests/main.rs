@@ -10,6 +10,7 @@ mod destinations;
 mod errors;
 mod faults;
 mod hardening;
+mod layout;
 mod policy;
 mod public;
 mod push;
