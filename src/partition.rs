@@ -91,6 +91,12 @@ impl Partition {
     pub fn service_host(&self, service: &str, region: &str) -> String {
         format!("{service}.{region}.{}", self.dns_suffix)
     }
+
+    /// An ARN in this partition: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, `region` empty for
+    /// a global service's (IAM's) — whose ARNs still name the partition of the account's region.
+    pub fn arn(&self, service: &str, region: &str, account: &str, resource: &str) -> String {
+        format!("arn:{}:{service}:{region}:{account}:{resource}", self.id)
+    }
 }
 
 /// The account an ARN names (its fifth field), or an account ID given as it is; `None` for an ARN
@@ -102,12 +108,45 @@ pub fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
+/// The region an ARN names (its fourth field); `None` for a global resource's (`*`, IAM's).
+pub fn region_of(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| !r.is_empty())
+}
+
 /// The ARN of a private ECR repository.
 pub fn repository_arn(region: &str, account: &str, repository: &str) -> String {
-    format!(
-        "arn:{}:ecr:{region}:{account}:repository/{repository}",
-        of_region(region).id
+    of_region(region).arn("ecr", region, account, &format!("repository/{repository}"))
+}
+
+/// The ARN of an ECR Public repository: ECR Public is a service of the `aws` partition alone (its API
+/// is in us-east-1), and its ARNs name no region.
+pub fn public_repository_arn(account: &str, repository: &str) -> String {
+    of_region("us-east-1").arn(
+        "ecr-public",
+        "",
+        account,
+        &format!("repository/{repository}"),
     )
+}
+
+/// The ARN of the IAM OIDC identity provider for `issuer` in `account`: IAM's ARNs name no region,
+/// but the partition of the account's `region`.
+pub fn oidc_provider_arn(region: &str, account: &str, issuer: &str) -> String {
+    of_region(region).arn("iam", "", account, &format!("oidc-provider/{issuer}"))
+}
+
+/// The ARN a policy's principal matches for `caller` (`aws:PrincipalArn`): a role session's
+/// (`arn:P:sts::A:assumed-role/ROLE/SESSION`) is its role's (`arn:P:iam::A:role/ROLE`), in the same
+/// partition; any other ARN is itself (IAM User Guide, "AWS global condition context keys").
+pub fn principal_arn(caller: &str) -> String {
+    let parts: Vec<&str> = caller.splitn(6, ':').collect();
+    if let ["arn", partition, "sts", _, account, resource] = parts.as_slice()
+        && let Some(session) = resource.strip_prefix("assumed-role/")
+    {
+        let role = session.split('/').next().unwrap_or(session);
+        return format!("arn:{partition}:iam::{account}:role/{role}");
+    }
+    caller.to_owned()
 }
 
 #[cfg(test)]
@@ -166,6 +205,28 @@ mod tests {
         assert_eq!(account_of("123456789012"), Some("123456789012"));
         assert_eq!(account_of("arn:aws:s3:::bucket"), None);
         assert_eq!(account_of("*"), None);
+        assert_eq!(
+            region_of("arn:aws-cn:ecr:cn-north-1:1:repository/a"),
+            Some("cn-north-1")
+        );
+        assert_eq!(region_of("arn:aws-cn:iam::1:role/ci"), None);
+        assert_eq!(region_of("*"), None);
+        assert_eq!(
+            public_repository_arn("123456789012", "team/api"),
+            "arn:aws:ecr-public::123456789012:repository/team/api"
+        );
+        assert_eq!(
+            oidc_provider_arn("us-gov-west-1", "1", "token.actions.githubusercontent.com"),
+            "arn:aws-us-gov:iam::1:oidc-provider/token.actions.githubusercontent.com"
+        );
+        assert_eq!(
+            principal_arn("arn:aws-iso:sts::1:assumed-role/ci/run-1"),
+            "arn:aws-iso:iam::1:role/ci"
+        );
+        assert_eq!(
+            principal_arn("arn:aws-eusc:iam::1:user/ci"),
+            "arn:aws-eusc:iam::1:user/ci"
+        );
         let ids = regex_lite::Regex::new(&format!("^{}$", ids_pattern())).expect("valid");
         assert!(ids.is_match("aws-iso-f") && !ids.is_match("aws-x"));
         let hosts =
