@@ -21,6 +21,21 @@ fn policy(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     )
 }
 
+/// The one `::error` a `policy` command that failed printed on `stdout`, which must carry `code`
+/// (the runner's reading of it, as for the action's runs); its text, for the data it must name.
+#[track_caller]
+pub(crate) fn assert_policy_error(stdout: &str, code: &str) -> String {
+    let run = Run {
+        success: false,
+        stdout: stdout.to_owned(),
+        stderr: String::new(),
+        outputs: std::collections::BTreeMap::new(),
+        outputs_file: String::new(),
+        summary: String::new(),
+    };
+    run.assert_error(code)
+}
+
 const BASE: [&str; 6] = [
     "--repository",
     "team/api",
@@ -201,16 +216,22 @@ fn policy_rejects_bad_flags_and_needs_an_account() {
         !ok && stdout.contains("`registry-id`") && stdout.contains("--account"),
         "{stdout}"
     );
-    let (ok, stdout, _) = policy(&[&BASE[..], &["--persona", "admin"]].concat(), &[]);
-    assert!(
-        !ok && stdout.contains("pusher, puller, assembler or scanner"),
-        "{stdout}"
-    );
-    let (ok, stdout, _) = policy(
-        &[&BASE[..], &["--trust", "octo-org/octo-repo"]].concat(),
-        &[],
-    );
-    assert!(!ok && stdout.contains("github:OWNER/REPO"), "{stdout}");
+    for (flags, code, named) in [
+        (&["--persona", "admin"][..], "E-POLICY-PERSONA", "admin"),
+        (
+            &["--trust", "octo-org/octo-repo"][..],
+            "E-POLICY-TRUST-SUBJECT",
+            "octo-org/octo-repo",
+        ),
+        (&["--format", "yaml"][..], "E-POLICY-FORMAT", "yaml"),
+        (&["--role", "ci"][..], "E-POLICY-UNKNOWN-FLAG", "--role"),
+        (&["--persona"][..], "E-POLICY-FLAG-VALUE", "--persona"),
+    ] {
+        let (ok, stdout, _) = policy(&[&BASE[..], flags].concat(), &[]);
+        assert!(!ok, "{flags:?}: {stdout}");
+        let error = assert_policy_error(&stdout, code);
+        assert!(error.contains(named), "{named}\n{error}");
+    }
     let (ok, stdout, _) = policy(&["--repository", "Bad"], &[]);
     assert!(!ok && stdout.contains("Input `repository`"), "{stdout}");
     let (ok, stdout, _) = policy(&["--help"], &[]);
@@ -814,15 +835,25 @@ fn check_names_what_a_policy_lacks_and_what_it_allows_beyond() {
     assert_eq!((code, &report["sufficient"]), (0, &serde_json::json!(true)));
 
     // Errors are ::error:: annotations on standard output, as the subcommand's other refusals.
-    let (code, err, _) = check("{ not json", &[], &[]);
+    let (code, out, _) = check("{ not json", &[], &[]);
     assert_eq!(code, 2);
+    let error = assert_policy_error(&out, "E-POLICY-NOT-JSON");
     assert!(
-        err.contains("is not a JSON policy document (line 1, column 3)"),
-        "{err}"
+        error.contains("policy.json") && error.contains("(line 1, column 3)"),
+        "{error}"
     );
-    let (code, err, _) = check(r#"{"Version": "2012-10-17"}"#, &[], &[]);
+    let (code, out, _) = check(r#"{"Version": "2012-10-17"}"#, &[], &[]);
     assert_eq!(code, 2);
-    assert!(err.contains("has no `Statement`"), "{err}");
+    assert_policy_error(&out, "E-POLICY-NO-STATEMENT");
+    let (code, out, _) = check(
+        r#"{"Statement": {"Effect": "Allow", "Action": "ecr:*", "Resource": "*",
+            "Condition": {"StringEqual": {"aws:RequestTag/Team": "api"}}}}"#,
+        &[],
+        &[],
+    );
+    assert_eq!(code, 2);
+    let error = assert_policy_error(&out, "E-POLICY-CONDITION-OPERATOR");
+    assert!(error.contains("StringEqual"), "{error}");
 }
 
 /// Every verdict of `--check` on a policy whose resources are "*" (what moto can enforce) is what a
@@ -929,7 +960,7 @@ fn check_says_whether_a_trust_policy_accepts_the_workflow() {
     );
     let (code, out, _) = check(&trust, &[], &[]);
     assert_eq!(code, 2);
-    assert!(out.contains("needs the workflow it should accept"), "{out}");
+    assert_policy_error(&out, "E-POLICY-TRUST-SUBJECT-NEEDED");
 }
 
 /// An ECR Public policy as guides write it: actions ECR Public does not have, private-ECR ARNs, and no
@@ -1022,8 +1053,9 @@ fn check_reads_a_roles_policies_from_iam() {
     assert!(out.contains("ecr:CreateRepository on arn:aws:ecr:eu-west-1:123456789012:repository/team/api: NOT ALLOWED"), "{out}");
     let (code, out) = check_role("no-such-role", &[]);
     assert_eq!(code, 2, "{out}");
+    let error = assert_policy_error(&out, "E-POLICY-IAM-READ");
     assert!(
-        out.contains("iam:GetRole for `no-such-role` failed"),
-        "{out}"
+        error.contains("iam:GetRole") && error.contains("no-such-role"),
+        "{error}"
     );
 }

@@ -312,6 +312,11 @@ fn an_unreadable_policy_file_exits_2() {
     let missing = dir.0.join("absent.json");
     let out = sim(&format!("file://{}", missing.display()), "ecr:PutImage").output();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let error = crate::policy::assert_policy_error(
+        &String::from_utf8_lossy(&out.stdout),
+        "E-POLICY-UNREADABLE",
+    );
+    assert!(error.contains("absent.json"), "{error}");
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 //! What a checked policy allows beyond the configuration's needs, and names in it that cannot be
 //! right: `--check`'s warnings, with the catalogue of the actions ECR and ECR Public have.
 
+use super::advice;
 use super::check::{Need, all_statements};
 use super::evaluate::{self, Policy};
 
@@ -16,24 +17,23 @@ pub(super) fn broader_than_needed(documents: &[Policy], needs: &[Need]) -> Vec<S
         if statement["Effect"] != "Allow" {
             continue;
         }
+        let name = name.to_string();
         let actions = evaluate::texts(&statement["Action"]);
         let resources = evaluate::texts(&statement["Resource"]);
         for action in &actions {
             let lower = action.to_ascii_lowercase();
             let service = lower.split(':').next().unwrap_or_default();
             if lower == "ecr:*" || lower == "ecr-public:*" || lower == "*" {
-                warnings.push(format!("statement {name}: `{action}` allows every action of the service; the configuration needs {} of them", needed.len()));
+                warnings.push(advice::every_action_of_service(&name, action, needed.len()));
                 continue;
             }
             if !matches!(service, "ecr" | "ecr-public") || lower.contains('*') {
                 continue;
             }
             if !KNOWN_ACTIONS.iter().any(|k| k.eq_ignore_ascii_case(action)) {
-                warnings.push(format!("statement {name}: `{action}` is not an action of {service} (a typo, or one that exists only in the other ECR service)"));
+                warnings.push(advice::not_an_action(&name, action, service));
             } else if !needed.contains(&lower) {
-                warnings.push(format!(
-                    "statement {name}: `{action}` is allowed but this configuration never calls it"
-                ));
+                warnings.push(advice::never_called(&name, action));
             }
             for resource in &resources {
                 let wrong = (service == "ecr" && resource.contains(":ecr-public:"))
@@ -41,7 +41,9 @@ pub(super) fn broader_than_needed(documents: &[Policy], needs: &[Need]) -> Vec<S
                         && resource.starts_with("arn:")
                         && resource.contains(":ecr:"));
                 if wrong {
-                    warnings.push(format!("statement {name}: `{action}` on `{resource}`: that ARN is not of {service}, so it never matches"));
+                    warnings.push(advice::arn_of_another_service(
+                        &name, action, resource, service,
+                    ));
                 }
             }
         }
@@ -50,7 +52,7 @@ pub(super) fn broader_than_needed(documents: &[Policy], needs: &[Need]) -> Vec<S
             lower.starts_with("ecr") && !lower.ends_with(":getauthorizationtoken")
         });
         if repository_actions && resources.iter().any(|r| r == "*") {
-            warnings.push(format!("statement {name}: repository actions on `\"*\"` reach every repository; name the repository's ARN"));
+            warnings.push(advice::repository_actions_on_star(&name));
         }
     }
     warnings

@@ -8,9 +8,10 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use super::advice;
 use super::evaluate::{self, Context, Policies, Policy, Request, ResourcePolicy, Verdict};
 use crate::inputs::PolicyScope;
-use crate::partition::account_of;
+use crate::partition::{self, account_of, principal_arn};
 
 /// One (action, resource) the configuration needs, and the generator's statement it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +52,9 @@ pub struct Checked {
 pub struct Report {
     pub verdicts: Vec<Checked>,
     pub warnings: Vec<String>,
-    /// Who a repository policy statement to add names.
-    pub caller: Option<String>,
+    /// Who a repository policy statement to add names: the caller, else its account's root in the
+    /// registry's partition (a placeholder account).
+    pub principal: String,
 }
 
 impl Report {
@@ -114,10 +116,14 @@ pub fn check(subject: &Subject<'_>, generated: &Value, scope: &PolicyScope) -> R
             })
         })
         .collect();
+    let principal = subject.caller.map_or_else(
+        || partition::of_region(&scope.spec.region).arn("iam", "", "CALLER_ACCOUNT", "root"),
+        str::to_owned,
+    );
     Report {
         verdicts,
         warnings,
-        caller: subject.caller.map(str::to_owned),
+        principal,
     }
 }
 
@@ -140,7 +146,7 @@ fn judge(
     let on_repository = need.resource.contains(":repository/");
     let resource = match (subject.repository_policy, on_repository, cross_account) {
         (Some(policy), true, _) => ResourcePolicy::Given(policy),
-        (None, true, true) => ResourcePolicy::Unread(UNREAD_REPOSITORY_POLICY),
+        (None, true, true) => ResourcePolicy::Unread(advice::UNREAD_REPOSITORY_POLICY),
         _ => ResourcePolicy::None,
     };
     let request = Request {
@@ -158,11 +164,8 @@ fn judge(
     let verdict = evaluate::decide(&policies, &request).verdict;
     let (identity_lacks, repository_lacks) = lacks(&policies, &request);
     let hint = if repository_lacks && !identity_lacks {
-        Some(format!(
-            "the identity policy allows it, but the registry is in account {}: its repository policy must \
-             allow the caller too (IAM User Guide, \"Cross-account policy evaluation logic\")",
-            account_of(&need.resource).unwrap_or_default()
-        ))
+        let account = account_of(&need.resource).unwrap_or_default();
+        Some(advice::repository_policy_must_allow(account))
     } else {
         hint(need, &verdict, subject, &request.context)
     };
@@ -209,14 +212,10 @@ fn lacks(policies: &Policies<'_>, request: &Request) -> (bool, bool) {
     (identity, repository)
 }
 
-/// What a cross-account verdict depends on when the repository's policy was not given.
-const UNREAD_REPOSITORY_POLICY: &str =
-    "the repository policy of the other account (give it with --repository-policy FILE)";
-
 /// What the request `need` makes is known to carry (IAM User Guide, "AWS global condition context
-/// keys"): the region it is sent to, TLS, the caller when it is known, the repository tags the
-/// configuration sends (and that a repository being created has none), the service a KMS grant comes
-/// through. Every other key is unknown: the verdict then depends on it.
+/// keys"): the region it is sent to, TLS, the caller when it is known, the tags ([`tag_values`]), the
+/// service a KMS grant comes through (ECR's host in the region's partition, as the generator names
+/// it). Every other key is unknown: the verdict then depends on it.
 fn known_values(
     need: &Need,
     region: &str,
@@ -224,51 +223,17 @@ fn known_values(
     scope: &PolicyScope,
     keys: &[String],
 ) -> Context {
-    let tags = &scope.spec.settings.tags;
     let action = need.action.to_ascii_lowercase();
-    let sends_tags = sends_tags(&action);
     let mut known = Context::unknown_unless_given();
     for key in keys {
         if !supports(&action, key) {
             // IAM sees no such key in the request: the condition fails (`hint` says why).
             known.set(key, Vec::new());
-            continue;
-        }
-        let tag_value = |name: &str| -> Vec<String> {
-            let found = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(name));
-            found.map(|(_, v)| vec![v.clone()]).unwrap_or_default()
-        };
-        if let Some(name) = key.strip_prefix("aws:requesttag/") {
-            known.set(
-                key,
-                if sends_tags {
-                    tag_value(name)
-                } else {
-                    Vec::new()
-                },
-            );
-        } else if key == "aws:tagkeys" {
-            let tag_keys = tags.iter().map(|(k, _)| k.clone()).collect();
-            known.set(key, if sends_tags { tag_keys } else { Vec::new() });
-        } else if let Some(name) = key
-            .strip_prefix("ecr:resourcetag/")
-            .or_else(|| key.strip_prefix("aws:resourcetag/"))
-        {
-            // A repository being created has no tags yet; an existing one has the tag this
-            // configuration sets, else the one it has now if that was read (else it depends).
-            let existing = subject.existing_tags.map(|tags| {
-                let found = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(name));
-                found.map(|(_, v)| vec![v.clone()]).unwrap_or_default()
-            });
-            if action.ends_with(":createrepository") {
-                known.set(key, Vec::new());
-            } else if let v @ [_, ..] = tag_value(name).as_slice() {
-                known.set(key, v.to_vec());
-            } else if let Some(existing) = existing {
-                known.set(key, existing);
-            }
+        } else if let Some(values) = tag_values(key, &action, subject, scope) {
+            known.set(key, values);
         } else if key == "kms:viaservice" && action.starts_with("kms:") {
-            known.set(key, vec![format!("ecr.{region}.amazonaws.com")]);
+            let host = partition::of_region(region).service_host("ecr", region);
+            known.set(key, vec![host]);
         }
     }
     known.set("aws:RequestedRegion", vec![region.to_owned()]);
@@ -282,6 +247,42 @@ fn known_values(
     known
 }
 
+/// The values of the tag key `key` (lower case) in the request of `action` (lower case), when they
+/// are known: the repository tags the configuration sends, in the requests that send them (none in
+/// the others); the repository's own tags — none while it is being created, else the one this
+/// configuration sets, else the one it has now if that was read. `None`: no tag key, or not known.
+fn tag_values(
+    key: &str,
+    action: &str,
+    subject: &Subject<'_>,
+    scope: &PolicyScope,
+) -> Option<Vec<String>> {
+    let tags = &scope.spec.settings.tags;
+    let value = |tags: &[(String, String)], name: &str| -> Vec<String> {
+        let found = tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(name));
+        found.map(|(_, v)| vec![v.clone()]).unwrap_or_default()
+    };
+    let sent = sends_tags(action);
+    if let Some(name) = key.strip_prefix("aws:requesttag/") {
+        return Some(if sent { value(tags, name) } else { Vec::new() });
+    }
+    if key == "aws:tagkeys" {
+        let keys = tags.iter().map(|(k, _)| k.clone());
+        return Some(if sent { keys.collect() } else { Vec::new() });
+    }
+    let name = key
+        .strip_prefix("ecr:resourcetag/")
+        .or_else(|| key.strip_prefix("aws:resourcetag/"))?;
+    if action.ends_with(":createrepository") {
+        return Some(Vec::new());
+    }
+    let configured = value(tags, name);
+    if !configured.is_empty() {
+        return Some(configured);
+    }
+    subject.existing_tags.map(|existing| value(existing, name))
+}
+
 /// The regions a need's request is sent to: its resource's; ECR Public's API and STS's bearer token
 /// are in us-east-1 only; else (the registry token) each destination's.
 fn regions_of(need: &Need, scope: &PolicyScope) -> Vec<String> {
@@ -289,7 +290,7 @@ fn regions_of(need: &Need, scope: &PolicyScope) -> Vec<String> {
     if service.eq_ignore_ascii_case("ecr-public") || service.eq_ignore_ascii_case("sts") {
         return vec!["us-east-1".to_owned()];
     }
-    if let Some(region) = need.resource.split(':').nth(3).filter(|r| !r.is_empty()) {
+    if let Some(region) = partition::region_of(&need.resource) {
         return vec![region.to_owned()];
     }
     let mut regions: Vec<String> = Vec::new();
@@ -301,19 +302,6 @@ fn regions_of(need: &Need, scope: &PolicyScope) -> Vec<String> {
         }
     }
     regions
-}
-
-/// `aws:PrincipalArn` of a caller: a role session's is its role's ARN (IAM User Guide, "AWS global
-/// condition context keys", aws:PrincipalArn).
-fn principal_arn(caller: &str) -> String {
-    let parts: Vec<&str> = caller.splitn(6, ':').collect();
-    if let [arn, partition, "sts", _, account, resource] = parts.as_slice()
-        && let Some(session) = resource.strip_prefix("assumed-role/")
-    {
-        let role = session.split('/').next().unwrap_or(session);
-        return format!("{arn}:{partition}:iam::{account}:role/{role}");
-    }
-    caller.to_owned()
 }
 
 /// Every condition key the policies use, in lower case.
@@ -378,10 +366,7 @@ fn hint(
         return None;
     }
     if need.action.ends_with(":GetAuthorizationToken") {
-        return Some(format!(
-            "the registry token is account-wide: IAM grants `{}` only on `\"*\"`, never on a repository ARN",
-            need.action
-        ));
+        return Some(advice::token_is_account_wide(&need.action));
     }
     let action = need.action.to_ascii_lowercase();
     let mut hints = Vec::new();
@@ -415,33 +400,26 @@ fn deny_hint(
         .flat_map(evaluate::statements)
         .find(|(at, _)| at == by)
         .map(|(_, s)| s)?;
+    let by = by.to_string();
     let mut said = Vec::new();
     for key in condition_key_names(statement) {
-        let value = match context.get(key) {
-            evaluate::Lookup::Known(values) => format!("the request has {}", values.join(", ")),
-            evaluate::Lookup::Absent => "the request does not carry it".to_owned(),
+        let mut line = match context.get(key) {
+            evaluate::Lookup::Known(values) => advice::denies_on_key(&by, key, Some(values)),
+            evaluate::Lookup::Absent => advice::denies_on_key(&by, key, None),
             evaluate::Lookup::Unknown => continue,
         };
-        let mut line = format!("statement {by} denies on `{key}`: {value}");
         let request_tag = key.to_ascii_lowercase().starts_with("aws:requesttag/");
         if let Some((_, tag)) = key.split_once('/').filter(|_| request_tag) {
-            if sends_tags(action) {
-                let _ = write!(line, " (the input `repository-tags: {tag}=…` sends it)");
+            line += &if sends_tags(action) {
+                advice::request_tag_sent_by_input(tag)
             } else {
-                // AWS global condition context keys, aws:RequestTag: present only in requests that
-                // send tags; a negated operator holds on an absent key.
-                let _ = write!(
-                    line,
-                    ": {action} never sends tags, so this statement denies every such request; limit it to \
-                     the actions that tag (ecr:CreateRepository, ecr:TagResource), or add \
-                     `\"Null\": {{\"{key}\": \"false\"}}` so it only judges requests that send the tag"
-                );
-            }
+                advice::request_tag_never_sent(action, key)
+            };
         }
         said.push(line);
     }
     if said.is_empty() {
-        said.push(format!("statement {by} denies it without a condition"));
+        said.push(advice::denied_without_condition(&by));
     }
     Some(said.join("\n  "))
 }
@@ -451,106 +429,14 @@ fn condition_hint(name: &str, action: &str, key: &str) -> Option<String> {
     let lower = key.to_ascii_lowercase();
     let tag = key.split_once('/').map_or("", |(_, t)| t);
     if action.ends_with(":createrepository") && lower.contains(":resourcetag/") {
-        return Some(format!(
-            "statement {name}: a repository being created has no resource tags yet, so `{key}` never matches \
-             CreateRepository: require `aws:RequestTag/{tag}` instead, which the input `repository-tags` sends \
-             (e.g. `repository-tags: {tag}=…`)"
-        ));
+        return Some(advice::created_repository_has_no_tags(name, key, tag));
     }
     if !supports(action, &lower) {
-        return Some(format!(
-            "statement {name}: `{key}` is not a condition key of {action} (AWS's service authorization \
-             reference), so this statement never allows it"
-        ));
+        return Some(advice::not_a_condition_key(name, key, action));
     }
-    lower.starts_with("aws:requesttag/").then(|| {
-        format!(
-            "statement {name}: it requires the request tag `{tag}`: set it with `repository-tags: {tag}=…` (the \
-             action sends the repository tags when it creates the repository)"
-        )
-    })
-}
-
-/// Whether a trust policy lets the GitHub workflow whose token has `sub` and `aud` (from `issuer`)
-/// assume the role: `sts:AssumeRoleWithWebIdentity` with the provider `provider_arn` as principal,
-/// the token's `sub` and `aud` as the known condition keys; any other key makes it depend.
-pub fn check_trust(
-    documents: &[Policy],
-    provider_arn: &str,
-    issuer: &str,
-    sub: &str,
-    aud: &str,
-) -> Verdict {
-    // IAM matches a trust statement's Principal as an identity policy matches its Resource.
-    let as_resources: Vec<Policy> = documents
-        .iter()
-        .map(|policy| {
-            let statements: Vec<Value> = evaluate::listed(&policy.document["Statement"])
-                .into_iter()
-                .map(|mut statement| {
-                    let federated = statement["Principal"]["Federated"].clone();
-                    if let Some(object) = statement.as_object_mut() {
-                        object.remove("Principal");
-                        object.insert("Resource".into(), federated);
-                    }
-                    statement
-                })
-                .collect();
-            let mut document = json!({ "Statement": statements });
-            document["Version"] = policy.document["Version"].clone();
-            Policy {
-                source: policy.source.clone(),
-                document,
-            }
-        })
-        .collect();
-    let mut context = Context::unknown_unless_given();
-    context.set(&format!("{issuer}:sub"), vec![sub.to_owned()]);
-    context.set(&format!("{issuer}:aud"), vec![aud.to_owned()]);
-    let request = Request {
-        action: "sts:AssumeRoleWithWebIdentity".into(),
-        resource: provider_arn.to_owned(),
-        context,
-        caller: None,
-    };
-    evaluate::evaluate(&as_resources, &request)
-}
-
-/// Why a trust policy does not accept the token, where a near miss says it: another provider (e.g.
-/// github.com's on a GitHub Enterprise Server), or a subject that differs only in case.
-pub fn trust_hints(documents: &[Policy], provider_arn: &str, sub: &str) -> Vec<String> {
-    let texts: Vec<&Value> = documents.iter().map(|p| &p.document).collect();
-    let text = serde_json::to_string(&texts).unwrap_or_default();
-    let mut hints = Vec::new();
-    if !text.contains(provider_arn) && text.contains(":oidc-provider/") {
-        hints.push(format!(
-            "no statement names the provider {provider_arn}: the token comes from that issuer (on GitHub \
-             Enterprise Server it is the server's own, not github.com's)"
-        ));
-    }
-    if !text.contains(sub)
-        && text
-            .to_ascii_lowercase()
-            .contains(&sub.to_ascii_lowercase())
-    {
-        hints.push(format!(
-            "the subject `{sub}` appears in another case: the `sub` condition is case-sensitive"
-        ));
-    }
-    hints
-}
-
-/// A verdict in words; `yes` and `no` say what an allowing statement does, or the lack of one.
-pub fn said(verdict: &Verdict, yes: &str, no: &str) -> String {
-    match verdict {
-        Verdict::Allowed(by) => format!("{yes} by statement {by}"),
-        Verdict::Denied(by) => format!("DENIED by statement {by}"),
-        Verdict::NotAllowed => format!("{no}: no statement allows it"),
-        Verdict::Depends { statement, keys } => format!(
-            "depends on {} (statement {statement}): not decided here",
-            keys.join(", ")
-        ),
-    }
+    lower
+        .starts_with("aws:requesttag/")
+        .then(|| advice::request_tag_required(name, tag))
 }
 
 /// The report as text: a line per need, the statements that would complete the policy, warnings.
@@ -564,7 +450,7 @@ pub fn text(report: &Report) -> String {
         out.push('\n');
     };
     for checked in &report.verdicts {
-        let said = said(&checked.verdict, "allowed", "NOT ALLOWED");
+        let said = advice::verdict(&checked.verdict, "allowed", "NOT ALLOWED");
         line(&format!(
             "{} on {}: {said}",
             checked.need.action, checked.need.resource
@@ -574,26 +460,19 @@ pub fn text(report: &Report) -> String {
         }
     }
     let (identity, repository) = to_add(report);
-    if identity.is_empty() && repository.is_empty() {
-        line("\nThe policy allows everything this configuration needs.");
-    } else {
-        line("\nThe policy does not allow everything this configuration needs.");
-    }
-    if !identity.is_empty() {
-        let document = json!({ "Version": "2012-10-17", "Statement": identity });
-        let _ = writeln!(
-            out,
-            "Statements to add to the identity policy:\n{}",
-            serde_json::to_string_pretty(&document).unwrap_or_default()
-        );
-    }
-    if !repository.is_empty() {
-        let document = json!({ "Version": "2012-10-17", "Statement": repository });
-        let _ = writeln!(
-            out,
-            "Statements to add to the repository policy (the registry is in another account: its policy must allow the caller too):\n{}",
-            serde_json::to_string_pretty(&document).unwrap_or_default()
-        );
+    line(&format!(
+        "\n{}",
+        advice::conclusion(identity.is_empty() && repository.is_empty())
+    ));
+    for (heading, statements) in [
+        (advice::ADD_TO_IDENTITY_POLICY, identity),
+        (advice::ADD_TO_REPOSITORY_POLICY, repository),
+    ] {
+        if !statements.is_empty() {
+            let document = json!({ "Version": "2012-10-17", "Statement": statements });
+            let pretty = serde_json::to_string_pretty(&document).unwrap_or_default();
+            let _ = writeln!(out, "{heading}\n{pretty}");
+        }
     }
     for warning in &report.warnings {
         out.push_str(&crate::github::neutralise(&format!("warning: {warning}")));
@@ -667,10 +546,7 @@ fn to_add(report: &Report) -> (Vec<Value>, Vec<Value>) {
             json!({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource})
         })
         .collect();
-    let principal = report
-        .caller
-        .clone()
-        .unwrap_or_else(|| "arn:aws:iam::CALLER_ACCOUNT:root".to_owned());
+    let principal = &report.principal;
     let repository = failing(|c| c.repository_lacks)
         .into_iter()
         .map(|(sid, actions, _)| {
@@ -734,9 +610,8 @@ mod tests {
             &plain,
         );
         assert_eq!(v, Verdict::NotAllowed);
-        assert!(hint.is_some_and(|h| {
-            h.contains("`ecr:repositoryName` is not a condition key of ecr:putimage")
-        }));
+        let unknown_key = advice::not_a_condition_key("S", "ecr:repositoryName", "ecr:putimage");
+        assert_eq!(hint, Some(unknown_key));
         let (v, _) = verdict(
             "ecr:PutImage",
             &json!({"IpAddress": {"aws:SourceIp": "192.0.2.0/24"}}),
@@ -762,7 +637,8 @@ mod tests {
         );
         let (v, hint) = verdict("ecr:CreateRepository", &on_tag, &tagged);
         assert_eq!(v, Verdict::NotAllowed);
-        assert!(hint.is_some_and(|h| h.contains("require `aws:RequestTag/Team` instead")));
+        let untagged = advice::created_repository_has_no_tags("S", "ecr:ResourceTag/Team", "Team");
+        assert_eq!(hint, Some(untagged));
         let on_request = json!({"StringEquals": {"aws:RequestTag/Team": "api"}});
         assert_eq!(
             verdict("ecr:CreateRepository", &on_request, &tagged).0,
@@ -770,6 +646,52 @@ mod tests {
         );
         let (v, hint) = verdict("ecr:CreateRepository", &on_request, &plain);
         assert_eq!(v, Verdict::NotAllowed);
-        assert!(hint.is_some_and(|h| h.contains("repository-tags: Team=…")));
+        assert_eq!(hint, Some(advice::request_tag_required("S", "Team")));
+    }
+
+    /// In each partition beyond `aws` (`super::super::tests::PARTITIONS`, from AWS's partition facts)
+    /// the generated policy passes its own check: its needs are on the partition's ARNs, and what the
+    /// request carries is the partition's too — `kms:ViaService`, ECR's host there, as the generator
+    /// writes it; `aws:PrincipalArn` of a role session, its role's ARN there.
+    #[test]
+    fn the_generated_policy_passes_its_own_check_in_every_partition() {
+        let kms = [
+            ("INPUT_ENCRYPTION-TYPE", "KMS"),
+            ("INPUT_KMS-KEY", "alias/images"),
+        ];
+        for (region, id, _) in super::super::tests::PARTITIONS {
+            let scope = super::super::tests::scope_in(region, &kms);
+            let generated = super::super::identity_policy(&scope, super::super::Persona::Pusher);
+            let role = format!("arn:{id}:iam::123456789012:role/ci");
+            let mut document = generated.clone();
+            let only_ci = json!({"Sid": "OnlyTheCiRole", "Effect": "Deny", "Action": "*", "Resource": "*",
+                "Condition": {"ArnNotEquals": {"aws:PrincipalArn": role}}});
+            document["Statement"]
+                .as_array_mut()
+                .expect("statements")
+                .push(only_ci);
+            let policies = [Policy::new("generated.json", document).expect("a policy")];
+            let caller = format!("arn:{id}:sts::123456789012:assumed-role/ci/run-1");
+            let subject = Subject {
+                identity: &policies,
+                caller: Some(&caller),
+                ..Subject::default()
+            };
+            let report = check(&subject, &generated, &scope);
+            assert!(report.sufficient(), "{region}:\n{}", text(&report));
+            let repository = format!("arn:{id}:ecr:{region}:123456789012:repository/team/api");
+            let key = format!("arn:{id}:kms:{region}:123456789012:key/*");
+            for checked in &report.verdicts {
+                let resource = &checked.need.resource;
+                assert!(
+                    [repository.as_str(), key.as_str(), "*"].contains(&resource.as_str()),
+                    "{region}: {resource}"
+                );
+            }
+            assert!(
+                report.verdicts.iter().any(|c| c.need.resource == key),
+                "{region}: the KMS key is a need"
+            );
+        }
     }
 }

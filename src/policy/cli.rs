@@ -2,15 +2,13 @@
 //! sources) and what each mode prints — the generated policy, a trust policy, `--check`'s report, or
 //! `simulate`'s answer.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::Result;
 
-use super::{
-    Persona, TrustSubject, advice, check, evaluate, identity_policy, provider_arn, simulate,
-    sources, trust_policy,
-};
+use super::trust::{self, TrustSubject, trust_policy};
+use super::{Persona, advice, check, evaluate, identity_policy, simulate, sources};
 use crate::aws::oidc::{ISSUER, issuer_name};
 use crate::inputs::{self, PolicyScope};
-use crate::partition::repository_arn;
+use crate::partition::{account_of, repository_arn};
 
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
@@ -106,8 +104,13 @@ fn check_command(flags: &Flags, scope: &PolicyScope, issuer: &str) -> Result<Pri
             .trust
             .clone()
             .or_else(|| scope.workflow_subject.clone().map(TrustSubject))
-            .ok_or_else(|| anyhow!(advice::trust_subject_needed()))?;
-        return Ok(check_trust(&read.documents, scope, &subject, issuer));
+            .ok_or_else(advice::trust_subject_needed)?;
+        let (document, accepted) = trust::report(&read.documents, scope, &subject, issuer);
+        return Ok(Printed {
+            document,
+            warnings: Vec::new(),
+            insufficient: !accepted,
+        });
     }
     let mut warnings = Vec::new();
     read_repository_policy(&mut read, scope, &mut warnings);
@@ -142,7 +145,7 @@ fn trust_policies(documents: &[evaluate::Policy]) -> Result<bool> {
         })
         .collect();
     if trust.iter().any(|t| *t) && !trust.iter().all(|t| *t) {
-        bail!("`--check`: give either trust policies or identity policies, not both at once");
+        return Err(advice::trust_and_identity_policies());
     }
     Ok(trust.iter().any(|t| *t))
 }
@@ -157,7 +160,7 @@ fn read_repository_policy(
     let other_account = read
         .caller
         .as_deref()
-        .and_then(crate::partition::account_of)
+        .and_then(account_of)
         .is_some_and(|a| a != scope.account);
     if !other_account || read.repository_policy.is_some() || !read.with_credentials {
         return;
@@ -165,10 +168,7 @@ fn read_repository_policy(
     let repository = scope.spec.repository.to_string();
     match sources::repository_policy(&scope.spec.region, &scope.account, &repository) {
         Ok(policy) => read.repository_policy = Some(policy),
-        Err(why) => warnings.push(format!(
-            "the registry is in another account and its repository policy could not be read ({why}): \
-             the verdicts on the repository depend on it; give it with --repository-policy FILE"
-        )),
+        Err(why) => warnings.push(advice::repository_policy_unread(&why)),
     }
 }
 
@@ -194,54 +194,8 @@ fn read_repository_tags(
     let repository = scope.spec.repository.to_string();
     let arn = repository_arn(&scope.spec.region, &scope.account, &repository);
     sources::repository_tags(&scope.spec.region, &arn)
-        .map_err(|why| {
-            warnings.push(format!(
-                "the repository's tags could not be read ({why}): the verdicts on its tags depend on them"
-            ));
-        })
+        .map_err(|why| warnings.push(advice::repository_tags_unread(&why)))
         .ok()
-}
-
-/// `--check` on trust policies: do they let the workflow `subject` names assume the role with its
-/// GitHub token? If not, the statement that would.
-fn check_trust(
-    documents: &[evaluate::Policy],
-    scope: &PolicyScope,
-    subject: &TrustSubject,
-    issuer: &str,
-) -> Printed {
-    use std::fmt::Write as _;
-    let provider = provider_arn(&scope.spec.region, &scope.account, issuer);
-    let verdict = check::check_trust(documents, &provider, issuer, &subject.0, &scope.audience);
-    let who = format!(
-        "A GitHub token with sub `{}` and aud `{}` from {provider}",
-        subject.0, scope.audience
-    );
-    let said = check::said(&verdict, "accepted", "NOT accepted");
-    let mut text = crate::github::neutralise(&format!("{who}: {said}.")) + "\n";
-    let accepted = matches!(verdict, evaluate::Verdict::Allowed(_));
-    if !accepted {
-        for hint in check::trust_hints(documents, &provider, &subject.0) {
-            text += &(crate::github::neutralise(&format!("  {hint}")) + "\n");
-        }
-        let wanted = trust_policy(
-            &scope.spec.region,
-            &scope.account,
-            subject,
-            &scope.audience,
-            issuer,
-        );
-        let _ = writeln!(
-            text,
-            "A trust policy that accepts it:\n{}",
-            serde_json::to_string_pretty(&wanted).unwrap_or_default()
-        );
-    }
-    Printed {
-        document: text,
-        warnings: Vec::new(),
-        insufficient: !accepted,
-    }
 }
 
 /// The flags after `policy`: the inputs they set, whose permissions, and whose trust.
@@ -289,7 +243,7 @@ impl Flags {
                     flag.as_str(),
                     rest.next()
                         .cloned()
-                        .ok_or_else(|| anyhow!("`{flag}` needs a value\n{USAGE}"))?,
+                        .ok_or_else(|| advice::flag_needs_value(flag, USAGE))?,
                 ),
             };
             flags.set(name, value)?;
@@ -300,17 +254,15 @@ impl Flags {
     /// One flag: one of the subcommand's own, or an input it sets.
     fn set(&mut self, name: &str, value: String) -> Result<()> {
         match name {
-            "--persona" => self.persona = value.parse().map_err(|e: String| anyhow!(e))?,
+            "--persona" => self.persona = persona(&value)?,
             "--format" => {
                 self.json = match value.as_str() {
                     "json" => true,
                     "text" => false,
-                    other => bail!("`--format {other}`: use text or json\n{USAGE}"),
+                    other => return Err(advice::bad_format(other, USAGE)),
                 };
             }
-            "--trust" => {
-                self.trust = Some(value.parse::<TrustSubject>().map_err(|e| anyhow!(e))?);
-            }
+            "--trust" => self.trust = Some(value.parse()?),
             "--check" => self.check.push(value),
             "--boundary" => self.boundary.push(value),
             "--issuer" => self.issuer = Some(value),
@@ -324,11 +276,22 @@ impl Flags {
                     "--destinations" => "INPUT_DESTINATIONS",
                     "--create-repository" => "INPUT_CREATE-REPOSITORY",
                     "--audience" => "INPUT_AUDIENCE",
-                    _ => bail!("unknown option `{other}`\n{USAGE}"),
+                    _ => return Err(advice::unknown_flag(other, USAGE)),
                 };
                 self.inputs.push((input.to_owned(), value));
             }
         }
         Ok(())
+    }
+}
+
+/// `--persona NAME`: whose permissions the policy describes.
+fn persona(name: &str) -> Result<Persona> {
+    match name {
+        "pusher" => Ok(Persona::Pusher),
+        "puller" => Ok(Persona::Puller),
+        "scanner" => Ok(Persona::Scanner),
+        "assembler" => Ok(Persona::Assembler),
+        other => Err(advice::bad_persona(other)),
     }
 }

@@ -12,6 +12,8 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
+use super::advice;
+
 /// What a request's context says of each condition key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
@@ -214,16 +216,16 @@ impl Base {
 }
 
 impl std::str::FromStr for Operator {
-    type Err = String;
+    /// Not an operator: what the validation says is `advice.rs`'s.
+    type Err = ();
 
     /// The operators of the IAM User Guide's "IAM JSON policy elements: Condition operators"; the
     /// names are matched as written there.
-    fn from_str(text: &str) -> Result<Operator, String> {
-        let unknown = || format!("`{text}` is not an IAM condition operator");
+    fn from_str(text: &str) -> Result<Operator, ()> {
         let (set, rest) = match text.split_once(':') {
             Some(("ForAllValues", rest)) => (Some(Set::AllValues), rest),
             Some(("ForAnyValue", rest)) => (Some(Set::AnyValue), rest),
-            Some(_) => return Err(unknown()),
+            Some(_) => return Err(()),
             None => (None, text),
         };
         let (rest, if_exists) = match rest.strip_suffix("IfExists") {
@@ -231,9 +233,9 @@ impl std::str::FromStr for Operator {
             None => (rest, false),
         };
         let base = match Base::named(rest) {
-            Some(Base::Null) if set.is_some() || if_exists => return Err(unknown()),
+            Some(Base::Null) if set.is_some() || if_exists => return Err(()),
             Some(base) => base,
-            None => return Err(unknown()),
+            None => return Err(()),
         };
         Ok(Operator {
             set,
@@ -254,19 +256,21 @@ pub fn keys(condition: &Value) -> impl Iterator<Item = &str> {
     })
 }
 
-/// Checks that `condition` is a well-formed `Condition` element: known operators, each with an object
-/// of keys to a value or a list of values.
-pub fn validate(condition: &Value) -> Result<(), String> {
+/// Checks that `condition`, of the statement `at` (from 1), is a well-formed `Condition` element:
+/// known operators, each with an object of keys to a value or a list of values.
+pub fn validate(condition: &Value, at: usize) -> anyhow::Result<()> {
     let Some(blocks) = condition.as_object() else {
         return match condition {
             Value::Null => Ok(()),
-            _ => Err("`Condition` must be an object of operators".to_owned()),
+            _ => Err(advice::condition_not_object(at)),
         };
     };
     for (operator, keys) in blocks {
-        operator.parse::<Operator>()?;
+        if operator.parse::<Operator>().is_err() {
+            return Err(advice::unknown_condition_operator(at, operator));
+        }
         let Some(keys) = keys.as_object() else {
-            return Err(format!("`{operator}` must map condition keys to values"));
+            return Err(advice::condition_keys_not_object(at, operator));
         };
         for (key, values) in keys {
             let scalars = match values {
@@ -274,9 +278,7 @@ pub fn validate(condition: &Value) -> Result<(), String> {
                 one => is_scalar(one),
             };
             if !scalars {
-                return Err(format!(
-                    "`{operator}` → `{key}`: a value must be a string, number or boolean, or a list of them"
-                ));
+                return Err(advice::condition_value(at, operator, key));
             }
         }
     }

@@ -10,6 +10,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use super::advice;
 use super::condition::{self, Resolved};
 pub use super::condition::{Context, Holds, Lookup, texts, wildcard};
 
@@ -21,10 +22,13 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// `document` from `source`, once it is checked to be a policy IAM would accept in shape.
-    pub fn new(source: impl Into<String>, document: Value) -> Result<Policy, String> {
+    /// `document` from `source`, once it is checked to be a policy IAM would accept in shape; the
+    /// problem otherwise, under the source's name.
+    pub fn new(source: impl Into<String>, document: Value) -> anyhow::Result<Policy> {
         let source = source.into();
-        validate(&document).map_err(|e| format!("{source}: {e}"))?;
+        if let Err(problem) = validate(&document) {
+            return Err(problem.context(source));
+        }
         Ok(Policy { source, document })
     }
 
@@ -88,29 +92,28 @@ pub fn listed(value: &Value) -> Vec<Value> {
 
 /// The shape IAM requires of a policy: statements with `Effect` `Allow` or `Deny`, one of `Action` and
 /// `NotAction`, at most one of `Resource` and `NotResource`, and a well-formed `Condition`.
-pub fn validate(document: &Value) -> Result<(), String> {
+pub fn validate(document: &Value) -> anyhow::Result<()> {
     let statements = match &document["Statement"] {
         Value::Array(items) if !items.is_empty() => items.iter().collect::<Vec<_>>(),
         Value::Object(_) => vec![&document["Statement"]],
-        Value::Null => return Err("no `Statement`: it is not an IAM policy document".to_owned()),
-        _ => return Err("`Statement` must be a statement or a list of them".to_owned()),
+        Value::Null => return Err(advice::no_statement()),
+        _ => return Err(advice::statement_not_listed()),
     };
-    for (i, statement) in statements.iter().enumerate() {
-        let at = |problem: &str| format!("statement {}: {problem}", i + 1);
+    for (at, statement) in (1..).zip(statements) {
         if !statement.is_object() {
-            return Err(at("must be an object"));
+            return Err(advice::statement_not_object(at));
         }
         if !matches!(statement["Effect"].as_str(), Some("Allow" | "Deny")) {
-            return Err(at("`Effect` must be `Allow` or `Deny`"));
+            return Err(advice::bad_effect(at));
         }
         let has = |key: &str| statement.get(key).is_some();
         if has("Action") == has("NotAction") {
-            return Err(at("give exactly one of `Action` and `NotAction`"));
+            return Err(advice::action_element(at));
         }
         if has("Resource") && has("NotResource") {
-            return Err(at("give at most one of `Resource` and `NotResource`"));
+            return Err(advice::resource_element(at));
         }
-        condition::validate(&statement["Condition"]).map_err(|e| at(&e))?;
+        condition::validate(&statement["Condition"], at)?;
     }
     Ok(())
 }

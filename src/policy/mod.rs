@@ -1,11 +1,11 @@
 //! Least privilege: the exact IAM actions a configuration makes the action call, as an identity
-//! policy (`ecr-push-action policy`), the pull-only and read-only variants, and the trust policy that
-//! lets GitHub's OIDC tokens assume the role. The doctor uses the same ARNs. The subcommand's flags and
-//! dispatch are `cli.rs`'s.
+//! policy (`ecr-push-action policy`), and its pull-only, assembling and read-only variants, on the
+//! ARNs `partition.rs` gives. The subcommand's flags and dispatch are `cli.rs`'s, the trust policy
+//! `trust.rs`'s, what it says `advice.rs`'s.
 
-use anyhow::Result;
 use serde_json::{Value, json};
 
+pub mod advice;
 pub mod beyond;
 pub mod check;
 pub mod cli;
@@ -14,10 +14,11 @@ pub mod evaluate;
 pub mod principal;
 pub mod simulate;
 pub mod sources;
+pub mod trust;
 
 use crate::aws::registry::plan;
 use crate::inputs::{self, PolicyScope};
-use crate::partition::{self, repository_arn};
+use crate::partition::{self, public_repository_arn, repository_arn};
 
 /// Whose permissions the policy describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,21 +31,6 @@ pub enum Persona {
     Assembler,
     /// Read-only: describe and list, no image content.
     Scanner,
-}
-
-impl std::str::FromStr for Persona {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "pusher" => Ok(Persona::Pusher),
-            "puller" => Ok(Persona::Puller),
-            "scanner" => Ok(Persona::Scanner),
-            "assembler" => Ok(Persona::Assembler),
-            other => Err(format!(
-                "`--persona {other}`: use pusher, puller, assembler or scanner"
-            )),
-        }
-    }
 }
 
 /// The layer and manifest writes of `docker push`, checked by the registry itself.
@@ -200,11 +186,10 @@ impl OnRepository {
         let account = &scope.account;
         let repository = scope.spec.repository.as_str();
         if scope.spec.registry_type.is_public() {
-            let arn = format!("arn:aws:ecr-public::{account}:repository/{repository}");
             OnRepository {
                 public: true,
                 service: "ecr-public",
-                arns: vec![arn],
+                arns: vec![public_repository_arn(account, repository)],
             }
         } else {
             let arns = destinations(scope)
@@ -272,13 +257,10 @@ fn kms_statement(scope: &PolicyScope) -> Option<Value> {
         .as_ref()
         .filter(|_| spec.create_repository)?;
     let key = encryption.kms_key.as_deref()?;
-    let in_account = |rest: &str| -> Vec<String> {
+    let in_account = |resource: &str| -> Vec<String> {
         destinations(scope)
             .map(|(region, account)| {
-                format!(
-                    "arn:{}:kms:{region}:{account}:{rest}",
-                    partition::of_region(region).id
-                )
+                partition::of_region(region).arn("kms", region, account, resource)
             })
             .collect()
     };
@@ -307,237 +289,90 @@ fn kms_statement(scope: &PolicyScope) -> Option<Value> {
     })
 }
 
-/// Which GitHub workflows may assume the role: `github:OWNER/REPO` (any ref), or with
-/// `:ref:refs/heads/main`, `:environment:prod`, `:pull_request`; a `*` wildcard only in the ref or
-/// environment, never in the owner or repository (where it would let other repositories in).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrustSubject(pub(super) String);
-
-impl TrustSubject {
-    /// What a subject that lets every workflow of the repository in allows, said plainly.
-    pub(super) fn warning(&self) -> Option<String> {
-        let repository = self.0.strip_prefix("repo:")?.strip_suffix(":*")?;
-        Some(advice::every_workflow_trusted(repository))
-    }
-}
-
-impl std::str::FromStr for TrustSubject {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || advice::bad_trust_subject(s);
-        let rest = s.strip_prefix("github:").ok_or_else(bad)?;
-        let (owner, rest) = rest.split_once('/').ok_or_else(bad)?;
-        let (repo, qualifier) = rest
-            .split_once(':')
-            .map_or((rest, None), |(r, q)| (r, Some(q)));
-        if [owner, repo].iter().any(|n| n.contains(['*', '?'])) {
-            return Err(advice::wildcard_owner_or_repository(s));
-        }
-        // GitHub's own rules: owners are letters, digits and single inner hyphens (at most 39); repository
-        // names letters, digits, `-`, `_` and `.` (at most 100), but not `.` or `..`.
-        let owner_ok = (1..=39).contains(&owner.len())
-            && !owner.starts_with('-')
-            && !owner.ends_with('-')
-            && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        let repo_ok = (1..=100).contains(&repo.len())
-            && repo != "."
-            && repo != ".."
-            && repo
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if !owner_ok || !repo_ok {
-            return Err(bad());
-        }
-        let sub = match qualifier {
-            None => format!("repo:{owner}/{repo}:*"),
-            Some("pull_request") => format!("repo:{owner}/{repo}:pull_request"),
-            Some(q) if q.starts_with("ref:refs/") || q.starts_with("environment:") => {
-                if q.chars().any(|c| c.is_whitespace() || c.is_control()) || q.ends_with(':') {
-                    return Err(bad());
-                }
-                format!("repo:{owner}/{repo}:{q}")
-            }
-            Some(_) => return Err(bad()),
-        };
-        Ok(TrustSubject(sub))
-    }
-}
-
-/// The ARN of the OIDC provider for `issuer` in `account`.
-pub(super) fn provider_arn(region: &str, account: &str, issuer: &str) -> String {
-    format!(
-        "arn:{}:iam::{account}:oidc-provider/{issuer}",
-        partition::of_region(region).id
-    )
-}
-
-/// The role's trust policy for GitHub's OIDC provider in `account`.
-pub fn trust_policy(
-    region: &str,
-    account: &str,
-    subject: &TrustSubject,
-    audience: &str,
-    issuer: &str,
-) -> Value {
-    let provider = provider_arn(region, account, issuer);
-    let aud = json!({ format!("{issuer}:aud"): audience });
-    let sub = json!({ format!("{issuer}:sub"): subject.0 });
-    // StringEquals when the subject is exact; a wildcard needs StringLike.
-    let condition = if subject.0.contains('*') {
-        json!({ "StringEquals": aud, "StringLike": sub })
-    } else {
-        let mut both = aud;
-        both[format!("{issuer}:sub")] = Value::String(subject.0.clone());
-        json!({ "StringEquals": both })
-    };
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "GitHubActionsOidcForThisRepository",
-            "Effect": "Allow",
-            "Principal": { "Federated": provider },
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": condition
-        }]
-    })
-}
-
-/// What `policy` says when a `--trust` subject is refused or allows more than it seems, written once.
-pub(super) mod advice {
-    pub fn trust_subject_needed() -> String {
-        "`--check` of a trust policy needs the workflow it should accept: `--trust \
-         github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]`."
-            .to_owned()
-    }
-
-    /// A GitHub Enterprise Server's tokens need an identity provider of their own in the account.
-    pub fn enterprise_provider(issuer: &str, audience: &str) -> String {
-        format!(
-            "This trust policy is for the tokens of https://{issuer} (GitHub Enterprise Server). The account \
-             needs that identity provider once: aws iam create-open-id-connect-provider --url https://{issuer} \
-             --client-id-list {audience}"
-        )
-    }
-
-    pub fn every_workflow_trusted(repository: &str) -> String {
-        format!(
-            "The trust policy lets every workflow run of {repository} assume the role: any branch or tag, any \
-             environment, and pull requests (including those from forks, when fork workflows get ID tokens). Prefer \
-             a branch (`:ref:refs/heads/main`) or an environment (`:environment:prod`)."
-        )
-    }
-
-    pub fn bad_trust_subject(subject: &str) -> String {
-        format!(
-            "`--trust {subject}`: use github:OWNER/REPO, optionally followed by :ref:refs/heads/BRANCH, \
-             :environment:NAME or :pull_request"
-        )
-    }
-
-    pub fn wildcard_owner_or_repository(subject: &str) -> String {
-        format!(
-            "`--trust {subject}`: a wildcard in the owner or repository name would let other repositories assume the \
-             role (`*/*` is every repository on GitHub, `octo*` any look-alike organisation). Name the owner and \
-             the repository exactly; wildcards are for the branch or environment part."
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aws::oidc::ISSUER;
+    use crate::partition::oidc_provider_arn;
 
+    /// A region of each partition beyond `aws`, its partition ID and DNS suffix. ARNs are
+    /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` and "each AWS account is scoped to one
+    /// partition" (IAM User Guide, "Identify AWS resources with Amazon Resource Names (ARNs)",
+    /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>); which regions are in
+    /// which partition, and its DNS suffix, are the SDK's endpoint model's (`partitions.json`:
+    /// <https://github.com/smithy-lang/smithy-rs/blob/main/aws/sdk/aws-models/sdk-partitions.json>, as
+    /// aws-sdk-ecr 1.138 embeds it), which `partition.rs` follows.
+    pub(super) const PARTITIONS: [(&str, &str, &str); 4] = [
+        ("cn-north-1", "aws-cn", "amazonaws.com.cn"),
+        ("us-gov-west-1", "aws-us-gov", "amazonaws.com"),
+        ("us-iso-east-1", "aws-iso", "c2s.ic.gov"),
+        ("eusc-de-east-1", "aws-eusc", "amazonaws.eu"),
+    ];
+
+    /// The scope of `team/api` in account 123456789012 in `region`, with `extra` inputs.
+    pub(super) fn scope_in(region: &str, extra: &[(&str, &str)]) -> PolicyScope {
+        let base = [
+            ("INPUT_REPOSITORY", "team/api"),
+            ("INPUT_AWS-REGION", region),
+            ("INPUT_REGISTRY-ID", "123456789012"),
+        ];
+        let vars = base.iter().chain(extra);
+        inputs::policy_scope(vars.map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+            .expect("a valid scope")
+    }
+
+    /// Every ARN the generator writes takes the region's partition: the repository's of every
+    /// persona, the KMS key's, and `kms:ViaService`'s host; and the OIDC provider's, IAM's, with no
+    /// region. Not one `arn:aws:` is left.
     #[test]
     fn partitions_follow_the_region() {
-        assert_eq!(
-            repository_arn("cn-north-1", "1", "a"),
-            "arn:aws-cn:ecr:cn-north-1:1:repository/a"
-        );
-        // Every ARN the generator writes takes the region's partition: the repository, the KMS key,
-        // the OIDC provider, and `kms:ViaService`'s host.
-        for (region, id, suffix) in [
-            ("cn-north-1", "aws-cn", "amazonaws.com.cn"),
-            ("us-gov-west-1", "aws-us-gov", "amazonaws.com"),
-            ("us-iso-east-1", "aws-iso", "c2s.ic.gov"),
-            ("eusc-de-east-1", "aws-eusc", "amazonaws.eu"),
-        ] {
-            let scope = inputs::policy_scope(
-                [
-                    ("INPUT_REPOSITORY", "team/api"),
-                    ("INPUT_AWS-REGION", region),
-                    ("INPUT_REGISTRY-ID", "123456789012"),
-                    ("INPUT_ENCRYPTION-TYPE", "KMS"),
-                    ("INPUT_KMS-KEY", "alias/images"),
-                ]
-                .map(|(k, v)| (k.to_owned(), v.to_owned())),
-            )
-            .expect("a valid scope");
-            let text = identity_policy(&scope, Persona::Pusher).to_string();
-            assert!(
-                text.contains(&format!(
-                    "arn:{id}:ecr:{region}:123456789012:repository/team/api"
-                )) && text.contains(&format!("arn:{id}:kms:{region}:123456789012:"))
-                    && text.contains(&format!("ecr.{region}.{suffix}"))
-                    && !text.contains("arn:aws:"),
-                "{text}"
+        let kms = [
+            ("INPUT_ENCRYPTION-TYPE", "KMS"),
+            ("INPUT_KMS-KEY", "alias/images"),
+        ];
+        for (region, id, suffix) in PARTITIONS {
+            let scope = scope_in(region, &kms);
+            let repository = format!("arn:{id}:ecr:{region}:123456789012:repository/team/api");
+            for persona in [
+                Persona::Pusher,
+                Persona::Puller,
+                Persona::Assembler,
+                Persona::Scanner,
+            ] {
+                let policy = identity_policy(&scope, persona);
+                let text = policy.to_string();
+                assert!(
+                    text.contains(&repository) && !text.contains("arn:aws:"),
+                    "{persona:?}: {text}"
+                );
+            }
+            let pusher = identity_policy(&scope, Persona::Pusher);
+            let kms = pusher["Statement"]
+                .as_array()
+                .and_then(|s| {
+                    s.iter()
+                        .find(|s| s["Sid"] == "LetEcrUseTheKmsKeyThatEncryptsTheRepository")
+                })
+                .expect("the KMS statement");
+            assert_eq!(
+                kms["Resource"],
+                format!("arn:{id}:kms:{region}:123456789012:key/*")
             );
-            assert!(provider_arn(region, "1", ISSUER).starts_with(&format!("arn:{id}:iam::1:")));
+            assert_eq!(
+                kms["Condition"]["StringEquals"]["kms:ViaService"],
+                format!("ecr.{region}.{suffix}")
+            );
+            assert_eq!(
+                oidc_provider_arn(region, "1", ISSUER),
+                format!("arn:{id}:iam::1:oidc-provider/{ISSUER}")
+            );
         }
-    }
-
-    #[test]
-    fn trust_subjects() {
-        let sub = |s: &str| s.parse::<TrustSubject>().map(|t| t.0);
-        assert_eq!(sub("github:o/r"), Ok("repo:o/r:*".into()));
-        assert_eq!(
-            sub("github:o/r:ref:refs/heads/main"),
-            Ok("repo:o/r:ref:refs/heads/main".into())
-        );
-        assert_eq!(
-            sub("github:o/r:environment:prod"),
-            Ok("repo:o/r:environment:prod".into())
-        );
-        assert_eq!(
-            sub("github:o/r:pull_request"),
-            Ok("repo:o/r:pull_request".into())
-        );
-        for bad in [
-            "o/r",
-            "github:o",
-            "github:o/r:branch:main",
-            "github:o/r:ref:refs/heads/a b",
-            "github:/r",
-            "github:*/*",
-            "github:octo*/app",
-            "github:octo-org/*",
-            "github:octo-org/ap?",
-            "github:-octo/app",
-            "github:o/..",
-        ] {
-            assert!(sub(bad).is_err(), "{bad}");
-        }
+        // ECR Public is a service of the `aws` partition alone.
+        let public = scope_in("us-east-1", &[("INPUT_REGISTRY-TYPE", "public")]);
+        let text = identity_policy(&public, Persona::Pusher).to_string();
         assert!(
-            sub("github:*/*").is_err_and(|e| e.contains("every repository on GitHub")),
-            "the refusal says why"
+            text.contains("arn:aws:ecr-public::123456789012:repository/team/api"),
+            "{text}"
         );
-        assert_eq!(
-            sub("github:o/r:ref:refs/heads/release-*"),
-            Ok("repo:o/r:ref:refs/heads/release-*".into())
-        );
-    }
-
-    #[test]
-    fn a_subject_for_every_workflow_warns_what_it_allows() {
-        let warning = |s: &str| s.parse::<TrustSubject>().expect("valid").warning();
-        let any = warning("github:o/r").expect("a warning");
-        assert!(
-            any.contains("o/r")
-                && any.contains("any branch or tag")
-                && any.contains("pull requests"),
-            "{any}"
-        );
-        assert_eq!(warning("github:o/r:ref:refs/heads/main"), None);
-        assert_eq!(warning("github:o/r:environment:prod"), None);
     }
 }

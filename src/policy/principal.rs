@@ -3,9 +3,11 @@
 //! `GetPolicyVersion`, and the user equivalents), with the standard AWS credential chain: every page of
 //! each list, the permissions boundary, and each document under the name a report gives it.
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use aws_sdk_iam::Client;
 use serde_json::Value;
+
+use super::advice;
 
 /// Whose policies: a role or a user, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +107,7 @@ struct Entity {
 /// fewer), and a check that read one page would leave out policies that are there.
 impl Principal {
     async fn entity(&self, iam: &Client) -> Result<Entity> {
-        let missing = || anyhow!("IAM answered for {self} without describing it");
+        let missing = || advice::iam_without_entity(self);
         let (arn, boundary, trust) = match self {
             Principal::Role(name) => {
                 let got = iam.get_role().role_name(name).send().await;
@@ -198,7 +200,7 @@ async fn managed(iam: &Client, name: String, arn: &str) -> Result<Named> {
     let version = policy
         .policy()
         .and_then(|p| p.default_version_id())
-        .ok_or_else(|| anyhow!("iam:GetPolicy on {arn} named no default version"))?;
+        .ok_or_else(|| advice::iam_without_default_version(arn))?;
     let got = iam
         .get_policy_version()
         .policy_arn(arn)
@@ -216,15 +218,13 @@ async fn managed(iam: &Client, name: String, arn: &str) -> Result<Named> {
 
 /// A document as IAM sends it, under `name`, which also says in an error which document it was.
 fn named(name: String, encoded: &str) -> Result<Named> {
-    let document = document(encoded).map_err(|e| anyhow!("{name}: {e}"))?;
+    let document = document(encoded).map_err(|e| advice::iam_document_not_json(&name, &e))?;
     Ok(Named { name, document })
 }
 
 /// IAM returns documents URL-encoded (RFC 3986).
-fn document(encoded: &str) -> Result<Value> {
-    let decoded = percent_decode(encoded);
-    serde_json::from_str(&decoded)
-        .map_err(|e| anyhow!("IAM returned a policy document that is not JSON: {e}"))
+fn document(encoded: &str) -> serde_json::Result<Value> {
+    serde_json::from_str(&percent_decode(encoded))
 }
 
 fn percent_decode(text: &str) -> String {
@@ -251,6 +251,7 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// IAM's refusal of `action` on `name`, in IAM's words (its code and message, else the error chain).
 fn failed<E>(
     action: &str,
     name: &str,
@@ -266,11 +267,7 @@ where
         (Some(code), Some(message)) => format!("{code}: {message}"),
         _ => crate::aws::error_chain(err),
     };
-    anyhow!(
-        "`--check`: {action} for `{name}` failed: {text}. Reading a principal's policies needs read-only IAM \
-         permissions (iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, iam:ListAttachedRolePolicies, \
-         iam:GetPolicy, iam:GetPolicyVersion, or the user equivalents) and AWS credentials in the environment."
-    )
+    advice::iam_call_failed(action, name, &text)
 }
 
 #[cfg(test)]

@@ -3,11 +3,12 @@
 //! JSON answer (`EvaluationResults`), evaluated by `evaluate.rs` without calling AWS. As in AWS's
 //! simulator, a context key that is not given is absent from the request.
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::Result;
 use serde_json::{Value, json};
 
+use super::advice;
 use super::evaluate::{self, Context, Policies, Policy, Request, ResourcePolicy, Verdict};
-use crate::partition;
+use crate::partition::account_of;
 
 pub const USAGE: &str = "\
 usage: ecr-push-action policy simulate --policy-input-list POLICY [POLICY ...]
@@ -44,19 +45,18 @@ impl Flags {
                 _ => (arg.as_str(), Vec::new()),
             };
             if !name.starts_with("--") {
-                bail!("`{arg}`: a value without a flag before it\n{USAGE}");
+                return Err(advice::value_without_flag(arg, USAGE));
             }
             while let Some(value) = rest.next_if(|v| !v.starts_with("--")) {
                 values.push(value.clone());
             }
             if values.is_empty() {
-                bail!("`{name}` needs a value\n{USAGE}");
+                return Err(advice::flag_needs_value(name, USAGE));
             }
             let single = |values: Vec<String>| -> Result<String> {
-                match <[String; 1]>::try_from(values) {
-                    Ok([one]) => Ok(one),
-                    Err(_) => bail!("`{name}` takes one value\n{USAGE}"),
-                }
+                let [one] = <[String; 1]>::try_from(values)
+                    .map_err(|_| advice::one_value_only(name, USAGE))?;
+                Ok(one)
             };
             match name {
                 "--policy-input-list" => flags.policies.extend(values),
@@ -67,20 +67,17 @@ impl Flags {
                 "--action-names" => flags.actions.extend(values),
                 "--resource-arns" => flags.resources.extend(values),
                 "--context-entries" => flags.context.extend(values),
-                other => bail!("unknown option `{other}`\n{USAGE}"),
+                other => return Err(advice::unknown_flag(other, USAGE)),
             }
         }
         if flags.policies.is_empty() {
-            bail!("`--policy-input-list` is required\n{USAGE}");
+            return Err(advice::flag_required("--policy-input-list", USAGE));
         }
         if flags.actions.is_empty() {
-            bail!("`--action-names` is required\n{USAGE}");
+            return Err(advice::flag_required("--action-names", USAGE));
         }
         if flags.resource_policy.is_some() && flags.caller.is_none() {
-            // As SimulateCustomPolicy: the resource policy's Principal needs a caller to match.
-            bail!(
-                "`--resource-policy` needs `--caller-arn`: the caller its Principal is matched with"
-            );
+            return Err(advice::caller_needed());
         }
         if flags.resources.is_empty() {
             flags.resources.push("*".to_owned());
@@ -95,65 +92,89 @@ pub fn command(args: &[String]) -> Result<String> {
         return Ok(USAGE.to_owned());
     }
     let flags = Flags::parse(args)?;
-    // Each policy's text, by its source, for the statements' positions in the answer.
-    let mut texts: Vec<(String, String)> = Vec::new();
-    let mut read = |value: &str, source: String| -> Result<Policy> {
-        let (policy, text) = read_policy(value, &source)?;
-        texts.push((source, text));
-        Ok(policy)
-    };
-    let mut read_all = |values: &[String], list: &str| -> Result<Vec<Policy>> {
-        let sources = (1..).map(|i| format!("{list}.{i}"));
-        values
-            .iter()
-            .zip(sources)
-            .map(|(v, s)| read(v, s))
-            .collect()
-    };
-    let identity = read_all(&flags.policies, "PolicyInputList")?;
-    let boundaries = read_all(&flags.boundaries, "PermissionsBoundaryPolicyInputList")?;
-    let resource = flags
-        .resource_policy
-        .as_deref()
-        .map(|v| read(v, "ResourcePolicy".to_owned()))
-        .transpose()?;
+    let given = Given::read(&flags)?;
     let mut context = Context::absent_unless_given();
     for entry in &flags.context {
         for (key, values) in context_entries(entry)? {
             context.set(&key, values);
         }
     }
-    let caller_account = flags.caller.as_deref().and_then(partition::account_of);
     let mut results = Vec::new();
     for action in &flags.actions {
-        for resource_arn in &flags.resources {
-            // The resource's account: its ARN's, else `--resource-owner`'s, else the caller's.
-            let owner = partition::account_of(resource_arn)
-                .or_else(|| {
-                    flags
-                        .resource_owner
-                        .as_deref()
-                        .and_then(partition::account_of)
-                })
-                .or(caller_account);
-            let policies = Policies {
-                identity: &identity,
-                boundary: (!boundaries.is_empty()).then_some(&boundaries[..]),
-                resource: resource
-                    .as_ref()
-                    .map_or(ResourcePolicy::None, ResourcePolicy::Given),
-                cross_account: caller_account.is_some() && owner != caller_account,
-            };
+        for resource in &flags.resources {
             let request = Request {
                 action: action.clone(),
-                resource: resource_arn.clone(),
+                resource: resource.clone(),
                 context: context.clone(),
                 caller: flags.caller.clone(),
             };
-            results.push(result(&policies, &request, &texts));
+            results.push(result(
+                &given.policies(&flags, resource),
+                &request,
+                &given.texts,
+            ));
         }
     }
     Ok(serde_json::to_string_pretty(&json!({ "EvaluationResults": results }))? + "\n")
+}
+
+/// The policies the flags give, each read and checked, and each one's text by its source (for the
+/// statements' positions in the answer).
+struct Given {
+    identity: Vec<Policy>,
+    boundaries: Vec<Policy>,
+    resource: Option<Policy>,
+    texts: Vec<(String, String)>,
+}
+
+impl Given {
+    fn read(flags: &Flags) -> Result<Given> {
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let mut read = |value: &str, source: String| -> Result<Policy> {
+            let (policy, text) = read_policy(value, &source)?;
+            texts.push((source, text));
+            Ok(policy)
+        };
+        let mut read_all = |values: &[String], list: &str| -> Result<Vec<Policy>> {
+            let sources = (1..).map(|i| format!("{list}.{i}"));
+            values
+                .iter()
+                .zip(sources)
+                .map(|(v, s)| read(v, s))
+                .collect()
+        };
+        let identity = read_all(&flags.policies, "PolicyInputList")?;
+        let boundaries = read_all(&flags.boundaries, "PermissionsBoundaryPolicyInputList")?;
+        let resource = flags
+            .resource_policy
+            .as_deref()
+            .map(|v| read(v, "ResourcePolicy".to_owned()))
+            .transpose()?;
+        Ok(Given {
+            identity,
+            boundaries,
+            resource,
+            texts,
+        })
+    }
+
+    /// The policies that decide a request on `resource`: across accounts when the resource's account
+    /// (its ARN's, else `--resource-owner`'s, else the caller's) is not the caller's.
+    fn policies(&self, flags: &Flags, resource: &str) -> Policies<'_> {
+        let caller_account = flags.caller.as_deref().and_then(account_of);
+        let owner = account_of(resource)
+            .or_else(|| flags.resource_owner.as_deref().and_then(account_of))
+            .or(caller_account);
+        Policies {
+            identity: &self.identity,
+            boundary: (!self.boundaries.is_empty()).then_some(&self.boundaries[..]),
+            resource: self
+                .resource
+                .as_ref()
+                .map_or(ResourcePolicy::None, ResourcePolicy::Given),
+            cross_account: caller_account.is_some() && owner != caller_account,
+        }
+    }
 }
 
 /// One `EvaluationResult`, as `SimulateCustomPolicy` shapes it.
@@ -213,26 +234,17 @@ fn result(policies: &Policies<'_>, request: &Request, texts: &[(String, String)]
 /// A policy given inline or as `file://PATH` (the AWS CLI's forms), checked, with its text.
 fn read_policy(value: &str, source: &str) -> Result<(Policy, String)> {
     let text = read_value(value, source)?;
-    let document: Value = serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "{source} is not a JSON policy document (line {}, column {}): {e}",
-            e.line(),
-            e.column()
-        )
-    })?;
-    let policy = Policy::new(source, document).map_err(|e| anyhow!(e))?;
+    let document: Value = serde_json::from_str(&text).map_err(|e| advice::not_json(source, &e))?;
+    let policy = Policy::new(source, document)?;
     // IAM refuses an identity policy with a principal, and a resource policy without one
     // ("IAM JSON policy elements: Principal").
     let resource = source == "ResourcePolicy";
     for (at, statement) in evaluate::statements(&policy) {
         let names = statement.get("Principal").is_some() || statement.get("NotPrincipal").is_some();
-        if names != resource {
-            let problem = if resource {
-                "a resource policy's statement must name a `Principal` or `NotPrincipal`"
-            } else {
-                "an identity policy's statement cannot have a `Principal` or `NotPrincipal` (give a resource policy with --resource-policy)"
-            };
-            bail!("{source}: statement {}: {problem}", at.index);
+        match (names, resource) {
+            (true, false) => return Err(advice::principal_in_identity_policy(source, at.index)),
+            (false, true) => return Err(advice::principal_missing(source, at.index)),
+            _ => {}
         }
     }
     Ok((policy, text))
@@ -241,7 +253,8 @@ fn read_policy(value: &str, source: &str) -> Result<(Policy, String)> {
 /// A flag's value, or the file `file://PATH` names.
 fn read_value(value: &str, what: &str) -> Result<String> {
     match value.strip_prefix("file://") {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("{what}: {value}")),
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| advice::unreadable(&format!("{what}: {value}"), &e)),
         None => Ok(value.to_owned()),
     }
 }
@@ -251,8 +264,8 @@ fn context_entries(value: &str) -> Result<Vec<(String, Vec<String>)>> {
     let text = read_value(value, "--context-entries")?;
     let trimmed = text.trim_start();
     let entries: Vec<Value> = if trimmed.starts_with('[') || trimmed.starts_with('{') {
-        let parsed: Value = serde_json::from_str(trimmed)
-            .map_err(|e| anyhow!("`--context-entries`: not JSON: {e}"))?;
+        let parsed: Value =
+            serde_json::from_str(trimmed).map_err(|e| advice::context_not_json(&e))?;
         evaluate::listed(&parsed)
     } else {
         vec![shorthand(&text)?]
@@ -273,9 +286,7 @@ fn shorthand(text: &str) -> Result<Value> {
         let (name, value) = match (member, current) {
             (Some((name, value)), _) => (name.trim(), value),
             (None, Some(name)) if name == "ContextKeyValues" => (name, part.as_str()),
-            _ => bail!(
-                "`--context-entries {text}`: expected ContextKeyName=…,ContextKeyValues=…,ContextKeyType=…"
-            ),
+            _ => return Err(advice::context_shorthand(text)),
         };
         current = MEMBERS.iter().copied().find(|m| *m == name);
         let value = unquote(value.trim().trim_start_matches('[').trim_end_matches(']'));
@@ -329,7 +340,7 @@ fn entry(entry: &Value) -> Result<(String, Vec<String>)> {
     let key = entry["ContextKeyName"]
         .as_str()
         .filter(|k| !k.is_empty())
-        .ok_or_else(|| anyhow!("`--context-entries`: an entry without ContextKeyName: {entry}"))?;
+        .ok_or_else(|| advice::context_key_name_missing(entry))?;
     let values = evaluate::texts(&entry["ContextKeyValues"]);
     let kind = entry["ContextKeyType"].as_str().unwrap_or("string");
     let (scalar, list) = match kind.strip_suffix("List") {
@@ -337,9 +348,7 @@ fn entry(entry: &Value) -> Result<(String, Vec<String>)> {
         None => (kind, false),
     };
     if !list && values.len() > 1 {
-        bail!(
-            "`--context-entries`: {key} is of type {kind}, which takes one value; use {kind}List"
-        );
+        return Err(advice::context_one_value(key, kind));
     }
     let valid = |v: &String| match scalar {
         "string" | "binary" => true,
@@ -353,13 +362,10 @@ fn entry(entry: &Value) -> Result<(String, Vec<String>)> {
         scalar,
         "string" | "binary" | "numeric" | "boolean" | "date" | "ip"
     ) {
-        bail!(
-            "`--context-entries`: ContextKeyType `{kind}` of {key}: use string, stringList, numeric, numericList, \
-             boolean, booleanList, ip, ipList, binary, binaryList, date or dateList"
-        );
+        return Err(advice::context_type(key, kind));
     }
     if let Some(bad) = values.iter().find(|v| !valid(v)) {
-        bail!("`--context-entries`: `{bad}` is not a {scalar} value for {key}");
+        return Err(advice::context_value(key, scalar, bad));
     }
     Ok((key.to_owned(), values))
 }
@@ -507,6 +513,7 @@ impl Cursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::codes;
 
     fn args(words: &[&str]) -> Vec<String> {
         words.iter().map(|w| (*w).to_owned()).collect()
@@ -537,13 +544,25 @@ mod tests {
         )
         .expect("JSON");
         assert_eq!(json[0].0, "aws:SecureTransport");
-        for bad in [
-            "ContextKeyName=aws:SourceIp,ContextKeyValues=not-an-ip,ContextKeyType=ip",
-            "ContextKeyName=k,ContextKeyValues=a,b,ContextKeyType=string",
-            "ContextKeyName=k,ContextKeyValues=a,ContextKeyType=strings",
-            "ContextKeyValues=a",
+        for (bad, code) in [
+            (
+                "ContextKeyName=aws:SourceIp,ContextKeyValues=not-an-ip,ContextKeyType=ip",
+                "E-POLICY-CONTEXT-VALUE",
+            ),
+            (
+                "ContextKeyName=k,ContextKeyValues=a,b,ContextKeyType=string",
+                "E-POLICY-CONTEXT-ONE-VALUE",
+            ),
+            (
+                "ContextKeyName=k,ContextKeyValues=a,ContextKeyType=strings",
+                "E-POLICY-CONTEXT-TYPE",
+            ),
+            ("ContextKeyValues=a", "E-POLICY-CONTEXT-KEY-NAME"),
+            ("Key=k", "E-POLICY-CONTEXT-SHORTHAND"),
+            ("[{\"ContextKeyName\": ", "E-POLICY-CONTEXT-NOT-JSON"),
         ] {
-            assert!(context_entries(bad).is_err(), "{bad}");
+            let err = context_entries(bad).expect_err(bad);
+            assert_eq!(codes(&err), [code], "{bad}");
         }
     }
 
@@ -567,23 +586,80 @@ mod tests {
     fn inputs_are_refused_as_iam_refuses_them() {
         let with_principal =
             r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}}"#;
-        let err = command(&args(&[
-            "--policy-input-list",
-            with_principal,
-            "--action-names",
-            "s3:GetObject",
-        ]));
-        assert!(err.is_err_and(|e| e.to_string().contains("cannot have a `Principal`")));
+        let refused = |words: &[&str]| codes(&command(&args(words)).expect_err("refused"));
+        assert_eq!(
+            refused(&[
+                "--policy-input-list",
+                with_principal,
+                "--action-names",
+                "s3:GetObject",
+            ]),
+            ["E-POLICY-PRINCIPAL-IN-IDENTITY"]
+        );
         let allow = r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
-        let err = command(&args(&[
-            "--policy-input-list",
-            allow,
-            "--action-names",
-            "s3:GetObject",
-            "--resource-policy",
-            allow,
-        ]));
-        assert!(err.is_err_and(|e| e.to_string().contains("needs `--caller-arn`")));
+        assert_eq!(
+            refused(&[
+                "--policy-input-list",
+                allow,
+                "--action-names",
+                "s3:GetObject",
+                "--resource-policy",
+                allow,
+            ]),
+            ["E-POLICY-CALLER-NEEDED"]
+        );
+        assert_eq!(
+            refused(&[
+                "--policy-input-list",
+                allow,
+                "--action-names",
+                "s3:GetObject",
+                "--resource-policy",
+                allow,
+                "--caller-arn",
+                "arn:aws:iam::123456789012:user/ci",
+            ]),
+            ["E-POLICY-PRINCIPAL-MISSING"]
+        );
+        // Each flag's misuse, and a document IAM would refuse, under its own code.
+        for (words, code) in [
+            (
+                &["--action-names", "s3:GetObject"][..],
+                "E-POLICY-FLAG-REQUIRED",
+            ),
+            (
+                &["--policy-input-list", allow][..],
+                "E-POLICY-FLAG-REQUIRED",
+            ),
+            (&["s3:GetObject"][..], "E-POLICY-STRAY-VALUE"),
+            (&["--policy-input-list"][..], "E-POLICY-FLAG-VALUE"),
+            (&["--caller-arn", "a", "b"][..], "E-POLICY-ONE-VALUE"),
+            (&["--policy-names", "p"][..], "E-POLICY-UNKNOWN-FLAG"),
+            (
+                &["--policy-input-list", "{", "--action-names", "s3:GetObject"][..],
+                "E-POLICY-NOT-JSON",
+            ),
+            (
+                &[
+                    "--policy-input-list",
+                    "file:///nonexistent/policy.json",
+                    "--action-names",
+                    "a",
+                ][..],
+                "E-POLICY-UNREADABLE",
+            ),
+            (
+                &[
+                    "--policy-input-list",
+                    r#"{"Statement":{"Effect":"Permit","Action":"*"}}"#,
+                    "--action-names",
+                    "s3:GetObject",
+                ][..],
+                "E-POLICY-EFFECT",
+            ),
+        ] {
+            assert_eq!(refused(words), [code], "{words:?}");
+        }
         let answer = command(&args(&[
             "--policy-input-list",
             allow,

@@ -3,11 +3,11 @@
 //! principal's own), the repository policy (`--repository-policy`, or ECR's `GetRepositoryPolicy` when
 //! the registry is in another account and credentials are at hand), and who the caller is.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::Result;
 use serde_json::{Value, json};
 
 use super::evaluate::Policy;
-use super::principal;
+use super::{advice, principal};
 
 /// Everything `--check` evaluates.
 #[derive(Debug, Default)]
@@ -46,16 +46,14 @@ pub fn read(wanted: &Wanted<'_>, region: &str) -> Result<Read> {
         read.with_credentials = true;
         read.caller.get_or_insert(policies.arn);
         if wanted.trust {
-            let trust = policies.trust.ok_or_else(|| {
-                anyhow!("`--check {source}`: a user has no trust policy; check a role's")
-            })?;
+            let trust = policies
+                .trust
+                .ok_or_else(|| advice::no_trust_policy(source))?;
             read.documents.push(named(trust)?);
             continue;
         }
         if policies.identity.is_empty() {
-            bail!(
-                "`--check {source}` has no identity policies, inline or attached: it may call nothing"
-            );
+            return Err(advice::no_identity_policies(source));
         }
         for policy in policies.identity {
             read.documents.push(named(policy)?);
@@ -77,32 +75,25 @@ pub fn read(wanted: &Wanted<'_>, region: &str) -> Result<Read> {
 }
 
 fn named(policy: principal::Named) -> Result<Policy> {
-    Policy::new(policy.name, policy.document).map_err(|e| anyhow!("`--check`: {e}"))
+    Policy::new(policy.name, policy.document).map_err(|e| e.context("`--check`"))
 }
 
 /// A policy document from a file, or standard input for `-`, named after it.
 fn file(flag: &str, source: &str) -> Result<Policy> {
+    let what = format!("`{flag} {source}`");
     let text = if source == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| anyhow!("`{flag} -`: {e}"))?
+        std::io::read_to_string(std::io::stdin())
     } else {
-        std::fs::read_to_string(source).map_err(|e| anyhow!("`{flag} {source}`: {e}"))?
+        std::fs::read_to_string(source)
     };
-    let document: Value = serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "`{flag} {source}` is not a JSON policy document (line {}, column {}): {e}",
-            e.line(),
-            e.column()
-        )
-    })?;
-    if document.get("Statement").is_none() {
-        bail!("`{flag} {source}` has no `Statement`: it is not an IAM policy document");
-    }
+    let text = text.map_err(|e| advice::unreadable(&what, &e))?;
+    let document: Value = serde_json::from_str(&text).map_err(|e| advice::not_json(&what, &e))?;
     let name = if source == "-" {
         "standard input"
     } else {
         source
     };
-    Policy::new(name, document).map_err(|e| anyhow!("`{flag} {source}`: {e}"))
+    Policy::new(name, document).map_err(|e| e.context(what))
 }
 
 /// `f` with an ECR client on the standard chain's credentials.
@@ -128,9 +119,10 @@ pub fn repository_tags(region: &str, arn: &str) -> Result<Vec<(String, String)>,
             {
                 Ok(Vec::new())
             }
-            Err(e) => Err(format!(
-                "ecr:ListTagsForResource on {arn}: {}",
-                crate::aws::sdk_error_text(&e)
+            Err(e) => Err(advice::ecr_call_failed(
+                "ecr:ListTagsForResource",
+                arn,
+                &crate::aws::sdk_error_text(&e),
             )),
         }
     })?
@@ -152,7 +144,7 @@ pub fn repository_policy(region: &str, account: &str, repository: &str) -> Resul
                 let text = answer.policy_text().unwrap_or_default();
                 let document: Value =
                     serde_json::from_str(text).map_err(|e| format!("{source}: {e}"))?;
-                Policy::new(source, document)
+                Policy::new(source, document).map_err(|e| format!("{e:#}"))
             }
             Err(e)
                 if e.as_service_error().is_some_and(
@@ -164,9 +156,10 @@ pub fn repository_policy(region: &str, account: &str, repository: &str) -> Resul
                     document: json!({"Version": "2012-10-17", "Statement": []}),
                 })
             }
-            Err(e) => Err(format!(
-                "ecr:GetRepositoryPolicy on {account}/{repository}: {}",
-                crate::aws::sdk_error_text(&e)
+            Err(e) => Err(advice::ecr_call_failed(
+                "ecr:GetRepositoryPolicy",
+                &format!("{account}/{repository}"),
+                &crate::aws::sdk_error_text(&e),
             )),
         }
     })?
