@@ -8,7 +8,6 @@ use std::fmt::Display;
 use anyhow::Error;
 use serde_json::Value;
 
-use super::evaluate::Verdict;
 use crate::diagnostic::error;
 
 // The flags of `policy` and of `policy simulate`; `usage` is the subcommand's own.
@@ -480,19 +479,6 @@ pub fn subject_in_another_case(sub: &str) -> String {
 }
 
 // The reports' own sentences.
-
-/// A verdict in words; `yes` and `no` say what an allowing statement does, or the lack of one.
-pub fn verdict(verdict: &Verdict, yes: &str, no: &str) -> String {
-    match verdict {
-        Verdict::Allowed(by) => format!("{yes} by statement {by}"),
-        Verdict::Denied(by) => format!("DENIED by statement {by}"),
-        Verdict::NotAllowed => format!("{no}: no statement allows it"),
-        Verdict::Depends { statement, keys } => format!(
-            "depends on {} (statement {statement}): not decided here",
-            keys.join(", ")
-        ),
-    }
-}
 
 /// The last word of `--check`'s report: whether the policy allows every need.
 pub fn conclusion(complete: bool) -> &'static str {

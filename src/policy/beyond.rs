@@ -1,8 +1,8 @@
 //! What a checked policy allows beyond the configuration's needs, and names in it that cannot be
 //! right: `--check`'s warnings, with the catalogue of the actions ECR and ECR Public have.
 
+use super::Need;
 use super::advice;
-use super::check::{Need, all_statements};
 use super::evaluate::{self, Policy};
 
 /// Warnings about what the documents allow beyond the configuration's needs, and about names that
@@ -13,7 +13,7 @@ pub(super) fn broader_than_needed(documents: &[Policy], needs: &[Need]) -> Vec<S
         .map(|n| n.action.to_ascii_lowercase())
         .collect();
     let mut warnings = Vec::new();
-    for (name, statement) in all_statements(documents) {
+    for (name, statement) in evaluate::all_statements(documents) {
         if statement["Effect"] != "Allow" {
             continue;
         }

@@ -8,18 +8,11 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use super::Need;
 use super::advice;
 use super::evaluate::{self, Context, Policies, Policy, Request, ResourcePolicy, Verdict};
 use crate::inputs::PolicyScope;
 use crate::partition::{self, account_of, principal_arn};
-
-/// One (action, resource) the configuration needs, and the generator's statement it comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Need {
-    pub sid: String,
-    pub action: String,
-    pub resource: String,
-}
 
 /// What `--check` knows of the principal whose policies it checks.
 #[derive(Debug, Clone, Copy, Default)]
@@ -66,38 +59,9 @@ impl Report {
     }
 }
 
-/// The needs of the generated policy `generated`: each action of each statement on each resource.
-pub fn needs(generated: &Value) -> Vec<Need> {
-    let generated = Policy {
-        source: "the generated policy".to_owned(),
-        document: generated.clone(),
-    };
-    let mut needs = Vec::new();
-    for (at, statement) in evaluate::statements(&generated) {
-        let sid = at.to_string();
-        for action in evaluate::texts(&statement["Action"]) {
-            for resource in evaluate::texts(&statement["Resource"]) {
-                needs.push(Need {
-                    sid: sid.clone(),
-                    action: action.clone(),
-                    resource,
-                });
-            }
-        }
-    }
-    needs
-}
-
-/// Every statement of every policy.
-pub(super) fn all_statements(
-    policies: &[Policy],
-) -> impl Iterator<Item = (evaluate::StatementRef, &Value)> {
-    policies.iter().flat_map(evaluate::statements)
-}
-
 /// Checks `subject`'s policies against `generated` (the configuration's least-privilege policy).
 pub fn check(subject: &Subject<'_>, generated: &Value, scope: &PolicyScope) -> Report {
-    let needs = needs(generated);
+    let needs = super::needs(generated);
     let warnings = super::beyond::broader_than_needed(subject.identity, &needs);
     let keys = condition_keys(subject);
     let verdicts = needs
@@ -370,7 +334,7 @@ fn hint(
     }
     let action = need.action.to_ascii_lowercase();
     let mut hints = Vec::new();
-    for (at, statement) in all_statements(subject.identity) {
+    for (at, statement) in evaluate::all_statements(subject.identity) {
         if statement["Effect"] != "Allow"
             || !evaluate::applies(statement, &need.action, &need.resource)
         {
@@ -450,7 +414,7 @@ pub fn text(report: &Report) -> String {
         out.push('\n');
     };
     for checked in &report.verdicts {
-        let said = advice::verdict(&checked.verdict, "allowed", "NOT ALLOWED");
+        let said = checked.verdict.in_words("allowed", "NOT ALLOWED");
         line(&format!(
             "{} on {}: {said}",
             checked.need.action, checked.need.resource

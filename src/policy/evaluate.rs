@@ -176,6 +176,28 @@ pub enum Verdict {
     },
 }
 
+/// Every statement of every policy.
+pub fn all_statements(policies: &[Policy]) -> impl Iterator<Item = (StatementRef, &Value)> {
+    policies.iter().flat_map(statements)
+}
+
+impl Verdict {
+    /// The verdict in a report's words; `yes` and `no` say what an allowing statement does, or the
+    /// lack of one ("allowed" / "NOT ALLOWED"). Beside the type, as a registry kind's title is: the
+    /// words of a value, not a diagnostic.
+    pub fn in_words(&self, yes: &str, no: &str) -> String {
+        match self {
+            Verdict::Allowed(by) => format!("{yes} by statement {by}"),
+            Verdict::Denied(by) => format!("DENIED by statement {by}"),
+            Verdict::NotAllowed => format!("{no}: no statement allows it"),
+            Verdict::Depends { statement, keys } => format!(
+                "depends on {} (statement {statement}): not decided here",
+                keys.join(", ")
+            ),
+        }
+    }
+}
+
 /// A verdict, the statements that decided it, and the condition keys the request did not carry that
 /// statements about it name (AWS's simulator's `MissingContextValues`).
 #[derive(Debug, Clone, PartialEq, Eq)]

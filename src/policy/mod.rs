@@ -16,6 +16,7 @@ pub mod simulate;
 pub mod sources;
 pub mod trust;
 
+use self::evaluate::{Policy, statements, texts};
 use crate::aws::registry::plan;
 use crate::inputs::{self, PolicyScope};
 use crate::partition::{self, public_repository_arn, repository_arn};
@@ -287,6 +288,36 @@ fn kms_statement(scope: &PolicyScope) -> Option<Value> {
         };
         json!({ "Sid": sid, "Effect": "Allow", "Action": actions, "Resource": one_or_list(&resources) })
     })
+}
+
+/// One (action, resource) the configuration needs, and the generator's statement it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    pub sid: String,
+    pub action: String,
+    pub resource: String,
+}
+
+/// The needs of the generated policy `generated`: each action of each statement on each resource.
+pub fn needs(generated: &Value) -> Vec<Need> {
+    let generated = Policy {
+        source: "the generated policy".to_owned(),
+        document: generated.clone(),
+    };
+    let mut needs = Vec::new();
+    for (at, statement) in statements(&generated) {
+        let sid = at.to_string();
+        for action in texts(&statement["Action"]) {
+            for resource in texts(&statement["Resource"]) {
+                needs.push(Need {
+                    sid: sid.clone(),
+                    action: action.clone(),
+                    resource,
+                });
+            }
+        }
+    }
+    needs
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ pub fn report(
     let (region, account, audience) = (&scope.spec.region, &scope.account, &scope.audience);
     let provider = oidc_provider_arn(region, account, issuer);
     let verdict = check(documents, &provider, issuer, &subject.0, audience);
-    let said = advice::verdict(&verdict, "accepted", "NOT accepted");
+    let said = verdict.in_words("accepted", "NOT accepted");
     let line = advice::token_verdict(&subject.0, audience, &provider, &said);
     let mut text = crate::github::neutralise(&line) + "\n";
     let accepted = matches!(verdict, Verdict::Allowed(_));
