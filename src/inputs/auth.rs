@@ -223,7 +223,7 @@ fn github_token(env: &Env, audience: String) -> Checked<Option<IdTokenSource>> {
     else {
         return Ok(None);
     };
-    endpoints::secure_url_rule(url, request_url, "the job's token-request bearer token")?;
+    endpoints::secure_url_rule(url, request_url, advice::TOKEN_REQUEST_CARRIES)?;
     Ok(Some(IdTokenSource::GitHub {
         request_url: request_url.to_owned(),
         request_token: request_token.to_owned(),
@@ -270,25 +270,12 @@ fn credentials_rule(
 pub(super) fn role_rule(role: Option<&str>) -> Checked<Option<RoleRef>> {
     match role {
         None => Ok(None),
-        Some(arn) if arn.starts_with("arn:") => {
-            if ROLE_ARN_RULE.is_match(arn) {
-                Ok(Some(RoleRef::Arn(arn.to_owned())))
-            } else {
-                Err((
-                    "role-to-assume",
-                    format!(
-                        "`{arn}` is not an IAM role ARN such as `arn:aws:iam::123456789012:role/github-push`."
-                    ),
-                ))
-            }
+        Some(arn) if arn.starts_with("arn:") && ROLE_ARN_RULE.is_match(arn) => {
+            Ok(Some(RoleRef::Arn(arn.to_owned())))
         }
+        // A name has no `:`: an ARN never passes for one.
         Some(name) if ROLE_NAME_RULE.is_match(name) => Ok(Some(RoleRef::Name(name.to_owned()))),
-        Some(other) => Err((
-            "role-to-assume",
-            format!(
-                "`{other}` is neither a role ARN (`arn:aws:iam::123456789012:role/NAME`) nor a role name."
-            ),
-        )),
+        Some(other) => Err(advice::bad_role(other)),
     }
 }
 
@@ -296,10 +283,7 @@ fn session_name_rule(name: Option<&str>) -> Checked<String> {
     match name {
         None => Ok("GitHubActions".to_owned()),
         Some(name) if SESSION_NAME_RULE.is_match(name) => Ok(name.to_owned()),
-        Some(name) => Err((
-            "role-session-name",
-            format!("`{name}` is not a session name: 2–64 letters, digits and `_+=,.@-`."),
-        )),
+        Some(name) => Err(advice::bad_session_name(name)),
     }
 }
 
@@ -308,12 +292,7 @@ fn duration_rule(seconds: Option<&str>) -> Checked<i32> {
         None => Ok(3600),
         Some(text) => match text.parse::<i32>() {
             Ok(n) if (900..=43200).contains(&n) => Ok(n),
-            _ => Err((
-                "role-duration-seconds",
-                format!(
-                    "`{text}` is not a session length: a whole number of seconds from 900 to 43200."
-                ),
-            )),
+            _ => Err(advice::bad_duration(text)),
         },
     }
 }
@@ -321,16 +300,9 @@ fn duration_rule(seconds: Option<&str>) -> Checked<i32> {
 fn external_id_rule(id: Option<&str>, role: Option<&Option<RoleRef>>) -> Checked<Option<String>> {
     match id {
         None => Ok(None),
-        Some(_) if matches!(role, Some(None)) => Err((
-            "role-external-id",
-            "is only used with `role-to-assume`: name the role that expects this external ID."
-                .into(),
-        )),
+        Some(_) if matches!(role, Some(None)) => Err(advice::external_id_without_role()),
         Some(id) if EXTERNAL_ID_RULE.is_match(id) => Ok(Some(id.to_owned())),
-        Some(_) => Err((
-            "role-external-id",
-            "is not an external ID: 2–1224 letters, digits and `_+=,.@:/-`.".into(),
-        )),
+        Some(_) => Err(advice::bad_external_id()),
     }
 }
 

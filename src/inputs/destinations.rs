@@ -147,12 +147,11 @@ fn target(item: &str, registry_id: Option<&str>) -> Checked<Target> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Problem;
     use super::*;
 
-    fn parse(value: &str, registry_id: Option<&str>) -> Result<Vec<Target>, String> {
-        destinations_rule(Some(value), registry_id, false)
-            .map(Option::unwrap_or_default)
-            .map_err(|(input, text)| format!("{input}: {text}"))
+    fn parse(value: &str, registry_id: Option<&str>) -> Result<Vec<Target>, Problem> {
+        destinations_rule(Some(value), registry_id, false).map(Option::unwrap_or_default)
     }
 
     fn target(region: &str, account: Option<&str>) -> Target {
@@ -197,37 +196,51 @@ mod tests {
         let (plain, unsure) = tag_references_rule(tags, "team/api", &targets).expect("ours");
         assert_eq!(plain, "1.2\nlatest\nsha-1");
         assert_eq!(unsure, ["123456789012.dkr.ecr.us-east-1.amazonaws.com"]);
-        let (_, text) = tag_references_rule(
+        let refused = tag_references_rule(
             "ghcr.io/org/api:1.2 123456789012.dkr.ecr.us-east-1.amazonaws.com/team/other:1 \
              111111111111.dkr.ecr.eu-west-1.amazonaws.com/team/api:2 v3",
             "team/api",
             &targets,
         )
         .expect_err("foreign");
+        assert_eq!(
+            (refused.input, refused.code),
+            ("tags", "E-INPUT-TAG-REFERENCE")
+        );
         for piece in [
             "`ghcr.io/org/api:1.2`",
             "`123456789012.dkr.ecr.us-east-1.amazonaws.com/team/other:1`",
             "`111111111111.dkr.ecr.eu-west-1.amazonaws.com/team/api:2`",
         ] {
-            assert!(text.contains(piece), "{piece}: {text}");
+            assert!(refused.text.contains(piece), "{piece}: {refused:?}");
         }
     }
 
     #[test]
     fn bad_items_are_named() {
-        for (value, piece) in [
-            ("eu-west-1 eu-west-1", "`eu-west-1` is listed twice"),
+        for (value, code, named) in [
+            (
+                "eu-west-1 eu-west-1",
+                "E-INPUT-DESTINATION-TWICE",
+                "eu-west-1",
+            ),
             (
                 "123456789012.dkr.ecr.eu-west-1.amazonaws.com eu-west-1",
-                "`eu-west-1` is listed twice",
+                "E-INPUT-DESTINATION-TWICE",
+                "eu-west-1",
             ),
-            ("public.ecr.aws", "`public.ecr.aws` is ECR Public"),
-            ("ghcr.io", "`ghcr.io` is not an Amazon ECR registry host"),
+            (
+                "public.ecr.aws",
+                "E-INPUT-DESTINATION-PUBLIC",
+                "public.ecr.aws",
+            ),
+            ("ghcr.io", "E-INPUT-DESTINATION-HOST", "ghcr.io"),
             (
                 "12345.dkr.ecr.eu-west-1.amazonaws.com",
-                "`12345.dkr.ecr.eu-west-1.amazonaws.com` is not an Amazon ECR registry host",
+                "E-INPUT-DESTINATION-HOST",
+                "12345.dkr.ecr.eu-west-1.amazonaws.com",
             ),
-            ("Frankfurt", "`Frankfurt` is neither"),
+            ("Frankfurt", "E-INPUT-DESTINATION", "Frankfurt"),
         ] {
             let registry_id = value
                 .contains("eu-west-1 eu-west-1")
@@ -238,13 +251,13 @@ mod tests {
                 registry_id
             };
             let error = parse(value, registry_id).expect_err(value);
-            assert!(
-                error.starts_with("destinations: ") && error.contains(piece),
-                "{value}: {error}"
-            );
+            assert_eq!((error.input, error.code), ("destinations", code), "{value}");
+            assert!(error.text.starts_with(&format!("`{named}`")), "{error:?}");
         }
-        let (input, text) = destinations_rule(Some("eu-west-1"), None, true).expect_err("public");
-        assert_eq!(input, "destinations");
-        assert!(text.contains("registry-type: public"), "{text}");
+        let error = destinations_rule(Some("eu-west-1"), None, true).expect_err("public");
+        assert_eq!(
+            (error.input, error.code),
+            ("destinations", "E-INPUT-DESTINATIONS-WITH-PUBLIC")
+        );
     }
 }

@@ -58,11 +58,7 @@ pub(super) fn derive(check: &mut Gather, env: &Env) -> Option<DockerHost> {
         "AWS_ENDPOINT_URL_STS",
     ] {
         if let Some(url) = env.get(name) {
-            check.keep(secure_url_rule(
-                name,
-                url,
-                "signed AWS requests and the credentials and registry password in their answers",
-            ));
+            check.keep(secure_url_rule(name, url, advice::AWS_ENDPOINT_CARRIES));
         }
     }
     check.keep(docker_host_rule(
@@ -88,20 +84,16 @@ pub fn docker_host_rule(
     };
     let malformed = |why: &str| advice::malformed_docker_host(address, why);
     if address.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(malformed("it contains whitespace or control characters"));
+        return Err(malformed(advice::DOCKER_HOST_CHARACTERS));
     }
     if let Some(path) = address.strip_prefix("unix://") {
         if !path.starts_with('/') || path.len() < 2 {
-            return Err(malformed(
-                "a unix socket needs an absolute path, as in unix:///var/run/docker.sock",
-            ));
+            return Err(malformed(advice::DOCKER_HOST_UNIX_PATH));
         }
         return Ok(DockerHost::Unix(address.to_owned()));
     }
     let Some(authority) = address.strip_prefix("tcp://") else {
-        return Err(malformed(
-            "only the unix:// and tcp:// schemes are supported",
-        ));
+        return Err(malformed(advice::DOCKER_HOST_SCHEME));
     };
     let (hostname, port) = host_and_port(authority).map_err(malformed)?;
     let tls = tls_verify.is_some() || cert_path.is_some();
@@ -121,7 +113,7 @@ pub fn docker_host_rule(
 /// The host (an IPv6 literal keeps its brackets) and the port, if any, of a `tcp://` address's
 /// `host[:port][/]`; the error says what is wrong.
 fn host_and_port(authority: &str) -> Result<(&str, Option<&str>), &'static str> {
-    const NOT_A_HOST: &str = "the host name is missing or not a host name";
+    const NOT_A_HOST: &str = advice::DOCKER_HOST_NOT_A_HOST;
     let authority = authority.strip_suffix('/').unwrap_or(authority);
     let (hostname, port) = match authority.strip_prefix('[') {
         // An IPv6 literal: `[::1]:2375`.
@@ -150,7 +142,7 @@ fn host_and_port(authority: &str) -> Result<(&str, Option<&str>), &'static str> 
         return Err(NOT_A_HOST);
     }
     if port.is_some_and(|p| !matches!(p.parse::<u16>(), Ok(1..))) {
-        return Err("the port is not a number from 1 to 65535");
+        return Err(advice::DOCKER_HOST_PORT);
     }
     Ok((hostname, port))
 }
@@ -175,7 +167,7 @@ fn tls_cert_path(cert_path: Option<&str>, home: Option<&str>) -> Checked<PathBuf
 /// environment variable it came from.
 pub fn secure_url_rule(name: &'static str, url: &str, carries: &str) -> Checked<()> {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return Err((name, format!("`{url}` is not a URL (https://…).")));
+        return Err(advice::not_an_https_url(name, url));
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
@@ -188,7 +180,7 @@ pub fn secure_url_rule(name: &'static str, url: &str, carries: &str) -> Checked<
         "https" if !host.is_empty() => Ok(()),
         "http" if !host.is_empty() && is_loopback(host) => Ok(()),
         "http" if !host.is_empty() => Err(advice::plain_http(name, url, carries)),
-        _ => Err((name, format!("`{url}` is not an https:// URL."))),
+        _ => Err(advice::not_an_https_url(name, url)),
     }
 }
 
@@ -238,9 +230,13 @@ mod tests {
             "tcp://a b:1",
             "tcp://host/path:1",
         ] {
-            let (input, text) = host(Some(bad)).expect_err(bad);
-            assert_eq!(input, "DOCKER_HOST", "{bad}");
-            assert!(text.contains(&format!("`{bad}`")), "{text}");
+            let refused = host(Some(bad)).expect_err(bad);
+            assert_eq!(
+                (refused.input, refused.code),
+                ("DOCKER_HOST", "E-INPUT-DOCKER-HOST"),
+                "{bad}"
+            );
+            assert!(refused.text.contains(&format!("`{bad}`")), "{refused:?}");
         }
     }
 
@@ -251,11 +247,11 @@ mod tests {
             "tcp://10.0.0.5:2375",
             "tcp://[2001:db8::1]:2375",
         ] {
-            let (input, text) = host(Some(remote)).expect_err(remote);
-            assert_eq!(input, "DOCKER_HOST");
-            assert!(
-                text.contains("X-Registry-Auth") && text.contains("DOCKER_TLS_VERIFY"),
-                "{text}"
+            let refused = host(Some(remote)).expect_err(remote);
+            assert_eq!(
+                (refused.input, refused.code),
+                ("DOCKER_HOST", "E-INPUT-DOCKER-HOST-WITHOUT-TLS"),
+                "{remote}"
             );
         }
     }
@@ -265,11 +261,17 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("docker-certs-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.display().to_string();
-        let (input, text) =
-            docker_host_rule(Some("tcp://docker.example"), Some("1"), Some(&path), None)
-                .expect_err("no pem");
-        assert_eq!(input, "DOCKER_CERT_PATH");
-        assert!(text.contains("ca.pem"), "{text}");
+        let refused = docker_host_rule(Some("tcp://docker.example"), Some("1"), Some(&path), None)
+            .expect_err("no pem");
+        assert_eq!(
+            (refused.input, refused.code),
+            ("DOCKER_CERT_PATH", "E-INPUT-DOCKER-CERT-MISSING")
+        );
+        // The first of the three that is missing.
+        assert!(refused.text.contains("ca.pem"), "{refused:?}");
+        let refused = docker_host_rule(Some("tcp://docker.example"), Some("1"), None, None)
+            .expect_err("no home");
+        assert_eq!(refused.code, "E-INPUT-DOCKER-CERT-PATH-REQUIRED");
         for file in ["ca.pem", "cert.pem", "key.pem"] {
             std::fs::write(dir.join(file), "").expect("pem");
         }
@@ -293,15 +295,15 @@ mod tests {
         ] {
             assert_eq!(secure_url_rule("V", ok, "the token"), Ok(()), "{ok}");
         }
-        for bad in [
-            "http://token.example/x",
-            "http://127.0.0.1.example/",
-            "http://user@evil.example/",
-            "ftp://x/",
-            "token.example",
+        for (bad, code) in [
+            ("http://token.example/x", "E-INPUT-PLAIN-HTTP"),
+            ("http://127.0.0.1.example/", "E-INPUT-PLAIN-HTTP"),
+            ("http://user@evil.example/", "E-INPUT-PLAIN-HTTP"),
+            ("ftp://x/", "E-INPUT-URL"),
+            ("token.example", "E-INPUT-URL"),
         ] {
-            let (name, _) = secure_url_rule("V", bad, "the token").expect_err(bad);
-            assert_eq!(name, "V");
+            let refused = secure_url_rule("V", bad, "the token").expect_err(bad);
+            assert_eq!((refused.input, refused.code), ("V", code), "{bad}");
         }
     }
 }

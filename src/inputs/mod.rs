@@ -4,11 +4,14 @@
 //!
 //! The steps, as ripgrep's low → high arguments: `raw` reads and trims the values once; the rules (in
 //! `names`, `auth`, `settings`, `endpoints`, `platform`) turn each into its type or a problem naming
-//! the input; `advice` holds what those problems say. Every input rule and every input
-//! error lives here, and all of them are checked before the action touches Docker or AWS. The rest of
-//! the crate only sees the validated types.
+//! the input; `advice` holds what those problems say, each with its code (`E-INPUT-…`). Every input
+//! rule and every input error lives here, and all of them are checked before the action touches
+//! Docker or AWS. The rest of the crate only sees the validated types.
 
+use std::fmt;
 use std::path::Path;
+
+use crate::diagnostic::Diagnostic;
 
 mod advice;
 mod auth;
@@ -125,13 +128,34 @@ pub struct PolicyScope {
     pub workflow_subject: Option<String>,
 }
 
-/// All input problems at once, so a user fixes them in one round.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}", .0.join("\n"))]
-pub struct InputError(pub Vec<String>);
+/// All input problems at once, so a user fixes them in one round: a line and a code for each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError(pub Vec<Diagnostic>);
 
-/// A rule's refusal: the input (or environment variable) it names, and what to do about it.
-type Problem = (&'static str, String);
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<&str> = self.0.iter().map(Diagnostic::text).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+/// One error that carries every problem's code, so that the `::error` title lists them all. (Not an
+/// `std::error::Error` itself: that would convert without the codes.)
+impl From<InputError> for anyhow::Error {
+    fn from(error: InputError) -> Self {
+        let codes = error.0.iter().flat_map(|d| d.codes().iter().copied());
+        anyhow::Error::new(Diagnostic::gathered(codes, error.to_string()))
+    }
+}
+
+/// A rule's refusal: the input (or environment variable) it names, the problem's code, and what to
+/// do about it. Made by the constructors in `advice`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Problem {
+    input: &'static str,
+    code: &'static str,
+    text: String,
+}
 type Checked<T> = Result<T, Problem>;
 
 /// Reads and validates the inputs from the process environment.
@@ -349,8 +373,10 @@ impl Gather {
             _ => {
                 let rank = |input: &str| LISTING_ORDER.iter().position(|i| *i == input);
                 self.0
-                    .sort_by_key(|(input, _)| rank(input).unwrap_or(LISTING_ORDER.len()));
-                Err(InputError(self.0.into_iter().map(describe).collect()))
+                    .sort_by_key(|p| rank(p.input).unwrap_or(LISTING_ORDER.len()));
+                Err(InputError(
+                    self.0.into_iter().map(advice::described).collect(),
+                ))
             }
         }
     }
@@ -404,21 +430,10 @@ const LISTING_ORDER: [&str; 42] = [
     "if-tag-exists",
 ];
 
-/// `Input `name`: …`; the few environment variables checked here are upper case.
-fn describe((input, text): Problem) -> String {
-    let kind = if input.bytes().any(|b| b.is_ascii_lowercase()) {
-        "Input"
-    } else {
-        "Environment variable"
-    };
-    format!("{kind} `{input}`: {text}")
-}
-
 fn platform_rule(value: Option<&str>) -> Checked<Option<Platform>> {
     value
-        .map(Platform::parse)
+        .map(|v| Platform::parse(v).map_err(|_| advice::bad_platform(v)))
         .transpose()
-        .map_err(|why| ("platform", why))
 }
 
 /// `30m`, `90s`, `1h`; a bare number is minutes, like GitHub's `timeout-minutes`.
@@ -447,10 +462,7 @@ fn boolean_rule(input: &'static str, value: Option<&str>, default: bool) -> Chec
         None => Ok(default),
         Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
         Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(v) => Err((
-            input,
-            format!("`{v}` is not a boolean: use `true` or `false`."),
-        )),
+        Some(v) => Err(advice::not_a_boolean(input, v)),
     }
 }
 
@@ -479,10 +491,21 @@ mod tests {
         ])
     }
 
-    fn errors_for(extra: &[(&str, &str)]) -> Vec<String> {
+    fn errors_for(extra: &[(&str, &str)]) -> Vec<Diagnostic> {
         let mut all = minimal();
         all.extend(vars(extra));
         from_vars(all).expect_err("should be rejected").0
+    }
+
+    /// The one problem found: its code, and that its line names `input`.
+    #[track_caller]
+    fn assert_one(errors: &[Diagnostic], code: &str, input: &str) {
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].codes(), [code], "{errors:?}");
+        assert!(
+            errors[0].text().starts_with(&format!("Input `{input}`")),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -572,35 +595,30 @@ mod tests {
             "eu-north-1"
         );
         let errors = with(&[]).expect_err("no region").0;
-        assert!(
-            errors[0].contains("`aws-region`") && errors[0].contains("AWS_REGION"),
-            "{errors:?}"
-        );
+        assert_one(&errors, "E-INPUT-REGION-REQUIRED", "aws-region");
     }
 
     #[test]
     fn each_rule_names_its_input() {
-        for (input, value) in [
-            ("INPUT_REPOSITORY", "Team/API"),
-            ("INPUT_REPOSITORY", "a"),
-            ("INPUT_REPOSITORY", "team//api"),
-            ("INPUT_REPOSITORY", "-api"),
-            ("INPUT_TAGS", "v1,-bad"),
-            ("INPUT_TAGS", "has:colon"),
-            ("INPUT_REGISTRY-ID", "12345"),
-            ("INPUT_REGISTRY-ID", "12345678901a"),
-            ("INPUT_CREATE-REPOSITORY", "yes"),
-            ("INPUT_AWS-REGION", "Frankfurt"),
+        for (input, value, code) in [
+            ("INPUT_REPOSITORY", "Team/API", "E-INPUT-REPOSITORY"),
+            ("INPUT_REPOSITORY", "a", "E-INPUT-REPOSITORY"),
+            ("INPUT_REPOSITORY", "team//api", "E-INPUT-REPOSITORY"),
+            ("INPUT_REPOSITORY", "-api", "E-INPUT-REPOSITORY"),
+            ("INPUT_TAGS", "v1,-bad", "E-INPUT-TAG"),
+            ("INPUT_TAGS", "has:colon", "E-INPUT-TAG"),
+            ("INPUT_REGISTRY-ID", "12345", "E-INPUT-REGISTRY-ID"),
+            ("INPUT_REGISTRY-ID", "12345678901a", "E-INPUT-REGISTRY-ID"),
+            ("INPUT_CREATE-REPOSITORY", "yes", "E-INPUT-BOOLEAN"),
+            ("INPUT_AWS-REGION", "Frankfurt", "E-INPUT-REGION"),
         ] {
             let errors = errors_for(&[(input, value)]);
             let name = input.trim_start_matches("INPUT_").to_lowercase();
-            assert_eq!(errors.len(), 1, "{input}={value}: {errors:?}");
+            assert_one(&errors, code, &name);
             assert!(
-                errors[0].starts_with(&format!("Input `{name}`")),
-                "{errors:?}"
-            );
-            assert!(
-                errors[0].contains(&format!("`{value}`").replace("v1,", "")),
+                errors[0]
+                    .text()
+                    .contains(&format!("`{value}`").replace("v1,", "")),
                 "{errors:?}"
             );
         }
@@ -609,7 +627,8 @@ mod tests {
     #[test]
     fn long_names_and_tags_are_bounded() {
         let long_repo = "a".repeat(257);
-        assert_eq!(errors_for(&[("INPUT_REPOSITORY", &long_repo)]).len(), 1);
+        let errors = errors_for(&[("INPUT_REPOSITORY", &long_repo)]);
+        assert_one(&errors, "E-INPUT-REPOSITORY", "repository");
         assert!(
             from_vars({
                 let mut all = minimal();
@@ -619,23 +638,31 @@ mod tests {
             })
             .is_ok()
         );
-        assert_eq!(errors_for(&[("INPUT_TAGS", &"t".repeat(129))]).len(), 1);
+        let errors = errors_for(&[("INPUT_TAGS", &"t".repeat(129))]);
+        assert_one(&errors, "E-INPUT-TAG", "tags");
     }
 
     #[test]
     fn keys_come_in_pairs() {
-        assert!(
-            errors_for(&[("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE")])[0]
-                .starts_with("Input `aws-secret-access-key`")
-        );
-        assert!(
-            errors_for(&[("INPUT_AWS-SECRET-ACCESS-KEY", "s")])[0]
-                .starts_with("Input `aws-access-key-id`")
-        );
-        assert!(
-            errors_for(&[("INPUT_AWS-SESSION-TOKEN", "t")])[0]
-                .starts_with("Input `aws-session-token`")
-        );
+        for (given, code, named) in [
+            (
+                "INPUT_AWS-ACCESS-KEY-ID",
+                "E-INPUT-KEY-PAIR",
+                "aws-secret-access-key",
+            ),
+            (
+                "INPUT_AWS-SECRET-ACCESS-KEY",
+                "E-INPUT-KEY-PAIR",
+                "aws-access-key-id",
+            ),
+            (
+                "INPUT_AWS-SESSION-TOKEN",
+                "E-INPUT-SESSION-TOKEN-WITHOUT-KEYS",
+                "aws-session-token",
+            ),
+        ] {
+            assert_one(&errors_for(&[(given, "x")]), code, named);
+        }
         let mut all = minimal();
         all.extend(vars(&[
             ("INPUT_AWS-ACCESS-KEY-ID", "AKIAEXAMPLE"),
@@ -668,7 +695,7 @@ mod tests {
         .0;
         let inputs: Vec<&str> = errors
             .iter()
-            .map(|e| e.split('`').nth(1).unwrap_or_default())
+            .map(|e| e.text().split('`').nth(1).unwrap_or_default())
             .collect();
         assert_eq!(
             inputs,
@@ -682,7 +709,28 @@ mod tests {
         );
     }
 
-    fn auth_of(extra: &[(&str, &str)]) -> Result<Auth, Vec<String>> {
+    /// Into `anyhow`, the problems are one error with every code, and their lines as they were.
+    #[test]
+    fn the_error_carries_every_problems_code() {
+        let error =
+            from_vars(vars(&[("INPUT_TAGS", ".bad"), ("INPUT_TIMEOUT", "0")])).expect_err("bad");
+        let text = error.to_string();
+        let error = anyhow::Error::from(error);
+        assert_eq!(
+            crate::diagnostic::codes(&error),
+            [
+                "E-INPUT-TIMEOUT",
+                "E-INPUT-LOCAL-IMAGE-REQUIRED",
+                "E-INPUT-REPOSITORY-REQUIRED",
+                "E-INPUT-TAG",
+                "E-INPUT-REGION-REQUIRED"
+            ]
+        );
+        assert_eq!(format!("{error:#}"), text);
+        assert_eq!(text.lines().count(), 5, "{text}");
+    }
+
+    fn auth_of(extra: &[(&str, &str)]) -> Result<Auth, Vec<Diagnostic>> {
         let mut all = minimal();
         all.extend(vars(extra));
         from_vars(all).map(|c| c.auth).map_err(|e| e.0)
@@ -792,11 +840,10 @@ mod tests {
     fn under_act_a_role_without_keys_is_told_that_act_has_no_oidc_token() {
         let errors =
             auth_of(&[("INPUT_ROLE-TO-ASSUME", ROLE), ("ACT", "true")]).expect_err("no token");
-        assert!(
-            errors[0].starts_with("Input `role-to-assume`")
-                && errors[0].contains("this runner (act) offers no GitHub OIDC token")
-                && errors[0].contains("act -s AWS_ACCESS_KEY_ID"),
-            "{errors:?}"
+        assert_one(
+            &errors,
+            "E-INPUT-ROLE-WITHOUT-CREDENTIALS-UNDER-ACT",
+            "role-to-assume",
         );
         assert!(
             auth_of(&[
@@ -812,57 +859,71 @@ mod tests {
     #[test]
     fn a_role_without_any_credentials_asks_for_id_token_write() {
         let errors = auth_of(&[("INPUT_ROLE-TO-ASSUME", ROLE)]).expect_err("no token");
-        assert_eq!(errors.len(), 1);
-        assert!(
-            errors[0].starts_with("Input `role-to-assume`"),
-            "{errors:?}"
-        );
-        assert!(
-            errors[0].contains("permissions:\n    id-token: write"),
-            "{errors:?}"
+        assert_one(
+            &errors,
+            "E-INPUT-ROLE-WITHOUT-CREDENTIALS",
+            "role-to-assume",
         );
     }
 
     #[test]
     fn role_rules_name_their_inputs() {
-        for (extra, input) in [
+        // A role assumed with keys, and one more input.
+        let with_role = |input, value| {
+            let mut extra = vec![("INPUT_ROLE-TO-ASSUME", ROLE), (input, value)];
+            extra.extend(KEYS);
+            extra
+        };
+        for (extra, input, code) in [
             (
                 vec![("INPUT_ROLE-TO-ASSUME", "arn:aws:iam::1234:role/x")],
                 "role-to-assume",
+                "E-INPUT-ROLE",
             ),
             (
                 vec![("INPUT_ROLE-TO-ASSUME", "has space")],
                 "role-to-assume",
+                "E-INPUT-ROLE",
             ),
             (
-                vec![
-                    ("INPUT_ROLE-TO-ASSUME", ROLE),
-                    ("INPUT_ROLE-SESSION-NAME", "x"),
-                ],
+                with_role("INPUT_ROLE-SESSION-NAME", "x"),
                 "role-session-name",
+                "E-INPUT-ROLE-SESSION-NAME",
             ),
             (
-                vec![
-                    ("INPUT_ROLE-TO-ASSUME", ROLE),
-                    ("INPUT_ROLE-DURATION-SECONDS", "899"),
-                ],
+                with_role("INPUT_ROLE-DURATION-SECONDS", "899"),
                 "role-duration-seconds",
+                "E-INPUT-ROLE-DURATION",
             ),
             (
-                vec![
-                    ("INPUT_ROLE-TO-ASSUME", ROLE),
-                    ("INPUT_ROLE-DURATION-SECONDS", "1h"),
-                ],
+                with_role("INPUT_ROLE-DURATION-SECONDS", "1h"),
                 "role-duration-seconds",
+                "E-INPUT-ROLE-DURATION",
             ),
-            (vec![("INPUT_ROLE-EXTERNAL-ID", "ext")], "role-external-id"),
+            (
+                with_role("INPUT_ROLE-EXTERNAL-ID", "x"),
+                "role-external-id",
+                "E-INPUT-EXTERNAL-ID",
+            ),
+            (
+                vec![("INPUT_ROLE-EXTERNAL-ID", "ext")],
+                "role-external-id",
+                "E-INPUT-EXTERNAL-ID-WITHOUT-ROLE",
+            ),
             (
                 vec![("INPUT_WEB-IDENTITY-TOKEN-FILE", "t")],
                 "web-identity-token-file",
+                "E-INPUT-TOKEN-FILE-WITHOUT-ROLE",
+            ),
+            (
+                with_role("INPUT_WEB-IDENTITY-TOKEN-FILE", "t"),
+                "web-identity-token-file",
+                "E-INPUT-TOKEN-FILE-WITH-KEYS",
             ),
             (
                 vec![("INPUT_ROLE-TO-ASSUME", "gha-push"), OIDC[0], OIDC[1]],
                 "role-to-assume",
+                "E-INPUT-ROLE-NAME-WITH-WEB-IDENTITY",
             ),
             (
                 vec![
@@ -872,18 +933,11 @@ mod tests {
                     OIDC[1],
                 ],
                 "role-external-id",
+                "E-INPUT-EXTERNAL-ID-WITH-WEB-IDENTITY",
             ),
         ] {
-            let mut extra = extra;
-            if input == "role-session-name" || input == "role-duration-seconds" {
-                extra.extend(KEYS);
-            }
             let errors = auth_of(&extra).expect_err("invalid");
-            assert_eq!(errors.len(), 1, "{extra:?}: {errors:?}");
-            assert!(
-                errors[0].starts_with(&format!("Input `{input}`")),
-                "{extra:?}: {errors:?}"
-            );
+            assert_one(&errors, code, input);
         }
     }
 
@@ -932,7 +986,7 @@ mod properties {
             let vars = INPUTS.iter().zip(values).map(|(name, value)| (format!("INPUT_{name}"), value));
             match from_vars(vars) {
                 Ok(config) => prop_assert!(!config.tags.is_empty()),
-                Err(InputError(errors)) => prop_assert!(errors.iter().all(|e| e.starts_with("Input `"))),
+                Err(InputError(errors)) => prop_assert!(errors.iter().all(|e| e.text().starts_with("Input `") && e.codes().len() == 1)),
             }
         }
 

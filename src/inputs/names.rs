@@ -97,7 +97,11 @@ pub fn local_image_rule(image: Option<&str>) -> Checked<()> {
         shown
     };
     if image.len() > LOCAL_IMAGE_MAX {
-        return Err(advice::local_image_too_long(&shown, image.len()));
+        return Err(advice::local_image_too_long(
+            &shown,
+            image.len(),
+            LOCAL_IMAGE_MAX,
+        ));
     }
     let is_id = is_sha256_digest(image);
     let name = image.split('@').next().unwrap_or(image);
@@ -108,16 +112,13 @@ pub fn local_image_rule(image: Option<&str>) -> Checked<()> {
     if is_id || (LOCAL_IMAGE_RULE.is_match(image) && name.len() <= 255) {
         return Ok(());
     }
-    let why = if image.chars().any(char::is_whitespace) {
-        "it contains whitespace"
-    } else if image.chars().any(char::is_control) {
-        "it contains control characters"
-    } else if name.len() > 255 {
-        "its name is longer than 255 characters"
-    } else {
-        advice::DOCKER_NAME_GRAMMAR
-    };
-    Err(advice::not_an_image_reference(&shown, why))
+    if image.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(advice::odd_characters_in_image(&shown, image));
+    }
+    if name.len() > 255 {
+        return Err(advice::image_name_too_long(&shown));
+    }
+    Err(advice::not_an_image_reference(&shown))
 }
 
 pub fn repository_rule(name: Option<&str>) -> Checked<RepositoryName> {
@@ -185,19 +186,15 @@ pub fn region_rule(region: Option<&str>) -> Checked<String> {
     match region {
         None => Err(advice::region_required()),
         Some(region) if REGION_RULE.is_match(region) => Ok(region.to_owned()),
-        Some(region) => Err((
-            "aws-region",
-            format!("`{region}` is not an AWS region name such as `us-east-1` or `eu-central-1`."),
-        )),
+        Some(region) => Err(advice::bad_region(region)),
     }
 }
 
 pub fn registry_id_rule(id: Option<&str>) -> Checked<Option<String>> {
     match id {
-        Some(id) if !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())) => Err((
-            "registry-id",
-            format!("`{id}` is not an AWS account ID: it must be exactly 12 digits."),
-        )),
+        Some(id) if !(id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())) => {
+            Err(advice::bad_registry_id(id))
+        }
         id => Ok(id.map(str::to_owned)),
     }
 }
@@ -221,20 +218,25 @@ mod tests {
         ] {
             assert_eq!(local_image_rule(Some(&good)), Ok(()), "{good}");
         }
-        for bad in [
-            "app/../etc".to_owned(),
-            "../app".to_owned(),
-            "app?x".to_owned(),
-            "App".to_owned(),
-            "app:".to_owned(),
-            "app\u{0}".to_owned(),
-            "app#x".to_owned(),
-            "a".repeat(256),
-            format!("app:{}", "t".repeat(129)),
-            "x".repeat(5000),
+        for (bad, code) in [
+            ("app/../etc".to_owned(), "E-INPUT-LOCAL-IMAGE"),
+            ("../app".to_owned(), "E-INPUT-LOCAL-IMAGE"),
+            ("app?x".to_owned(), "E-INPUT-LOCAL-IMAGE"),
+            ("App".to_owned(), "E-INPUT-LOCAL-IMAGE"),
+            ("app:".to_owned(), "E-INPUT-LOCAL-IMAGE"),
+            ("app\u{0}".to_owned(), "E-INPUT-LOCAL-IMAGE-CHARACTERS"),
+            ("app x".to_owned(), "E-INPUT-LOCAL-IMAGE-CHARACTERS"),
+            ("app#x".to_owned(), "E-INPUT-LOCAL-IMAGE"),
+            ("a".repeat(256), "E-INPUT-LOCAL-IMAGE-NAME-TOO-LONG"),
+            (format!("app:{}", "t".repeat(129)), "E-INPUT-LOCAL-IMAGE"),
+            ("x".repeat(5000), "E-INPUT-LOCAL-IMAGE-TOO-LONG"),
         ] {
-            let (input, _) = local_image_rule(Some(&bad)).expect_err(&bad);
-            assert_eq!(input, "local-image");
+            let refused = local_image_rule(Some(&bad)).expect_err(&bad);
+            assert_eq!(
+                (refused.input, refused.code),
+                ("local-image", code),
+                "{bad}"
+            );
         }
     }
 }

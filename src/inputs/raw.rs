@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::InputError;
+use super::{InputError, advice};
 
 /// The inputs, trimmed; `None` when the workflow left one out or blank.
 #[derive(Debug, Default, Deserialize)]
@@ -86,7 +86,7 @@ pub fn read(
         .collect();
     let raw: RawInputs = envy::prefixed("INPUT_")
         .from_iter(vars.iter().map(|(k, v)| (k.clone(), v.clone())))
-        .map_err(|e| InputError(vec![format!("cannot read the action's inputs: {e}")]))?;
+        .map_err(|e| InputError(vec![advice::inputs_unreadable(&e)]))?;
     Ok((raw, Env(vars)))
 }
 
@@ -102,18 +102,10 @@ pub fn environment() -> Result<Vec<(String, String)>, InputError> {
         };
         match value.into_string() {
             Ok(value) => vars.push((name, value)),
-            Err(_) => {
-                if let Some(input) = name.strip_prefix("INPUT_") {
-                    errors.push(format!(
-                        "Input `{}`: its value is not valid UTF-8 text; pass it as UTF-8.",
-                        input.to_lowercase()
-                    ));
-                } else if ENVIRONMENT_READ.contains(&name.as_str()) {
-                    errors.push(format!(
-                        "Environment variable `{name}`: its value is not valid UTF-8 text."
-                    ));
-                }
+            Err(_) if name.starts_with("INPUT_") || ENVIRONMENT_READ.contains(&name.as_str()) => {
+                errors.push(advice::not_utf8(&name));
             }
+            Err(_) => {}
         }
     }
     if errors.is_empty() {

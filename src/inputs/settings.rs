@@ -220,21 +220,18 @@ pub fn tag_mutability_rule(
         return if filters.is_empty() {
             Ok(None)
         } else {
-            Err(advice::exclusions_without_mode())
+            Err(advice::exclusions_unused(None))
         };
     };
     let Some(mode) = MutabilityMode::ALL.into_iter().find(|m| m.as_str() == mode) else {
         let all = MutabilityMode::ALL.map(MutabilityMode::as_str).join(", ");
-        return Err((
-            "image-tag-mutability",
-            format!("`{mode}` is not one of {all}."),
-        ));
+        return Err(advice::not_one_of("image-tag-mutability", &mode, &all));
     };
     if mode.has_exclusions() && filters.is_empty() {
         return Err(advice::exclusions_required(mode.as_str()));
     }
     if !mode.has_exclusions() && !filters.is_empty() {
-        return Err(advice::exclusions_unused(mode.as_str()));
+        return Err(advice::exclusions_unused(Some(mode.as_str())));
     }
     if let Some(bad) = filters.iter().find(|f| {
         f.len() > 128
@@ -264,9 +261,10 @@ pub fn encryption_rule(kind: Option<&str>, kms_key: Option<&str>) -> Checked<Opt
                 kms_key: key.map(str::to_owned),
             }))
         }
-        (Some(other), _) => Err((
+        (Some(other), _) => Err(advice::not_one_of(
             "encryption-type",
-            format!("`{other}` is not one of AES256, KMS, KMS_DSSE."),
+            other,
+            "AES256, KMS, KMS_DSSE",
         )),
     }
 }
@@ -276,19 +274,13 @@ pub fn repository_tags_rule(text: Option<&str>) -> Checked<Vec<(String, String)>
     let mut tags: Vec<(String, String)> = Vec::new();
     for pair in list(text, &[',']) {
         let Some((key, value)) = pair.split_once('=').map(|(k, v)| (k.trim(), v.trim())) else {
-            return Err((
-                "repository-tags",
-                format!("`{pair}` is not a `Key=Value` pair."),
-            ));
+            return Err(advice::not_a_key_value_pair(&pair));
         };
         if key.is_empty() || key.len() > 128 || key.starts_with("aws:") || value.len() > 256 {
             return Err(advice::bad_repository_tag(&pair));
         }
         if tags.iter().any(|(k, _)| k == key) {
-            return Err((
-                "repository-tags",
-                format!("the key `{key}` is given twice."),
-            ));
+            return Err(advice::repository_tag_twice(key));
         }
         tags.push((key.to_owned(), value.to_owned()));
     }
@@ -309,9 +301,12 @@ pub fn document_rule(
         REPOSITORY_POLICY_MAX
     };
     let (text, source) = document_text(input, value, workspace, limit)?;
-    if text.len() as u64 > POLICY_FILE_MAX {
-        let length = format!("{} bytes, more than {POLICY_FILE_MAX}", text.len());
-        return Err(advice::policy_too_long(input, &source, &length, limit));
+    let length = text.len() as u64;
+    if length > POLICY_FILE_MAX {
+        let read_max = Some(POLICY_FILE_MAX);
+        return Err(advice::policy_too_long(
+            input, &source, length, read_max, limit,
+        ));
     }
     let json: Value =
         serde_json::from_str(&text).map_err(|e| advice::policy_not_json(input, &source, &e))?;
@@ -320,19 +315,14 @@ pub fn document_rule(
     } else {
         repository_policy_problem(&json)
     };
-    if let Some(problem) = problem {
-        return Err((input, format!("{source}: {problem}")));
+    if let Some(fault) = problem {
+        return Err(advice::policy_shape(input, &source, &fault));
     }
     let document = Document { json, source };
     let length = document.text().chars().count();
     if length > limit {
-        let length = length.to_string();
-        return Err(advice::policy_too_long(
-            input,
-            &document.source,
-            &length,
-            limit,
-        ));
+        let (source, length) = (&document.source, length as u64);
+        return Err(advice::policy_too_long(input, source, length, None, limit));
     }
     Ok(Some(document))
 }
@@ -346,18 +336,16 @@ fn document_text(
     limit: usize,
 ) -> Checked<(String, String)> {
     if value.starts_with('{') {
-        return Ok((value.to_owned(), "inline JSON".to_owned()));
+        return Ok((value.to_owned(), advice::INLINE_JSON.to_owned()));
     }
-    let path = resolve_in_workspace(value, workspace).map_err(|e| (input, e))?;
-    let unreadable = |e: std::io::Error| (input, format!("cannot read {}: {e}", path.display()));
+    let path = resolve_in_workspace(input, value, workspace)?;
+    let unreadable = |e: std::io::Error| advice::policy_unreadable(input, &path, &e);
     let size = std::fs::metadata(&path).map_err(unreadable)?.len();
     if size > POLICY_FILE_MAX {
-        let length = format!("{size} bytes, more than {POLICY_FILE_MAX}");
+        let source = path.display().to_string();
+        let read_max = Some(POLICY_FILE_MAX);
         return Err(advice::policy_too_long(
-            input,
-            &path.display().to_string(),
-            &length,
-            limit,
+            input, &source, size, read_max, limit,
         ));
     }
     let text = std::fs::read_to_string(&path).map_err(unreadable)?;
@@ -365,16 +353,16 @@ fn document_text(
 }
 
 /// A path relative to the workspace (or absolute) that must lie inside it once links are resolved.
-fn resolve_in_workspace(value: &str, workspace: &Path) -> Result<PathBuf, String> {
+fn resolve_in_workspace(input: &'static str, value: &str, workspace: &Path) -> Checked<PathBuf> {
     let candidate = workspace.join(value);
     let path = candidate
         .canonicalize()
-        .map_err(|e| format!("cannot read {}: {e}", candidate.display()))?;
+        .map_err(|e| advice::policy_unreadable(input, &candidate, &e))?;
     let root = workspace
         .canonicalize()
-        .map_err(|e| format!("the workspace {} is not readable: {e}", workspace.display()))?;
+        .map_err(|e| advice::workspace_unreadable(input, workspace, &e))?;
     if !path.starts_with(&root) {
-        return Err(advice::outside_workspace(&path, &root));
+        return Err(advice::outside_workspace(input, &path, &root));
     }
     Ok(path)
 }
@@ -386,7 +374,7 @@ fn lifecycle_problem(json: &Value) -> Option<String> {
         .and_then(Value::as_array)
         .filter(|r| !r.is_empty())
     else {
-        return Some("a lifecycle policy needs a non-empty `rules` array.".into());
+        return Some(advice::lifecycle_rules_missing());
     };
     let mut priorities = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
@@ -396,16 +384,13 @@ fn lifecycle_problem(json: &Value) -> Option<String> {
             .and_then(Value::as_u64)
             .filter(|p| *p >= 1)
         else {
-            return Some(format!(
-                "{} must be a whole number of at least 1.",
-                at("rulePriority")
+            return Some(advice::field_must_be(
+                &at("rulePriority"),
+                advice::WHOLE_NUMBER,
             ));
         };
         if priorities.contains(&priority) {
-            return Some(format!(
-                "{}: priority {priority} is used twice.",
-                at("rulePriority")
-            ));
+            return Some(advice::priority_twice(&at("rulePriority"), priority));
         }
         priorities.push(priority);
         if let Some(problem) = lifecycle_rule_problem(rule, at) {
@@ -418,39 +403,36 @@ fn lifecycle_problem(json: &Value) -> Option<String> {
 /// A lifecycle rule's `selection` and `action`; `at` names a field of this rule for the message.
 fn lifecycle_rule_problem(rule: &Value, at: impl Fn(&str) -> String) -> Option<String> {
     let Some(selection) = rule.get("selection").filter(|s| s.is_object()) else {
-        return Some(format!("{} must be an object.", at("selection")));
+        return Some(advice::field_must_be(&at("selection"), "an object"));
     };
-    let text = |field: &str| selection.get(field).and_then(Value::as_str);
-    if !matches!(text("tagStatus"), Some("tagged" | "untagged" | "any")) {
-        return Some(format!(
-            "{} must be \"tagged\", \"untagged\" or \"any\".",
-            at("selection.tagStatus")
-        ));
-    }
-    if !matches!(
-        text("countType"),
-        Some("imageCountMoreThan" | "sinceImagePushed")
-    ) {
-        return Some(format!(
-            "{} must be \"imageCountMoreThan\" or \"sinceImagePushed\".",
-            at("selection.countType")
-        ));
+    for (field, choices) in [
+        ("tagStatus", &["tagged", "untagged", "any"][..]),
+        ("countType", &["imageCountMoreThan", "sinceImagePushed"]),
+    ] {
+        let value = selection.get(field).and_then(Value::as_str);
+        if !value.is_some_and(|v| choices.contains(&v)) {
+            let what = advice::quoted_choices(choices);
+            return Some(advice::field_must_be(
+                &at(&format!("selection.{field}")),
+                &what,
+            ));
+        }
     }
     if selection
         .get("countNumber")
         .and_then(Value::as_u64)
         .is_none_or(|n| n < 1)
     {
-        return Some(format!(
-            "{} must be a whole number of at least 1.",
-            at("selection.countNumber")
+        return Some(advice::field_must_be(
+            &at("selection.countNumber"),
+            advice::WHOLE_NUMBER,
         ));
     }
     let action = rule.get("action").and_then(|a| a.get("type"));
     if action.and_then(Value::as_str) != Some("expire") {
-        return Some(format!(
-            "{} must be {{\"type\": \"expire\"}}.",
-            at("action")
+        return Some(advice::field_must_be(
+            &at("action"),
+            r#"{"type": "expire"}"#,
         ));
     }
     None
@@ -490,7 +472,7 @@ fn repository_policy_problem(json: &Value) -> Option<String> {
     match json.get("Statement") {
         Some(Value::Array(s)) if !s.is_empty() => None,
         Some(Value::Object(_)) => None,
-        _ => Some("a repository policy needs a `Statement`.".into()),
+        _ => Some(advice::statement_missing()),
     }
 }
 
@@ -500,9 +482,10 @@ pub fn if_tag_exists_rule(value: Option<&str>) -> Checked<IfTagExists> {
         Some("skip") => Ok(IfTagExists::Skip),
         Some("fail") => Ok(IfTagExists::Fail),
         Some("match") => Ok(IfTagExists::Match),
-        Some(other) => Err((
+        Some(other) => Err(advice::not_one_of(
             "if-tag-exists",
-            format!("`{other}` is not one of overwrite, skip, fail, match."),
+            other,
+            "overwrite, skip, fail, match",
         )),
     }
 }
@@ -524,16 +507,15 @@ pub(super) fn registry_type_rule(raw: &RawInputs, settings: &Settings) -> Checke
                 ("public-operating-systems", &raw.public_operating_systems),
             ];
             match given.iter().find(|(_, v)| v.is_some()) {
-                Some((input, _)) => {
-                    Err((input, "is only used with `registry-type: public`.".into()))
-                }
+                Some((input, _)) => Err(advice::catalog_without_public(input)),
                 None => Ok(RegistryType::Private),
             }
         }
         Some("public") => public_rule(raw, settings).map(RegistryType::Public),
-        Some(other) => Err((
+        Some(other) => Err(advice::not_one_of(
             "registry-type",
-            format!("`{other}` is not one of private, public."),
+            other,
+            "private, public",
         )),
     }
 }
@@ -549,26 +531,23 @@ fn public_rule(raw: &RawInputs, settings: &Settings) -> Checked<Catalog> {
     if let Some((input, _)) = private_only.iter().find(|(_, set)| *set) {
         return Err(advice::not_in_ecr_public(input));
     }
-    let architectures = list(raw.public_architectures.as_deref(), &[',']);
-    if let Some(bad) = architectures
-        .iter()
-        .find(|a| !["ARM", "ARM 64", "x86", "x86-64"].contains(&a.as_str()))
-    {
-        return Err((
-            "public-architectures",
-            format!("`{bad}` is not one of ARM, ARM 64, x86, x86-64."),
-        ));
-    }
-    let operating_systems = list(raw.public_operating_systems.as_deref(), &[',']);
-    if let Some(bad) = operating_systems
-        .iter()
-        .find(|o| !["Linux", "Windows"].contains(&o.as_str()))
-    {
-        return Err((
-            "public-operating-systems",
-            format!("`{bad}` is not one of Linux, Windows."),
-        ));
-    }
+    let catalog_list = |input, value: &Option<String>, known: &[&str]| {
+        let items = list(value.as_deref(), &[',']);
+        match items.iter().find(|i| !known.contains(&i.as_str())) {
+            Some(bad) => Err(advice::not_one_of(input, bad, &known.join(", "))),
+            None => Ok(items),
+        }
+    };
+    let architectures = catalog_list(
+        "public-architectures",
+        &raw.public_architectures,
+        &["ARM", "ARM 64", "x86", "x86-64"],
+    )?;
+    let operating_systems = catalog_list(
+        "public-operating-systems",
+        &raw.public_operating_systems,
+        &["Linux", "Windows"],
+    )?;
     Ok(Catalog {
         description: raw.public_description.clone(),
         about: raw.public_about.clone(),
@@ -581,6 +560,12 @@ fn public_rule(raw: &RawInputs, settings: &Settings) -> Checked<Catalog> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The code of a rule's refusal.
+    #[track_caller]
+    fn code_of<T: fmt::Debug>(checked: Checked<T>) -> &'static str {
+        checked.expect_err("refused").code
+    }
 
     fn lifecycle(rule: &str) -> Option<String> {
         lifecycle_problem(
@@ -630,18 +615,19 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("settings-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(dir.join("p.json"), "{\n  \"Statement\": [\n  }\n").expect("file");
-        let (input, text) =
+        let refused =
             document_rule("repository-policy", Some("p.json"), &dir).expect_err("bad json");
-        assert_eq!(input, "repository-policy");
-        assert!(text.contains("line 3, column 3"), "{text}");
+        assert_eq!(
+            (refused.input, refused.code),
+            ("repository-policy", "E-INPUT-POLICY-JSON")
+        );
+        assert!(refused.text.contains("line 3, column 3"), "{refused:?}");
         let workspace = dir.join("ws");
         std::fs::create_dir_all(&workspace).expect("workspace");
-        let (_, text) =
-            document_rule("repository-policy", Some("../p.json"), &workspace).expect_err("outside");
-        assert!(text.contains("outside the workspace"), "{text}");
-        let inline = document_rule("repository-policy", Some(r#"{"Statement": []}"#), &dir)
-            .expect_err("no statement");
-        assert!(inline.1.contains("needs a `Statement`"), "{}", inline.1);
+        let rule = |value| code_of(document_rule("repository-policy", Some(value), &workspace));
+        assert_eq!(rule("../p.json"), "E-INPUT-POLICY-OUTSIDE-WORKSPACE");
+        assert_eq!(rule("absent.json"), "E-INPUT-POLICY-UNREADABLE");
+        assert_eq!(rule(r#"{"Statement": []}"#), "E-INPUT-POLICY-SHAPE");
         std::fs::remove_dir_all(&dir).ok();
     }
 
@@ -655,9 +641,14 @@ mod tests {
                 ("Empty".into(), String::new())
             ])
         );
-        assert!(repository_tags_rule(Some("aws:x=1")).is_err());
-        assert!(repository_tags_rule(Some("A=1,A=2")).is_err());
-        assert!(repository_tags_rule(Some("=1")).is_err());
+        for (bad, code) in [
+            ("aws:x=1", "E-INPUT-REPOSITORY-TAG"),
+            ("=1", "E-INPUT-REPOSITORY-TAG"),
+            ("A=1,A=2", "E-INPUT-REPOSITORY-TAG-TWICE"),
+            ("Team", "E-INPUT-REPOSITORY-TAG-FORMAT"),
+        ] {
+            assert_eq!(code_of(repository_tags_rule(Some(bad))), code, "{bad}");
+        }
     }
 
     #[test]
@@ -669,18 +660,40 @@ mod tests {
                 exclusions: vec!["latest".into(), "dev-*".into()]
             }))
         );
-        assert!(tag_mutability_rule(Some("IMMUTABLE_WITH_EXCLUSION"), None).is_err());
-        assert!(tag_mutability_rule(Some("IMMUTABLE"), Some("latest")).is_err());
-        assert!(tag_mutability_rule(None, Some("latest")).is_err());
-        assert!(tag_mutability_rule(Some("MUTABLE_WITH_EXCLUSION"), Some("bad filter!")).is_err());
+        for (mode, filters, code) in [
+            (
+                Some("IMMUTABLE_WITH_EXCLUSION"),
+                None,
+                "E-INPUT-EXCLUSIONS-REQUIRED",
+            ),
+            (
+                Some("IMMUTABLE"),
+                Some("latest"),
+                "E-INPUT-EXCLUSIONS-UNUSED",
+            ),
+            (None, Some("latest"), "E-INPUT-EXCLUSIONS-UNUSED"),
+            (
+                Some("MUTABLE_WITH_EXCLUSION"),
+                Some("bad filter!"),
+                "E-INPUT-EXCLUSION-FILTER",
+            ),
+            (Some("FROZEN"), None, "E-INPUT-CHOICE"),
+        ] {
+            assert_eq!(
+                code_of(tag_mutability_rule(mode, filters)),
+                code,
+                "{mode:?}"
+            );
+        }
     }
 
     #[test]
     fn encryption_and_its_key() {
         assert_eq!(encryption_rule(None, None), Ok(None));
-        assert!(encryption_rule(Some("AES256"), Some("k")).is_err());
-        assert!(encryption_rule(None, Some("k")).is_err());
-        assert!(encryption_rule(Some("DES"), None).is_err());
+        let code = |kind, key| code_of(encryption_rule(kind, key));
+        assert_eq!(code(Some("AES256"), Some("k")), "E-INPUT-KMS-KEY-UNUSED");
+        assert_eq!(code(None, Some("k")), "E-INPUT-KMS-KEY-UNUSED");
+        assert_eq!(code(Some("DES"), None), "E-INPUT-CHOICE");
         assert_eq!(
             encryption_rule(Some("kms"), Some("alias/ecr")),
             Ok(Some(Encryption {
@@ -710,7 +723,7 @@ mod tests {
             "arn:aws:kms:us-east-1:1234:key/1234abcd-12ab-34cd-56ef-1234567890ab",
             "1234abcd",
         ] {
-            assert!(rule(bad).is_err(), "{bad}");
+            assert_eq!(code_of(rule(bad)), "E-INPUT-KMS-KEY", "{bad}");
         }
     }
 
@@ -725,10 +738,13 @@ mod tests {
         let at_limit = policy(REPOSITORY_POLICY_MAX);
         assert!(document_rule("repository-policy", Some(&at_limit), workspace).is_ok());
         let over = policy(REPOSITORY_POLICY_MAX + 1);
-        let (input, text) =
+        let refused =
             document_rule("repository-policy", Some(&over), workspace).expect_err("too long");
-        assert_eq!(input, "repository-policy");
-        assert!(text.contains("10240"), "{text}");
+        assert_eq!(
+            (refused.input, refused.code),
+            ("repository-policy", "E-INPUT-POLICY-TOO-LONG")
+        );
+        assert!(refused.text.contains("10240"), "{refused:?}");
     }
 
     #[test]
