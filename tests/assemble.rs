@@ -212,33 +212,29 @@ fn refusals_name_the_reference_and_write_nothing() {
             "{references}"
         );
     }
-    for (extra, piece) in [
+    for (extra, code, named) in [
         (
             ("local-image", "app:1"),
-            "Input `local-image`: must be empty with `assemble`",
+            "E-INPUT-ASSEMBLE-WITH-LOCAL-IMAGE",
+            "`local-image`",
         ),
         (
             ("platform", "linux/amd64"),
-            "Input `platform`: must be empty with `assemble`",
+            "E-INPUT-ASSEMBLE-WITH-PLATFORM",
+            "`platform`",
         ),
-        (
-            ("assemble", "-bad"),
-            "Input `assemble`: `-bad` is neither a tag nor",
-        ),
+        (("assemble", "-bad"), "E-INPUT-ASSEMBLE-REFERENCE", "`-bad`"),
     ] {
         let run = assemble(&repository, "c-amd64", "index")
             .input(extra.0, extra.1)
             .run();
-        let error = run.single_error();
-        assert!(error.contains(piece), "{piece}\n{error}");
+        let error = run.assert_error(code);
+        assert!(error.contains(named), "{named}\n{error}");
     }
     let run = assemble(&repository, "c-amd64", "x")
         .without_input("tags")
         .run();
-    assert!(
-        run.single_error()
-            .contains("Input `tags`: is required with `assemble`")
-    );
+    run.assert_error("E-INPUT-ASSEMBLE-TAGS-REQUIRED");
     // A repository that does not exist is never created: its images would have to be in it.
     let missing = unique("assemble-missing");
     let run = assemble(&missing, "a", "b").run();

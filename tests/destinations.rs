@@ -208,17 +208,25 @@ fn match_makes_reruns_safe_on_immutable_tags(engine: Engine) {
 #[test]
 fn bad_destinations_are_refused_before_any_call() {
     let repository = unique("dest-bad");
-    for (value, piece) in [
-        ("public.ecr.aws", "is ECR Public"),
-        ("ghcr.io", "is not an Amazon ECR registry host"),
-        ("eu-west-1, eu-west-1", "is listed twice"),
+    for (value, code, item) in [
+        (
+            "public.ecr.aws",
+            "E-INPUT-DESTINATION-PUBLIC",
+            "public.ecr.aws",
+        ),
+        ("ghcr.io", "E-INPUT-DESTINATION-HOST", "ghcr.io"),
+        (
+            "eu-west-1, eu-west-1",
+            "E-INPUT-DESTINATION-TWICE",
+            "eu-west-1",
+        ),
     ] {
         let run = Action::new("app:1", &repository)
             .input("destinations", value)
             .run();
-        let error = run.single_error();
+        let error = run.assert_error(code);
         assert!(
-            error.contains("Input `destinations`") && error.contains(piece),
+            error.contains("`destinations`") && error.contains(&format!("`{item}`")),
             "{value}: {error}"
         );
         assert!(

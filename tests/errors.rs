@@ -32,37 +32,62 @@ fn each_input_rule_is_enforced_before_any_call() {
     let local = unique("e2e-rules");
     let good_repo = unique("rules");
     let long_tag = "t".repeat(129);
-    let cases: Vec<(&str, &str, &[&str])> = vec![
+    // Each refusal's code, and the input and value it names.
+    let cases: Vec<(&str, &str, &str, &[&str])> = vec![
         (
             "repository",
             "Bad/Name",
-            &["`repository`", "`Bad/Name`", "2–256"],
+            "E-INPUT-REPOSITORY",
+            &["`repository`", "`Bad/Name`"],
         ),
-        ("repository", "x", &["`repository`", "`x`"]),
-        ("tags", "ok,-bad", &["`tags`", "`-bad`", "[A-Za-z0-9_]"]),
-        ("tags", &long_tag, &["`tags`"]),
-        ("registry-id", "12345", &["`registry-id`", "12 digits"]),
+        (
+            "repository",
+            "x",
+            "E-INPUT-REPOSITORY",
+            &["`repository`", "`x`"],
+        ),
+        ("tags", "ok,-bad", "E-INPUT-TAG", &["`tags`", "`-bad`"]),
+        ("tags", &long_tag, "E-INPUT-TAG", &["`tags`"]),
+        (
+            "registry-id",
+            "12345",
+            "E-INPUT-REGISTRY-ID",
+            &["`registry-id`", "`12345`"],
+        ),
         (
             "create-repository",
             "yes",
-            &["`create-repository`", "`true` or `false`"],
+            "E-INPUT-BOOLEAN",
+            &["`create-repository`", "`yes`"],
         ),
-        ("aws-region", "mars-1", &["`aws-region`", "`mars-1`"]),
-        ("local-image", "", &["`local-image`", "is required"]),
+        (
+            "aws-region",
+            "mars-1",
+            "E-INPUT-REGION",
+            &["`aws-region`", "`mars-1`"],
+        ),
+        (
+            "local-image",
+            "",
+            "E-INPUT-LOCAL-IMAGE-REQUIRED",
+            &["`local-image`"],
+        ),
         (
             "aws-secret-access-key",
             "",
-            &["`aws-secret-access-key`", "both keys"],
+            "E-INPUT-KEY-PAIR",
+            &["`aws-secret-access-key`"],
         ),
     ];
-    for (input, value, expected) in cases {
+    for (input, value, code, named) in cases {
         let action = Action::new(&local, &good_repo).input(input, value);
         let run = action.run();
-        let error = run.single_error();
-        for piece in expected {
+        let error = run.assert_error(code);
+        assert_eq!(run.error_codes(), [code], "{input}={value:?}: {error}");
+        for piece in named {
             assert!(
                 error.contains(piece),
-                "{input}={value:?}: error should contain {piece:?}: {error}"
+                "{input}={value:?}: error should name {piece:?}: {error}"
             );
         }
         // Rejected before Docker or AWS: not a single phase started.
@@ -104,8 +129,12 @@ fn an_unreachable_daemon_is_named_with_the_fix() {
 #[test]
 fn a_missing_region_says_how_to_set_it() {
     let repository = unique("no-region");
-    let action = Action::new("anything:v1", &repository).without_input("aws-region");
-    assert_fails(&action, &repository, &["`aws-region`", "AWS_REGION"]);
+    let run = Action::new("anything:v1", &repository)
+        .without_input("aws-region")
+        .run();
+    run.assert_error("E-INPUT-REGION-REQUIRED");
+    assert!(run.outputs.is_empty(), "{:?}", run.outputs);
+    assert_eq!(repository_registry_id(&repository, None), None);
 }
 
 #[test]
@@ -186,28 +215,34 @@ fn the_timeout_input_bounds_the_run_and_names_the_step() {
     let bad = Action::new("anything:v1", &repository)
         .input("timeout", "forever")
         .run()
-        .single_error();
-    assert!(
-        bad.contains("Input `timeout`") && bad.contains("`forever`"),
-        "{bad}"
-    );
+        .assert_error("E-INPUT-TIMEOUT");
+    assert!(bad.contains("`forever`"), "{bad}");
 }
 
 #[test]
 fn hostile_values_cannot_forge_workflow_commands_or_outputs() {
     let repository = unique("hostile");
     // A newline followed by a workflow command, a percent sign, a carriage return, a long value.
-    for value in [
-        "app\n::warning::forged".to_owned(),
-        "app\r\n::add-mask::x%0A::error::forged".to_owned(),
-        format!("{}:{}", "a".repeat(300), "%25".repeat(100)),
+    for (value, code) in [
+        (
+            "app\n::warning::forged".to_owned(),
+            "E-INPUT-LOCAL-IMAGE-CHARACTERS",
+        ),
+        (
+            "app\r\n::add-mask::x%0A::error::forged".to_owned(),
+            "E-INPUT-LOCAL-IMAGE-CHARACTERS",
+        ),
+        (
+            format!("{}:{}", "a".repeat(300), "%25".repeat(100)),
+            "E-INPUT-LOCAL-IMAGE-TOO-LONG",
+        ),
     ] {
         let run = Action::new(&value, &repository).run();
-        let error = run.single_error();
+        let error = run.assert_error(code);
         assert!(error.contains("`local-image`"), "{error}");
         for line in run.stdout.lines().filter(|l| l.starts_with("::")) {
             assert!(
-                line.starts_with("::error::") || line.starts_with("::add-mask::"),
+                line.starts_with("::error title=E-INPUT-") || line.starts_with("::add-mask::"),
                 "forged command: {line}"
             );
             assert!(!line.contains('\r'));

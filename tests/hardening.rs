@@ -135,23 +135,32 @@ fn hostile_inputs_are_logged_as_text_and_never_run() {
     assert!(named(&found, "warning").is_empty(), "{}", run.stdout);
 
     // Inputs the rules refuse are only ever data of the one error.
-    for (input, value) in [
-        ("tags", "v1\n::add-mask::forged"),
-        ("local-image", "app\r##[add-mask]forged"),
-        ("repository", "x ::set-output name=digest::forged"),
+    for (input, value, code) in [
+        ("tags", "v1\n::add-mask::forged", "E-INPUT-TAG"),
+        (
+            "local-image",
+            "app\r##[add-mask]forged",
+            "E-INPUT-LOCAL-IMAGE-CHARACTERS",
+        ),
+        (
+            "repository",
+            "x ::set-output name=digest::forged",
+            "E-INPUT-REPOSITORY",
+        ),
     ] {
         let run = Action::new(&local, &repository).input(input, value).run();
-        let error = run.single_error();
+        let error = run.assert_error(code);
         assert!(error.contains(&format!("`{input}`")), "{error}");
         assert_eq!(commands::commands(&run.stdout).len(), 1, "{}", run.stdout);
     }
 }
 
-/// Runs `action` and expects one error naming `names` before anything started (no group, no call).
+/// Runs `action` and expects one error, coded `code` and naming `names`, before anything started (no
+/// group, no call).
 #[track_caller]
-fn assert_refused_before_any_call(action: &Action, names: &[&str]) -> String {
+fn assert_refused_before_any_call(action: &Action, code: &str, names: &[&str]) -> String {
     let run = action.run();
-    let error = run.single_error();
+    let error = run.assert_error(code);
     for name in names {
         assert!(
             error.contains(name),
@@ -171,16 +180,11 @@ fn secrets_never_travel_in_clear_text_to_another_machine() {
     let repository = unique("plaintext");
     let base = || Action::new("anything:v1", &repository);
     // The registry password would go to this daemon in the X-Registry-Auth header.
-    let error = assert_refused_before_any_call(
+    assert_refused_before_any_call(
         &base().env("DOCKER_HOST", "tcp://docker.example:2375"),
-        &[
-            "`DOCKER_HOST`",
-            "tcp://docker.example:2375",
-            "X-Registry-Auth",
-            "DOCKER_TLS_VERIFY",
-        ],
+        "E-INPUT-DOCKER-HOST-WITHOUT-TLS",
+        &["`DOCKER_HOST`", "tcp://docker.example:2375"],
     );
-    assert!(error.contains("clear text"), "{error}");
     // TLS asked for, without the client's certificates.
     let empty = crate::support::TempDir::new();
     assert_refused_before_any_call(
@@ -188,6 +192,8 @@ fn secrets_never_travel_in_clear_text_to_another_machine() {
             .env("DOCKER_HOST", "tcp://docker.example:2376")
             .env("DOCKER_TLS_VERIFY", "1")
             .env("DOCKER_CERT_PATH", &empty.0.display().to_string()),
+        "E-INPUT-DOCKER-CERT-MISSING",
+        // The first of the three files that is missing.
         &["`DOCKER_CERT_PATH`", "ca.pem"],
     );
     // The bearer request token would go to GitHub's token endpoint in clear.
@@ -204,12 +210,17 @@ fn secrets_never_travel_in_clear_text_to_another_machine() {
                 "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
                 "request-token-not-to-be-sent",
             ),
-        &["`ACTIONS_ID_TOKEN_REQUEST_URL`", "https://"],
+        "E-INPUT-PLAIN-HTTP",
+        &[
+            "`ACTIONS_ID_TOKEN_REQUEST_URL`",
+            "http://token.example/token",
+        ],
     );
     // Signed AWS requests, and the credentials in their answers.
     assert_refused_before_any_call(
         &base().env("AWS_ENDPOINT_URL", "http://ecr.example:5055"),
-        &["`AWS_ENDPOINT_URL`", "https://"],
+        "E-INPUT-PLAIN-HTTP",
+        &["`AWS_ENDPOINT_URL`", "http://ecr.example:5055"],
     );
     assert_eq!(repository_registry_id(&repository, None), None);
 }
@@ -225,6 +236,7 @@ fn docker_host_is_an_input_checked_first_and_empty_means_the_default_socket() {
     ] {
         assert_refused_before_any_call(
             &Action::new("anything:v1", &repository).env("DOCKER_HOST", malformed),
+            "E-INPUT-DOCKER-HOST",
             &["`DOCKER_HOST`", &format!("`{malformed}`")],
         );
     }
@@ -256,42 +268,64 @@ fn each_boundary_rule_is_enforced_before_any_call() {
     );
     let long_image = format!("{}:v1", "a".repeat(256));
     let long_audience = "a".repeat(256);
-    let cases: Vec<(&str, &str, &[&str])> = vec![
+    // Each refusal's code, and what it must name: the input, and the limit where there is one.
+    let cases: Vec<(&str, &str, &str, &[&str])> = vec![
         (
             "local-image",
             "app/../etc",
-            &["`local-image`", "not an image reference"],
+            "E-INPUT-LOCAL-IMAGE",
+            &["`local-image`", "`app/../etc`"],
         ),
-        ("local-image", "app?x=1", &["`local-image`"]),
+        (
+            "local-image",
+            "app?x=1",
+            "E-INPUT-LOCAL-IMAGE",
+            &["`local-image`"],
+        ),
         (
             "local-image",
             "app\u{1}",
-            &["`local-image`", "control characters"],
+            "E-INPUT-LOCAL-IMAGE-CHARACTERS",
+            &["`local-image`"],
         ),
-        ("local-image", &long_image, &["`local-image`", "255"]),
+        (
+            "local-image",
+            &long_image,
+            "E-INPUT-LOCAL-IMAGE-NAME-TOO-LONG",
+            &["`local-image`", "255"],
+        ),
         (
             "role-to-assume",
             "arn:aws-made-up:iam::123456789012:role/x",
+            "E-INPUT-ROLE",
             &["`role-to-assume`"],
         ),
         (
             "audience",
             "sts.amazonaws.com\u{7}",
-            &["`audience`", "control characters"],
+            "E-INPUT-AUDIENCE",
+            &["`audience`", "(18 characters"],
         ),
-        ("audience", &long_audience, &["`audience`", "255"]),
+        (
+            "audience",
+            &long_audience,
+            "E-INPUT-AUDIENCE",
+            &["`audience`", "(256 characters"],
+        ),
         (
             "repository-policy",
             &big_policy,
+            "E-INPUT-POLICY-TOO-LONG",
             &["`repository-policy`", "10240"],
         ),
         (
             "lifecycle-policy",
             &big_lifecycle,
+            "E-INPUT-POLICY-TOO-LONG",
             &["`lifecycle-policy`", "30720"],
         ),
     ];
-    for (input, value, expected) in cases {
+    for (input, value, code, expected) in cases {
         let mut action = Action::new("anything:v1", &repository).input(input, value);
         if input == "audience" {
             let s = stack();
@@ -302,7 +336,7 @@ fn each_boundary_rule_is_enforced_before_any_call() {
                 .env("ACTIONS_ID_TOKEN_REQUEST_URL", &s.oidc_url(""))
                 .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", &s.oidc_request_token);
         }
-        assert_refused_before_any_call(&action, expected);
+        assert_refused_before_any_call(&action, code, expected);
     }
     for (kind, key) in [
         ("KMS", "bogus-key"),
@@ -312,7 +346,8 @@ fn each_boundary_rule_is_enforced_before_any_call() {
             &Action::new("anything:v1", &repository)
                 .input("encryption-type", kind)
                 .input("kms-key", key),
-            &["`kms-key`", "alias/NAME"],
+            "E-INPUT-KMS-KEY",
+            &["`kms-key`", &format!("`{key}`")],
         );
     }
     assert_eq!(repository_registry_id(&repository, None), None);
@@ -335,10 +370,12 @@ fn a_non_utf8_input_is_an_error_naming_it() {
     commands::assert_only_intended_commands(&stdout);
     let found = commands::commands(&stdout);
     assert_eq!(named(&found, "error").len(), 1, "{stdout}");
-    assert!(
-        found[0].data.contains("Input `if-tag-exists`") && found[0].data.contains("UTF-8"),
+    assert_eq!(
+        found[0].properties,
+        [("title".to_owned(), "E-INPUT-NOT-UTF8".to_owned())],
         "{stdout}"
     );
+    assert!(found[0].data.contains("`if-tag-exists`"), "{stdout}");
     // The policy subcommand reads the same inputs.
     let out = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"))
         .env_clear()
@@ -359,7 +396,9 @@ fn a_non_utf8_input_is_an_error_naming_it() {
         .expect("run the policy command");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        !out.status.success() && stdout.contains("`registry-type`"),
+        !out.status.success()
+            && stdout.contains("::error title=E-INPUT-NOT-UTF8::")
+            && stdout.contains("`registry-type`"),
         "{stdout}"
     );
 }

@@ -555,7 +555,7 @@ fn full_references_in_tags_are_taken_when_they_name_this_repository() {
             &format!("ghcr.io/org/app:1, {host}/{repository}:r3, keep"),
         )
         .run();
-    let error = run.single_error();
+    let error = run.assert_error("E-INPUT-TAG-REFERENCE");
     assert!(
         error.starts_with("Input `tags`")
             && error.contains("`ghcr.io/org/app:1`")

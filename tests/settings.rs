@@ -361,74 +361,82 @@ fn bad_settings_are_refused_before_any_call() {
     let outside = TempDir::new();
     std::fs::write(outside.0.join("policy.json"), POLICY).expect("file");
     let repository = unique("bad-settings");
-    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+    // Each refusal's code, and what it must name: the input, and the value or place at fault.
+    let cases: Vec<(&str, String, &str, Vec<&str>)> = vec![
         (
             "lifecycle-policy",
             "broken.json".into(),
-            vec!["`lifecycle-policy`", "not valid JSON", "line 3, column"],
+            "E-INPUT-POLICY-JSON",
+            vec!["`lifecycle-policy`", "broken.json", "line 3, column"],
         ),
         (
             "lifecycle-policy",
             "{\"rules\": [}".into(),
-            vec![
-                "`lifecycle-policy`",
-                "inline JSON is not valid JSON",
-                "line 1, column 12",
-            ],
+            "E-INPUT-POLICY-JSON",
+            vec!["`lifecycle-policy`", "inline JSON", "line 1, column 12"],
         ),
         (
             "lifecycle-policy",
             "no-action.json".into(),
+            "E-INPUT-POLICY-SHAPE",
             vec!["`lifecycle-policy`", "rules[0].action"],
         ),
         (
             "repository-policy",
             outside.0.join("policy.json").display().to_string(),
-            vec!["`repository-policy`", "outside the workspace"],
+            "E-INPUT-POLICY-OUTSIDE-WORKSPACE",
+            vec!["`repository-policy`", "policy.json"],
         ),
         (
             "repository-policy",
             "../../etc/passwd".into(),
-            vec!["`repository-policy`"],
+            "E-INPUT-POLICY-OUTSIDE-WORKSPACE",
+            vec!["`repository-policy`", "/etc/passwd"],
         ),
         (
             "image-tag-mutability",
             "FROZEN".into(),
+            "E-INPUT-CHOICE",
             vec!["`image-tag-mutability`", "`FROZEN`"],
         ),
         (
             "if-tag-exists",
             "replace".into(),
-            vec!["`if-tag-exists`", "overwrite, skip, fail"],
+            "E-INPUT-CHOICE",
+            vec!["`if-tag-exists`", "`replace`"],
         ),
         (
             "registry-type",
             "shared".into(),
-            vec!["`registry-type`", "private, public"],
+            "E-INPUT-CHOICE",
+            vec!["`registry-type`", "`shared`"],
         ),
         (
             "kms-key",
             "alias/ecr".into(),
-            vec!["`kms-key`", "encryption-type: KMS"],
+            "E-INPUT-KMS-KEY-UNUSED",
+            vec!["`kms-key`"],
         ),
         (
             "repository-tags",
             "Team".into(),
-            vec!["`repository-tags`", "Key=Value"],
+            "E-INPUT-REPOSITORY-TAG-FORMAT",
+            vec!["`repository-tags`", "`Team`"],
         ),
         (
             "public-description",
             "An image".into(),
-            vec!["`public-description`", "registry-type: public"],
+            "E-INPUT-CATALOG-WITHOUT-PUBLIC",
+            vec!["`public-description`"],
         ),
     ];
-    for (input, value, expected) in cases {
+    for (input, value, code, named) in cases {
         let run = Action::new("anything:v1", &repository)
             .env("GITHUB_WORKSPACE", &workspace.0.display().to_string())
             .input(input, &value)
             .run();
-        let error = run.single_error();
-        for piece in expected {
+        let error = run.assert_error(code);
+        for piece in named {
             assert!(
                 error.contains(piece),
                 "{input}={value}: {piece:?} in {error}"
@@ -457,11 +465,8 @@ fn ecr_public_refuses_private_only_settings() {
             .input("registry-type", "public")
             .input(input, &value)
             .run();
-        let error = run.single_error();
-        assert!(
-            error.contains(&format!("`{input}`")) && error.contains("not supported by ECR Public"),
-            "{error}"
-        );
+        let error = run.assert_error("E-INPUT-NOT-IN-ECR-PUBLIC");
+        assert!(error.contains(&format!("`{input}`")), "{error}");
     }
     assert_eq!(
         crate::support::repository_registry_id(&repository, None),
