@@ -1,14 +1,36 @@
 //! What the user reads when an input is refused or allows more than it seems: one named constructor
 //! per problem, each with its stable code (`E-INPUT-…`, listed in the README) and its text written
-//! once, so that the rules read as logic. Each returns the input (or environment variable) it names,
-//! the code and the text that says what to do; `Gather` puts them together.
+//! once, so that the rules read as logic. Each returns the input (or environment variable) it
+//! names, the code and the text that says what to do; `Gather` puts them together.
 //!
-//! It imports nothing from the rules: what a message shows comes in as text or as `Display`.
+//! The ground of the folder: it imports nothing from the rules (what a message shows comes in as
+//! text or as `Display`), and they import their problem types from here, not from `mod.rs`.
 
 use std::fmt::Display;
 
-use super::Problem;
 use crate::diagnostic::Diagnostic;
+
+/// A rule's refusal: the input (or environment variable) it names, the problem's code, and what to
+/// do about it. Made by the constructors below.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub input: &'static str,
+    pub code: &'static str,
+    pub text: String,
+}
+
+pub type Checked<T> = Result<T, Problem>;
+
+/// Every problem the rules found; `mod.rs` lists them, in the order users read them, when done.
+#[derive(Default)]
+pub struct Gather(pub Vec<Problem>);
+
+impl Gather {
+    /// The rule's value, or `None` with its problem kept.
+    pub fn keep<T>(&mut self, result: Checked<T>) -> Option<T> {
+        result.map_err(|problem| self.0.push(problem)).ok()
+    }
+}
 
 fn problem(input: &'static str, code: &'static str, text: impl Into<String>) -> Problem {
     Problem {
@@ -21,21 +43,15 @@ fn problem(input: &'static str, code: &'static str, text: impl Into<String>) -> 
 // The image and the repository.
 
 pub fn local_image_required() -> Problem {
-    problem(
-        "local-image",
-        "E-INPUT-LOCAL-IMAGE-REQUIRED",
-        "is required: name an image already built on the runner, e.g. `app:latest`.",
-    )
+    let text = "is required: name an image already built on the runner, e.g. `app:latest`.";
+    problem("local-image", "E-INPUT-LOCAL-IMAGE-REQUIRED", text)
 }
 
 pub fn local_image_too_long(shown: &str, length: usize, max: usize) -> Problem {
-    problem(
-        "local-image",
-        "E-INPUT-LOCAL-IMAGE-TOO-LONG",
-        format!(
-            "`{shown}` is too long for an image reference ({length} characters; at most {max})."
-        ),
-    )
+    let text = format!(
+        "`{shown}` is too long for an image reference ({length} characters; at most {max})."
+    );
+    problem("local-image", "E-INPUT-LOCAL-IMAGE-TOO-LONG", text)
 }
 
 /// Why a reference is refused, told the same way for each reason.
@@ -51,11 +67,8 @@ pub fn not_an_image_reference(shown: &str) -> Problem {
     let grammar = "Docker names are lowercase letters and digits separated by `.`, `_`, `__` or `-`, in \
                    `/`-separated parts, with an optional registry host first, then an optional `:tag` and \
                    `@sha256:…` digest";
-    problem(
-        "local-image",
-        "E-INPUT-LOCAL-IMAGE",
-        not_a_reference_because(shown, grammar),
-    )
+    let text = not_a_reference_because(shown, grammar);
+    problem("local-image", "E-INPUT-LOCAL-IMAGE", text)
 }
 
 /// `image` holds whitespace or control characters (which a log or a URL path would take for more).
@@ -65,94 +78,67 @@ pub fn odd_characters_in_image(shown: &str, image: &str) -> Problem {
     } else {
         "it contains control characters"
     };
-    problem(
-        "local-image",
-        "E-INPUT-LOCAL-IMAGE-CHARACTERS",
-        not_a_reference_because(shown, why),
-    )
+    let text = not_a_reference_because(shown, why);
+    problem("local-image", "E-INPUT-LOCAL-IMAGE-CHARACTERS", text)
 }
 
 pub fn image_name_too_long(shown: &str) -> Problem {
-    problem(
-        "local-image",
-        "E-INPUT-LOCAL-IMAGE-NAME-TOO-LONG",
-        not_a_reference_because(shown, "its name is longer than 255 characters"),
-    )
+    let text = not_a_reference_because(shown, "its name is longer than 255 characters");
+    problem("local-image", "E-INPUT-LOCAL-IMAGE-NAME-TOO-LONG", text)
 }
 
 pub fn repository_required() -> Problem {
-    problem(
-        "repository",
-        "E-INPUT-REPOSITORY-REQUIRED",
-        "is required: the ECR repository name, e.g. `backend` or `team/api`.",
-    )
+    let text = "is required: the ECR repository name, e.g. `backend` or `team/api`.";
+    problem("repository", "E-INPUT-REPOSITORY-REQUIRED", text)
 }
 
 pub fn bad_repository(name: &str) -> Problem {
-    problem(
-        "repository",
-        "E-INPUT-REPOSITORY",
-        format!(
-            "`{name}` is not a valid ECR repository name: it must be 2–256 characters of lowercase letters and \
-             digits, separated by `.`, `_` or `-`, with optional `/` namespaces (rule \
-             `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`), e.g. `team/api`."
-        ),
-    )
+    let text = format!(
+        "`{name}` is not a valid ECR repository name: it must be 2–256 characters of lowercase letters and \
+         digits, separated by `.`, `_` or `-`, with optional `/` namespaces (rule \
+         `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`), e.g. `team/api`."
+    );
+    problem("repository", "E-INPUT-REPOSITORY", text)
 }
 
 /// `input` is `tags`, or `local-image` when the tag is the local image's own.
 pub fn bad_tag(input: &'static str, name: &str) -> Problem {
-    problem(
-        input,
-        "E-INPUT-TAG",
-        format!(
-            "`{name}` is not a valid image tag: up to 128 letters, digits, `_`, `.` and `-`, not starting \
-             with `.` or `-` (rule `[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}`)."
-        ),
-    )
+    let text = format!(
+        "`{name}` is not a valid image tag: up to 128 letters, digits, `_`, `.` and `-`, not starting \
+         with `.` or `-` (rule `[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}`)."
+    );
+    problem(input, "E-INPUT-TAG", text)
 }
 
 pub fn region_required() -> Problem {
-    problem(
-        "aws-region",
-        "E-INPUT-REGION-REQUIRED",
-        "is required: set `aws-region: us-east-1` (or your region), or the AWS_REGION environment variable.",
-    )
+    let text = "is required: set `aws-region: us-east-1` (or your region), or the AWS_REGION \
+                environment variable.";
+    problem("aws-region", "E-INPUT-REGION-REQUIRED", text)
 }
 
 pub fn bad_region(region: &str) -> Problem {
-    problem(
-        "aws-region",
-        "E-INPUT-REGION",
-        format!("`{region}` is not an AWS region name such as `us-east-1` or `eu-central-1`."),
-    )
+    let text =
+        format!("`{region}` is not an AWS region name such as `us-east-1` or `eu-central-1`.");
+    problem("aws-region", "E-INPUT-REGION", text)
 }
 
 pub fn bad_registry_id(id: &str) -> Problem {
-    problem(
-        "registry-id",
-        "E-INPUT-REGISTRY-ID",
-        format!("`{id}` is not an AWS account ID: it must be exactly 12 digits."),
-    )
+    let text = format!("`{id}` is not an AWS account ID: it must be exactly 12 digits.");
+    problem("registry-id", "E-INPUT-REGISTRY-ID", text)
 }
 
 /// `ecr-push-action policy` writes the account into every ARN.
 pub fn account_needed() -> Problem {
-    problem(
-        "registry-id",
-        "E-INPUT-ACCOUNT-REQUIRED",
-        "is needed to write the repository's ARN: pass `--account 123456789012` (the registry's account).",
-    )
+    let text = "is needed to write the repository's ARN: pass `--account 123456789012` (the \
+                registry's account).";
+    problem("registry-id", "E-INPUT-ACCOUNT-REQUIRED", text)
 }
 
-pub fn bad_timeout(text: &str) -> Problem {
-    problem(
-        "timeout",
-        "E-INPUT-TIMEOUT",
-        format!(
-            "`{text}` is not a duration from 1s to 6h, such as `30m`, `90s` or `1h` (a bare number is minutes)."
-        ),
-    )
+pub fn bad_timeout(value: &str) -> Problem {
+    let text = format!(
+        "`{value}` is not a duration from 1s to 6h, such as `30m`, `90s` or `1h` (a bare number is minutes)."
+    );
+    problem("timeout", "E-INPUT-TIMEOUT", text)
 }
 
 /// The text of a platform that is not one; [`super::Platform`]'s parsers say it for the input and
@@ -169,41 +155,33 @@ pub fn bad_platform(text: &str) -> Problem {
 }
 
 pub fn not_a_boolean(input: &'static str, value: &str) -> Problem {
-    problem(
-        input,
-        "E-INPUT-BOOLEAN",
-        format!("`{value}` is not a boolean: use `true` or `false`."),
-    )
+    let text = format!("`{value}` is not a boolean: use `true` or `false`.");
+    problem(input, "E-INPUT-BOOLEAN", text)
 }
 
 /// An input that takes one of a few words; `choices` as the README lists them.
 pub fn not_one_of(input: &'static str, value: &str, choices: &str) -> Problem {
-    problem(
-        input,
-        "E-INPUT-CHOICE",
-        format!("`{value}` is not one of {choices}."),
-    )
+    let text = format!("`{value}` is not one of {choices}.");
+    problem(input, "E-INPUT-CHOICE", text)
 }
 
 // Credentials.
 
 /// `missing` is required because `given` is set.
 pub fn key_without_its_pair(missing: &'static str, given: &str) -> Problem {
-    problem(
-        missing,
-        "E-INPUT-KEY-PAIR",
-        format!(
-            "is required when `{given}` is set: pass both keys, or neither to use the AWS credential chain."
-        ),
-    )
+    let text = format!(
+        "is required when `{given}` is set: pass both keys, or neither to use the AWS credential chain."
+    );
+    problem(missing, "E-INPUT-KEY-PAIR", text)
 }
 
 pub fn session_token_without_keys() -> Problem {
+    let text = "is only used with `aws-access-key-id` and `aws-secret-access-key`: pass all \
+                three, or none to use the AWS credential chain.";
     problem(
         "aws-session-token",
         "E-INPUT-SESSION-TOKEN-WITHOUT-KEYS",
-        "is only used with `aws-access-key-id` and `aws-secret-access-key`: pass all three, or none to use the \
-         AWS credential chain.",
+        text,
     )
 }
 
@@ -222,98 +200,90 @@ pub fn bad_role(role: &str) -> Problem {
 }
 
 pub fn bad_session_name(name: &str) -> Problem {
-    problem(
-        "role-session-name",
-        "E-INPUT-ROLE-SESSION-NAME",
-        format!("`{name}` is not a session name: 2–64 letters, digits and `_+=,.@-`."),
-    )
+    let text = format!("`{name}` is not a session name: 2–64 letters, digits and `_+=,.@-`.");
+    problem("role-session-name", "E-INPUT-ROLE-SESSION-NAME", text)
 }
 
-pub fn bad_duration(text: &str) -> Problem {
-    problem(
-        "role-duration-seconds",
-        "E-INPUT-ROLE-DURATION",
-        format!("`{text}` is not a session length: a whole number of seconds from 900 to 43200."),
-    )
+pub fn bad_duration(value: &str) -> Problem {
+    let text =
+        format!("`{value}` is not a session length: a whole number of seconds from 900 to 43200.");
+    problem("role-duration-seconds", "E-INPUT-ROLE-DURATION", text)
 }
 
 pub fn external_id_without_role() -> Problem {
-    problem(
-        "role-external-id",
-        "E-INPUT-EXTERNAL-ID-WITHOUT-ROLE",
-        "is only used with `role-to-assume`: name the role that expects this external ID.",
-    )
+    let text = "is only used with `role-to-assume`: name the role that expects this external ID.";
+    problem("role-external-id", "E-INPUT-EXTERNAL-ID-WITHOUT-ROLE", text)
 }
 
 pub fn bad_external_id() -> Problem {
-    problem(
-        "role-external-id",
-        "E-INPUT-EXTERNAL-ID",
-        "is not an external ID: 2–1224 letters, digits and `_+=,.@:/-`.",
-    )
+    let text = "is not an external ID: 2–1224 letters, digits and `_+=,.@:/-`.";
+    problem("role-external-id", "E-INPUT-EXTERNAL-ID", text)
 }
 
 pub fn token_file_without_role() -> Problem {
+    let text = "is only used with `role-to-assume`: name the role to assume with this token.";
     problem(
         "web-identity-token-file",
         "E-INPUT-TOKEN-FILE-WITHOUT-ROLE",
-        "is only used with `role-to-assume`: name the role to assume with this token.",
+        text,
     )
 }
 
 pub fn token_file_with_keys() -> Problem {
+    let text =
+        "cannot be used together with `aws-access-key-id`: choose one source of credentials.";
     problem(
         "web-identity-token-file",
         "E-INPUT-TOKEN-FILE-WITH-KEYS",
-        "cannot be used together with `aws-access-key-id`: choose one source of credentials.",
+        text,
     )
 }
 
 pub fn role_name_with_web_identity(name: &str) -> Problem {
+    let text = format!(
+        "`{name}` must be a full role ARN (`arn:aws:iam::<account>:role/{name}`) with a web identity \
+         token: there are no source credentials to take the account from."
+    );
     problem(
         "role-to-assume",
         "E-INPUT-ROLE-NAME-WITH-WEB-IDENTITY",
-        format!(
-            "`{name}` must be a full role ARN (`arn:aws:iam::<account>:role/{name}`) with a web identity \
-             token: there are no source credentials to take the account from."
-        ),
+        text,
     )
 }
 
 pub fn external_id_with_web_identity() -> Problem {
+    let text = "is not used by AssumeRoleWithWebIdentity: remove it, or assume the role with keys.";
     problem(
         "role-external-id",
         "E-INPUT-EXTERNAL-ID-WITH-WEB-IDENTITY",
-        "is not used by AssumeRoleWithWebIdentity: remove it, or assume the role with keys.",
+        text,
     )
 }
 
 /// A role, and neither keys nor a token nor another source of the AWS chain to assume it with.
 pub fn no_credentials_for_role(role: &impl Display) -> Problem {
-    problem(
-        "role-to-assume",
-        "E-INPUT-ROLE-WITHOUT-CREDENTIALS",
-        format!(
-            "there are no credentials to assume `{role}` with: GitHub's OIDC token is not available to this job \
-             (ACTIONS_ID_TOKEN_REQUEST_URL is not set).\nGive the job permission to request it:\n\
-             \x20 permissions:\n\x20   id-token: write\n\x20   contents: read\n\
-             or pass `aws-access-key-id` and `aws-secret-access-key`, or `web-identity-token-file`."
-        ),
-    )
+    let text = format!(
+        "there are no credentials to assume `{role}` with: GitHub's OIDC token is not available to this job \
+         (ACTIONS_ID_TOKEN_REQUEST_URL is not set).\nGive the job permission to request it:\n\
+         \x20 permissions:\n\x20   id-token: write\n\x20   contents: read\n\
+         or pass `aws-access-key-id` and `aws-secret-access-key`, or `web-identity-token-file`."
+    );
+    problem("role-to-assume", "E-INPUT-ROLE-WITHOUT-CREDENTIALS", text)
 }
 
 /// The same under act, which has no OIDC token to give, whatever the permissions say.
 pub fn no_oidc_under_act(role: &impl Display) -> Problem {
+    let text = format!(
+        "there are no credentials to assume `{role}` with: this runner (act) offers no GitHub OIDC token, \
+         so `permissions: id-token: write` cannot help here.\nRun it with keys instead, e.g. \
+         `act -s AWS_ACCESS_KEY_ID -s AWS_SECRET_ACCESS_KEY` and `aws-access-key-id: ${{{{ \
+         secrets.AWS_ACCESS_KEY_ID }}}}`, `aws-secret-access-key: ${{{{ secrets.AWS_SECRET_ACCESS_KEY }}}}` \
+         (the role is then assumed with them), or `web-identity-token-file`."
+    );
     problem(
         "role-to-assume",
         "E-INPUT-ROLE-WITHOUT-CREDENTIALS-UNDER-ACT",
-        format!(
-            "there are no credentials to assume `{role}` with: this runner (act) offers no GitHub OIDC token, \
-             so `permissions: id-token: write` cannot help here.\nRun it with keys instead, e.g. \
-             `act -s AWS_ACCESS_KEY_ID -s AWS_SECRET_ACCESS_KEY` and `aws-access-key-id: ${{{{ \
-             secrets.AWS_ACCESS_KEY_ID }}}}`, `aws-secret-access-key: ${{{{ secrets.AWS_SECRET_ACCESS_KEY }}}}` \
-             (the role is then assumed with them), or `web-identity-token-file`."
-        ),
+        text,
     )
 }
 
@@ -323,15 +293,12 @@ pub fn bad_audience(audience: &str) -> Problem {
     } else {
         ""
     };
-    problem(
-        "audience",
-        "E-INPUT-AUDIENCE",
-        format!(
-            "is not an OIDC audience ({} characters{control}): use the client ID registered with the identity \
-             provider, usually `sts.amazonaws.com` (at most 255 characters, no control characters).",
-            audience.chars().count(),
-        ),
-    )
+    let text = format!(
+        "is not an OIDC audience ({} characters{control}): use the client ID registered with the identity \
+         provider, usually `sts.amazonaws.com` (at most 255 characters, no control characters).",
+        audience.chars().count(),
+    );
+    problem("audience", "E-INPUT-AUDIENCE", text)
 }
 
 // Repository settings.
@@ -352,87 +319,69 @@ pub fn exclusions_unused(mode: Option<&str>) -> Problem {
 }
 
 pub fn exclusions_required(mode: &str) -> Problem {
+    let text = format!(
+        "is required with `{mode}`: the wildcard filters of the tags that are the exception, e.g. \
+         `latest, dev-*`."
+    );
     problem(
         "image-tag-mutability-exclusion-filters",
         "E-INPUT-EXCLUSIONS-REQUIRED",
-        format!(
-            "is required with `{mode}`: the wildcard filters of the tags that are the exception, e.g. \
-             `latest, dev-*`."
-        ),
+        text,
     )
 }
 
 pub fn bad_exclusion_filter(filter: &str) -> Problem {
+    let text = format!(
+        "`{filter}` is not a tag filter: up to 128 letters, digits, `.`, `_`, `-` and `*` wildcards."
+    );
     problem(
         "image-tag-mutability-exclusion-filters",
         "E-INPUT-EXCLUSION-FILTER",
-        format!(
-            "`{filter}` is not a tag filter: up to 128 letters, digits, `.`, `_`, `-` and `*` wildcards."
-        ),
+        text,
     )
 }
 
 pub fn kms_key_unused() -> Problem {
-    problem(
-        "kms-key",
-        "E-INPUT-KMS-KEY-UNUSED",
-        "is only used with `encryption-type: KMS` (or `KMS_DSSE`): set it, or remove `kms-key`.",
-    )
+    let text =
+        "is only used with `encryption-type: KMS` (or `KMS_DSSE`): set it, or remove `kms-key`.";
+    problem("kms-key", "E-INPUT-KMS-KEY-UNUSED", text)
 }
 
 pub fn bad_kms_key(key: &str) -> Problem {
-    problem(
-        "kms-key",
-        "E-INPUT-KMS-KEY",
-        format!(
-            "`{key}` is not a KMS key: use a key ID (`1234abcd-12ab-34cd-56ef-1234567890ab`), a key ARN \
-             (`arn:aws:kms:REGION:ACCOUNT:key/ID`), an alias (`alias/NAME`) or an alias ARN."
-        ),
-    )
+    let text = format!(
+        "`{key}` is not a KMS key: use a key ID (`1234abcd-12ab-34cd-56ef-1234567890ab`), a key ARN \
+         (`arn:aws:kms:REGION:ACCOUNT:key/ID`), an alias (`alias/NAME`) or an alias ARN."
+    );
+    problem("kms-key", "E-INPUT-KMS-KEY", text)
 }
 
 pub fn not_a_key_value_pair(pair: &str) -> Problem {
-    problem(
-        "repository-tags",
-        "E-INPUT-REPOSITORY-TAG-FORMAT",
-        format!("`{pair}` is not a `Key=Value` pair."),
-    )
+    let text = format!("`{pair}` is not a `Key=Value` pair.");
+    problem("repository-tags", "E-INPUT-REPOSITORY-TAG-FORMAT", text)
 }
 
 pub fn bad_repository_tag(pair: &str) -> Problem {
-    problem(
-        "repository-tags",
-        "E-INPUT-REPOSITORY-TAG",
-        format!(
-            "`{pair}`: keys are 1–128 characters and may not start with `aws:`; values at most 256."
-        ),
-    )
+    let text = format!(
+        "`{pair}`: keys are 1–128 characters and may not start with `aws:`; values at most 256."
+    );
+    problem("repository-tags", "E-INPUT-REPOSITORY-TAG", text)
 }
 
 pub fn repository_tag_twice(key: &str) -> Problem {
-    problem(
-        "repository-tags",
-        "E-INPUT-REPOSITORY-TAG-TWICE",
-        format!("the key `{key}` is given twice."),
-    )
+    let text = format!("the key `{key}` is given twice.");
+    problem("repository-tags", "E-INPUT-REPOSITORY-TAG-TWICE", text)
 }
 
 /// An ECR Public catalog input (`public-…`) given for a private registry.
 pub fn catalog_without_public(input: &'static str) -> Problem {
-    problem(
-        input,
-        "E-INPUT-CATALOG-WITHOUT-PUBLIC",
-        "is only used with `registry-type: public`.",
-    )
+    let text = "is only used with `registry-type: public`.";
+    problem(input, "E-INPUT-CATALOG-WITHOUT-PUBLIC", text)
 }
 
 /// A setting that private ECR has and ECR Public does not.
 pub fn not_in_ecr_public(input: &'static str) -> Problem {
-    problem(
-        input,
-        "E-INPUT-NOT-IN-ECR-PUBLIC",
-        "is not supported by ECR Public: remove it, or use `registry-type: private`.",
-    )
+    let text = "is not supported by ECR Public: remove it, or use `registry-type: private`.";
+    problem(input, "E-INPUT-NOT-IN-ECR-PUBLIC", text)
 }
 
 // Policies (`lifecycle-policy`, `repository-policy`): `source` is [`INLINE_JSON`] or the file's path.
@@ -452,28 +401,22 @@ pub fn policy_too_long(
         Some(max) => format!("{length} bytes, more than {max}"),
         None => length.to_string(),
     };
-    problem(
-        input,
-        "E-INPUT-POLICY-TOO-LONG",
-        format!(
-            "{source} is {length} characters long: ECR accepts at most {limit} (as compact JSON). Shorten it, \
-             for example by merging statements."
-        ),
-    )
+    let text = format!(
+        "{source} is {length} characters long: ECR accepts at most {limit} (as compact JSON). Shorten it, \
+         for example by merging statements."
+    );
+    problem(input, "E-INPUT-POLICY-TOO-LONG", text)
 }
 
 pub fn policy_not_json(input: &'static str, source: &str, e: &serde_json::Error) -> Problem {
     let text = e.to_string();
     let what = text.split(" at line ").next().unwrap_or(&text);
-    problem(
-        input,
-        "E-INPUT-POLICY-JSON",
-        format!(
-            "{source} is not valid JSON: {what} at line {}, column {}.",
-            e.line(),
-            e.column()
-        ),
-    )
+    let text = format!(
+        "{source} is not valid JSON: {what} at line {}, column {}.",
+        e.line(),
+        e.column()
+    );
+    problem(input, "E-INPUT-POLICY-JSON", text)
 }
 
 /// JSON, but not the document ECR takes; `fault` is one of the texts below.
@@ -516,11 +459,8 @@ pub fn policy_unreadable(
     path: &std::path::Path,
     e: &std::io::Error,
 ) -> Problem {
-    problem(
-        input,
-        "E-INPUT-POLICY-UNREADABLE",
-        format!("cannot read {}: {e}", path.display()),
-    )
+    let text = format!("cannot read {}: {e}", path.display());
+    problem(input, "E-INPUT-POLICY-UNREADABLE", text)
 }
 
 pub fn workspace_unreadable(
@@ -528,11 +468,8 @@ pub fn workspace_unreadable(
     workspace: &std::path::Path,
     e: &std::io::Error,
 ) -> Problem {
-    problem(
-        input,
-        "E-INPUT-WORKSPACE-UNREADABLE",
-        format!("the workspace {} is not readable: {e}", workspace.display()),
-    )
+    let text = format!("the workspace {} is not readable: {e}", workspace.display());
+    problem(input, "E-INPUT-WORKSPACE-UNREADABLE", text)
 }
 
 pub fn outside_workspace(
@@ -540,15 +477,12 @@ pub fn outside_workspace(
     path: &std::path::Path,
     root: &std::path::Path,
 ) -> Problem {
-    problem(
-        input,
-        "E-INPUT-POLICY-OUTSIDE-WORKSPACE",
-        format!(
-            "{} is outside the workspace {}: policies are read from the repository's checkout only.",
-            path.display(),
-            root.display()
-        ),
-    )
+    let text = format!(
+        "{} is outside the workspace {}: policies are read from the repository's checkout only.",
+        path.display(),
+        root.display()
+    );
+    problem(input, "E-INPUT-POLICY-OUTSIDE-WORKSPACE", text)
 }
 
 /// A repository policy that lets every AWS account in (a warning: the policy is valid).
@@ -572,47 +506,39 @@ pub const DOCKER_HOST_NOT_A_HOST: &str = "the host name is missing or not a host
 pub const DOCKER_HOST_PORT: &str = "the port is not a number from 1 to 65535";
 
 pub fn malformed_docker_host(address: &str, why: &str) -> Problem {
-    problem(
-        "DOCKER_HOST",
-        "E-INPUT-DOCKER-HOST",
-        format!(
-            "`{address}` is not a Docker daemon address: {why}. Use `unix:///var/run/docker.sock` (or leave it \
-             empty for that default), or `tcp://HOST:PORT`."
-        ),
-    )
+    let text = format!(
+        "`{address}` is not a Docker daemon address: {why}. Use `unix:///var/run/docker.sock` (or leave it \
+         empty for that default), or `tcp://HOST:PORT`."
+    );
+    problem("DOCKER_HOST", "E-INPUT-DOCKER-HOST", text)
 }
 
 pub fn remote_docker_without_tls(address: &str) -> Problem {
-    problem(
-        "DOCKER_HOST",
-        "E-INPUT-DOCKER-HOST-WITHOUT-TLS",
-        format!(
-            "`{address}` is a daemon on another machine without TLS: the registry password would cross the \
-             network in clear text (Docker sends it in the X-Registry-Auth header). Set DOCKER_TLS_VERIFY=1 and \
-             DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), or use the runner's own daemon."
-        ),
-    )
+    let text = format!(
+        "`{address}` is a daemon on another machine without TLS: the registry password would cross the \
+         network in clear text (Docker sends it in the X-Registry-Auth header). Set DOCKER_TLS_VERIFY=1 and \
+         DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), or use the runner's own daemon."
+    );
+    problem("DOCKER_HOST", "E-INPUT-DOCKER-HOST-WITHOUT-TLS", text)
 }
 
 pub fn docker_cert_path_needed() -> Problem {
+    let text = "is needed with DOCKER_TLS_VERIFY (there is no home directory to find ~/.docker \
+                in): point it at the directory holding ca.pem, cert.pem and key.pem.";
     problem(
         "DOCKER_CERT_PATH",
         "E-INPUT-DOCKER-CERT-PATH-REQUIRED",
-        "is needed with DOCKER_TLS_VERIFY (there is no home directory to find ~/.docker in): point it at the \
-         directory holding ca.pem, cert.pem and key.pem.",
+        text,
     )
 }
 
 pub fn docker_cert_missing(cert_path: &std::path::Path, missing: &str) -> Problem {
-    problem(
-        "DOCKER_CERT_PATH",
-        "E-INPUT-DOCKER-CERT-MISSING",
-        format!(
-            "{} has no {missing}: a TLS connection to the Docker daemon needs ca.pem (the daemon's CA), \
-             cert.pem and key.pem (this client's certificate and key) there.",
-            cert_path.display()
-        ),
-    )
+    let text = format!(
+        "{} has no {missing}: a TLS connection to the Docker daemon needs ca.pem (the daemon's CA), \
+         cert.pem and key.pem (this client's certificate and key) there.",
+        cert_path.display()
+    );
+    problem("DOCKER_CERT_PATH", "E-INPUT-DOCKER-CERT-MISSING", text)
 }
 
 /// What requests to an AWS endpoint carry, for [`plain_http`].
@@ -623,14 +549,11 @@ pub const TOKEN_REQUEST_CARRIES: &str = "the job's token-request bearer token";
 
 /// `name` is the environment variable; `carries` what the requests to it carry.
 pub fn plain_http(name: &'static str, url: &str, carries: &str) -> Problem {
-    problem(
-        name,
-        "E-INPUT-PLAIN-HTTP",
-        format!(
-            "`{url}` is plain http: {carries} would cross the network in clear text. Use https:// (plain http is \
-             only accepted on this machine's loopback)."
-        ),
-    )
+    let text = format!(
+        "`{url}` is plain http: {carries} would cross the network in clear text. Use https:// (plain http is \
+         only accepted on this machine's loopback)."
+    );
+    problem(name, "E-INPUT-PLAIN-HTTP", text)
 }
 
 /// Not a URL at all, or one of another scheme than https and http.
@@ -646,120 +569,86 @@ pub fn not_an_https_url(name: &'static str, url: &str) -> Problem {
 // Where the images go.
 
 pub fn destinations_with_public() -> Problem {
-    problem(
-        "destinations",
-        "E-INPUT-DESTINATIONS-WITH-PUBLIC",
-        "lists private registries, so it cannot be combined with `registry-type: public`: push to ECR \
-         Public in a step of its own.",
-    )
+    let text = "lists private registries, so it cannot be combined with `registry-type: \
+                public`: push to ECR Public in a step of its own.";
+    problem("destinations", "E-INPUT-DESTINATIONS-WITH-PUBLIC", text)
 }
 
 pub fn duplicate_destination(item: &str, target: &impl Display) -> Problem {
-    problem(
-        "destinations",
-        "E-INPUT-DESTINATION-TWICE",
-        format!("`{item}` is listed twice (both name {target}): list each registry once."),
-    )
+    let text = format!("`{item}` is listed twice (both name {target}): list each registry once.");
+    problem("destinations", "E-INPUT-DESTINATION-TWICE", text)
 }
 
 pub fn public_destination(item: &str) -> Problem {
-    problem(
-        "destinations",
-        "E-INPUT-DESTINATION-PUBLIC",
-        format!(
-            "`{item}` is ECR Public, which `destinations` does not take: push there in a step of its \
-             own with `registry-type: public`."
-        ),
-    )
+    let text = format!(
+        "`{item}` is ECR Public, which `destinations` does not take: push there in a step of its \
+         own with `registry-type: public`."
+    );
+    problem("destinations", "E-INPUT-DESTINATION-PUBLIC", text)
 }
 
 pub fn not_an_ecr_host(item: &str) -> Problem {
-    problem(
-        "destinations",
-        "E-INPUT-DESTINATION-HOST",
-        format!(
-            "`{item}` is not an Amazon ECR registry host: name a region (`eu-west-1`) or a private \
-             registry host such as `123456789012.dkr.ecr.eu-west-1.amazonaws.com`."
-        ),
-    )
+    let text = format!(
+        "`{item}` is not an Amazon ECR registry host: name a region (`eu-west-1`) or a private \
+         registry host such as `123456789012.dkr.ecr.eu-west-1.amazonaws.com`."
+    );
+    problem("destinations", "E-INPUT-DESTINATION-HOST", text)
 }
 
 pub fn not_a_destination(item: &str) -> Problem {
-    problem(
-        "destinations",
-        "E-INPUT-DESTINATION",
-        format!(
-            "`{item}` is neither an AWS region (`eu-west-1`) nor a private registry host \
-             (`123456789012.dkr.ecr.eu-west-1.amazonaws.com`)."
-        ),
-    )
+    let text = format!(
+        "`{item}` is neither an AWS region (`eu-west-1`) nor a private registry host \
+         (`123456789012.dkr.ecr.eu-west-1.amazonaws.com`)."
+    );
+    problem("destinations", "E-INPUT-DESTINATION", text)
 }
 
 pub fn foreign_tag_references(references: &[String], repository: &str) -> Problem {
     let listed: Vec<String> = references.iter().map(|r| format!("`{r}`")).collect();
-    problem(
-        "tags",
-        "E-INPUT-TAG-REFERENCE",
-        format!(
-            "{} name another registry or repository than `{repository}` in this step's registries: give \
-             plain tags, or full references to this repository only (e.g. filter docker/metadata-action's \
-             `images` to it).",
-            listed.join(", ")
-        ),
-    )
+    let text = format!(
+        "{} name another registry or repository than `{repository}` in this step's registries: give \
+         plain tags, or full references to this repository only (e.g. filter docker/metadata-action's \
+         `images` to it).",
+        listed.join(", ")
+    );
+    problem("tags", "E-INPUT-TAG-REFERENCE", text)
 }
 
 // Assembling an index.
 
 pub fn bad_assemble_reference(item: &str) -> Problem {
-    problem(
-        "assemble",
-        "E-INPUT-ASSEMBLE-REFERENCE",
-        format!(
-            "`{item}` is neither a tag nor a `sha256:` digest (64 hex digits) of an image in the repository."
-        ),
-    )
+    let text = format!(
+        "`{item}` is neither a tag nor a `sha256:` digest (64 hex digits) of an image in the repository."
+    );
+    problem("assemble", "E-INPUT-ASSEMBLE-REFERENCE", text)
 }
 
 pub fn assemble_reference_twice(item: &str) -> Problem {
-    problem(
-        "assemble",
-        "E-INPUT-ASSEMBLE-TWICE",
-        format!("`{item}` is listed twice: list each image once."),
-    )
+    let text = format!("`{item}` is listed twice: list each image once.");
+    problem("assemble", "E-INPUT-ASSEMBLE-TWICE", text)
 }
 
 pub fn assemble_with_local_image() -> Problem {
-    problem(
-        "local-image",
-        "E-INPUT-ASSEMBLE-WITH-LOCAL-IMAGE",
-        "must be empty with `assemble`: the index is made from images already in the repository, not \
-         from a local image.",
-    )
+    let text = "must be empty with `assemble`: the index is made from images already in the \
+                repository, not from a local image.";
+    problem("local-image", "E-INPUT-ASSEMBLE-WITH-LOCAL-IMAGE", text)
 }
 
 pub fn assemble_needs_tags() -> Problem {
-    problem(
-        "tags",
-        "E-INPUT-ASSEMBLE-TAGS-REQUIRED",
-        "is required with `assemble`: name the tags the index is written under, e.g. `1.2.3, latest`.",
-    )
+    let text = "is required with `assemble`: name the tags the index is written under, e.g. \
+                `1.2.3, latest`.";
+    problem("tags", "E-INPUT-ASSEMBLE-TAGS-REQUIRED", text)
 }
 
 pub fn assemble_with_platform() -> Problem {
-    problem(
-        "platform",
-        "E-INPUT-ASSEMBLE-WITH-PLATFORM",
-        "must be empty with `assemble`: the index holds every platform of the images it names.",
-    )
+    let text =
+        "must be empty with `assemble`: the index holds every platform of the images it names.";
+    problem("platform", "E-INPUT-ASSEMBLE-WITH-PLATFORM", text)
 }
 
 pub fn assemble_public() -> Problem {
-    problem(
-        "assemble",
-        "E-INPUT-ASSEMBLE-PUBLIC",
-        "works on private ECR registries: assemble for ECR Public is not supported yet.",
-    )
+    let text = "works on private ECR registries: assemble for ECR Public is not supported yet.";
+    problem("assemble", "E-INPUT-ASSEMBLE-PUBLIC", text)
 }
 
 // Whole lines, each with its code.

@@ -9,8 +9,9 @@ use std::sync::LazyLock;
 
 use regex_lite::Regex;
 
+use super::advice::{self, Checked, Gather};
+use super::endpoints;
 use super::raw::{Env, RawInputs};
-use super::{Checked, Gather, advice, endpoints};
 
 /// How the action gets its AWS credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]

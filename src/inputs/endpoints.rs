@@ -7,8 +7,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use super::advice::{self, Checked, Gather};
 use super::raw::Env;
-use super::{Checked, Gather, advice};
 
 /// The Docker daemon to talk to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,12 +4,15 @@
 //!
 //! The steps, as ripgrep's low → high arguments: `raw` reads and trims the values once; the rules (in
 //! `names`, `auth`, `settings`, `endpoints`, `platform`) turn each into its type or a problem naming
-//! the input; `advice` holds what those problems say, each with its code (`E-INPUT-…`). Every input
-//! rule and every input error lives here, and all of them are checked before the action touches
-//! Docker or AWS. The rest of the crate only sees the validated types.
+//! the input; `advice` holds what those problems say, each with its code (`E-INPUT-…`), and the
+//! problem types the rules share, so that no rule imports this file back. Every input rule and every
+//! input error lives here, and all of them are checked before the action touches Docker or AWS. The
+//! rest of the crate only sees the validated types.
 
 use std::fmt;
 use std::path::Path;
+
+use advice::{Checked, Gather, Problem};
 
 use crate::diagnostic::Diagnostic;
 
@@ -27,7 +30,6 @@ pub use destinations::Target;
 pub use endpoints::DockerHost;
 pub use names::{RepositoryName, Tag, is_sha256_digest};
 pub use platform::Platform;
-pub use raw::environment;
 pub use settings::{
     Catalog, Document, Encryption, IfTagExists, MutabilityMode, RegistryType, Settings,
     TagMutability, tag_filter_matches,
@@ -148,26 +150,22 @@ impl From<InputError> for anyhow::Error {
     }
 }
 
-/// A rule's refusal: the input (or environment variable) it names, the problem's code, and what to
-/// do about it. Made by the constructors in `advice`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Problem {
-    input: &'static str,
-    code: &'static str,
-    text: String,
-}
-type Checked<T> = Result<T, Problem>;
-
 /// Reads and validates the inputs from the process environment.
 pub fn from_env() -> Result<Config, InputError> {
     from_vars(environment()?)
+}
+
+/// The process environment as text; an `INPUT_*` value (or a variable the action reads) that is not
+/// UTF-8 is an error naming it.
+pub fn environment() -> Result<Vec<(String, String)>, InputError> {
+    raw::environment().map_err(InputError)
 }
 
 /// Reads and validates the inputs from `(name, value)` pairs shaped like the process environment:
 /// `INPUT_*` for the inputs; `AWS_REGION`/`AWS_DEFAULT_REGION`, GitHub's `ACTIONS_ID_TOKEN_REQUEST_*`,
 /// `GITHUB_WORKSPACE` and the AWS chain's variables to decide where credentials come from.
 pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Config, InputError> {
-    let (raw, env) = raw::read(vars)?;
+    let (raw, env) = raw::read(vars).map_err(InputError)?;
     let mut check = Gather::default();
     let config = derive_config(&mut check, &raw, &env);
     check.finish(config)
@@ -177,7 +175,7 @@ pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Con
 pub fn policy_scope(
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<PolicyScope, InputError> {
-    let (raw, env) = raw::read(vars)?;
+    let (raw, env) = raw::read(vars).map_err(InputError)?;
     let mut check = Gather::default();
     let spec = derive_spec(&mut check, &raw, &env);
     if raw.registry_id.is_none() {
@@ -246,7 +244,11 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
     let tags = check.keep(names::tags_rule(tags.as_deref(), local_image));
     let auth = auth::derive(check, raw, env);
     let timeout = check.keep(timeout_rule(raw.timeout.as_deref()));
-    let summary = check.keep(boolean_rule("summary", raw.summary.as_deref(), true));
+    let summary = check.keep(settings::boolean_rule(
+        "summary",
+        raw.summary.as_deref(),
+        true,
+    ));
     let platform = check.keep(platform_rule(raw.platform.as_deref()));
     let docker_host = endpoints::derive(check, env);
     let RepositorySpec {
@@ -334,7 +336,11 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
     let region = region.or(first_listed.map(|t| t.region.as_str()));
     let region = check.keep(names::region_rule(region));
     let create_repository = raw.create_repository.as_deref();
-    let create_repository = check.keep(boolean_rule("create-repository", create_repository, true));
+    let create_repository = check.keep(settings::boolean_rule(
+        "create-repository",
+        create_repository,
+        true,
+    ));
     let if_tag_exists = check.keep(settings::if_tag_exists_rule(raw.if_tag_exists.as_deref()));
     let (region, registry_id) = (region?, registry_id?);
     let destinations = listed?.unwrap_or_else(|| {
@@ -355,16 +361,7 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
     })
 }
 
-/// Every problem the rules found.
-#[derive(Default)]
-struct Gather(Vec<Problem>);
-
 impl Gather {
-    /// The rule's value, or `None` with its problem kept.
-    fn keep<T>(&mut self, result: Checked<T>) -> Option<T> {
-        result.map_err(|problem| self.0.push(problem)).ok()
-    }
-
     /// The value when no rule refused anything; else every problem in [`LISTING_ORDER`], each naming
     /// its input.
     fn finish<T>(mut self, value: Option<T>) -> Result<T, InputError> {
@@ -455,19 +452,6 @@ fn timeout_rule(value: Option<&str>) -> Checked<std::time::Duration> {
         Some(s) if (1..=6 * 3600).contains(&s) => Ok(std::time::Duration::from_secs(s)),
         _ => Err(advice::bad_timeout(text)),
     }
-}
-
-fn boolean_rule(input: &'static str, value: Option<&str>, default: bool) -> Checked<bool> {
-    match value {
-        None => Ok(default),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(v) => Err(advice::not_a_boolean(input, v)),
-    }
-}
-
-fn optional_boolean_rule(input: &'static str, value: Option<&str>) -> Checked<Option<bool>> {
-    value.map(|_| boolean_rule(input, value, false)).transpose()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex_lite::Regex;
 
-use super::{Checked, advice};
+use super::advice::{self, Checked};
 
 /// An ECR repository name (ECR's own rule).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{InputError, advice};
+use super::advice;
+use crate::diagnostic::Diagnostic;
 
 /// The inputs, trimmed; `None` when the workflow left one out or blank.
 #[derive(Debug, Default, Deserialize)]
@@ -75,7 +76,7 @@ impl Env {
 /// earlier one of the same name (how `policy`'s flags override the `INPUT_*` variables).
 pub fn read(
     vars: impl IntoIterator<Item = (String, String)>,
-) -> Result<(RawInputs, Env), InputError> {
+) -> Result<(RawInputs, Env), Vec<Diagnostic>> {
     let vars: BTreeMap<String, String> = vars.into_iter().collect();
     let vars: BTreeMap<String, String> = vars
         .into_iter()
@@ -86,14 +87,14 @@ pub fn read(
         .collect();
     let raw: RawInputs = envy::prefixed("INPUT_")
         .from_iter(vars.iter().map(|(k, v)| (k.clone(), v.clone())))
-        .map_err(|e| InputError(vec![advice::inputs_unreadable(&e)]))?;
+        .map_err(|e| vec![advice::inputs_unreadable(&e)])?;
     Ok((raw, Env(vars)))
 }
 
 /// The process environment as text. An `INPUT_*` value that is not UTF-8 is an error naming its input
 /// (it would otherwise be dropped, and the input silently take its default); other such variables are
 /// left out, as they cannot name anything the action reads.
-pub fn environment() -> Result<Vec<(String, String)>, InputError> {
+pub fn environment() -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
     let mut vars = Vec::new();
     let mut errors = Vec::new();
     for (name, value) in std::env::vars_os() {
@@ -111,7 +112,7 @@ pub fn environment() -> Result<Vec<(String, String)>, InputError> {
     if errors.is_empty() {
         Ok(vars)
     } else {
-        Err(InputError(errors))
+        Err(errors)
     }
 }
 

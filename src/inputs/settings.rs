@@ -9,9 +9,9 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 use serde_json::Value;
 
+use super::advice::{self, Checked, Gather};
 use super::names::REGION;
 use super::raw::RawInputs;
-use super::{Checked, Gather, advice};
 
 /// ECR's limits on the policy text it accepts, in characters.
 pub const REPOSITORY_POLICY_MAX: usize = 10_240;
@@ -184,7 +184,7 @@ pub(super) fn derive(check: &mut Gather, raw: &RawInputs, workspace: &Path) -> S
         raw.image_tag_mutability.as_deref(),
         raw.image_tag_mutability_exclusion_filters.as_deref(),
     );
-    let scan_on_push = super::optional_boolean_rule("scan-on-push", raw.scan_on_push.as_deref());
+    let scan_on_push = optional_boolean_rule("scan-on-push", raw.scan_on_push.as_deref());
     let encryption = encryption_rule(raw.encryption_type.as_deref(), raw.kms_key.as_deref());
     let tags = repository_tags_rule(raw.repository_tags.as_deref());
     let document =
@@ -199,6 +199,25 @@ pub(super) fn derive(check: &mut Gather, raw: &RawInputs, workspace: &Path) -> S
         lifecycle_policy: check.keep(lifecycle_policy).flatten(),
         repository_policy: check.keep(repository_policy).flatten(),
     }
+}
+
+/// `true` or `false`, in any case; `default` when unset.
+pub(super) fn boolean_rule(
+    input: &'static str,
+    value: Option<&str>,
+    default: bool,
+) -> Checked<bool> {
+    match value {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(v) => Err(advice::not_a_boolean(input, v)),
+    }
+}
+
+/// A boolean that leaves the setting as it is when unset.
+fn optional_boolean_rule(input: &'static str, value: Option<&str>) -> Checked<Option<bool>> {
+    value.map(|_| boolean_rule(input, value, false)).transpose()
 }
 
 fn list(value: Option<&str>, separators: &[char]) -> Vec<String> {
