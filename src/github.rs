@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 /// An error and its causes on one line, each once (the SDK's own causes often repeat each other).
 pub fn error_chain(err: &dyn std::error::Error) -> String {
@@ -247,8 +247,11 @@ impl Drop for Group {
 /// binary, `docker run`) they are printed so a person can read them.
 pub fn set_outputs(outputs: &[(&str, String)]) -> Result<()> {
     if let Some(path) = std::env::var_os("GITHUB_OUTPUT").filter(|p| !p.is_empty()) {
-        append(Path::new(&path), &outputs_file_text(outputs)?)
-            .context("writing step outputs to $GITHUB_OUTPUT")
+        append(
+            Path::new(&path),
+            &outputs_file_text(outputs)?,
+            advice::OUTPUTS,
+        )
     } else {
         {
             info("Outputs:");
@@ -267,20 +270,20 @@ pub fn set_outputs(outputs: &[(&str, String)]) -> Result<()> {
 /// Appends Markdown to the job summary, when there is one (only under Actions).
 pub fn append_summary(markdown: &str) -> Result<()> {
     match std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
-        Some(path) => append(Path::new(&path), markdown)
-            .context("writing the job summary to $GITHUB_STEP_SUMMARY"),
+        Some(path) => append(Path::new(&path), markdown, advice::SUMMARY),
         None => Ok(()),
     }
 }
 
-fn append(path: &Path, text: &str) -> Result<()> {
+/// Appends `text` to the file at `path`, which holds `what` (see [`advice::OUTPUTS`]).
+fn append(path: &Path, text: &str, what: &str) -> Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
         .open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+        .map_err(|e| advice::unwritable(what, "open", path, &e))?;
     file.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))
+        .map_err(|e| advice::unwritable(what, "write", path, &e))
 }
 
 /// `name<<DELIM` heredocs, with a random delimiter that occurs in no value (so no value can end its
@@ -305,8 +308,7 @@ fn outputs_file_text(outputs: &[(&str, String)]) -> Result<String> {
 
 fn random_hex() -> Result<String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("no randomness for the output delimiter: {e}"))?;
+    getrandom::fill(&mut bytes).map_err(|e| advice::no_randomness(&e))?;
     Ok(bytes.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
@@ -344,6 +346,37 @@ pub fn code_cell(text: &str) -> String {
         ""
     };
     format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// What the user reads when the outputs or the summary cannot be written: each problem with its code.
+mod advice {
+    use anyhow::Error;
+
+    use crate::diagnostic::error;
+
+    /// What the files written hold, as an error names them.
+    pub const OUTPUTS: &str = "step outputs to $GITHUB_OUTPUT";
+    pub const SUMMARY: &str = "the job summary to $GITHUB_STEP_SUMMARY";
+
+    /// The file at `path` for `what` could not be opened or written (`verb`).
+    pub fn unwritable(
+        what: &str,
+        verb: &str,
+        path: &std::path::Path,
+        why: &std::io::Error,
+    ) -> Error {
+        error(
+            "E-OUTPUT-WRITE",
+            format!("writing {what}: cannot {verb} {}: {why}", path.display()),
+        )
+    }
+
+    pub fn no_randomness(why: &dyn std::fmt::Display) -> Error {
+        error(
+            "E-OUTPUT-RANDOM",
+            format!("no randomness for the output delimiter: {why}"),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,11 @@
 //! (never the registry's `Docker-Content-Digest` header, which must agree), a document read by digest
 //! must hash to it, and a redirect is followed once, only to `https://`.
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use base64::Engine as _;
 use http_body_util::Full;
 
+use super::advice;
 use super::index::{MANIFEST_TYPES, digest_of};
 use crate::aws::denied;
 use crate::aws::token::RegistryLogin;
@@ -40,9 +41,21 @@ pub struct Manifest {
 
 /// A failed request.
 #[derive(Debug)]
-struct Failure {
-    text: String,
-    transient: bool,
+enum Failure {
+    /// No answer in time, a connection problem, a 5xx or 429: worth another try.
+    Transient(String),
+    /// An answer larger than the action reads: another try would read the same.
+    TooLarge(String),
+    /// A request that could not be made.
+    Unmade(String),
+}
+
+impl Failure {
+    fn text(&self) -> &str {
+        match self {
+            Failure::Transient(text) | Failure::TooLarge(text) | Failure::Unmade(text) => text,
+        }
+    }
 }
 
 impl Repository {
@@ -76,14 +89,12 @@ impl Repository {
                 let digest = digest_of(&answer.body);
                 let what = format!("the manifest `{reference}` in {}", self.shown());
                 if is_sha256_digest(reference) && digest != reference {
-                    return Err(anyhow!(advice::not_what_was_asked(
-                        &what, reference, &digest
-                    )));
+                    return Err(advice::not_what_was_asked(&what, reference, &digest));
                 }
                 // Only a `sha256:` statement can be compared; any other is not used either.
                 let stated = answer.header("docker-content-digest");
                 if let Some(stated) = stated.filter(|s| s.starts_with("sha256:") && *s != digest) {
-                    return Err(anyhow!(advice::header_disagrees(&what, &stated, &digest)));
+                    return Err(advice::header_disagrees(&what, &stated, &digest));
                 }
                 Ok(Some(Manifest {
                     media_type: answer.header("content-type").unwrap_or_default(),
@@ -101,9 +112,7 @@ impl Repository {
     pub async fn blob(&self, digest: &str) -> Result<Vec<u8>> {
         // It goes into the URL: a digest from a manifest is checked before, this is the last guard.
         if !is_sha256_digest(digest) {
-            return Err(anyhow!(
-                "`{digest}` is not a `sha256:` digest; nothing was read"
-            ));
+            return Err(advice::not_a_digest(digest));
         }
         let url = format!("{}/blobs/{digest}", self.base);
         let answer = self
@@ -119,7 +128,7 @@ impl Repository {
         let got = digest_of(&answer.body);
         if got != digest {
             let what = format!("the blob {digest} in {}", self.shown());
-            return Err(anyhow!(advice::not_what_was_asked(&what, digest, &got)));
+            return Err(advice::not_what_was_asked(&what, digest, &got));
         }
         Ok(answer.body)
     }
@@ -164,26 +173,22 @@ impl Repository {
                 request = request.header(*name, *value);
             }
             let body = Full::new(bytes::Bytes::copy_from_slice(body.unwrap_or_default()));
-            let request = request.body(body).map_err(|e| Failure {
-                text: e.to_string(),
-                transient: false,
-            })?;
+            let request = request
+                .body(body)
+                .map_err(|e| Failure::Unmade(e.to_string()))?;
             self.exchange(request, cap).await
         };
         retry(
             &format!("{method} {url}"),
             Backoff::STANDARD,
             attempt,
-            |f: &Failure| f.transient,
-            |f| f.text.clone(),
+            |f: &Failure| matches!(f, Failure::Transient(_)),
+            |f| f.text().to_owned(),
         )
         .await
-        .map_err(|exhausted| {
-            anyhow!(
-                "{method} {url} failed {} times, last: {}",
-                exhausted.attempts,
-                exhausted.error.text
-            )
+        .map_err(|exhausted| match exhausted.error {
+            Failure::TooLarge(why) => advice::too_large(method, url, &why),
+            failure => advice::request_failed(method, url, exhausted.attempts, failure.text()),
         })
     }
 
@@ -194,32 +199,35 @@ impl Repository {
         let path = from.split_once("/v2/").map_or(from, |(_, p)| p);
         let target: hyper::Uri = location
             .parse()
-            .map_err(|_| anyhow!(advice::bad_redirect(path, "not a URL")))?;
+            .map_err(|_| advice::bad_redirect(path, advice::REDIRECT_NOT_URL))?;
         let host = target.host().unwrap_or_default().to_owned();
         if target.scheme_str() != Some("https") || host.is_empty() {
             let scheme = target.scheme_str().unwrap_or("no scheme");
-            return Err(anyhow!(advice::bad_redirect(
-                path,
-                &format!("`{scheme}://{host}`, not an `https://` URL")
-            )));
+            let why = advice::redirect_not_https(scheme, &host);
+            return Err(advice::bad_redirect(path, &why));
         }
         let request = hyper::Request::get(target)
             .body(Full::new(bytes::Bytes::new()))
-            .map_err(|e| anyhow!(advice::bad_redirect(path, &e.to_string())))?;
+            .map_err(|e| advice::bad_redirect(path, &e.to_string()))?;
         let answer = self
             .exchange(request, proxy::CONFIGURATION)
             .await
-            .map_err(|f| anyhow!("GET /v2/{path}: its redirect to {host} failed: {}", f.text))?;
+            .map_err(|failure| match failure {
+                Failure::TooLarge(why) => advice::too_large("GET", from, &why),
+                failure => advice::redirect_failed(path, &host, None, failure.text()),
+            })?;
         match answer.status.as_u16() {
             200 => Ok(answer),
-            300..=399 => Err(anyhow!(advice::bad_redirect(
-                path,
-                &format!("{host}, which redirected again: the action follows one redirect")
-            ))),
-            status => Err(anyhow!(
-                "GET /v2/{path}: its redirect to {host} answered HTTP {status}: {}",
-                String::from_utf8_lossy(&answer.body).trim()
-            )),
+            300..=399 => Err(advice::bad_redirect(path, &advice::redirected_again(&host))),
+            status => {
+                let said = String::from_utf8_lossy(&answer.body);
+                Err(advice::redirect_failed(
+                    path,
+                    &host,
+                    Some(status),
+                    said.trim(),
+                ))
+            }
         }
     }
 
@@ -229,20 +237,16 @@ impl Repository {
         request: hyper::Request<Full<bytes::Bytes>>,
         cap: proxy::Cap,
     ) -> Result<Answer, Failure> {
-        let transient = |text: String| Failure {
-            text,
-            transient: true,
-        };
         let limit = std::time::Duration::from_mins(1);
         let answer = proxy::exchange(&self.client, request, limit, cap)
             .await
-            .map_err(|f| Failure {
-                transient: matches!(f, proxy::Failed::Transient(_)),
-                text: f.text().to_owned(),
+            .map_err(|f| match f {
+                proxy::Failed::Transient(text) => Failure::Transient(text),
+                proxy::Failed::TooLarge(text) => Failure::TooLarge(text),
             })?;
         let status = answer.status.as_u16();
         if status == 429 || status >= 500 {
-            return Err(transient(format!(
+            return Err(Failure::Transient(format!(
                 "HTTP {status}: {}",
                 String::from_utf8_lossy(&answer.body)
             )));
@@ -264,11 +268,9 @@ impl Repository {
             .or_else(|| denied::registry_action(method, kind?, &self.arn))
             .filter(|_| answer.status == 403);
         match (doctor, answer.status.as_u16()) {
-            (Some(denied), _) => anyhow!("{}", denied::explain(&denied)),
-            (None, 401) => anyhow!(
-                "The registry did not accept the login for {method} /v2/{path} (HTTP 401): {message}"
-            ),
-            (None, status) => anyhow!("{method} /v2/{path}: HTTP {status}: {message}"),
+            (Some(denied), _) => advice::denied(&denied::explain(&denied)),
+            (None, 401) => advice::login_refused(method, path, &message),
+            (None, status) => advice::refused(method, path, status, &message),
         }
     }
 }
@@ -282,31 +284,4 @@ fn registry_message(body: &str) -> Option<String> {
         first["code"].as_str().unwrap_or_default(),
         first["message"].as_str().unwrap_or_default()
     ))
-}
-
-mod advice {
-    //! What the user reads when the registry's answer is not what was asked for.
-
-    pub fn not_what_was_asked(what: &str, asked: &str, got: &str) -> String {
-        format!(
-            "The registry answered {what} with bytes that hash to {got}, not {asked}: it served other \
-             content than the digest names (a corrupt or hostile registry, or a proxy that rewrites). Nothing \
-             was written."
-        )
-    }
-
-    pub fn header_disagrees(what: &str, stated: &str, got: &str) -> String {
-        format!(
-            "The registry says {what} is {stated} (Docker-Content-Digest), but its bytes hash to {got}: it \
-             served other content than it names. Nothing was written."
-        )
-    }
-
-    pub fn bad_redirect(path: &str, why: &str) -> String {
-        format!(
-            "GET /v2/{path}: the registry redirected to {why}. The action follows a registry's redirect once, \
-             only to `https://` (where ECR sends it: S3), so that nothing read can be changed on the way. \
-             Nothing was written."
-        )
-    }
 }

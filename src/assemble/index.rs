@@ -1,12 +1,15 @@
 //! The pure half of `assemble`: what each referenced manifest contributes, and the one index made of
 //! them — an OCI image index for OCI manifests, a Docker manifest list for Docker schema 2 manifests —
-//! or the refusal that names the reference. No I/O here: `mod.rs` reads, this decides.
+//! or the refusal that names the reference (told in `advice.rs`). No I/O here: `mod.rs` reads, this
+//! decides.
 
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
+use super::advice;
+use crate::diagnostic::Diagnostic;
 use crate::inputs::{Platform, is_sha256_digest};
 
 pub use crate::aws::registry::repository::{
@@ -62,11 +65,6 @@ pub struct Index {
     pub platforms: Vec<(Platform, String)>,
 }
 
-/// Why a platform a registry states is refused, after "says platform `…`, ".
-pub const PLATFORM_RULE: &str = "which is not os/architecture[/variant] in the OCI spec's characters \
-     (lower-case letters, digits, `_.-`): the `platforms` output would carry it into the workflow. \
-     Assemble only images built from trusted sources.";
-
 /// `sha256:<hex>` of `bytes`: a manifest's digest.
 pub fn digest_of(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);
@@ -78,33 +76,30 @@ pub fn digest_of(bytes: &[u8]) -> String {
 
 /// What a manifest body is: an image (with its configuration's descriptor) or an index (with its
 /// descriptors). The error completes "`<reference>` in <repository> …" as a sentence.
-pub fn kind(media_type: &str, body: &[u8]) -> Result<Kind, String> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("is not JSON ({e})."))?;
+pub fn kind(media_type: &str, body: &[u8]) -> Result<Kind, Diagnostic> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| advice::not_json(&e))?;
     let media_type = value["mediaType"].as_str().unwrap_or(media_type);
     match media_type {
         OCI_INDEX | DOCKER_LIST => {
             let listed = value["manifests"].as_array().map_or(&[][..], Vec::as_slice);
             let entries = listed.iter().enumerate().map(|(at, descriptor)| {
-                entry(descriptor)
-                    .map_err(|why| format!("is an index whose manifest {} {why}", at + 1))
+                entry(descriptor).map_err(|why| advice::in_index(at + 1, &why))
             });
             Ok(Kind::Index(entries.collect::<Result<_, _>>()?))
         }
         OCI_MANIFEST | DOCKER_MANIFEST => {
             let config = &value["config"];
             if !config.is_object() {
-                return Err("is an image manifest without a configuration.".to_owned());
+                return Err(advice::without_configuration());
             }
-            let (_, digest, size) = checked_descriptor(config)
-                .map_err(|why| format!("is an image manifest whose configuration {why}"))?;
+            let (_, digest, size) =
+                checked_descriptor(config).map_err(|why| advice::in_configuration(&why))?;
             Ok(Kind::Image {
                 media_type: media_type.to_owned(),
                 config: Config { digest, size },
             })
         }
-        other => Err(format!(
-            "is a `{other}` manifest, which an index cannot hold (only OCI and Docker schema 2 images and indexes)."
-        )),
+        other => Err(advice::unsupported(other, None)),
     }
 }
 
@@ -116,10 +111,10 @@ pub enum Kind {
 }
 
 /// One descriptor of an index, checked; the error completes "… whose manifest N …".
-fn entry(descriptor: &Value) -> Result<Entry, String> {
+fn entry(descriptor: &Value) -> Result<Entry, Diagnostic> {
     let (media_type, digest, _) = checked_descriptor(descriptor)?;
     let platform = stated_platform(&descriptor["platform"])
-        .map_err(|stated| format!("({digest}) says platform `{stated}`, {PLATFORM_RULE}"))?;
+        .map_err(|stated| advice::entry_platform(&digest, &stated))?;
     Ok(Entry {
         media_type,
         platform: platform.filter(|p| p.os != "unknown"),
@@ -132,32 +127,20 @@ fn entry(descriptor: &Value) -> Result<Entry, String> {
 /// A descriptor's media type, digest and size, each in the OCI grammar — before the digest goes into
 /// a URL or any of them into an index. The error completes "… whose manifest N …" or "… whose
 /// configuration …".
-fn checked_descriptor(descriptor: &Value) -> Result<(String, String, u64), String> {
-    let field = |key: &str| descriptor.get(key).map_or_else(|| "none".to_owned(), shown);
+fn checked_descriptor(descriptor: &Value) -> Result<(String, String, u64), Diagnostic> {
+    let refused = |key: &str| {
+        let value = descriptor.get(key).map_or_else(|| "none".to_owned(), shown);
+        advice::descriptor_field(key, &value)
+    };
     let media_type = descriptor["mediaType"]
         .as_str()
         .filter(|m| is_media_type(m))
-        .ok_or_else(|| {
-            format!(
-                "has the media type {}, not `type/subtype` in the OCI grammar.",
-                field("mediaType")
-            )
-        })?;
+        .ok_or_else(|| refused("mediaType"))?;
     let digest = descriptor["digest"]
         .as_str()
         .filter(|d| is_sha256_digest(d))
-        .ok_or_else(|| {
-            format!(
-                "has the digest {}, not `sha256:` and 64 lower-case hex digits.",
-                field("digest")
-            )
-        })?;
-    let size = descriptor["size"].as_u64().ok_or_else(|| {
-        format!(
-            "has the size {}, not a whole number of bytes of 0 or more.",
-            field("size")
-        )
-    })?;
+        .ok_or_else(|| refused("digest"))?;
+    let size = descriptor["size"].as_u64().ok_or_else(|| refused("size"))?;
     Ok((media_type.to_owned(), digest.to_owned(), size))
 }
 
@@ -208,7 +191,7 @@ fn stated_platform(value: &Value) -> Result<Option<Platform>, String> {
 }
 
 /// The index made of `children` (each with the reference it was read from), or why it cannot be.
-pub fn build(children: &[(String, Child)]) -> Result<Index, String> {
+pub fn build(children: &[(String, Child)]) -> Result<Index, Diagnostic> {
     let mut entries: Vec<(&str, Entry)> = Vec::new();
     for (reference, child) in children {
         match child {
@@ -218,12 +201,9 @@ pub fn build(children: &[(String, Child)]) -> Result<Index, String> {
                 size,
                 platform,
             } => {
-                let platform = platform.as_ref().ok_or_else(|| {
-                    format!(
-                        "`{reference}`: its image configuration states no platform (`os` and \
-                         `architecture`), so it cannot have a place in an index."
-                    )
-                })?;
+                let platform = platform
+                    .as_ref()
+                    .ok_or_else(|| advice::no_platform(reference, false))?;
                 let mut descriptor =
                     json!({ "mediaType": media_type, "digest": digest, "size": size });
                 descriptor["platform"] = platform_json(platform);
@@ -250,29 +230,33 @@ pub fn build(children: &[(String, Child)]) -> Result<Index, String> {
         if entry.attestation {
             continue;
         }
-        let platform = entry.platform.clone().ok_or_else(|| {
-            format!("`{reference}` holds a manifest without a platform, so it cannot have a place in an index.")
-        })?;
+        let platform = entry
+            .platform
+            .clone()
+            .ok_or_else(|| advice::no_platform(reference, true))?;
         // By how Docker names them: `linux/arm64` is `linux/arm64/v8`.
         if let Some((_, first)) = seen
             .iter()
             .find(|(p, _)| p.to_string() == platform.to_string())
         {
-            return Err(format!(
-                "`{first}` and `{reference}` are both {platform}: an index holds one image per platform. \
-                 Assemble one of them."
+            return Err(advice::platform_twice(
+                first,
+                reference,
+                &platform.to_string(),
             ));
         }
         seen.push((platform.clone(), reference));
         platforms.push((platform, entry.digest.clone()));
     }
     let manifests: Vec<Value> = entries.into_iter().map(|(_, e)| e.descriptor).collect();
-    let body = serde_json::to_vec(&json!({
+    // A `Value`'s text, which cannot fail to be written (unlike `serde_json::to_vec` of any type).
+    let body = json!({
         "schemaVersion": 2,
         "mediaType": media_type,
         "manifests": manifests,
-    }))
-    .map_err(|e| e.to_string())?;
+    })
+    .to_string()
+    .into_bytes();
     Ok(Index {
         media_type,
         digest: digest_of(&body),
@@ -283,7 +267,7 @@ pub fn build(children: &[(String, Child)]) -> Result<Index, String> {
 
 /// A Docker manifest list when every entry is a Docker schema 2 image, an OCI index when every entry
 /// is an OCI image; a mix has no index type that holds it.
-fn index_type(entries: &[(&str, Entry)]) -> Result<&'static str, String> {
+fn index_type(entries: &[(&str, Entry)]) -> Result<&'static str, Diagnostic> {
     let of = |wanted: &str| -> Vec<&str> {
         let matching = entries.iter().filter(|(_, e)| e.media_type == wanted);
         let mut references: Vec<&str> = matching.map(|(r, _)| *r).collect();
@@ -295,21 +279,12 @@ fn index_type(entries: &[(&str, Entry)]) -> Result<&'static str, String> {
         .iter()
         .find(|(_, e)| e.media_type != DOCKER_MANIFEST && e.media_type != OCI_MANIFEST)
     {
-        return Err(format!(
-            "`{reference}` holds a `{}` manifest: an index holds only OCI and Docker schema 2 images.",
-            e.media_type
-        ));
+        return Err(advice::unsupported(&e.media_type, Some(reference)));
     }
     match (docker.is_empty(), oci.is_empty()) {
         (_, true) => Ok(DOCKER_LIST),
         (true, false) => Ok(OCI_INDEX),
-        (false, false) => Err(format!(
-            "{} hold Docker schema 2 manifests and {} OCI manifests, and no index type holds both: \
-             push every platform from the same kind of engine (the containerd image store writes OCI, \
-             the classic store Docker schema 2).",
-            quoted(&docker),
-            quoted(&oci)
-        )),
+        (false, false) => Err(advice::mixed(&quoted(&docker), &quoted(&oci))),
     }
 }
 
@@ -347,7 +322,7 @@ mod tests {
         (reference.into(), child)
     }
 
-    fn index_of(manifests: &Value) -> Result<Kind, String> {
+    fn index_of(manifests: &Value) -> Result<Kind, Diagnostic> {
         let body = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests});
         kind("", body.to_string().as_bytes())
     }
@@ -418,54 +393,57 @@ mod tests {
             index_of(&json!([good, descriptor])).expect_err(key)
         };
         let upper = format!("sha256:{}", "C".repeat(64));
-        for (key, value, piece) in [
+        let descriptor = "E-ASSEMBLE-DESCRIPTOR";
+        // Each refusal names the descriptor and shows the value it refuses.
+        for (key, value, code, shown) in [
             (
                 "digest",
                 json!("sha256:../../x"),
-                "manifest 2 has the digest \"sha256:../../x\"",
+                descriptor,
+                "\"sha256:../../x\"",
             ),
-            (
-                "digest",
-                json!(upper),
-                "not `sha256:` and 64 lower-case hex digits",
-            ),
-            ("digest", json!(5), "has the digest 5"),
+            ("digest", json!(upper), descriptor, upper.as_str()),
+            ("digest", json!(5), descriptor, "digest 5"),
             (
                 "mediaType",
                 json!("text/html\nx"),
-                "media type \"text/html\\nx\"",
+                descriptor,
+                "\"text/html\\nx\"",
             ),
-            ("mediaType", json!("nothing"), "not `type/subtype`"),
-            ("size", json!(-1), "the size -1"),
-            ("size", json!(1.5), "the size 1.5"),
+            ("mediaType", json!("nothing"), descriptor, "\"nothing\""),
+            ("size", json!(-1), descriptor, "size -1"),
+            ("size", json!(1.5), descriptor, "size 1.5"),
             (
                 "platform",
                 json!({"os": "linux", "architecture": "amd64;touch${IFS}x"}),
-                "says platform `linux/amd64;touch${IFS}x`, which is not os/architecture[/variant]",
+                "E-ASSEMBLE-ENTRY-PLATFORM",
+                "`linux/amd64;touch${IFS}x`",
             ),
         ] {
             let why = with(key, value);
-            assert!(why.contains(piece), "{piece}\n{why}");
+            assert_eq!(why.codes(), [code], "{key}: {why}");
+            assert!(why.text().contains(shown), "{shown}\n{why}");
+            assert!(why.text().contains("manifest 2 "), "{why}");
         }
         let mut no_size = good.clone();
         no_size.as_object_mut().expect("object").remove("size");
-        assert!(
-            index_of(&json!([no_size]))
-                .expect_err("size")
-                .contains("the size none")
-        );
+        let why = index_of(&json!([no_size])).expect_err("size");
+        assert_eq!(why.codes(), [descriptor]);
+        assert!(why.text().contains("size none"), "{why}");
         let manifest = |config: Value| {
             let body = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config});
             kind("", body.to_string().as_bytes())
         };
         let bad = manifest(
             json!({"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:/x", "size": 2}),
+        )
+        .expect_err("digest");
+        assert_eq!(bad.codes(), [descriptor]);
+        assert!(bad.text().contains("\"sha256:/x\""), "{bad}");
+        assert_eq!(
+            manifest(json!("x")).expect_err("config").codes(),
+            ["E-ASSEMBLE-NO-CONFIG"]
         );
-        assert!(
-            bad.expect_err("digest")
-                .starts_with("is an image manifest whose configuration has the digest")
-        );
-        assert!(manifest(json!("x")).is_err());
     }
 
     #[test]
@@ -475,25 +453,25 @@ mod tests {
             pair("two", image(OCI_MANIFEST, &d('b'), Some("linux/amd64"))),
         ])
         .expect_err("same platform");
-        assert!(
-            twice.contains("`one` and `two` are both linux/amd64"),
-            "{twice}"
-        );
+        assert_eq!(twice.codes(), ["E-ASSEMBLE-PLATFORM-TWICE"]);
+        for named in ["`one`", "`two`", "linux/amd64"] {
+            assert!(twice.text().contains(named), "{named}: {twice}");
+        }
         let mixed = build(&[
             pair("d", image(DOCKER_MANIFEST, &d('a'), Some("linux/amd64"))),
             pair("o", image(OCI_MANIFEST, &d('b'), Some("linux/arm64"))),
         ])
         .expect_err("mix");
+        assert_eq!(mixed.codes(), ["E-ASSEMBLE-MIXED"]);
+        // Which reference holds which kind.
         assert!(
-            mixed.contains("`d` hold Docker schema 2") && mixed.contains("`o` OCI"),
+            mixed.text().contains("`d` hold Docker") && mixed.text().contains("`o` OCI"),
             "{mixed}"
         );
         let unknown =
             build(&[pair("x", image(OCI_MANIFEST, &d('a'), None))]).expect_err("no platform");
-        assert!(
-            unknown.starts_with("`x`: its image configuration states no platform"),
-            "{unknown}"
-        );
+        assert_eq!(unknown.codes(), ["E-ASSEMBLE-NO-PLATFORM"]);
+        assert!(unknown.text().starts_with("`x`"), "{unknown}");
     }
 
     #[test]
@@ -510,14 +488,14 @@ mod tests {
                 }
             })
         );
-        assert!(kind(DOCKER_MANIFEST, b"{\"schemaVersion\":1}").is_err());
-        assert!(
-            kind(
-                "application/vnd.docker.distribution.manifest.v1+prettyjws",
-                b"{}"
-            )
-            .is_err()
+        let refused = |media_type, body| kind(media_type, body).expect_err("refused");
+        assert_eq!(
+            refused(DOCKER_MANIFEST, b"{\"schemaVersion\":1}").codes(),
+            ["E-ASSEMBLE-NO-CONFIG"]
         );
+        let signed = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+        assert_eq!(refused(signed, b"{}").codes(), ["E-ASSEMBLE-UNSUPPORTED"]);
+        assert_eq!(refused("", b"<html>").codes(), ["E-ASSEMBLE-NOT-JSON"]);
         assert_eq!(
             platform_in_config(br#"{"os":"linux","architecture":"arm","variant":"v7"}"#),
             Ok(Some(Platform::parse("linux/arm/v7").expect("platform")))

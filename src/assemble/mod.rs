@@ -7,10 +7,11 @@
 //! content), it reads the image configuration (the platform) the same way, and ECR authorizes it with
 //! the same IAM actions (`ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`, `ecr:PutImage`).
 
+mod advice;
 pub mod http;
 pub mod index;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 
 use self::http::Repository;
 use self::index::{Child, Index, Kind};
@@ -83,9 +84,9 @@ pub async fn read(
         let manifest = repository
             .manifest(reference)
             .await?
-            .ok_or_else(|| anyhow!(advice::missing(reference, uri)))?;
+            .ok_or_else(|| advice::missing(reference, uri))?;
         let child = match index::kind(&manifest.media_type, &manifest.body)
-            .map_err(|why| anyhow!(advice::unusable(reference, uri, &manifest.digest, &why)))?
+            .map_err(|why| advice::unusable(reference, uri, &manifest.digest, &why))?
         {
             Kind::Index(entries) => Child::Index { entries },
             Kind::Image { media_type, config } => Child::Image {
@@ -102,7 +103,7 @@ pub async fn read(
         ));
         children.push((reference.clone(), child));
     }
-    let index = index::build(&children).map_err(|why| anyhow!(advice::cannot_assemble(&why)))?;
+    let index = index::build(&children).map_err(|why| advice::cannot_assemble(&why))?;
     let identity = Identity {
         digest: Some(index.digest.clone()),
         ..Identity::default()
@@ -120,22 +121,17 @@ async fn configured_platform(
 ) -> Result<Option<Platform>> {
     let bytes = repository.blob(&config.digest).await?;
     if bytes.len() as u64 != config.size {
-        return Err(anyhow!(advice::config_size(
+        let (said, got) = (config.size, bytes.len());
+        return Err(advice::config_size(
             reference,
             uri,
             &config.digest,
-            config.size,
-            bytes.len()
-        )));
+            said,
+            got,
+        ));
     }
-    index::platform_in_config(&bytes).map_err(|stated| {
-        anyhow!(advice::config_platform(
-            reference,
-            uri,
-            &config.digest,
-            &stated
-        ))
-    })
+    index::platform_in_config(&bytes)
+        .map_err(|stated| advice::config_platform(reference, uri, &config.digest, &stated))
 }
 
 fn describe(child: &Child) -> String {
@@ -167,11 +163,8 @@ pub async fn write(
                     digest,
                 });
             }
-            Ok(digest) => outcome.failed.push((
-                tag.clone(),
-                advice::stored_otherwise(&digest, &index.digest),
-            )),
-            Err(err) => outcome.failed.push((tag.clone(), format!("{err:#}"))),
+            Ok(digest) => outcome.fail(tag, &advice::stored_otherwise(&digest, &index.digest)),
+            Err(err) => outcome.fail(tag, &err),
         }
     }
     outcome
@@ -182,43 +175,4 @@ async fn write_tag(repository: &Repository, tag: &Tag, index: &Index) -> Result<
     repository
         .put_manifest(tag.as_str(), index.media_type, &index.body)
         .await
-}
-
-mod advice {
-    //! What the user reads when assembling stops.
-
-    pub fn missing(reference: &str, uri: &str) -> String {
-        format!(
-            "Input `assemble`: `{reference}` is not in {uri}. Push each platform's image there first (a \
-             matrix job per platform), and name it here by its tag or `sha256:` digest. Nothing was written."
-        )
-    }
-
-    /// `why` completes the sentence "`<reference>` in <repository> (<digest>) …".
-    pub fn unusable(reference: &str, uri: &str, digest: &str, why: &str) -> String {
-        format!("Input `assemble`: `{reference}` in {uri} ({digest}) {why} Nothing was written.")
-    }
-
-    pub fn config_size(reference: &str, uri: &str, config: &str, said: u64, got: usize) -> String {
-        format!(
-            "Input `assemble`: the manifest of `{reference}` in {uri} says its image configuration {config} \
-             is {said} bytes, and the registry served {got}. Nothing was written."
-        )
-    }
-
-    pub fn config_platform(reference: &str, uri: &str, config: &str, stated: &str) -> String {
-        format!(
-            "Input `assemble`: the image configuration {config} of `{reference}` in {uri} says platform \
-             `{stated}`, {} Nothing was written.",
-            super::index::PLATFORM_RULE
-        )
-    }
-
-    pub fn cannot_assemble(why: &str) -> String {
-        format!("Input `assemble`: {why} Nothing was written.")
-    }
-
-    pub fn stored_otherwise(stored: &str, made: &str) -> String {
-        format!("the registry stored the index as {stored}, not {made}: it rewrote the manifest")
-    }
 }

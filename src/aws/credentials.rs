@@ -5,7 +5,7 @@
 //! its own step with its fix, and every secret is masked before anything could print it: the clients
 //! of the run sign with exactly the credentials that were masked ([`Masked`]).
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use std::time::{Duration, SystemTime};
 
 use aws_config::identity::IdentityCache;
@@ -17,6 +17,7 @@ use aws_credential_types::provider::{
     self as provider, ProvideCredentials, SharedCredentialsProvider, future,
 };
 
+use super::advice::{self, InstanceMetadata};
 use super::{oidc, sts};
 use crate::github;
 use crate::inputs::{Auth, Role, RoleRef, StaticCredentials};
@@ -52,9 +53,7 @@ pub async fn load(region: &str, auth: &Auth) -> Result<Session> {
             let unsigned = loader(region).no_credentials().load().await;
             let sts = sts::client(&unsigned);
             let RoleRef::Arn(role_arn) = &role.role else {
-                return Err(anyhow!(
-                    "Input `role-to-assume`: a full role ARN is needed with a web identity token"
-                ));
+                return Err(advice::role_arn_needed());
             };
             let assumed =
                 sts::assume_role_with_web_identity(&sts, role_arn, role, &id_token).await?;
@@ -100,44 +99,27 @@ fn with_keys(loader: ConfigLoader, keys: &StaticCredentials) -> ConfigLoader {
     ))
 }
 
-/// Why an EC2 instance role was not reached, said plainly, from the chain's own account of its
-/// instance metadata attempt: a container action is one network hop further from the metadata
-/// endpoint than the instance, so with the default hop limit of 1 the `IMDSv2` token's answer never
-/// arrives and the request times out.
-fn instance_metadata_advice(chain: &str) -> Option<&'static str> {
+/// Why an EC2 instance role was not reached, from the chain's own account of its instance metadata
+/// attempt: a container action is one network hop further from the metadata endpoint than the
+/// instance, so with the default hop limit of 1 the `IMDSv2` token's answer never arrives and the
+/// request times out.
+fn instance_metadata(chain: &str) -> Option<InstanceMetadata> {
     let imds = chain.split_once("IMDS")?.1.to_ascii_lowercase();
     if imds.contains("timeout") || imds.contains("timed out") {
-        return Some(
-            "\nThe EC2 instance metadata endpoint did not answer in time. This action runs in a container, one \
-             network hop further than the instance: the instance's metadata hop limit must be 2 or more \
-             (`aws ec2 modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2 \
-             --http-endpoint enabled`). Or use GitHub's OIDC (`role-to-assume`) or keys instead.",
-        );
+        return Some(InstanceMetadata::Unanswered);
     }
-    (imds.contains("401") || imds.contains("403") || imds.contains("token")).then_some(
-        "\nThe EC2 instance metadata endpoint refused the IMDSv2 token request: enable it \
-         (`aws ec2 modify-instance-metadata-options --instance-id <id> --http-endpoint enabled \
-         --http-put-response-hop-limit 2`), or use GitHub's OIDC (`role-to-assume`) or keys instead.",
-    )
+    (imds.contains("401") || imds.contains("403") || imds.contains("token"))
+        .then_some(InstanceMetadata::Refused)
 }
 
 /// Resolves the configured provider's credentials once, masks their secrets, and gives back `sdk`
 /// with its clients signing with exactly those (and with their masked renewals, see [`Masked`]).
 async fn resolve(sdk: &SdkConfig, from: &'static str, region: &str) -> Result<SdkConfig> {
-    let source = sdk
-        .credentials_provider()
-        .ok_or_else(|| anyhow!("the AWS SDK has no credential provider configured"))?;
+    let source = sdk.credentials_provider().ok_or_else(advice::no_provider)?;
     let masked = Masked::new(source, from);
     let credentials = masked.current().await.map_err(|e| {
         let chain = super::error_chain(&e);
-        anyhow!(
-            "No AWS credentials found: {}.{}\nPass `aws-access-key-id` and `aws-secret-access-key` (from secrets), \
-             use `role-to-assume` with `permissions: id-token: write` for GitHub's OIDC, or set \
-             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN \
-             in the job's environment.",
-            chain.trim_end_matches('.'),
-            instance_metadata_advice(&chain).unwrap_or_default()
-        )
+        advice::no_credentials(&chain, instance_metadata(&chain))
     })?;
     github::info(&format!(
         "Using AWS access key {} from {from}, region {region}",
@@ -241,22 +223,17 @@ async fn role_arn(sts: &aws_sdk_sts::Client, role: &Role) -> Result<String> {
     match &role.role {
         RoleRef::Arn(arn) => Ok(arn.clone()),
         RoleRef::Name(name) => {
-            let me = sts.get_caller_identity().send().await.map_err(|e| {
-                anyhow!(
-                    "sts:GetCallerIdentity, to complete the role name `{name}` with your account, failed: {}. \
-                     Pass the full role ARN in `role-to-assume`.",
-                    super::sdk_error_text(&e)
-                )
-            })?;
+            let me =
+                sts.get_caller_identity().send().await.map_err(|e| {
+                    advice::caller_identity_failed(name, &super::sdk_error_text(&e))
+                })?;
             let caller = me.arn().unwrap_or_default();
             let partition = caller
                 .split(':')
                 .nth(1)
                 .filter(|p| !p.is_empty())
                 .unwrap_or("aws");
-            let account = me
-                .account()
-                .ok_or_else(|| anyhow!("sts:GetCallerIdentity returned no account"))?;
+            let account = me.account().ok_or_else(advice::caller_without_account)?;
             Ok(format!("arn:{partition}:iam::{account}:role/{name}"))
         }
     }
@@ -323,6 +300,26 @@ mod tests {
             lifetime,
         };
         (SharedCredentialsProvider::new(provider), asked)
+    }
+
+    /// The chain's account of its instance metadata attempt says which problem it met.
+    #[test]
+    fn reads_what_the_instance_metadata_attempt_met() {
+        let chain = |imds: &str| {
+            format!(
+                "no providers in chain provided credentials: Environment \
+            variables: not set. Profile: not found. IMDS: {imds}"
+            )
+        };
+        assert_eq!(
+            instance_metadata(&chain("failed to load IMDS session token: timeout")),
+            Some(InstanceMetadata::Unanswered)
+        );
+        assert_eq!(
+            instance_metadata(&chain("failed to load IMDS session token: 403 Forbidden")),
+            Some(InstanceMetadata::Refused)
+        );
+        assert_eq!(instance_metadata("Environment variables: not set"), None);
     }
 
     #[tokio::test]

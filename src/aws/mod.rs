@@ -1,6 +1,7 @@
 //! Everything that talks to AWS APIs: credentials (and the GitHub ID token they may start from), then
 //! the registry — private ECR or ECR Public — ready to push to.
 
+pub mod advice;
 pub mod calls;
 pub mod credentials;
 pub mod denied;
@@ -42,8 +43,8 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     match denied::from_sdk_error(err, action, resource) {
-        Some(doctor) => anyhow::anyhow!("{action} was denied.\n{doctor}"),
-        None => anyhow::anyhow!("{action} on {resource} failed: {}", sdk_error_text(err)),
+        Some(doctor) => advice::denied(action, &doctor),
+        None => advice::call_failed(action, resource, &sdk_error_text(err)),
     }
 }
 

@@ -2,10 +2,11 @@
 //! from a file, and decoding its claims to explain a trust-policy mismatch. The signature is not
 //! checked: STS does that; the claims are only read to tell the user what STS saw.
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result};
 use base64::Engine as _;
 use http_body_util::Empty;
 
+use super::advice;
 use crate::github;
 use crate::inputs::IdTokenSource;
 use crate::retry::{Backoff, retry};
@@ -38,19 +39,12 @@ pub async fn id_token(source: &IdTokenSource) -> Result<String> {
             token
         }
         IdTokenSource::File(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| {
-                format!(
-                    "Input `web-identity-token-file`: cannot read {}",
-                    path.display()
-                )
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| advice::token_file_unreadable(path, &e))?;
             let token = text.trim().to_owned();
             github::mask(&token);
             if token.is_empty() {
-                bail!(
-                    "Input `web-identity-token-file`: {} is empty",
-                    path.display()
-                );
+                return Err(advice::token_file_empty(path));
             }
             github::info(&format!(
                 "Read the web identity token from {}",
@@ -77,12 +71,11 @@ async fn request(request_url: &str, request_token: &str, audience: &str) -> Resu
         "{request_url}{separator}audience={}",
         percent_encode(audience)
     );
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|e| anyhow!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL ({e})"))?;
+    let uri = url
+        .parse::<hyper::Uri>()
+        .map_err(|e| advice::token_request_url(&e))?;
     // Behind a proxy the token request goes through it, as the AWS SDK's requests do.
-    let client: TokenClient =
-        crate::proxy::client().context("the HTTP client for the GitHub token request")?;
+    let client: TokenClient = crate::proxy::client().context(advice::TOKEN_CLIENT)?;
     retry(
         "Requesting the GitHub OIDC token",
         Backoff::STANDARD,
@@ -94,15 +87,8 @@ async fn request(request_url: &str, request_token: &str, audience: &str) -> Resu
     )
     .await
     .map_err(|exhausted| match exhausted.error {
-        Failure::Transient(text) => anyhow!(
-            "GitHub's OIDC token endpoint failed {} times, last: {text}. This is usually a passing outage: \
-             re-run the job.",
-            exhausted.attempts
-        ),
-        Failure::Permanent(text) => anyhow!(
-            "GitHub refused the OIDC token request ({text}). The job needs `permissions: id-token: write`, \
-             and the token must be requested while the job runs."
-        ),
+        Failure::Transient(text) => advice::token_endpoint_failing(exhausted.attempts, &text),
+        Failure::Permanent(text) => advice::token_request_refused(&text),
     })
 }
 
@@ -132,7 +118,7 @@ async fn attempt(
         200 => serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v.get("value")?.as_str().map(str::to_owned))
-            .ok_or_else(|| Failure::Permanent("the answer has no `value` field".into())),
+            .ok_or_else(|| Failure::Permanent(advice::TOKEN_WITHOUT_VALUE.into())),
         429 | 500..=599 => Err(Failure::Transient(format!("HTTP {status}"))),
         _ => Err(Failure::Permanent(format!(
             "HTTP {status}: {}",
@@ -171,6 +157,18 @@ impl Claims {
         self.iss
             .as_deref()
             .map_or_else(|| ISSUER.to_owned(), issuer_name)
+    }
+
+    /// The claims a trust policy matches, by the names the token gives them, in the order shown.
+    pub fn named(&self) -> [(&'static str, Option<&str>); 6] {
+        [
+            ("sub", self.sub.as_deref()),
+            ("aud", self.aud.as_deref()),
+            ("repository", self.repository.as_deref()),
+            ("ref", self.git_ref.as_deref()),
+            ("environment", self.environment.as_deref()),
+            ("job_workflow_ref", self.job_workflow_ref.as_deref()),
+        ]
     }
 }
 
@@ -246,6 +244,25 @@ mod tests {
             "ghes.example.com/_services/token"
         );
         assert_eq!(claims(&jwt("{}")).expect("a JWT").issuer(), ISSUER);
+    }
+
+    #[tokio::test]
+    async fn a_token_file_that_is_missing_or_empty_is_refused_naming_it() {
+        let dir = std::env::temp_dir().join(format!("oidc-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a directory");
+        let (missing, empty) = (dir.join("missing"), dir.join("empty"));
+        std::fs::write(&empty, " \n").expect("written");
+        for (path, problem) in [
+            (missing, "E-OIDC-FILE-UNREADABLE"),
+            (empty, "E-OIDC-FILE-EMPTY"),
+        ] {
+            let error = id_token(&IdTokenSource::File(path.clone()))
+                .await
+                .expect_err("refused");
+            assert_eq!(crate::diagnostic::codes(&error), [problem]);
+            assert!(error.to_string().contains(&path.display().to_string()));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -3,9 +3,10 @@
 
 use std::fmt;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::Result;
 use base64::Engine as _;
 
+use super::advice::{self, TokenFlaw};
 use crate::github;
 
 /// Credentials for one registry host.
@@ -27,6 +28,8 @@ impl fmt::Debug for RegistryLogin {
     }
 }
 
+const ACTION: &str = "ecr:GetAuthorizationToken";
+
 /// Gets a login for the registry of account `registry_id` (the caller's own when `None`). ECR's token
 /// is the caller's and is good for every registry the caller may use, so one token serves a
 /// cross-account push too; only the host differs.
@@ -35,14 +38,15 @@ pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: Option<&str>) -> Resu
         .get_authorization_token()
         .send()
         .await
-        .map_err(|err| super::call_failed(&err, "ecr:GetAuthorizationToken", "*"))?;
+        .map_err(|err| super::call_failed(&err, ACTION, "*"))?;
+    let unusable = |flaw| advice::token_unusable(ACTION, flaw);
     let data = out
         .authorization_data()
         .first()
-        .ok_or_else(|| anyhow!("ecr:GetAuthorizationToken returned no authorization data"))?;
+        .ok_or_else(|| unusable(TokenFlaw::NoData))?;
     let token = data
         .authorization_token()
-        .ok_or_else(|| anyhow!("ecr:GetAuthorizationToken returned no token"))?;
+        .ok_or_else(|| unusable(TokenFlaw::NoToken))?;
     login_from(token, data.proxy_endpoint(), registry_id)
 }
 
@@ -68,21 +72,22 @@ fn decode(
     proxy_endpoint: Option<&str>,
     registry_id: Option<&str>,
 ) -> Result<RegistryLogin> {
+    let unusable = |flaw| advice::token_unusable(ACTION, flaw);
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(token.trim())
-        .context("the ECR authorization token is not valid base64")?;
-    let decoded = String::from_utf8(decoded).context("the ECR authorization token is not UTF-8")?;
+        .map_err(|e| unusable(TokenFlaw::NotBase64(e.to_string())))?;
+    let decoded =
+        String::from_utf8(decoded).map_err(|e| unusable(TokenFlaw::NotUtf8(e.to_string())))?;
     let Some((username, password)) = decoded.split_once(':') else {
-        bail!("the ECR authorization token is not of the form `user:password`");
+        return Err(unusable(TokenFlaw::NotUserPassword));
     };
-    let endpoint = proxy_endpoint
-        .ok_or_else(|| anyhow!("ecr:GetAuthorizationToken returned no proxyEndpoint"))?;
+    let endpoint = proxy_endpoint.ok_or_else(|| unusable(TokenFlaw::NoEndpoint))?;
     let host = endpoint
         .trim_start_matches("https://")
         .trim_start_matches("http://")
         .trim_end_matches('/');
     if host.is_empty() || host.contains('/') {
-        bail!("ecr:GetAuthorizationToken returned an unusable proxyEndpoint `{endpoint}`");
+        return Err(unusable(TokenFlaw::BadEndpoint(endpoint)));
     }
     // `<account>.dkr.ecr.<region>.<domain>`: the caller's registry; another account's differs only in
     // the first label.
@@ -163,11 +168,15 @@ mod tests {
 
     #[test]
     fn rejects_malformed_tokens() {
-        assert!(decode("%%%", Some("https://h"), Some("111111111111")).is_err());
+        let refused = |token: &str, endpoint| {
+            let err = decode(token, endpoint, Some("111111111111")).expect_err(token);
+            crate::diagnostic::codes(&err)
+        };
+        assert_eq!(refused("%%%", Some("https://h")), ["E-LOGIN-TOKEN"]);
         let no_colon = base64::engine::general_purpose::STANDARD.encode("nocolon");
-        assert!(decode(&no_colon, Some("https://h"), Some("111111111111")).is_err());
+        assert_eq!(refused(&no_colon, Some("https://h")), ["E-LOGIN-TOKEN"]);
         let ok = base64::engine::general_purpose::STANDARD.encode("AWS:p");
-        assert!(decode(&ok, None, Some("111111111111")).is_err());
-        assert!(decode(&ok, Some("https://h/path"), Some("111111111111")).is_err());
+        assert_eq!(refused(&ok, None), ["E-LOGIN-TOKEN"]);
+        assert_eq!(refused(&ok, Some("https://h/path")), ["E-LOGIN-TOKEN"]);
     }
 }

@@ -3,7 +3,7 @@
 //! and leave the daemon's tags as they were. Pushing lives in `push.rs`, the choice of what a push
 //! sends for the `platform` input in `platform.rs`, and what the user reads in `advice.rs`.
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::Result;
 use bollard::Docker;
 use bollard::errors::Error as DockerError;
 use bollard::models::{ImageInspect, ImageManifestSummaryKindEnum};
@@ -12,8 +12,8 @@ use bollard::query_parameters::{
 };
 
 use crate::aws::registry::Identity;
-use crate::github;
 use crate::inputs::{DockerHost, Platform, Tag};
+use crate::{diagnostic, github};
 
 mod advice;
 mod platform;
@@ -89,6 +89,20 @@ pub struct PushOutcome {
     pub pushed: Vec<PushedTag>,
     /// Tags not pushed, each with the reason.
     pub failed: Vec<(Tag, String)>,
+    /// The diagnostic codes of the reasons, in order, once each: what the run's error is titled with.
+    pub codes: Vec<&'static str>,
+}
+
+impl PushOutcome {
+    /// Records that `tag` was not pushed, and why.
+    pub fn fail(&mut self, tag: &Tag, why: &anyhow::Error) {
+        self.failed.push((tag.clone(), format!("{why:#}")));
+        for code in diagnostic::codes(why) {
+            if !self.codes.contains(&code) {
+                self.codes.push(code);
+            }
+        }
+    }
 }
 
 /// The Engine API that takes a `platform` parameter on push (Docker 27.0, API 1.46) and lists the
@@ -107,8 +121,7 @@ pub struct PushedTag {
 /// that it answers. A remote daemon is only reached over TLS: it receives the registry password.
 pub async fn connect(host: &DockerHost) -> Result<Daemon> {
     let address = host.address().to_owned();
-    let unreachable =
-        |cause: &dyn std::fmt::Display| anyhow!(advice::daemon_unreachable(&address, cause));
+    let unreachable = |cause: &dyn std::fmt::Display| advice::daemon_unreachable(&address, cause);
     let docker = match host {
         DockerHost::Unix(socket) => {
             Docker::connect_with_unix(socket, 120, bollard::API_DEFAULT_VERSION)
@@ -157,11 +170,12 @@ impl Daemon {
         let inspected = self
             .inspect(reference)
             .await
-            .with_context(|| format!("Docker: inspecting image `{reference}` failed"))?
-            .ok_or_else(|| anyhow!(advice::no_local_image(reference, &self.address)))?;
-        let id = inspected.id.clone().ok_or_else(|| {
-            anyhow!("the Docker daemon returned image `{reference}` without an ID")
-        })?;
+            .map_err(|e| advice::inspect_failed(reference, &github::error_chain(&e)))?
+            .ok_or_else(|| advice::no_local_image(reference, &self.address))?;
+        let id = inspected
+            .id
+            .clone()
+            .ok_or_else(|| advice::image_without_id(reference))?;
         let manifests = self.platforms_of(reference, &id).await?;
         let stored = match &manifests {
             Some(manifests) => {
@@ -173,13 +187,12 @@ impl Daemon {
             }
             None => Stored::Classic(
                 platform_of(&inspected)
-                    .map_err(|why| anyhow!(advice::local_platform_unusable(reference, &why)))?,
+                    .map_err(|why| advice::local_platform_unusable(reference, &why))?,
             ),
         };
         let (platforms, push_platform) =
-            select(&stored, wanted, self.api_at_least(PUSH_PLATFORM_API)).map_err(|refusal| {
-                anyhow!(refusal.advice(reference, &self.docker.client_version()))
-            })?;
+            select(&stored, wanted, self.api_at_least(PUSH_PLATFORM_API))
+                .map_err(|refusal| refusal.advice(reference, &self.docker.client_version()))?;
         github::info(&format!(
             "Local image {reference} is {id} ({})",
             stored.describe()
@@ -239,7 +252,7 @@ impl Daemon {
             .docker
             .list_images(Some(options.build()))
             .await
-            .with_context(|| format!("Docker: listing the platforms of `{reference}` failed"))?;
+            .map_err(|e| advice::list_failed(reference, &github::error_chain(&e)))?;
         let Some(manifests) = images
             .into_iter()
             .find(|image| image.id == id)
@@ -254,7 +267,7 @@ impl Daemon {
                 .filter_map(|m| Some((m.image_data.as_ref()?, m)))
                 .map(|(data, m)| {
                     let platform = platform_from(&data.platform)
-                        .map_err(|why| anyhow!(advice::local_platform_unusable(reference, &why)))?;
+                        .map_err(|why| advice::local_platform_unusable(reference, &why))?;
                     Ok((platform, m.id.clone()))
                 })
                 .collect::<Result<_>>()?,
@@ -268,7 +281,8 @@ impl Daemon {
 
     async fn image_id(&self, reference: &str) -> Result<Option<String>> {
         let image = self.inspect(reference).await;
-        let image = image.with_context(|| format!("Docker: inspecting {reference} failed"))?;
+        let image =
+            image.map_err(|e| advice::inspect_failed(reference, &github::error_chain(&e)))?;
         Ok(image.and_then(|i| i.id))
     }
 
@@ -308,10 +322,7 @@ impl Daemon {
                             .iter()
                             .all(|t| t == target) =>
                     {
-                        github::warning(&format!(
-                            "Kept the local tag {target}: the image {} has no other tag, and removing it would delete the image.",
-                            image.reference
-                        ));
+                        github::warning(&advice::kept_local_tag(target, &image.reference));
                         return;
                     }
                     Ok(_) => {
@@ -326,9 +337,7 @@ impl Daemon {
             }
         };
         if let Err(err) = outcome {
-            github::warning(&format!(
-                "Could not restore the local tag {target} after the push: {err}"
-            ));
+            github::warning(&advice::not_restored(target, &err));
         }
     }
 }

@@ -65,7 +65,7 @@ pub(super) enum Refusal {
 }
 
 impl Refusal {
-    pub(super) fn advice(&self, reference: &str, api: &bollard::ClientVersion) -> String {
+    pub(super) fn advice(&self, reference: &str, api: &bollard::ClientVersion) -> anyhow::Error {
         match self {
             Refusal::Missing { wanted, has } => advice::platform_missing(reference, wanted, has),
             Refusal::EngineTooOld { wanted, has } => {

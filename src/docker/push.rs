@@ -2,7 +2,7 @@
 //! at once; the progress stream drained and logged as layer states; transient registry failures retried
 //! and refusals explained.
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Error, Result};
 use bollard::auth::DockerCredentials;
 use bollard::errors::Error as DockerError;
 use bollard::models::PushImageInfo;
@@ -58,7 +58,7 @@ fn is_transient(text: &str) -> bool {
 }
 
 /// ECR's refusals of a push, said plainly; `None` for anything else.
-fn explain_refusal(text: &str, target: &str) -> Option<String> {
+fn explain_refusal(text: &str, target: &str) -> Option<Error> {
     let lower = text.to_ascii_lowercase();
     // 20.10 passes on ECR's code (`tag invalid: …`), the containerd store only its message.
     if lower.contains("immutable")
@@ -110,12 +110,10 @@ impl Daemon {
         {
             Ok(done) => outcome.pushed.push(done),
             Err(err) => {
-                outcome.failed.push((first.clone(), format!("{err:#}")));
+                outcome.fail(first, &err);
                 for tag in rest {
-                    outcome.failed.push((
-                        tag.clone(),
-                        format!("not pushed: the push of {first} failed first"),
-                    ));
+                    let why = advice::after_first_failed(first.as_str());
+                    outcome.failed.push((tag.clone(), why));
                 }
                 return outcome;
             }
@@ -131,9 +129,9 @@ impl Daemon {
                 Ok(done) => {
                     let first_digest = &outcome.pushed[0].digest;
                     let why = advice::digests_differ(&done.digest, first.as_str(), first_digest);
-                    outcome.failed.push((tag.clone(), why));
+                    outcome.fail(tag, &why);
                 }
-                Err(err) => outcome.failed.push((tag.clone(), format!("{err:#}"))),
+                Err(err) => outcome.fail(tag, &err),
             }
         }
         outcome
@@ -168,12 +166,12 @@ impl Daemon {
         self.restore(&target, before.as_deref(), image).await;
         self.added().retain(|(t, _, _)| *t != target);
         let digest = result.map_err(|exhausted| {
-            anyhow!(failure_text(
+            failure(
                 &exhausted.error.text,
                 exhausted.attempts,
                 &target,
-                &destination.arn
-            ))
+                &destination.arn,
+            )
         })?;
         Ok(PushedTag {
             tag: tag.clone(),
@@ -197,7 +195,7 @@ impl Daemon {
         self.docker
             .tag_image(&image.id, Some(options))
             .await
-            .with_context(|| format!("Docker: tagging {} as {target} failed", image.reference))?;
+            .map_err(|e| advice::tag_failed(&image.reference, target, &github::error_chain(&e)))?;
         self.added()
             .push((target.to_owned(), before.clone(), image.clone()));
         Ok(before)
@@ -230,7 +228,7 @@ impl Daemon {
         }
         let Some(digest) = digest else {
             return Err(PushFailure {
-                text: "the push ended without reporting a digest".into(),
+                text: advice::NO_DIGEST.into(),
                 transient: true,
             });
         };
@@ -278,7 +276,7 @@ async fn drain(
 /// What the user reads when a tag could not be pushed: the doctor's explanation of a refusal (the
 /// registry enforces the layer and manifest permissions), ECR's other refusals said plainly, or the
 /// daemon's text.
-fn failure_text(text: &str, attempts: u32, target: &str, repository_arn: &str) -> String {
+fn failure(text: &str, attempts: u32, target: &str, repository_arn: &str) -> Error {
     let doctor =
         denied::parse(text).or_else(|| denied::from_registry_request(text, repository_arn));
     match doctor {
@@ -384,6 +382,40 @@ mod tests {
             "manifest invalid: manifest invalid",
         ] {
             assert!(!is_transient(permanent), "{permanent}");
+        }
+    }
+
+    /// Each refusal of a push is its own problem: denied (with or without AWS's sentence), an
+    /// immutable tag, an unknown repository; anything else is a failed push.
+    #[test]
+    fn push_failures_are_told_by_problem() {
+        let arn = "arn:aws:ecr:us-east-1:123456789012:repository/app";
+        let target = "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1";
+        for (said, problem) in [
+            (
+                "denied: User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:PutImage on resource: x",
+                "E-DOCKER-PUSH-DENIED",
+            ),
+            (
+                "unexpected status from HEAD request to https://r/v2/app/manifests/v1: 403 Forbidden",
+                "E-DOCKER-PUSH-DENIED",
+            ),
+            (
+                "tag invalid: The image tag 'v1' already exists in the 'app' repository and cannot be overwritten because the repository is immutable.",
+                "E-DOCKER-PUSH-IMMUTABLE",
+            ),
+            (
+                "name unknown: The repository with name 'app' does not exist in the registry with id '1'",
+                "E-DOCKER-PUSH-UNKNOWN-REPOSITORY",
+            ),
+            (
+                "received unexpected HTTP status: 503 Service Unavailable",
+                "E-DOCKER-PUSH",
+            ),
+        ] {
+            let error = failure(said, 1, target, arn);
+            assert_eq!(crate::diagnostic::codes(&error), [problem], "{said}");
+            assert!(format!("{error:#}").contains(target), "{error:#}");
         }
     }
 

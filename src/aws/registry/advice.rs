@@ -1,11 +1,12 @@
 //! What the registry step tells the user, each text written once as a named constructor, so that the
-//! logic in the other registry modules reads on one screen. Texts that differ between private ECR and
-//! ECR Public take the [`Kind`].
+//! logic in the other registry modules reads on one screen; each problem with its stable code. Texts
+//! that differ between private ECR and ECR Public take the [`Kind`].
 
-use anyhow::{Error, anyhow};
+use anyhow::Error;
 
 use super::plan::Refusal;
 use super::repository::Kind;
+use crate::diagnostic::{self, error};
 use crate::inputs::{Encryption, Settings};
 
 /// Names the registry in messages: `your account's registry` or `registry <id>`.
@@ -27,17 +28,26 @@ pub fn exists(kind: Kind, name: &str, registry_id: Option<&str>, uri: Option<&st
 }
 
 pub fn missing(kind: Kind, name: &str, registry_id: Option<&str>) -> Error {
-    match kind {
-        Kind::Private => anyhow!(
+    let text = match kind {
+        Kind::Private => format!(
             "ECR repository `{name}` does not exist in {}, and `create-repository` is false.\n\
              Create it first (aws ecr create-repository --repository-name {name}), or set `create-repository: true`.",
             registry(registry_id)
         ),
-        Kind::Public => anyhow!(
+        Kind::Public => format!(
             "ECR Public repository `{name}` does not exist, and `create-repository` is false.\nCreate it first \
              (aws ecr-public create-repository --region us-east-1 --repository-name {name}), or set `create-repository: true`."
         ),
-    }
+    };
+    error("E-REPOSITORY-MISSING", text)
+}
+
+/// `DescribeRepositories` failed for another reason than a refusal (private ECR).
+pub fn describe_failed(name: &str, why: &str) -> Error {
+    error(
+        "E-REPOSITORY-DESCRIBE",
+        format!("ecr:DescribeRepositories for `{name}` failed: {why}"),
+    )
 }
 
 /// With `create-repository: false` the least-privilege policy leaves `DescribeRepositories` out.
@@ -69,59 +79,98 @@ pub fn cannot_check(doctor: &str, outcome: &str) -> String {
 }
 
 pub fn create_denied(name: &str, registry_id: Option<&str>, doctor: &str) -> Error {
-    anyhow!(
-        "ecr:CreateRepository for `{name}` in {} was denied.\n{doctor}",
-        registry(registry_id)
+    error(
+        "E-REPOSITORY-CREATE-DENIED",
+        format!(
+            "ecr:CreateRepository for `{name}` in {} was denied.\n{doctor}",
+            registry(registry_id)
+        ),
     )
 }
 
 pub fn create_failed(name: &str, registry_id: Option<&str>, cause: &str) -> Error {
-    anyhow!(
-        "ecr:CreateRepository for `{name}` in {} failed: {cause}",
-        registry(registry_id)
+    error(
+        "E-REPOSITORY-CREATE",
+        format!(
+            "ecr:CreateRepository for `{name}` in {} failed: {cause}",
+            registry(registry_id)
+        ),
     )
 }
 
+/// The SDK would not build a setting as given (`what` names it: `tag team`, `encryption settings`).
+pub fn setting_unbuildable(what: &str, why: &dyn std::fmt::Display) -> Error {
+    error("E-SETTINGS-BUILD", format!("{what}: {why}"))
+}
+
 pub fn same_registry_twice(host: &str) -> Error {
-    anyhow!(
-        "Input `destinations` names the registry {host} twice (a region and a host can be the same registry): \
-         list each registry once. Nothing was changed."
+    error(
+        "E-REGISTRY-TWICE",
+        format!(
+            "Input `destinations` names the registry {host} twice (a region and a host can be the same registry): \
+             list each registry once. Nothing was changed."
+        ),
     )
 }
 
 pub fn tags_name_another_registry(named: &[&str], logged_in: &[&str]) -> Error {
-    anyhow!(
-        "Input `tags` names {}, which is not a registry this step pushes to ({}): give plain tags, or full \
-         references to this step's registries only. Nothing was changed.",
-        named.join(", "),
-        logged_in.join(", ")
+    error(
+        "E-TAG-OTHER-REGISTRY",
+        format!(
+            "Input `tags` names {}, which is not a registry this step pushes to ({}): give plain tags, or full \
+             references to this step's registries only. Nothing was changed.",
+            named.join(", "),
+            logged_in.join(", ")
+        ),
     )
 }
 
 pub fn settings_unreadable(name: &str) -> Error {
-    anyhow!(
-        "Repository settings were given, but repository {name} could not be read (ecr:DescribeRepositories is not \
-         allowed), so they cannot be compared or applied. Allow ecr:DescribeRepositories, or remove the settings inputs."
+    error(
+        "E-SETTINGS-UNREADABLE",
+        format!(
+            "Repository settings were given, but repository {name} could not be read (ecr:DescribeRepositories is not \
+             allowed), so they cannot be compared or applied. Allow ecr:DescribeRepositories, or remove the settings inputs."
+        ),
     )
 }
 
 pub fn public_login_denied(doctor: &str) -> Error {
-    anyhow!(
-        "ecr-public:GetAuthorizationToken was denied.\n{doctor}\nECR Public's token also needs \
-         sts:GetServiceBearerToken on \"*\": allow both."
+    error(
+        "E-LOGIN-PUBLIC-DENIED",
+        format!(
+            "ecr-public:GetAuthorizationToken was denied.\n{doctor}\nECR Public's token also needs \
+             sts:GetServiceBearerToken on \"*\": allow both."
+        ),
+    )
+}
+
+pub fn public_login_failed(why: &str) -> Error {
+    error(
+        "E-LOGIN-PUBLIC",
+        format!("ecr-public:GetAuthorizationToken failed: {why}"),
     )
 }
 
 pub fn public_without_uri(name: &str) -> Error {
-    anyhow!("ECR Public returned repository {name} without its URI")
+    error(
+        "E-REPOSITORY-PUBLIC-NO-URI",
+        format!("ECR Public returned repository {name} without its URI"),
+    )
 }
 
 pub fn public_created_undescribed(name: &str) -> Error {
-    anyhow!("ECR Public created {name} but did not describe it")
+    error(
+        "E-REPOSITORY-PUBLIC-UNDESCRIBED",
+        format!("ECR Public created {name} but did not describe it"),
+    )
 }
 
 pub fn public_vanished(name: &str) -> Error {
-    anyhow!("ECR Public repository {name} was reported as existing but cannot be found")
+    error(
+        "E-REPOSITORY-PUBLIC-VANISHED",
+        format!("ECR Public repository {name} was reported as existing but cannot be found"),
+    )
 }
 
 /// ECR sets encryption only at creation: a difference can only be reported.
@@ -191,10 +240,13 @@ impl Change {
     }
 }
 
-pub fn digest_malformed(registry: &str, tag: &str, digest: &str) -> String {
-    format!(
-        "{registry}'s DescribeImages says tag {tag} holds `{digest}`, which is not a `sha256:` digest (64 \
-         lower-case hex digits); it would reach the `digest` output. Nothing was pushed to this repository."
+pub fn digest_malformed(registry: &str, tag: &str, digest: &str) -> Error {
+    error(
+        "E-TAG-DIGEST-MALFORMED",
+        format!(
+            "{registry}'s DescribeImages says tag {tag} holds `{digest}`, which is not a `sha256:` digest (64 \
+             lower-case hex digits); it would reach the `digest` output. Nothing was pushed to this repository."
+        ),
     )
 }
 
@@ -216,18 +268,18 @@ pub fn tag_there(tag: &str, digest: &str) -> String {
     )
 }
 
-/// An existing tag stopped the run before anything was pushed: in every destination, since the
-/// registries would otherwise end up holding different images under one tag.
-#[derive(Debug)]
-pub struct TagRefused(pub String);
+/// The problems of an existing tag that stop the run before anything is pushed: in every
+/// destination, since the registries would otherwise end up holding different images under one tag.
+const TAG_IMMUTABLE: &str = "E-TAG-IMMUTABLE";
+const TAG_EXISTS: &str = "E-TAG-EXISTS";
+const TAG_DIFFERS: &str = "E-TAG-DIFFERS";
 
-impl std::fmt::Display for TagRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Whether `err` is an existing tag's refusal ([`tag_refused`]), which stops every destination.
+pub fn refuses_tag(err: &Error) -> bool {
+    diagnostic::codes(err)
+        .iter()
+        .any(|code| [TAG_IMMUTABLE, TAG_EXISTS, TAG_DIFFERS].contains(code))
 }
-
-impl std::error::Error for TagRefused {}
 
 /// Why an existing tag stops the run; `ours` says what this run would push (for `match`).
 pub fn tag_refused(
@@ -241,23 +293,54 @@ pub fn tag_refused(
         Kind::Private => "repository",
         Kind::Public => "public repository",
     };
-    let text = match refusal {
-        Refusal::Immutable(digest) => format!(
-            "Tag `{tag}` already exists in repository {repository_uri} (digest {digest}), and the repository is \
-             immutable: ECR will not overwrite it.\nPush under a new tag, set `if-tag-exists: match` (a re-run \
-             with this same image then succeeds) or `skip`, or exclude such tags from immutability \
-             (`image-tag-mutability: IMMUTABLE_WITH_EXCLUSION`)."
+    match refusal {
+        Refusal::Immutable(digest) => error(
+            TAG_IMMUTABLE,
+            format!(
+                "Tag `{tag}` already exists in repository {repository_uri} (digest {digest}), and the repository \
+                 is immutable: ECR will not overwrite it.\nPush under a new tag, set `if-tag-exists: match` (a \
+                 re-run with this same image then succeeds) or `skip`, or exclude such tags from immutability \
+                 (`image-tag-mutability: IMMUTABLE_WITH_EXCLUSION`)."
+            ),
         ),
-        Refusal::Exists(digest) => format!(
-            "Tag `{tag}` already exists in {place} {repository_uri} (digest {digest}), and `if-tag-exists` is \
-             `fail`.\nPush under a new tag, or set `if-tag-exists: match`, `skip` or `overwrite`."
+        Refusal::Exists(digest) => error(
+            TAG_EXISTS,
+            format!(
+                "Tag `{tag}` already exists in {place} {repository_uri} (digest {digest}), and `if-tag-exists` \
+                 is `fail`.\nPush under a new tag, or set `if-tag-exists: match`, `skip` or `overwrite`."
+            ),
         ),
-        Refusal::Differs(digest) => format!(
-            "Tag `{tag}` in {place} {repository_uri} holds {digest}, not the image this run pushes ({ours}); \
-             `if-tag-exists: match` leaves it and pushes nothing.\nPush under a new tag; if the image should be \
-             the same, make the build reproducible (e.g. `SOURCE_DATE_EPOCH`) or push the image that was built \
-             first."
+        Refusal::Differs(digest) => error(
+            TAG_DIFFERS,
+            format!(
+                "Tag `{tag}` in {place} {repository_uri} holds {digest}, not the image this run pushes ({ours}); \
+                 `if-tag-exists: match` leaves it and pushes nothing.\nPush under a new tag; if the image should \
+                 be the same, make the build reproducible (e.g. `SOURCE_DATE_EPOCH`) or push the image that was \
+                 built first."
+            ),
         ),
-    };
-    Error::new(TagRefused(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An existing tag's refusal stops every destination, whatever context it reached the top in;
+    /// another destination's problem does not.
+    #[test]
+    fn only_an_existing_tags_refusal_stops_every_destination() {
+        let held = || "sha256:1".to_owned();
+        for (refusal, problem) in [
+            (Refusal::Exists(held()), "E-TAG-EXISTS"),
+            (Refusal::Immutable(held()), "E-TAG-IMMUTABLE"),
+            (Refusal::Differs(held()), "E-TAG-DIFFERS"),
+        ] {
+            let refused = tag_refused(Kind::Public, "v1", "public.ecr.aws/a/app", &refusal, "x")
+                .context("preparing a destination");
+            assert_eq!(diagnostic::codes(&refused), [problem]);
+            assert!(refuses_tag(&refused));
+        }
+        assert!(!refuses_tag(&missing(Kind::Private, "app", None)));
+    }
 }

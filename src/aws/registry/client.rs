@@ -115,8 +115,10 @@ impl<'a> Registry<'a> {
         }?;
         // It can become the `digest` output: the same grammar as a digest given as input.
         match digest {
-            Some(digest) if !is_sha256_digest(&digest) => Err(anyhow::anyhow!(
-                advice::digest_malformed(self.kind().title(), tag.as_str(), &digest)
+            Some(digest) if !is_sha256_digest(&digest) => Err(advice::digest_malformed(
+                self.kind().title(),
+                tag.as_str(),
+                &digest,
             )),
             digest => Ok(digest),
         }

@@ -53,10 +53,7 @@ pub async fn prepare(
             prepare_one(&registry, login, config, &identity).await
         }))
         .await;
-    let refusal = |r: &Result<Destination>| {
-        r.as_ref()
-            .is_err_and(anyhow::Error::is::<advice::TagRefused>)
-    };
+    let refusal = |r: &Result<Destination>| r.as_ref().is_err_and(advice::refuses_tag);
     if let Some(at) = prepared.iter().position(refusal)
         && let Err(refused) = prepared.swap_remove(at)
     {

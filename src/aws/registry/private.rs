@@ -5,7 +5,7 @@
 
 pub mod settings;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::Result;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::operation::create_repository::CreateRepositoryError;
 use aws_sdk_ecr::operation::describe_images::DescribeImagesError;
@@ -45,10 +45,7 @@ pub async fn describe(ecr: &Client, config: &Config) -> Result<Lookup> {
         Err(err) => {
             match denied::from_sdk_error(&err, "ecr:DescribeRepositories", &resource_arn(config)) {
                 Some(doctor) => Ok(Lookup::Denied(doctor)),
-                None => bail!(
-                    "ecr:DescribeRepositories for `{name}` failed: {}",
-                    sdk_error_text(&err)
-                ),
+                None => Err(advice::describe_failed(name, &sdk_error_text(&err))),
             }
         }
     }
@@ -190,7 +187,7 @@ pub async fn add_tags(ecr: &Client, arn: &str, tags: &[(String, String)]) -> Res
 
 fn ecr_tag(key: &str, value: &str) -> Result<EcrTag> {
     let tag = EcrTag::builder().key(key).value(value).build();
-    tag.map_err(|e| anyhow!("tag {key}: {e}"))
+    tag.map_err(|e| advice::setting_unbuildable(&format!("tag {key}"), &e))
 }
 
 pub async fn repository_policy(

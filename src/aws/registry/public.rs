@@ -3,7 +3,7 @@
 //! comes from the API, and a new repository gets its catalog data. The token needs
 //! `ecr-public:GetAuthorizationToken` and `sts:GetServiceBearerToken`.
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use aws_sdk_ecrpublic::Client;
 use aws_sdk_ecrpublic::operation::create_repository::CreateRepositoryError;
 use aws_sdk_ecrpublic::operation::describe_images::DescribeImagesError;
@@ -16,6 +16,7 @@ use aws_sdk_ecrpublic::types::{
 use super::advice;
 use super::repository::{Created, Described, Lookup};
 use crate::aws::calls::{absent_if, answer, read};
+use crate::aws::advice::{TokenFlaw, token_unusable};
 use crate::aws::token::{self, RegistryLogin};
 use crate::aws::{call_failed, denied, sdk_error_text};
 use crate::inputs::{Catalog, Config, Document, Tag};
@@ -35,20 +36,18 @@ pub fn client(sdk: &aws_config::SdkConfig) -> Client {
 }
 
 pub async fn login(client: &Client, registry_id: Option<&str>) -> Result<RegistryLogin> {
+    const ACTION: &str = "ecr-public:GetAuthorizationToken";
     let out =
         client.get_authorization_token().send().await.map_err(
-            |err| match denied::from_sdk_error(&err, "ecr-public:GetAuthorizationToken", "*") {
+            |err| match denied::from_sdk_error(&err, ACTION, "*") {
                 Some(doctor) => advice::public_login_denied(&doctor),
-                None => anyhow!(
-                    "ecr-public:GetAuthorizationToken failed: {}",
-                    sdk_error_text(&err)
-                ),
+                None => advice::public_login_failed(&sdk_error_text(&err)),
             },
         )?;
     let token = out
         .authorization_data()
         .and_then(|d| d.authorization_token())
-        .ok_or_else(|| anyhow!("ecr-public:GetAuthorizationToken returned no token"))?;
+        .ok_or_else(|| token_unusable(ACTION, TokenFlaw::NoToken))?;
     token::login_from(token, Some(&format!("https://{HOST}")), registry_id)
 }
 

@@ -2,7 +2,7 @@
 //! existing repository the tag rule, scanning (from its description, written only when they differ),
 //! encryption (reported, as ECR sets it only at creation) and the lifecycle policy.
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::operation::create_repository::builders::CreateRepositoryFluentBuilder;
 use aws_sdk_ecr::operation::get_lifecycle_policy::GetLifecyclePolicyError;
@@ -36,7 +36,7 @@ pub fn at_creation(
             .encryption_type(EncryptionType::from(encryption.kind.as_str()))
             .set_kms_key(encryption.kms_key.clone())
             .build()
-            .map_err(|e| anyhow!("encryption settings: {e}"))?;
+            .map_err(|e| advice::setting_unbuildable("encryption settings", &e))?;
         create = create.encryption_configuration(config);
     }
     for (key, value) in &settings.tags {
@@ -65,7 +65,7 @@ fn exclusion_filters(
                 .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
                 .filter(filter)
                 .build()
-                .map_err(|e| anyhow!("exclusion filter {filter}: {e}"))
+                .map_err(|e| advice::setting_unbuildable(&format!("exclusion filter {filter}"), &e))
         })
         .collect::<Result<Vec<_>>>()
         .map(Some)

@@ -5,13 +5,16 @@
 //! against the same roots as the destinations (the system's, or the bundle `SSL_CERT_FILE` names), and
 //! the `CONNECT` with its `Proxy-Authorization` travels inside that TLS; any other scheme (`socks5://`,
 //! …) is refused when the client is built, naming the variable. Proxy credentials never appear in an
-//! error. The push itself is the Docker daemon's: it follows the daemon's own proxy settings.
+//! error. The push itself is the Docker daemon's: it follows the daemon's own proxy settings. What the
+//! user reads is in `advice.rs`.
+
+mod advice;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::Result;
 use hyper::Uri;
 use hyper_rustls::{ConfigBuilderExt as _, HttpsConnectorBuilder, MaybeHttpsStream};
 use hyper_util::client::legacy::Client;
@@ -95,12 +98,7 @@ where
     B::Error: Into<BoxError>,
 {
     let host = request.uri().host().unwrap_or_default().to_owned();
-    let too_large = || {
-        Failed::TooLarge(format!(
-            "the answer from {host} is larger than {} bytes, the most the action reads for {}",
-            cap.bytes, cap.what
-        ))
-    };
+    let too_large = || Failed::TooLarge(advice::too_large(&host, cap.bytes, cap.what));
     let read = async {
         use http_body_util::BodyExt as _;
         let response = client
@@ -131,12 +129,9 @@ where
             body: bytes,
         })
     };
-    tokio::time::timeout(limit, read).await.map_err(|_| {
-        Failed::Transient(format!(
-            "no whole answer from {host} within {} s",
-            limit.as_secs()
-        ))
-    })?
+    tokio::time::timeout(limit, read)
+        .await
+        .map_err(|_| Failed::Transient(advice::no_answer_in_time(&host, limit.as_secs())))?
 }
 
 /// An HTTP(S) client for the action's own requests, with the proxy settings of the environment; a
@@ -150,7 +145,7 @@ where
     // One set of roots for the proxy's certificate and the destination's, loaded once.
     let tls = rustls::ClientConfig::builder()
         .with_native_roots()
-        .map_err(|e| anyhow!("loading the system's root certificates: {e}"))?
+        .map_err(|e| advice::no_root_certificates(&e))?
         .with_no_client_auth();
     let https = HttpsConnectorBuilder::new()
         .with_tls_config(tls.clone())
@@ -204,8 +199,6 @@ fn refuse_unsupported(var: impl Fn(&str) -> Option<String>) -> Result<()> {
 }
 
 fn check_proxy_address(name: &str, value: &str) -> Result<()> {
-    let what_to_do = "Point it at an HTTP proxy (`http://host:port`, or `https://host:port` for TLS to the \
-                      proxy, with `user:password@` before the host if it asks for credentials), or unset it";
     // The Matcher splits the credentials at the first `@`; an unencoded `@` in the password would
     // leave the rest of it in the proxy's address, and in every error that names the address.
     let parsed = value.parse::<Uri>().ok().filter(|uri| {
@@ -217,28 +210,18 @@ fn check_proxy_address(name: &str, value: &str) -> Result<()> {
             .split_once("://")
             .map(|(scheme, _)| scheme)
             .filter(|s| is_scheme(s));
-        match scheme {
+        return Err(match scheme {
             Some(scheme) if !matches!(scheme, "http" | "https") => {
-                bail!(
-                    "`{name}` names a `{scheme}://` proxy, which the action cannot use. {what_to_do}."
-                )
+                advice::unsupported_scheme(name, scheme, false)
             }
-            _ => bail!(
-                "`{name}` is not a proxy address the action can read (the value is not shown: it may hold \
-                 credentials; `@` or `/` in a password must be percent-encoded). {what_to_do}."
-            ),
-        }
+            _ => advice::unreadable(name),
+        });
     };
     match uri.scheme_str() {
         // Without a scheme the Matcher takes `http://`, as curl does.
         None | Some("http" | "https") if uri.host().is_some() => Ok(()),
-        None | Some("http" | "https") => bail!(
-            "`{name}` names no proxy host (the value is not shown: it may hold credentials). {what_to_do}."
-        ),
-        Some(scheme) => bail!(
-            "`{name}` names a `{scheme}://` proxy, which the action cannot use: its own requests (GitHub's \
-             OIDC token, the registry API of `assemble`) reach a proxy with HTTP `CONNECT` only. {what_to_do}."
-        ),
+        None | Some("http" | "https") => Err(advice::no_host(name)),
+        Some(scheme) => Err(advice::unsupported_scheme(name, scheme, true)),
     }
 }
 
@@ -311,9 +294,7 @@ impl tower_service::Service<Uri> for Connector {
         );
         if !matches!(address.scheme_str(), Some("http" | "https")) {
             // `client` refuses these first; a SOCKS proxy must never receive an HTTP CONNECT.
-            return Box::pin(async move {
-                Err(format!("the proxy {shown} is not an HTTP proxy (http:// or https://)").into())
-            });
+            return Box::pin(async move { Err(advice::not_an_http_proxy(&shown).into()) });
         }
         let mut tunnel = Tunnel::new(address, self.to_proxy.clone());
         let with_credentials = proxy.basic_auth().is_some();
@@ -344,20 +325,7 @@ fn tunnel_failed(
     error: &(dyn std::error::Error + 'static),
 ) -> String {
     let chain = crate::github::error_chain(error);
-    // hyper-util's `TunnelError` is not exported: its text is all there is to tell a 407 by (a unit
-    // test below pins it, so an upgrade that rewords it fails there).
-    let hint = if chain.contains("proxy authorization required") {
-        if with_credentials {
-            "the proxy refused the credentials in the proxy variable"
-        } else {
-            "the proxy asks for credentials: put them in the proxy variable as `user:password@` before the host"
-        }
-    } else if chain.contains("certificate") && proxy.starts_with("https://") {
-        "the proxy's TLS certificate must be trusted by the system's roots or the bundle SSL_CERT_FILE names"
-    } else {
-        "check the proxy variable (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) and that the proxy allows this host"
-    };
-    format!("through the proxy {proxy} to {target}: {chain} ({hint})")
+    advice::tunnel_failed(proxy, target, &chain, with_credentials)
 }
 
 #[cfg(test)]
@@ -368,13 +336,16 @@ mod tests {
     /// `Basic` of `someone:pr0xy-s3cret`, as the CONNECT would carry it.
     const ENCODED: &str = "c29tZW9uZTpwcjB4eS1zM2NyZXQ=";
 
-    fn refused(vars: &[(&str, &str)]) -> Option<String> {
+    /// The refusal's code and text, when the variables `vars` are refused.
+    fn refused(vars: &[(&str, &str)]) -> Option<(&'static str, String)> {
         let var = |name: &str| {
             vars.iter()
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| (*v).to_owned())
         };
-        refuse_unsupported(var).err().map(|e| format!("{e:#}"))
+        let error = refuse_unsupported(var).err()?;
+        let codes = crate::diagnostic::codes(&error);
+        Some((codes[0], format!("{error:#}")))
     }
 
     #[track_caller]
@@ -441,14 +412,11 @@ mod tests {
             ),
         ];
         for (vars, name, scheme) in cases {
-            let error = refused(&vars).unwrap_or_else(|| panic!("{vars:?} is refused"));
+            let (code, error) = refused(&vars).unwrap_or_else(|| panic!("{vars:?} is refused"));
+            assert_eq!(code, "E-PROXY-SCHEME", "{error}");
             assert!(
-                error.starts_with(&format!("`{name}` names")) && error.contains(scheme),
+                error.starts_with(&format!("`{name}` ")) && error.contains(scheme),
                 "{error}"
-            );
-            assert!(
-                error.contains("http://host:port"),
-                "says what to do: {error}"
             );
             assert_no_credentials(&error);
         }
@@ -456,12 +424,18 @@ mod tests {
 
     #[test]
     fn a_value_the_client_would_ignore_is_refused_without_echoing_it() {
-        for value in [
-            "http://someone:pr0xy@s3cret@proxy:3128",
-            "http://someone:pr0xy-s3cret@",
-            "not a url someone pr0xy-s3cret",
+        for (value, problem) in [
+            (
+                "http://someone:pr0xy@s3cret@proxy:3128",
+                "E-PROXY-UNREADABLE",
+            ),
+            ("http://someone:pr0xy-s3cret@", "E-PROXY-UNREADABLE"),
+            ("/someone:pr0xy-s3cret", "E-PROXY-NO-HOST"),
+            ("not a url someone pr0xy-s3cret", "E-PROXY-UNREADABLE"),
         ] {
-            let error = refused(&[("HTTPS_PROXY", value)]).unwrap_or_else(|| panic!("{value}"));
+            let (code, error) =
+                refused(&[("HTTPS_PROXY", value)]).unwrap_or_else(|| panic!("{value}"));
+            assert_eq!(code, problem, "{error}");
             assert!(error.starts_with("`HTTPS_PROXY` "), "{error}");
             assert!(
                 !error.contains("s3cret") && !error.contains("someone"),
