@@ -153,9 +153,10 @@ fn assert_pulls_arm64(host: &str, repository: &str, tag: &str, arm64_id: &str) {
     );
 }
 
+/// The run was refused as `code`, naming every one of `pieces`, and wrote nothing.
 #[track_caller]
-fn assert_refused(run: &Run, pieces: &[&str]) {
-    let error = run.single_error();
+fn assert_refused(run: &Run, code: &str, pieces: &[&str]) {
+    let error = run.assert_error(code);
     for piece in pieces {
         assert!(error.contains(piece), "{piece}\n{error}");
     }
@@ -182,30 +183,28 @@ fn refusals_name_the_reference_and_write_nothing() {
     push(Engine::Classic, &classic_too, &repository, "d-amd64");
     push(Engine::Containerd, &oci, &repository, "o-arm64");
     put_platformless_image(&host, &repository, "bare");
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &str, &[&str]); 4] = [
         (
             "c-amd64, nothing-here",
-            &[
-                "`nothing-here` is not in",
-                "Push each platform's image there first",
-            ],
+            "E-ASSEMBLE-MISSING",
+            &["`nothing-here`"],
         ),
         (
             "c-amd64 d-amd64",
-            &["`c-amd64` and `d-amd64` are both linux/amd64"],
+            "E-ASSEMBLE-PLATFORM-TWICE",
+            &["`c-amd64`", "`d-amd64`", "linux/amd64"],
         ),
         (
             "c-amd64 o-arm64",
-            &["`c-amd64` hold Docker schema 2", "`o-arm64` OCI"],
+            "E-ASSEMBLE-MIXED",
+            // Which reference holds which kind.
+            &["`c-amd64` hold Docker", "`o-arm64` OCI"],
         ),
-        (
-            "c-amd64 bare",
-            &["`bare`: its image configuration states no platform"],
-        ),
+        ("c-amd64 bare", "E-ASSEMBLE-NO-PLATFORM", &["`bare`"]),
     ];
-    for (references, pieces) in cases {
+    for (references, code, pieces) in cases {
         let run = assemble(&repository, references, "index").run();
-        assert_refused(&run, pieces);
+        assert_refused(&run, code, pieces);
         assert_eq!(
             registry_digest(&host, &repository, "index"),
             None,

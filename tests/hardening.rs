@@ -83,7 +83,7 @@ fn a_hostile_registry_message_is_logged_as_text_and_never_run() {
         .input("tags", "v2")
         .run();
     assert_logged_as_text(&run.stdout);
-    let error = run.single_error();
+    let error = run.assert_error("E-DOCKER-PUSH");
     assert!(
         error.contains("::stop-commands::x"),
         "the error says what the registry said: {error}"
@@ -699,11 +699,10 @@ fn a_socks_proxy_is_refused_before_any_request() {
         .env("HTTPS_PROXY", &url)
         .env("http_proxy", &url)
         .run();
-    let error = run.single_error();
+    let error = run.assert_error("E-PROXY-SCHEME");
     assert!(
-        error.contains("`HTTPS_PROXY` names a `socks5://` proxy")
-            && error.contains("http://host:port"),
-        "{error}"
+        error.contains("`HTTPS_PROXY`") && error.contains("`socks5://`"),
+        "the variable and the scheme: {error}"
     );
     assert_eq!(
         listener.seen(),
@@ -723,11 +722,8 @@ fn a_socks_proxy_is_refused_before_any_request() {
         .input("tags", "index")
         .env("HTTPS_PROXY", &url)
         .run();
-    let error = run.single_error();
-    assert!(
-        error.contains("`HTTPS_PROXY` names a `socks5://` proxy"),
-        "{error}"
-    );
+    let error = run.assert_error("E-PROXY-SCHEME");
+    assert!(error.contains("`HTTPS_PROXY`"), "{error}");
     assert_eq!(listener.seen(), Vec::<String>::new());
     assert!(
         !run.stdout.contains("Using AWS access key"),
@@ -752,13 +748,14 @@ fn assemble_through_front(repository: &str, references: &str) -> Action {
         .input("timeout", &format!("{HOSTILE_TIMEOUT_S}s"))
 }
 
-/// The run failed with one error holding every one of `pieces`, within the timeout and 64 MiB, and
-/// wrote nothing: no index under the tag, no tag or platform in the outputs.
+/// The run failed with one error, coded `code` and holding every one of `pieces`, within the timeout
+/// and 64 MiB, and wrote nothing: no index under the tag, no tag or platform in the outputs.
 #[track_caller]
 fn assert_stopped_cleanly(
     what: &str,
     repository: &str,
     (run, cost): &(Run, Cost),
+    code: &str,
     pieces: &[&str],
 ) {
     use std::io::Write as _;
@@ -768,7 +765,7 @@ fn assert_stopped_cleanly(
         cost.peak_rss_kib,
         cost.seconds
     );
-    let error = run.single_error();
+    let error = run.assert_error(code);
     for piece in pieces {
         assert!(error.contains(piece), "{what}: {piece}\n{error}");
     }
@@ -812,10 +809,8 @@ fn a_two_gib_configuration_is_refused_without_being_held() {
             &format!("2 GiB configuration, {what}"),
             &repository,
             &run,
-            &[
-                "larger than 8388608 bytes, the most the action reads for an image configuration",
-                &front::host(),
-            ],
+            "E-ASSEMBLE-TOO-LARGE",
+            &["8388608 bytes", &front::host()],
         );
         // Refused, not retried: another read would be as large.
         assert!(!run.0.stdout.contains("attempt 1 of"), "{}", run.0.stdout);
@@ -835,9 +830,10 @@ fn a_registry_that_trickles_its_answer_is_stopped_by_the_timeout() {
         "a manifest one byte a second",
         &repository,
         &run,
+        "E-TIMEOUT",
+        // The bound, and the step it stopped in.
         &[&format!("{HOSTILE_TIMEOUT_S} s"), "\"Read `seed` from"],
     );
-    run.0.assert_error("E-TIMEOUT");
     assert!(
         run.1.seconds >= HOSTILE_TIMEOUT_S - 1.0,
         "stopped by the timeout, not before: {:.1} s",
@@ -856,10 +852,8 @@ fn a_blob_redirect_is_followed_only_once_and_only_to_https() {
         "a redirect to http://",
         &repository,
         &run,
-        &[
-            &format!("the registry redirected to `http://{host}`, not an `https://` URL"),
-            "only to `https://`",
-        ],
+        "E-ASSEMBLE-REDIRECT",
+        &[&format!("`http://{host}`")],
     );
     assert_eq!(
         front::followed(&repository),
@@ -876,7 +870,8 @@ fn a_blob_redirect_is_followed_only_once_and_only_to_https() {
         "two redirects",
         &repository,
         &run,
-        &["which redirected again: the action follows one redirect"],
+        "E-ASSEMBLE-REDIRECT-AGAIN",
+        &[],
     );
     assert_eq!(front::fired(&repository), 3);
 }
@@ -892,12 +887,11 @@ fn a_manifest_that_does_not_hash_to_its_digest_is_refused() {
         "a tampered manifest, by tag",
         &repository,
         &run,
+        "E-ASSEMBLE-DIGEST-HEADER",
+        // What was read, and the digest the header states.
         &[
-            &format!(
-                "says the manifest `seed` in {}/{repository} is {digest}",
-                front::host()
-            ),
-            "(Docker-Content-Digest), but its bytes hash to sha256:",
+            &format!("`seed` in {}/{repository}", front::host()),
+            &digest,
         ],
     );
     // By digest: the bytes must hash to the digest asked for, whatever the header says.
@@ -907,10 +901,8 @@ fn a_manifest_that_does_not_hash_to_its_digest_is_refused() {
         "a tampered manifest, by digest",
         &repository,
         &run,
-        &[
-            "with bytes that hash to sha256:",
-            &format!(", not {digest}:"),
-        ],
+        "E-ASSEMBLE-DIGEST-MISMATCH",
+        &[&digest],
     );
     assert_eq!(front::fired(&repository), 2);
 }
@@ -928,12 +920,10 @@ fn a_platform_outside_the_input_rule_never_reaches_the_outputs() {
         "a crafted platform",
         &repository,
         &run,
+        "E-ASSEMBLE-CONFIG-PLATFORM",
         &[
-            "the image configuration sha256:",
-            &format!(
-                "of `seed` in {}/{repository} says platform `{crafted}`, which is not os/architecture[/variant]",
-                front::host()
-            ),
+            &format!("`seed` in {}/{repository}", front::host()),
+            &format!("`{crafted}`"),
         ],
     );
     assert!(

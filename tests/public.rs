@@ -139,11 +139,6 @@ fn a_missing_public_repository_with_creation_off_is_an_error() {
         .input("registry-type", "public")
         .input("create-repository", "false")
         .run();
-    let error = run.single_error();
-    assert!(
-        error.contains(&format!(
-            "ECR Public repository `{repository}` does not exist"
-        )),
-        "{error}"
-    );
+    let error = run.assert_error("E-REPOSITORY-MISSING");
+    assert!(error.contains(&format!("`{repository}`")), "{error}");
 }

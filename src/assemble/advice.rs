@@ -177,6 +177,15 @@ pub fn stored_otherwise(stored: &str, made: &str) -> Error {
 
 // What the registry's answers are refused for (`http.rs`).
 
+/// A manifest read, as the refusals of its content name it (`repository`: `<host>/<repository>`).
+pub fn the_manifest(reference: &str, repository: &str) -> String {
+    format!("the manifest `{reference}` in {repository}")
+}
+
+pub fn the_blob(digest: &str, repository: &str) -> String {
+    format!("the blob {digest} in {repository}")
+}
+
 pub fn not_what_was_asked(what: &str, asked: &str, got: &str) -> Error {
     error(
         "E-ASSEMBLE-DIGEST-MISMATCH",
@@ -206,15 +215,22 @@ pub fn not_a_digest(digest: &str) -> Error {
     )
 }
 
-/// Where a refused redirect went (`why`: "`http://host`, not an `https://` URL", …).
+/// A redirect to where the action does not go (`why`: "`http://host`, not an `https://` URL", …).
 pub fn bad_redirect(path: &str, why: &str) -> Error {
-    error(
-        "E-ASSEMBLE-REDIRECT",
-        format!(
-            "GET /v2/{path}: the registry redirected to {why}. The action follows a registry's redirect once, \
-             only to `https://` (where ECR sends it: S3), so that nothing read can be changed on the way. \
-             Nothing was written."
-        ),
+    error("E-ASSEMBLE-REDIRECT", redirect_refused(path, why))
+}
+
+/// The redirect's target, on `host`, redirected again.
+pub fn redirected_again(path: &str, host: &str) -> Error {
+    let why = format!("{host}, which redirected again: the action follows one redirect");
+    error("E-ASSEMBLE-REDIRECT-AGAIN", redirect_refused(path, &why))
+}
+
+fn redirect_refused(path: &str, why: &str) -> String {
+    format!(
+        "GET /v2/{path}: the registry redirected to {why}. The action follows a registry's redirect once, \
+         only to `https://` (where ECR sends it: S3), so that nothing read can be changed on the way. \
+         Nothing was written."
     )
 }
 
@@ -223,10 +239,6 @@ pub const REDIRECT_NOT_URL: &str = "not a URL";
 
 pub fn redirect_not_https(scheme: &str, host: &str) -> String {
     format!("`{scheme}://{host}`, not an `https://` URL")
-}
-
-pub fn redirected_again(host: &str) -> String {
-    format!("{host}, which redirected again: the action follows one redirect")
 }
 
 /// The redirect's target failed (`status`: it answered, with `said`; `None`: no answer, `said` why).

@@ -87,7 +87,7 @@ impl Repository {
         match answer.status.as_u16() {
             200 => {
                 let digest = digest_of(&answer.body);
-                let what = format!("the manifest `{reference}` in {}", self.shown());
+                let what = advice::the_manifest(reference, &self.shown());
                 if is_sha256_digest(reference) && digest != reference {
                     return Err(advice::not_what_was_asked(&what, reference, &digest));
                 }
@@ -127,7 +127,7 @@ impl Repository {
         }
         let got = digest_of(&answer.body);
         if got != digest {
-            let what = format!("the blob {digest} in {}", self.shown());
+            let what = advice::the_blob(digest, &self.shown());
             return Err(advice::not_what_was_asked(&what, digest, &got));
         }
         Ok(answer.body)
@@ -218,7 +218,7 @@ impl Repository {
             })?;
         match answer.status.as_u16() {
             200 => Ok(answer),
-            300..=399 => Err(advice::bad_redirect(path, &advice::redirected_again(&host))),
+            300..=399 => Err(advice::redirected_again(path, &host)),
             status => {
                 let said = String::from_utf8_lossy(&answer.body);
                 Err(advice::redirect_failed(
