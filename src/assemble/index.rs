@@ -192,6 +192,29 @@ fn stated_platform(value: &Value) -> Result<Option<Platform>, String> {
 
 /// The index made of `children` (each with the reference it was read from), or why it cannot be.
 pub fn build(children: &[(String, Child)]) -> Result<Index, Diagnostic> {
+    let entries = entries(children)?;
+    let media_type = index_type(&entries)?;
+    let platforms = platforms(&entries)?;
+    let manifests: Vec<Value> = entries.into_iter().map(|(_, e)| e.descriptor).collect();
+    // A `Value`'s text, which cannot fail to be written (unlike `serde_json::to_vec` of any type).
+    let body = json!({
+        "schemaVersion": 2,
+        "mediaType": media_type,
+        "manifests": manifests,
+    })
+    .to_string()
+    .into_bytes();
+    Ok(Index {
+        media_type,
+        digest: digest_of(&body),
+        body,
+        platforms,
+    })
+}
+
+/// The index's entries, each with the reference it came from: an image as one entry (its platform
+/// from its configuration), an index as its own entries.
+fn entries(children: &[(String, Child)]) -> Result<Vec<(&str, Entry)>, Diagnostic> {
     let mut entries: Vec<(&str, Entry)> = Vec::new();
     for (reference, child) in children {
         match child {
@@ -223,10 +246,14 @@ pub fn build(children: &[(String, Child)]) -> Result<Index, Diagnostic> {
             }
         }
     }
-    let media_type = index_type(&entries)?;
+    Ok(entries)
+}
+
+/// Each platform's image and its digest, attestations aside: one image per platform.
+fn platforms(entries: &[(&str, Entry)]) -> Result<Vec<(Platform, String)>, Diagnostic> {
     let mut platforms: Vec<(Platform, String)> = Vec::new();
     let mut seen: Vec<(Platform, &str)> = Vec::new();
-    for (reference, entry) in &entries {
+    for (reference, entry) in entries {
         if entry.attestation {
             continue;
         }
@@ -239,30 +266,13 @@ pub fn build(children: &[(String, Child)]) -> Result<Index, Diagnostic> {
             .iter()
             .find(|(p, _)| p.to_string() == platform.to_string())
         {
-            return Err(advice::platform_twice(
-                first,
-                reference,
-                &platform.to_string(),
-            ));
+            let named = platform.to_string();
+            return Err(advice::platform_twice(first, reference, &named));
         }
         seen.push((platform.clone(), reference));
         platforms.push((platform, entry.digest.clone()));
     }
-    let manifests: Vec<Value> = entries.into_iter().map(|(_, e)| e.descriptor).collect();
-    // A `Value`'s text, which cannot fail to be written (unlike `serde_json::to_vec` of any type).
-    let body = json!({
-        "schemaVersion": 2,
-        "mediaType": media_type,
-        "manifests": manifests,
-    })
-    .to_string()
-    .into_bytes();
-    Ok(Index {
-        media_type,
-        digest: digest_of(&body),
-        body,
-        platforms,
-    })
+    Ok(platforms)
 }
 
 /// A Docker manifest list when every entry is a Docker schema 2 image, an OCI index when every entry
