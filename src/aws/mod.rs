@@ -1,5 +1,6 @@
 //! Everything that talks to AWS APIs: credentials (and the GitHub ID token they may start from), then
-//! the registry — private ECR or ECR Public — ready to push to.
+//! the registry — private ECR or ECR Public — ready to push to. What the user is told when they stand
+//! in the way is in `advice.rs` (the registry's own problems in `registry/advice.rs`).
 
 pub mod advice;
 pub mod calls;

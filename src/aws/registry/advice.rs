@@ -343,4 +343,12 @@ mod tests {
         }
         assert!(!refuses_tag(&missing(Kind::Private, "app", None)));
     }
+
+    /// `mod.rs` raises a malformed digest as `anyhow!(digest_malformed(…))`: an error given to
+    /// `anyhow!` is that error, its code kept.
+    #[test]
+    fn a_malformed_digest_keeps_its_code_through_anyhow() {
+        let raised = anyhow::anyhow!(digest_malformed("Amazon ECR", "v1", "md5:x"));
+        assert_eq!(diagnostic::codes(&raised), ["E-TAG-DIGEST-MALFORMED"]);
+    }
 }
