@@ -3,8 +3,10 @@
 
 use anyhow::Error;
 use bollard::ClientVersion;
+use bollard::errors::Error as DockerError;
 
 use crate::diagnostic::error;
+use crate::github::error_chain;
 use crate::inputs::Platform;
 
 pub fn daemon_unreachable(address: &str, cause: &dyn std::fmt::Display) -> Error {
@@ -18,23 +20,23 @@ pub fn daemon_unreachable(address: &str, cause: &dyn std::fmt::Display) -> Error
     )
 }
 
-pub fn inspect_failed(reference: &str, cause: &str) -> Error {
+pub fn inspect_failed(reference: &str, cause: &DockerError) -> Error {
     daemon_failed(&format!("inspecting image `{reference}`"), cause)
 }
 
-pub fn list_failed(reference: &str, cause: &str) -> Error {
+pub fn list_failed(reference: &str, cause: &DockerError) -> Error {
     daemon_failed(&format!("listing the platforms of `{reference}`"), cause)
 }
 
-pub fn tag_failed(reference: &str, target: &str, cause: &str) -> Error {
+pub fn tag_failed(reference: &str, target: &str, cause: &DockerError) -> Error {
     daemon_failed(&format!("tagging {reference} as {target}"), cause)
 }
 
 /// The daemon failed at what it was asked to do with an image (`doing`).
-fn daemon_failed(doing: &str, cause: &str) -> Error {
+fn daemon_failed(doing: &str, cause: &DockerError) -> Error {
     error(
         "E-DOCKER-DAEMON",
-        format!("Docker: {doing} failed: {cause}"),
+        format!("Docker: {doing} failed: {}", error_chain(cause)),
     )
 }
 

@@ -170,7 +170,7 @@ impl Daemon {
         let inspected = self
             .inspect(reference)
             .await
-            .map_err(|e| advice::inspect_failed(reference, &github::error_chain(&e)))?
+            .map_err(|e| advice::inspect_failed(reference, &e))?
             .ok_or_else(|| advice::no_local_image(reference, &self.address))?;
         let id = inspected
             .id
@@ -252,7 +252,7 @@ impl Daemon {
             .docker
             .list_images(Some(options.build()))
             .await
-            .map_err(|e| advice::list_failed(reference, &github::error_chain(&e)))?;
+            .map_err(|e| advice::list_failed(reference, &e))?;
         let Some(manifests) = images
             .into_iter()
             .find(|image| image.id == id)
@@ -281,8 +281,7 @@ impl Daemon {
 
     async fn image_id(&self, reference: &str) -> Result<Option<String>> {
         let image = self.inspect(reference).await;
-        let image =
-            image.map_err(|e| advice::inspect_failed(reference, &github::error_chain(&e)))?;
+        let image = image.map_err(|e| advice::inspect_failed(reference, &e))?;
         Ok(image.and_then(|i| i.id))
     }
 

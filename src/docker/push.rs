@@ -195,7 +195,7 @@ impl Daemon {
         self.docker
             .tag_image(&image.id, Some(options))
             .await
-            .map_err(|e| advice::tag_failed(&image.reference, target, &github::error_chain(&e)))?;
+            .map_err(|e| advice::tag_failed(&image.reference, target, &e))?;
         self.added()
             .push((target.to_owned(), before.clone(), image.clone()));
         Ok(before)
