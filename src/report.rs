@@ -198,7 +198,9 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::
 pub fn failure(deliveries: &[Delivery]) -> Option<Diagnostic> {
     let mut parts: Vec<(Vec<&'static str>, String)> =
         deliveries.iter().filter_map(destination_failure).collect();
-    parts.extend(digests_differ(deliveries).map(|text| (vec!["E-DIGESTS-DIFFER"], text)));
+    parts.extend(
+        digests_differ(deliveries).map(|text| (vec!["E-DESTINATIONS-DIGESTS-DIFFER"], text)),
+    );
     if parts.is_empty() {
         return None;
     }
@@ -216,7 +218,7 @@ pub fn failure(deliveries: &[Delivery]) -> Option<Diagnostic> {
 }
 
 /// One destination's failure, with its codes: why it could not be made ready (its own codes), or
-/// which tags were not pushed (`E-PUSH-FAILED`).
+/// which tags were not pushed (`E-PUSH-FAILED`, then each reason's own).
 fn destination_failure(delivery: &Delivery) -> Option<(Vec<&'static str>, String)> {
     let (destination, outcome) = match &delivery.prepared {
         Err(why) => {
@@ -248,7 +250,8 @@ fn destination_failure(delivery: &Delivery) -> Option<(Vec<&'static str>, String
             destination.name
         );
     }
-    Some((vec!["E-PUSH-FAILED"], text))
+    let codes = std::iter::once("E-PUSH-FAILED").chain(outcome.codes.iter().copied());
+    Some((codes.collect(), text))
 }
 
 /// The destinations must hold one image: the digest each holds this run's image under, when they

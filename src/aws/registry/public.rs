@@ -15,8 +15,8 @@ use aws_sdk_ecrpublic::types::{
 
 use super::advice;
 use super::repository::{Created, Described, Lookup};
-use crate::aws::calls::{absent_if, answer, read};
 use crate::aws::advice::{TokenFlaw, token_unusable};
+use crate::aws::calls::{absent_if, answer, read};
 use crate::aws::token::{self, RegistryLogin};
 use crate::aws::{call_failed, denied, sdk_error_text};
 use crate::inputs::{Catalog, Config, Document, Tag};
