@@ -21,7 +21,7 @@ use crate::retry::{Backoff, retry};
 type Https = proxy::HttpClient<Full<bytes::Bytes>>;
 
 /// One repository of one registry, with its login.
-pub struct Repository {
+pub struct RepositoryApi {
     client: Https,
     /// `https://<host>/v2/<repository>`
     base: String,
@@ -58,13 +58,13 @@ impl Failure {
     }
 }
 
-impl Repository {
+impl RepositoryApi {
     /// The repository `name` of the registry `login` opens; TLS trusts the system's roots (and
     /// `SSL_CERT_FILE`, as the AWS SDK does), through the environment's proxy.
-    pub fn new(login: &RegistryLogin, name: &str, arn: &str) -> Result<Repository> {
+    pub fn new(login: &RegistryLogin, name: &str, arn: &str) -> Result<RepositoryApi> {
         let client = proxy::client()?;
         let credentials = format!("{}:{}", login.username, login.password);
-        Ok(Repository {
+        Ok(RepositoryApi {
             client,
             base: format!("https://{}/v2/{name}", login.host),
             authorization: format!(

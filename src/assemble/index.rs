@@ -76,7 +76,7 @@ pub fn digest_of(bytes: &[u8]) -> String {
 
 /// What a manifest body is: an image (with its configuration's descriptor) or an index (with its
 /// descriptors). The error completes "`<reference>` in <repository> …" as a sentence.
-pub fn kind(media_type: &str, body: &[u8]) -> Result<Kind, Diagnostic> {
+pub fn content(media_type: &str, body: &[u8]) -> Result<Content, Diagnostic> {
     let value: Value = serde_json::from_slice(body).map_err(|e| advice::not_json(&e))?;
     let media_type = value["mediaType"].as_str().unwrap_or(media_type);
     match media_type {
@@ -85,7 +85,7 @@ pub fn kind(media_type: &str, body: &[u8]) -> Result<Kind, Diagnostic> {
             let entries = listed.iter().enumerate().map(|(at, descriptor)| {
                 entry(descriptor).map_err(|why| advice::in_index(at + 1, &why))
             });
-            Ok(Kind::Index(entries.collect::<Result<_, _>>()?))
+            Ok(Content::Index(entries.collect::<Result<_, _>>()?))
         }
         OCI_MANIFEST | DOCKER_MANIFEST => {
             let config = &value["config"];
@@ -94,7 +94,7 @@ pub fn kind(media_type: &str, body: &[u8]) -> Result<Kind, Diagnostic> {
             }
             let (_, digest, size) =
                 checked_descriptor(config).map_err(|why| advice::in_configuration(&why))?;
-            Ok(Kind::Image {
+            Ok(Content::Image {
                 media_type: media_type.to_owned(),
                 config: Config { digest, size },
             })
@@ -103,9 +103,9 @@ pub fn kind(media_type: &str, body: &[u8]) -> Result<Kind, Diagnostic> {
     }
 }
 
-/// A manifest's kind, before an image's platform is known.
+/// What a manifest holds (an image, or an index of entries), before an image's platform is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub enum Content {
     Image { media_type: String, config: Config },
     Index(Vec<Entry>),
 }
@@ -332,9 +332,9 @@ mod tests {
         (reference.into(), child)
     }
 
-    fn index_of(manifests: &Value) -> Result<Kind, Diagnostic> {
+    fn index_of(manifests: &Value) -> Result<Content, Diagnostic> {
         let body = json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests});
-        kind("", body.to_string().as_bytes())
+        content("", body.to_string().as_bytes())
     }
 
     #[test]
@@ -371,7 +371,7 @@ mod tests {
 
     #[test]
     fn an_index_child_gives_its_entries_attestations_included() {
-        let Ok(Kind::Index(entries)) = index_of(&json!([
+        let Ok(Content::Index(entries)) = index_of(&json!([
             {"mediaType": OCI_MANIFEST, "digest": d('c'), "size": 1, "platform": {"os": "linux", "architecture": "arm64"}},
             {"mediaType": OCI_MANIFEST, "digest": d('d'), "size": 1,
              "platform": {"os": "unknown", "architecture": "unknown"},
@@ -442,7 +442,7 @@ mod tests {
         assert!(why.text().contains("size none"), "{why}");
         let manifest = |config: Value| {
             let body = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config});
-            kind("", body.to_string().as_bytes())
+            content("", body.to_string().as_bytes())
         };
         let bad = manifest(
             json!({"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:/x", "size": 2}),
@@ -489,8 +489,8 @@ mod tests {
         let manifest = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": d('c'), "size": 7}});
         assert_eq!(
-            kind("", manifest.to_string().as_bytes()),
-            Ok(Kind::Image {
+            content("", manifest.to_string().as_bytes()),
+            Ok(Content::Image {
                 media_type: OCI_MANIFEST.into(),
                 config: Config {
                     digest: d('c'),
@@ -498,7 +498,7 @@ mod tests {
                 }
             })
         );
-        let refused = |media_type, body| kind(media_type, body).expect_err("refused");
+        let refused = |media_type, body| content(media_type, body).expect_err("refused");
         assert_eq!(
             refused(DOCKER_MANIFEST, b"{\"schemaVersion\":1}").codes(),
             ["E-ASSEMBLE-NO-CONFIG"]

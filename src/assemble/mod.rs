@@ -13,8 +13,8 @@ pub mod index;
 
 use anyhow::Result;
 
-use self::http::Repository;
-use self::index::{Child, Index, Kind};
+use self::http::RepositoryApi;
+use self::index::{Child, Content, Index};
 use crate::aws::registry::Destination;
 use crate::aws::registry::login::step_title;
 use crate::aws::registry::{Identity, LoggedIn, private_location};
@@ -23,7 +23,7 @@ use crate::inputs::{Platform, Tag};
 use crate::{github, step};
 
 /// What `assemble` holds for one destination between reading and writing: where to write, and the index.
-pub type Read = (Repository, Index);
+pub type Read = (RepositoryApi, Index);
 
 /// The identify step of `assemble`: for every destination logged in, the references read from its
 /// repository and joined into an index (what the run will put there), at once, logs held in order.
@@ -40,7 +40,7 @@ pub async fn read_all<'a>(
         let _step = step::enter(&step_title("Read the images", config, several));
         let name = config.repository.as_str();
         let (uri, arn) = private_location(&login.login, &config.region, name);
-        let repository = Repository::new(&login.login, name, &arn)?;
+        let repository = RepositoryApi::new(&login.login, name, &arn)?;
         let (identity, index) = read(&repository, &uri, references).await?;
         Ok((login, identity, (repository, index)))
     });
@@ -73,7 +73,7 @@ pub async fn write_all(
 /// digest that does not match, a malformed descriptor, a platform outside the input's rule) stop
 /// here, naming the reference and where the bad value came from.
 pub async fn read(
-    repository: &Repository,
+    repository: &RepositoryApi,
     uri: &str,
     references: &[String],
 ) -> Result<(Identity, Index)> {
@@ -85,11 +85,11 @@ pub async fn read(
             .manifest(reference)
             .await?
             .ok_or_else(|| advice::missing(reference, uri))?;
-        let child = match index::kind(&manifest.media_type, &manifest.body)
+        let child = match index::content(&manifest.media_type, &manifest.body)
             .map_err(|why| advice::unusable(reference, uri, &manifest.digest, &why))?
         {
-            Kind::Index(entries) => Child::Index { entries },
-            Kind::Image { media_type, config } => Child::Image {
+            Content::Index(entries) => Child::Index { entries },
+            Content::Image { media_type, config } => Child::Image {
                 platform: configured_platform(repository, uri, reference, &config).await?,
                 media_type,
                 size: manifest.body.len(),
@@ -114,7 +114,7 @@ pub async fn read(
 /// The platform an image's configuration states: read by its digest (and checked against it), its
 /// size as the manifest says, its platform under the `platform` input's rule.
 async fn configured_platform(
-    repository: &Repository,
+    repository: &RepositoryApi,
     uri: &str,
     reference: &str,
     config: &index::Config,
@@ -147,7 +147,7 @@ fn describe(child: &Child) -> String {
 /// Writes the index under each tag the plan pushes, retrying as a push does; every tag must end with
 /// the index's digest.
 pub async fn write(
-    repository: &Repository,
+    repository: &RepositoryApi,
     destination: &Destination,
     index: &Index,
 ) -> PushOutcome {
@@ -171,7 +171,7 @@ pub async fn write(
 }
 
 /// The HTTP client retries transient failures itself; a refusal is final.
-async fn write_tag(repository: &Repository, tag: &Tag, index: &Index) -> Result<String> {
+async fn write_tag(repository: &RepositoryApi, tag: &Tag, index: &Index) -> Result<String> {
     repository
         .put_manifest(tag.as_str(), index.media_type, &index.body)
         .await

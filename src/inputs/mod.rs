@@ -59,6 +59,8 @@ pub struct Config {
     pub settings: Settings,
     pub if_tag_exists: IfTagExists,
     pub registry_type: RegistryType,
+    /// ECR Public's catalog data for a repository this run creates (empty for private ECR).
+    pub catalog: Catalog,
     /// The whole run must finish within this.
     pub timeout: std::time::Duration,
     /// Write the job summary (`summary`); outputs and logs are the same either way.
@@ -113,6 +115,8 @@ pub struct RepositorySpec {
     pub settings: Settings,
     pub if_tag_exists: IfTagExists,
     pub registry_type: RegistryType,
+    /// ECR Public's catalog data for a repository this run creates (empty for private ECR).
+    pub catalog: Catalog,
 }
 
 /// What `ecr-push-action policy` needs: the calls the inputs make, on which repository.
@@ -260,6 +264,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         settings,
         if_tag_exists,
         registry_type,
+        catalog,
     } = spec?;
     let source = source?;
     // The images an index is made of are in the repository: assembling never creates one.
@@ -277,6 +282,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         settings,
         if_tag_exists,
         registry_type,
+        catalog,
         timeout: timeout?,
         summary: summary?,
         platform: platform?,
@@ -324,7 +330,8 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
     let registry_type = check.keep(settings::registry_type_rule(raw, &settings));
     let repository = check.keep(names::repository_rule(raw.repository.as_deref()));
     let registry_id = check.keep(names::registry_id_rule(raw.registry_id.as_deref()));
-    let public = matches!(registry_type, Some(RegistryType::Public(_)));
+    let (registry_type, catalog) = registry_type.unzip();
+    let public = registry_type.is_some_and(RegistryType::is_public);
     let listed = check.keep(destinations::destinations_rule(
         raw.destinations.as_deref(),
         registry_id.as_ref().and_then(Option::as_deref),
@@ -358,6 +365,7 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
         settings,
         if_tag_exists: if_tag_exists?,
         registry_type: registry_type?,
+        catalog: catalog?,
     })
 }
 

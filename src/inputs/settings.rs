@@ -156,15 +156,18 @@ pub enum IfTagExists {
     Match,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which registry the repository is in: private ECR or ECR Public (`registry-type`). The one
+/// private-or-public choice of the run; what it means for messages and the summary is said beside
+/// the registry's data (`aws/registry/repository.rs`), and the clients of each are `aws::registry::Registry`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegistryType {
     Private,
-    Public(Catalog),
+    Public,
 }
 
 impl RegistryType {
-    pub fn is_public(&self) -> bool {
-        matches!(self, RegistryType::Public(_))
+    pub fn is_public(self) -> bool {
+        self == RegistryType::Public
     }
 }
 
@@ -510,7 +513,11 @@ pub fn if_tag_exists_rule(value: Option<&str>) -> Checked<IfTagExists> {
 }
 
 /// `private` (the default), which takes none of the catalog inputs, or `public` with its catalog.
-pub(super) fn registry_type_rule(raw: &RawInputs, settings: &Settings) -> Checked<RegistryType> {
+/// The registry, and the catalog data a new ECR Public repository gets (empty for private ECR).
+pub(super) fn registry_type_rule(
+    raw: &RawInputs,
+    settings: &Settings,
+) -> Checked<(RegistryType, Catalog)> {
     match raw
         .registry_type
         .as_deref()
@@ -527,10 +534,10 @@ pub(super) fn registry_type_rule(raw: &RawInputs, settings: &Settings) -> Checke
             ];
             match given.iter().find(|(_, v)| v.is_some()) {
                 Some((input, _)) => Err(advice::catalog_without_public(input)),
-                None => Ok(RegistryType::Private),
+                None => Ok((RegistryType::Private, Catalog::default())),
             }
         }
-        Some("public") => public_rule(raw, settings).map(RegistryType::Public),
+        Some("public") => public_rule(raw, settings).map(|c| (RegistryType::Public, c)),
         Some(other) => Err(advice::not_one_of(
             "registry-type",
             other,

@@ -1,13 +1,12 @@
 //! What the registry step tells the user, each text written once as a named constructor, so that the
 //! logic in the other registry modules reads on one screen; each problem with its stable code. Texts
-//! that differ between private ECR and ECR Public take the [`Kind`].
+//! that differ between private ECR and ECR Public take the [`RegistryType`].
 
 use anyhow::Error;
 
 use super::plan::Refusal;
-use super::repository::Kind;
 use crate::diagnostic::{self, error};
-use crate::inputs::{Encryption, Settings};
+use crate::inputs::{Encryption, RegistryType, Settings};
 
 /// Names the registry in messages: `your account's registry` or `registry <id>`.
 pub fn registry(registry_id: Option<&str>) -> String {
@@ -17,24 +16,29 @@ pub fn registry(registry_id: Option<&str>) -> String {
     )
 }
 
-pub fn exists(kind: Kind, name: &str, registry_id: Option<&str>, uri: Option<&str>) -> String {
+pub fn exists(
+    kind: RegistryType,
+    name: &str,
+    registry_id: Option<&str>,
+    uri: Option<&str>,
+) -> String {
     match kind {
-        Kind::Private => format!("Repository {name} exists in {}", registry(registry_id)),
-        Kind::Public => format!(
+        RegistryType::Private => format!("Repository {name} exists in {}", registry(registry_id)),
+        RegistryType::Public => format!(
             "Public repository {name} exists: {}",
             uri.unwrap_or_default()
         ),
     }
 }
 
-pub fn missing(kind: Kind, name: &str, registry_id: Option<&str>) -> Error {
+pub fn missing(kind: RegistryType, name: &str, registry_id: Option<&str>) -> Error {
     let text = match kind {
-        Kind::Private => format!(
+        RegistryType::Private => format!(
             "ECR repository `{name}` does not exist in {}, and `create-repository` is false.\n\
              Create it first (aws ecr create-repository --repository-name {name}), or set `create-repository: true`.",
             registry(registry_id)
         ),
-        Kind::Public => format!(
+        RegistryType::Public => format!(
             "ECR Public repository `{name}` does not exist, and `create-repository` is false.\nCreate it first \
              (aws ecr-public create-repository --region us-east-1 --repository-name {name}), or set `create-repository: true`."
         ),
@@ -55,14 +59,19 @@ pub fn not_checking(name: &str) -> String {
     format!("Not checking that {name} exists (ecr:DescribeRepositories is not allowed); pushing")
 }
 
-pub fn created(kind: Kind, name: &str, registry_id: Option<&str>, uri: Option<&str>) -> String {
+pub fn created(
+    kind: RegistryType,
+    name: &str,
+    registry_id: Option<&str>,
+    uri: Option<&str>,
+) -> String {
     match kind {
-        Kind::Private => format!("Created repository {name} in {}", registry(registry_id)),
-        Kind::Public => format!("Created public repository {}", uri.unwrap_or(name)),
+        RegistryType::Private => format!("Created repository {name} in {}", registry(registry_id)),
+        RegistryType::Public => format!("Created public repository {}", uri.unwrap_or(name)),
     }
 }
 
-pub fn created_concurrently(kind: Kind, name: &str) -> String {
+pub fn created_concurrently(kind: RegistryType, name: &str) -> String {
     format!(
         "{} {name} was created concurrently by another job; using it",
         kind.repository_noun()
@@ -192,7 +201,7 @@ pub fn encryption_differs(
 
 /// What reconciling changed, one line each (ECR Public lists its tags on one line).
 pub fn changes(
-    kind: Kind,
+    kind: RegistryType,
     name: &str,
     changes: &[Change],
     created: bool,
@@ -202,20 +211,20 @@ pub fn changes(
     let mut lines = Vec::new();
     for change in changes {
         match (change, kind) {
-            (Change::Tags(tags), Kind::Private) => {
+            (Change::Tags(tags), RegistryType::Private) => {
                 lines.extend(
                     tags.iter()
                         .map(|(k, v)| format!("{noun} {name}: tag {k}={v}")),
                 );
             }
-            (Change::Tags(tags), Kind::Public) => {
+            (Change::Tags(tags), RegistryType::Public) => {
                 let tags: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 lines.push(format!("{noun} {name}: tags {}", tags.join(", ")));
             }
             (Change::Setting(what), _) => lines.push(format!("{noun} {name}: {what}")),
         }
     }
-    if kind == Kind::Private && changes.is_empty() && !created && !settings.is_empty() {
+    if kind == RegistryType::Private && changes.is_empty() && !created && !settings.is_empty() {
         lines.push(format!("{noun} {name}: settings already as wanted"));
     }
     lines
@@ -283,15 +292,15 @@ pub fn refuses_tag(err: &Error) -> bool {
 
 /// Why an existing tag stops the run; `ours` says what this run would push (for `match`).
 pub fn tag_refused(
-    kind: Kind,
+    kind: RegistryType,
     tag: &str,
     repository_uri: &str,
     refusal: &Refusal,
     ours: &str,
 ) -> Error {
     let place = match kind {
-        Kind::Private => "repository",
-        Kind::Public => "public repository",
+        RegistryType::Private => "repository",
+        RegistryType::Public => "public repository",
     };
     match refusal {
         Refusal::Immutable(digest) => error(
@@ -336,12 +345,18 @@ mod tests {
             (Refusal::Immutable(held()), "E-TAG-IMMUTABLE"),
             (Refusal::Differs(held()), "E-TAG-DIFFERS"),
         ] {
-            let refused = tag_refused(Kind::Public, "v1", "public.ecr.aws/a/app", &refusal, "x")
-                .context("preparing a destination");
+            let refused = tag_refused(
+                RegistryType::Public,
+                "v1",
+                "public.ecr.aws/a/app",
+                &refusal,
+                "x",
+            )
+            .context("preparing a destination");
             assert_eq!(diagnostic::codes(&refused), [problem]);
             assert!(refuses_tag(&refused));
         }
-        assert!(!refuses_tag(&missing(Kind::Private, "app", None)));
+        assert!(!refuses_tag(&missing(RegistryType::Private, "app", None)));
     }
 
     /// `mod.rs` raises a malformed digest as `anyhow!(digest_malformed(…))`: an error given to

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use super::repository::{Created, Described, Kind, Lookup};
+use super::repository::{Created, Described, Lookup};
 use super::{advice, private, public};
 use crate::aws::token::{self, RegistryLogin};
 use crate::inputs::{Catalog, Config, Document, RegistryType, Tag, is_sha256_digest};
@@ -17,17 +17,18 @@ pub enum Registry<'a> {
 }
 
 impl<'a> Registry<'a> {
-    pub fn new(sdk: &aws_config::SdkConfig, registry_type: &'a RegistryType) -> Self {
-        match registry_type {
+    /// The client of `config`'s registry, in the region of `sdk`.
+    pub fn new(sdk: &aws_config::SdkConfig, config: &'a Config) -> Self {
+        match config.registry_type {
             RegistryType::Private => Registry::Private(aws_sdk_ecr::Client::new(sdk)),
-            RegistryType::Public(catalog) => Registry::Public(public::client(sdk), catalog),
+            RegistryType::Public => Registry::Public(public::client(sdk), &config.catalog),
         }
     }
 
-    pub fn kind(&self) -> Kind {
+    pub fn kind(&self) -> RegistryType {
         match self {
-            Registry::Private(_) => Kind::Private,
-            Registry::Public(..) => Kind::Public,
+            Registry::Private(_) => RegistryType::Private,
+            Registry::Public(..) => RegistryType::Public,
         }
     }
 

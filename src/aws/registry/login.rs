@@ -29,7 +29,7 @@ pub async fn login<'a>(
 ) -> Result<Vec<Result<LoggedIn<'a>>>> {
     let logins: Vec<Result<LoggedIn>> = github::at_once(targets.iter().map(|target| async move {
         let _step = step::enter(&step_title("Registry login", target, targets.len()));
-        let registry = Registry::new(&for_region(sdk, &target.region), &target.registry_type);
+        let registry = Registry::new(&for_region(sdk, &target.region), target);
         let login = registry.login(target.registry_id.as_deref()).await?;
         Ok(LoggedIn {
             config: target,

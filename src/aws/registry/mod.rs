@@ -21,4 +21,4 @@ pub use client::Registry;
 pub use login::{LoggedIn, login};
 pub use plan::Identity;
 pub use prepare::{Destination, prepare};
-pub use repository::{Kind, private_location};
+pub use repository::private_location;

@@ -13,14 +13,14 @@ use super::client::Registry;
 use super::login::{LoggedIn, step_title};
 use super::plan::{self, Decision, Held, Identity, Mutability, Plan};
 use super::private;
-use super::repository::{Created, Described, Kind, Lookup, Repository, private_location};
+use super::repository::{Created, Described, Lookup, Repository, private_location};
 use crate::aws::token::RegistryLogin;
-use crate::inputs::{Config, Document, IfTagExists, Settings};
+use crate::inputs::{Config, Document, IfTagExists, RegistryType, Settings};
 use crate::{github, step};
 
 /// Where the images go, ready to push: the registry login, the repository and which tags to push.
 pub struct Destination {
-    pub kind: Kind,
+    pub kind: RegistryType,
     pub login: RegistryLogin,
     /// `<registry host>/<repository>` (ECR Public: `public.ecr.aws/<alias>/<repository>`).
     pub repository_uri: String,
@@ -132,8 +132,8 @@ async fn ensure(registry: &Registry<'_>, config: &Config) -> Result<Repository> 
             github::info(&advice::created_concurrently(kind, name));
             match (registry.describe(config).await?, kind) {
                 (Lookup::Found(found), _) => Ok(Repository::new(name, false, Some(found))),
-                (_, Kind::Private) => Ok(unchecked()),
-                (_, Kind::Public) => Err(advice::public_vanished(name)),
+                (_, RegistryType::Private) => Ok(unchecked()),
+                (_, RegistryType::Public) => Err(advice::public_vanished(name)),
             }
         }
         // A pusher given only push permissions on a repository made beforehand.
@@ -321,7 +321,7 @@ async fn is_this_image(
     Ok(this_image)
 }
 
-impl Kind {
+impl RegistryType {
     /// Where the repository is: private ECR's URI and ARN follow from the login; ECR Public names them,
     /// and the account that owns the repository.
     fn destination(
@@ -333,11 +333,11 @@ impl Kind {
         let name = repository.name.as_str();
         let described = repository.described.clone().unwrap_or_default();
         let (repository_uri, arn, login) = match self {
-            Kind::Private => {
+            RegistryType::Private => {
                 let (uri, arn) = private_location(&login, region, name);
                 (uri, arn, login)
             }
-            Kind::Public => {
+            RegistryType::Public => {
                 let uri = described
                     .uri
                     .ok_or_else(|| advice::public_without_uri(name))?;
@@ -401,7 +401,7 @@ mod tests {
                 password: "p".to_owned(),
             };
             let repository = Repository::new("team/api", false, None);
-            let destination = Kind::Private
+            let destination = RegistryType::Private
                 .destination(login, &repository, region)
                 .expect("a private destination");
             assert_eq!(destination.arn, arn, "{region}");

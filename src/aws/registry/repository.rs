@@ -1,9 +1,10 @@
-//! What a registry says of a repository, in the few terms this action uses — which registry it is
-//! ([`Kind`]), the repository and its description, what looking it up and creating it answered — and
+//! What a registry says of a repository, in the few terms this action uses — what each registry is called
+//! ([`RegistryType`]'s words), the repository and its description, what looking it up and creating it answered — and
 //! the manifest media types a registry serves. Data only: the calls that produce it are in
 //! [`client`](super::client), [`private`](super::private) and [`public`](super::public).
 
 use crate::aws::token::RegistryLogin;
+use crate::inputs::RegistryType;
 
 /// The manifest media types a registry serves (OCI image spec, Docker's distribution manifest v2):
 /// what ECR's `BatchGetImage` accepts and what `assemble` asks for and writes.
@@ -14,33 +15,27 @@ pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.
 /// Every manifest type a tag can hold: indexes, and images of both image stores.
 pub const MANIFEST_TYPES: [&str; 4] = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
 
-/// Which registry: what messages and the summary call it, and how its repository URI is found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Private,
-    Public,
-}
-
-impl Kind {
+/// What messages and the summary call each registry (the inputs' one private-or-public choice).
+impl RegistryType {
     /// The registry's name in the job summary.
     pub fn title(self) -> &'static str {
         match self {
-            Kind::Private => "Amazon ECR",
-            Kind::Public => "Amazon ECR Public",
+            RegistryType::Private => "Amazon ECR",
+            RegistryType::Public => "Amazon ECR Public",
         }
     }
 
     pub fn repository_noun(self) -> &'static str {
         match self {
-            Kind::Private => "Repository",
-            Kind::Public => "Public repository",
+            RegistryType::Private => "Repository",
+            RegistryType::Public => "Public repository",
         }
     }
 
     pub fn group(self) -> &'static str {
         match self {
-            Kind::Private => "ECR repository",
-            Kind::Public => "ECR Public repository",
+            RegistryType::Private => "ECR repository",
+            RegistryType::Public => "ECR Public repository",
         }
     }
 }
