@@ -2,6 +2,7 @@
 //!
 //! [`run`] is the whole pipeline; each step lives in the module named after it.
 
+pub mod advice;
 pub mod assemble;
 pub mod aws;
 pub mod diagnostic;

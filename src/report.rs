@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use anyhow::Result;
 use serde_json::json;
 
+use crate::advice;
 use crate::aws::registry::Destination;
 use crate::diagnostic::Diagnostic;
 use crate::docker::{self, PushOutcome};
@@ -194,69 +195,55 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::
 }
 
 /// When a tag was not pushed somewhere, or the destinations hold different digests: the error that
-/// says where, why, and what was pushed all the same.
+/// says where, why, and what was pushed all the same, with every problem's code.
 pub fn failure(deliveries: &[Delivery]) -> Option<Diagnostic> {
-    let mut parts: Vec<(Vec<&'static str>, String)> =
-        deliveries.iter().filter_map(destination_failure).collect();
-    parts.extend(
-        digests_differ(deliveries).map(|text| (vec!["E-DESTINATIONS-DIGESTS-DIFFER"], text)),
-    );
+    let mut parts: Vec<Diagnostic> = deliveries.iter().filter_map(destination_failure).collect();
+    parts.extend(digests_differ(deliveries));
     if parts.is_empty() {
         return None;
     }
-    let codes: Vec<&'static str> = parts.iter().flat_map(|(codes, _)| codes.clone()).collect();
-    let mut parts: Vec<String> = parts.into_iter().map(|(_, text)| text).collect();
+    let mut text: Vec<String> = parts.iter().map(|d| d.text().to_owned()).collect();
     let done: Vec<String> = deliveries
         .iter()
         .filter(|d| d.outcome.failed.is_empty())
         .filter_map(|d| Some(d.prepared.as_ref().ok()?.repository_uri.clone()))
         .collect();
     if deliveries.len() > 1 && !done.is_empty() {
-        parts.push(format!("Every tag is in place in: {}.", done.join(", ")));
+        text.push(advice::in_place(&done));
     }
-    Some(Diagnostic::gathered(codes, parts.join("\n")))
+    let codes = parts.iter().flat_map(|d| d.codes().iter().copied());
+    Some(Diagnostic::gathered(codes, text.join("\n")))
 }
 
-/// One destination's failure, with its codes: why it could not be made ready (its own codes), or
-/// which tags were not pushed (`E-PUSH-FAILED`, then each reason's own).
-fn destination_failure(delivery: &Delivery) -> Option<(Vec<&'static str>, String)> {
+/// One destination's failure: why it could not be made ready, or which tags were not pushed.
+fn destination_failure(delivery: &Delivery) -> Option<Diagnostic> {
     let (destination, outcome) = match &delivery.prepared {
-        Err(why) => {
-            let text = format!("Nothing was pushed to {}: {why}", delivery.target);
-            return Some((why.codes().to_vec(), text));
-        }
+        Err(why) => return Some(advice::nothing_pushed(&delivery.target.to_string(), why)),
         Ok(destination) => (destination, &delivery.outcome),
     };
     if outcome.failed.is_empty() {
         return None;
     }
-    let mut text = format!(
-        "{} of {} tags were not pushed to {}:",
-        outcome.failed.len(),
-        destination.plan.push.len(),
-        destination.repository_uri
-    );
-    for (tag, why) in &outcome.failed {
-        let _ = write!(text, "\n- {tag}: {why}");
-    }
-    if let Some(first) = outcome.pushed.first() {
-        let pushed: Vec<String> = outcome.pushed.iter().map(|p| p.tag.to_string()).collect();
-        let _ = write!(text, "\nPushed: {} ({}).", pushed.join(", "), first.digest);
-    }
-    if destination.created {
-        let _ = write!(
-            text,
-            "\nThe repository {} was created by this run and is left in place.",
-            destination.name
-        );
-    }
-    let codes = std::iter::once("E-PUSH-FAILED").chain(outcome.codes.iter().copied());
-    Some((codes.collect(), text))
+    let failed: Vec<(String, String)> = outcome
+        .failed
+        .iter()
+        .map(|(tag, why)| (tag.to_string(), why.clone()))
+        .collect();
+    let pushed: Vec<String> = outcome.pushed.iter().map(|p| p.tag.to_string()).collect();
+    Some(advice::tags_not_pushed(&advice::NotPushed {
+        uri: &destination.repository_uri,
+        planned: destination.plan.push.len(),
+        failed: &failed,
+        codes: &outcome.codes,
+        pushed: &pushed,
+        digest: outcome.pushed.first().map(|p| p.digest.as_str()),
+        created: destination.created.then_some(destination.name.as_str()),
+    }))
 }
 
 /// The destinations must hold one image: the digest each holds this run's image under, when they
 /// differ.
-fn digests_differ(deliveries: &[Delivery]) -> Option<String> {
+fn digests_differ(deliveries: &[Delivery]) -> Option<Diagnostic> {
     let held: Vec<(&str, &str)> = deliveries
         .iter()
         .filter_map(|d| {
@@ -269,16 +256,7 @@ fn digests_differ(deliveries: &[Delivery]) -> Option<String> {
     if held.iter().all(|(_, digest)| *digest == held[0].1) {
         return None;
     }
-    let listed: Vec<String> = held
-        .iter()
-        .map(|(uri, digest)| format!("{uri}: {digest}"))
-        .collect();
-    Some(format!(
-        "The destinations hold this image under different digests, so `digest` has no single value:\n- {}\n\
-         The engine made different manifests for them (e.g. layers compressed anew); push again with \
-         `if-tag-exists: overwrite`, or check which one your deployments use.",
-        listed.join("\n- ")
-    ))
+    Some(advice::digests_differ(&held))
 }
 
 struct Outputs<'a> {

@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use crate::{diagnostic, github};
+use crate::{advice, github};
 
 /// The step entered last. One run per process, so one slot for the process.
 static CURRENT: Mutex<Option<String>> = Mutex::new(None);
@@ -37,12 +37,5 @@ pub fn current() -> String {
 
 /// The run's `timeout` ran out (after `seconds`) in the step entered last.
 pub fn timed_out(seconds: u64) -> anyhow::Error {
-    diagnostic::error(
-        "E-TIMEOUT",
-        format!(
-            "The run did not finish within {seconds} s (input `timeout`) and was stopped during \"{}\"; \
-             nothing after that step ran. Look at that step's log above, or raise `timeout`.",
-            current()
-        ),
-    )
+    advice::timed_out(seconds, &current())
 }

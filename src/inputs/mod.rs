@@ -230,22 +230,7 @@ pub fn warnings(config: &Config) -> Vec<String> {
 fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Option<Config> {
     let spec = derive_spec(check, raw, env);
     let source = source_rule(check, raw, spec.as_ref());
-    let local_image = raw.local_image.as_deref();
-    // Full references (docker/metadata-action's `tags`) become their tag parts, if they are ours.
-    let (tags, tag_hosts) = match (raw.tags.as_deref(), spec.as_ref()) {
-        (Some(tags), Some(spec)) if tags.contains('/') => {
-            let rule = destinations::tag_references_rule(
-                tags,
-                spec.repository.as_str(),
-                &spec.destinations,
-            );
-            check
-                .keep(rule)
-                .map_or((None, Vec::new()), |(plain, hosts)| (Some(plain), hosts))
-        }
-        (tags, _) => (tags.map(str::to_owned), Vec::new()),
-    };
-    let tags = check.keep(names::tags_rule(tags.as_deref(), local_image));
+    let (tags, tag_hosts) = tags_rule(check, raw, spec.as_ref());
     let auth = auth::derive(check, raw, env);
     let timeout = check.keep(timeout_rule(raw.timeout.as_deref()));
     let summary = check.keep(settings::boolean_rule(
@@ -288,6 +273,33 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         platform: platform?,
         docker_host: docker_host?,
     })
+}
+
+/// The tags, and the registry hosts that full references among them name: full references
+/// (docker/metadata-action's `tags`) become their tag parts, if they are this repository's.
+fn tags_rule(
+    check: &mut Gather,
+    raw: &raw::RawInputs,
+    spec: Option<&RepositorySpec>,
+) -> (Option<Vec<Tag>>, Vec<String>) {
+    let (tags, tag_hosts) = match (raw.tags.as_deref(), spec) {
+        (Some(tags), Some(spec)) if tags.contains('/') => {
+            let rule = destinations::tag_references_rule(
+                tags,
+                spec.repository.as_str(),
+                &spec.destinations,
+            );
+            check
+                .keep(rule)
+                .map_or((None, Vec::new()), |(plain, hosts)| (Some(plain), hosts))
+        }
+        (tags, _) => (tags.map(str::to_owned), Vec::new()),
+    };
+    let local_image = raw.local_image.as_deref();
+    (
+        check.keep(names::tags_rule(tags.as_deref(), local_image)),
+        tag_hosts,
+    )
 }
 
 /// A local image to push, or (`assemble`) images in the repository to join: one of the two.
