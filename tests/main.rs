@@ -7,6 +7,7 @@ mod check;
 mod container;
 mod credentials;
 mod destinations;
+mod ecr_api;
 mod errors;
 mod faults;
 mod hardening;

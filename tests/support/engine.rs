@@ -202,6 +202,49 @@ impl Engine {
         .collect()
     }
 
+    /// `docker push remote` of the local image `local` with this engine's CLI, after a `docker login`
+    /// of the registry `host` (the test account's password) into a `DOCKER_CONFIG` of its own, as a
+    /// job does it; whether the push succeeded, and what the CLI said.
+    pub fn login_and_push(self, local: &str, remote: &str, host: &str) -> (bool, String) {
+        let name = unique("docker-config");
+        // The current engine's CLI runs in its root: the directory must be there, named from inside.
+        let (dir, inside) = match self {
+            Engine::Classic => {
+                let dir = std::env::temp_dir().join(&name);
+                (dir.clone(), dir)
+            }
+            Engine::Containerd => (
+                engine_root().join("tmp").join(&name),
+                PathBuf::from("/tmp").join(&name),
+            ),
+        };
+        std::fs::create_dir_all(&dir).expect("docker config dir");
+        let password = super::registry_password();
+        run(self.cli().env("DOCKER_CONFIG", &inside).args([
+            "login",
+            "-u",
+            "AWS",
+            "--password",
+            &password,
+            host,
+        ]));
+        run(self.cli().args(["tag", local, remote]));
+        let out = self
+            .cli()
+            .env("DOCKER_CONFIG", &inside)
+            .args(["push", remote])
+            .output()
+            .expect("docker push");
+        let _ = self.cli().args(["rmi", remote]).output();
+        let _ = std::fs::remove_dir_all(&dir);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), said)
+    }
+
     pub fn image_id(self, reference: &str) -> String {
         self.text(&["image", "inspect", "--format", "{{.Id}}", reference])
     }

@@ -1,12 +1,14 @@
 //! A per-test context against the shared local stack, one concern a file: the stack itself
 //! (`stack.rs`), the two Docker engines and images that remove themselves (`engine.rs`), running the
 //! action as the runner does (`action.rs`), the registries as a puller sees them (`registry.rs`), moto
-//! (`moto.rs`) and its IAM-enforcing twin (`iam.rs`), the ECR-like front (`front.rs`), the runner's
+//! (`moto.rs`) and its IAM-enforcing twin (`iam.rs`), the fake of the ECR operations moto lacks
+//! (`ecr_api.rs`), the ECR-like front (`front.rs`), the runner's
 //! command parser (`commands.rs`) and the secret check (`secrets.rs`). Tests own their world: unique
 //! names, images that go away on drop, so they run in parallel.
 
 mod action;
 pub mod commands;
+pub mod ecr_api;
 mod engine;
 pub mod front;
 pub mod iam;
