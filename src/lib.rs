@@ -61,11 +61,12 @@ async fn push(config: &Config, reference: &str) -> Result<()> {
     let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
     let ready: Vec<&aws::registry::Destination> = prepared.iter().flatten().collect();
     let outcomes = daemon.push_all(&image, &ready).await;
+    let signatures = signatures(&prepared, &outcomes).await;
     let shown = report::Image {
         platforms: &image.platforms,
         manifests: &[],
     };
-    finish(config, prepared, outcomes, &shown, &session)
+    finish(config, prepared, (outcomes, signatures), &shown, &session)
 }
 
 /// `assemble`: in each destination, the named images read and joined into one index (nothing written
@@ -77,6 +78,7 @@ async fn assemble_index(config: &Config, references: &[String]) -> Result<()> {
     let (identified, indexes) = assemble::read_all(logins, references).await;
     let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
     let outcomes = assemble::write_all(&prepared, &indexes).await;
+    let signatures = signatures(&prepared, &outcomes).await;
     let manifests = indexes
         .iter()
         .flatten()
@@ -88,12 +90,30 @@ async fn assemble_index(config: &Config, references: &[String]) -> Result<()> {
         platforms: &platforms,
         manifests: &manifests,
     };
-    finish(config, prepared, outcomes, &shown, &session)
+    finish(config, prepared, (outcomes, signatures), &shown, &session)
 }
 
 async fn credentials(config: &Config) -> Result<aws::credentials::Session> {
     let _step = step::enter("AWS credentials");
     aws::credentials::load(&config.region, &config.auth).await
+}
+
+/// After the push: ECR's signature of each destination's pushed image, where a signing rule covers
+/// the repository (aligned with `outcomes`, the ready destinations').
+async fn signatures(
+    prepared: &[Result<aws::registry::Destination>],
+    outcomes: &[docker::PushOutcome],
+) -> Vec<Option<aws::registry::signing::Signed>> {
+    let ready = prepared.iter().filter_map(|p| p.as_ref().ok());
+    let pushed = ready.zip(outcomes).map(|(destination, outcome)| {
+        Some(aws::registry::signing::Pushed {
+            plan: destination.signing.as_ref()?,
+            repository: &destination.name,
+            repository_arn: &destination.arn,
+            digest: &outcome.pushed.first()?.digest,
+        })
+    });
+    aws::registry::signing::wait_all(pushed.collect()).await
 }
 
 /// One destination fails as it always did: at once, with its own error and no outputs.
@@ -105,15 +125,20 @@ fn single_fails_at_once<T>(mut prepared: Vec<Result<T>>) -> Result<Vec<Result<T>
 }
 
 /// Outputs and summary, then the verdict. They say what was pushed even when a tag failed; the exit
-/// code says it failed. `outcomes` are those of the destinations that were ready, in order.
+/// code says it failed. `outcomes` (and their signatures) are those of the destinations that were
+/// ready, in order.
 fn finish(
     config: &Config,
     prepared: Vec<Result<aws::registry::Destination>>,
-    outcomes: Vec<docker::PushOutcome>,
+    (outcomes, signatures): (
+        Vec<docker::PushOutcome>,
+        Vec<Option<aws::registry::signing::Signed>>,
+    ),
     shown: &report::Image<'_>,
     session: &aws::credentials::Session,
 ) -> Result<()> {
     let mut outcomes = outcomes.into_iter();
+    let mut signatures = signatures.into_iter();
     let deliveries: Vec<report::Delivery> = config
         .destinations
         .iter()
@@ -123,6 +148,10 @@ fn finish(
             outcome: match prepared {
                 Ok(_) => outcomes.next().unwrap_or_default(),
                 Err(_) => docker::PushOutcome::default(),
+            },
+            signing: match prepared {
+                Ok(_) => signatures.next().flatten(),
+                Err(_) => None,
             },
             prepared: prepared.map_err(|err| {
                 diagnostic::Diagnostic::gathered(diagnostic::codes(&err), format!("{err:#}"))

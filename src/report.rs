@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::advice;
 use crate::aws::registry::Destination;
+use crate::aws::registry::signing::Signed;
 use crate::diagnostic::Diagnostic;
 use crate::docker::{self, PushOutcome};
 use crate::github;
@@ -25,6 +26,8 @@ pub struct Delivery {
     /// The destination made ready, or why it could not be (nothing was pushed there).
     pub prepared: Result<Destination, Diagnostic>,
     pub outcome: PushOutcome,
+    /// ECR's signature of the pushed image, where a signing rule covers the repository.
+    pub signing: Option<Signed>,
 }
 
 impl Delivery {
@@ -189,9 +192,18 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::
             "pushed-tags": tags(TagResult::holds_image),
             "failed-tags": tags(|r| matches!(r, TagResult::Failed(_))),
             "digest": delivery.digest().unwrap_or_default(),
+            "signing": signing_json(delivery.signing.as_ref()),
         })
     });
     serde_json::Value::Array(each.collect())
+}
+
+/// A destination's `signing`: ECR's status and the profiles, or `null` where no signing rule matched.
+fn signing_json(signed: Option<&Signed>) -> serde_json::Value {
+    signed.map_or(
+        serde_json::Value::Null,
+        |s| json!({"status": s.status, "profiles": s.profiles}),
+    )
 }
 
 /// When a tag was not pushed somewhere, or the destinations hold different digests: the error that
@@ -199,6 +211,11 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::
 pub fn failure(deliveries: &[Delivery]) -> Option<Diagnostic> {
     let mut parts: Vec<Diagnostic> = deliveries.iter().filter_map(destination_failure).collect();
     parts.extend(digests_differ(deliveries));
+    parts.extend(
+        deliveries
+            .iter()
+            .filter_map(|d| d.signing.as_ref()?.problem.clone()),
+    );
     if parts.is_empty() {
         return None;
     }
@@ -326,6 +343,7 @@ fn metadata(o: &Outputs<'_>, image_ref: &str) -> String {
         "skipped-tags": o.skipped_tags,
         "failed-tags": o.failed_tags,
         "platforms": platforms,
+        "signing": o.destinations.get(0).and_then(|d| d.get("signing")).cloned().unwrap_or_default(),
         "destinations": o.destinations,
     })
     .to_string()
@@ -356,7 +374,31 @@ fn summary(deliveries: &[Delivery], rows: &[Vec<Row>], platforms: &str) -> Strin
         let _ = writeln!(summary, "{}", table_row(row));
     }
     summary.push('\n');
+    summary.push_str(&signing_lines(deliveries));
     summary
+}
+
+/// A line per destination that a signing rule covers: ECR's status and the profiles.
+fn signing_lines(deliveries: &[Delivery]) -> String {
+    let mut lines = String::new();
+    for delivery in deliveries {
+        let (Some(signed), Ok(destination)) = (&delivery.signing, &delivery.prepared) else {
+            continue;
+        };
+        let profiles: Vec<String> = signed
+            .profiles
+            .iter()
+            .map(|p| github::code_cell(p))
+            .collect();
+        let _ = writeln!(
+            lines,
+            "Signing of {}: {} ({})\n",
+            github::code_cell(&destination.repository_uri),
+            github::code_cell(&signed.status),
+            profiles.join(", ")
+        );
+    }
+    lines
 }
 
 /// Where the summary says the repository is: one account, or how many registries (and where it was

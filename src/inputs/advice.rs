@@ -159,6 +159,16 @@ pub fn not_a_boolean(input: &'static str, value: &str) -> Problem {
     problem(input, "E-INPUT-BOOLEAN", text)
 }
 
+/// `signing-profile`: a value that is not an AWS Signer signing-profile ARN.
+pub fn bad_signing_profile(value: &str) -> Problem {
+    let text = format!(
+        "`{value}` is not an AWS Signer signing-profile ARN: write \
+         arn:<partition>:signer:<region>:<account>:/signing-profiles/<name> (the name: letters, digits and \
+         `_`), as ECR's signing configuration names it."
+    );
+    problem("signing-profile", "E-INPUT-SIGNING-PROFILE", text)
+}
+
 /// An input that takes one of a few words; `choices` as the README lists them.
 pub fn not_one_of(input: &'static str, value: &str, choices: &str) -> Problem {
     let text = format!("`{value}` is not one of {choices}.");

@@ -24,6 +24,7 @@ mod names;
 mod platform;
 mod raw;
 mod settings;
+mod signing;
 
 pub use auth::{Auth, ISSUER, IdTokenSource, Role, RoleRef, StaticCredentials, issuer_of_server};
 pub use destinations::Target;
@@ -34,6 +35,7 @@ pub use settings::{
     Catalog, Document, Encryption, IfTagExists, MutabilityMode, RegistryType, Settings,
     TagMutability, tag_filter_matches,
 };
+pub use signing::{Signing, is_signing_profile_arn};
 
 /// What the action will do, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +63,8 @@ pub struct Config {
     pub registry_type: RegistryType,
     /// ECR Public's catalog data for a repository this run creates (empty for private ECR).
     pub catalog: Catalog,
+    /// Managed signing: the profiles named by the inputs, and whether a signature is required.
+    pub signing: Signing,
     /// The whole run must finish within this.
     pub timeout: std::time::Duration,
     /// Write the job summary (`summary`); outputs and logs are the same either way.
@@ -117,6 +121,8 @@ pub struct RepositorySpec {
     pub registry_type: RegistryType,
     /// ECR Public's catalog data for a repository this run creates (empty for private ECR).
     pub catalog: Catalog,
+    /// `signing-profile` and `require-signature`.
+    pub signing: Signing,
 }
 
 /// What `ecr-push-action policy` needs: the calls the inputs make, on which repository.
@@ -250,6 +256,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         if_tag_exists,
         registry_type,
         catalog,
+        signing,
     } = spec?;
     let source = source?;
     // The images an index is made of are in the repository: assembling never creates one.
@@ -268,6 +275,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         if_tag_exists,
         registry_type,
         catalog,
+        signing,
         timeout: timeout?,
         summary: summary?,
         platform: platform?,
@@ -361,6 +369,11 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
         true,
     ));
     let if_tag_exists = check.keep(settings::if_tag_exists_rule(raw.if_tag_exists.as_deref()));
+    let (profiles, require) = signing::rules(
+        raw.signing_profile.as_deref(),
+        raw.require_signature.as_deref(),
+    );
+    let (profiles, require) = (check.keep(profiles), check.keep(require));
     let (region, registry_id) = (region?, registry_id?);
     let destinations = listed?.unwrap_or_else(|| {
         vec![Target {
@@ -378,6 +391,10 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
         if_tag_exists: if_tag_exists?,
         registry_type: registry_type?,
         catalog: catalog?,
+        signing: Signing {
+            profiles: profiles?,
+            require: require?,
+        },
     })
 }
 
@@ -402,7 +419,7 @@ impl Gather {
 /// The order problems are listed in: the order the action has always checked its inputs and variables
 /// in — the repository's settings, the run, the image and where it goes, the credentials, the
 /// endpoints. One derivation serves both the action and `policy`, so no single code order gives it.
-const LISTING_ORDER: [&str; 42] = [
+const LISTING_ORDER: [&str; 44] = [
     "image-tag-mutability",
     "image-tag-mutability-exclusion-filters",
     "scan-on-push",
@@ -445,6 +462,8 @@ const LISTING_ORDER: [&str; 42] = [
     "DOCKER_HOST",
     "DOCKER_CERT_PATH",
     "if-tag-exists",
+    "signing-profile",
+    "require-signature",
 ];
 
 fn platform_rule(value: Option<&str>) -> Checked<Option<Platform>> {

@@ -50,6 +50,8 @@ pub struct RawInputs {
     pub timeout: Option<String>,
     pub summary: Option<String>,
     pub platform: Option<String>,
+    pub signing_profile: Option<String>,
+    pub require_signature: Option<String>,
 }
 
 /// The rest of the environment, trimmed the same way, for the few fallbacks that inputs have.

@@ -13,6 +13,7 @@ use crate::partition::{account_of, repository_arn};
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
                               [--create-repository true|false] [--destinations \"REGION|HOST ...\"]
+                              [--signing-profile ARN[,ARN...]]
                               [--persona pusher|puller|assembler|scanner]
                               [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
                               [--audience AUD] [--issuer HOST/_services/token]
@@ -276,6 +277,7 @@ impl Flags {
                     "--destinations" => "INPUT_DESTINATIONS",
                     "--create-repository" => "INPUT_CREATE-REPOSITORY",
                     "--audience" => "INPUT_AUDIENCE",
+                    "--signing-profile" => "INPUT_SIGNING-PROFILE",
                     _ => return Err(advice::unknown_flag(other, USAGE)),
                 };
                 self.inputs.push((input.to_owned(), value));

@@ -135,7 +135,37 @@ fn pusher_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Valu
     ];
     statements.extend(api_statements(scope, repository, sids));
     statements.extend(kms_statement(scope));
+    statements.extend(signing_statements(scope, repository));
     statements
+}
+
+/// ECR's managed signing signs each push with the pusher's identity, which needs
+/// `signer:SignPayload` on the signing profiles of the rules that match the repository
+/// (`signing-profile`); the run reads the registry's signing configuration and waits for the
+/// signature. Nothing without `signing-profile`, and nothing for ECR Public, which does not sign.
+fn signing_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Value> {
+    let profiles = &scope.spec.signing.profiles;
+    if repository.public || profiles.is_empty() {
+        return Vec::new();
+    }
+    vec![
+        json!({
+            "Sid": "LetEcrSignThePushedImagesWithTheSigningProfiles",
+            "Effect": "Allow",
+            "Action": "signer:SignPayload",
+            "Resource": one_or_list(profiles)
+        }),
+        json!({
+            "Sid": "SigningConfigurationIsRegistryWideSoItsResourceMustBeStar",
+            "Effect": "Allow",
+            "Action": "ecr:GetSigningConfiguration",
+            "Resource": "*"
+        }),
+        repository.allow(
+            "WaitForEcrToSignThePushedImage",
+            &["DescribeImageSigningStatus"],
+        ),
+    ]
 }
 
 /// What `assemble` needs: the token, reading the images' manifests and configurations, writing the
@@ -162,6 +192,7 @@ fn assembler_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<V
         "CheckWhetherTagsExistBeforeWriting",
     ];
     statements.extend(api_statements(&existing, repository, sids));
+    statements.extend(signing_statements(scope, repository));
     statements
 }
 
@@ -405,5 +436,44 @@ mod tests {
             text.contains("arn:aws:ecr-public::123456789012:repository/team/api"),
             "{text}"
         );
+    }
+
+    /// Managed signing signs with the pusher's identity, which needs `signer:SignPayload` on the
+    /// profile (ECR User Guide, "Managed signing",
+    /// <https://docs.aws.amazon.com/AmazonECR/latest/userguide/managed-signing.html>; API Reference,
+    /// `PutSigningConfiguration`'s note). Only a configuration with `signing-profile` grants it.
+    #[test]
+    fn signing_profiles_are_granted_sign_payload_and_nothing_else_changes() {
+        let profile = "arn:aws:signer:us-west-2:123456789012:/signing-profiles/team";
+        let plain = identity_policy(&scope_in("us-west-2", &[]), Persona::Pusher);
+        let signed = identity_policy(
+            &scope_in("us-west-2", &[("INPUT_SIGNING-PROFILE", profile)]),
+            Persona::Pusher,
+        );
+        let statements = |p: &Value| p["Statement"].as_array().cloned().unwrap_or_default();
+        let (plain, signed) = (statements(&plain), statements(&signed));
+        assert_eq!(signed[..plain.len()], plain[..]);
+        let added: Vec<(&Value, &Value)> = signed[plain.len()..]
+            .iter()
+            .map(|s| (&s["Action"], &s["Resource"]))
+            .collect();
+        let repository = json!("arn:aws:ecr:us-west-2:123456789012:repository/team/api");
+        assert_eq!(
+            added,
+            [
+                (&json!("signer:SignPayload"), &json!(profile)),
+                (&json!("ecr:GetSigningConfiguration"), &json!("*")),
+                (&json!(["ecr:DescribeImageSigningStatus"]), &repository),
+            ]
+        );
+        let public = scope_in(
+            "us-east-1",
+            &[
+                ("INPUT_REGISTRY-TYPE", "public"),
+                ("INPUT_SIGNING-PROFILE", profile),
+            ],
+        );
+        let text = identity_policy(&public, Persona::Pusher).to_string();
+        assert!(!text.contains("signer:"), "{text}");
     }
 }

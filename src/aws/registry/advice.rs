@@ -249,6 +249,93 @@ impl Change {
     }
 }
 
+// Managed signing.
+
+/// The registry's signing configuration names the profiles that sign this repository's pushes.
+pub fn signing_from_registry(repository: &str, profiles: &[String]) -> String {
+    format!(
+        "ECR signs pushes to {repository} with {} (the registry's signing configuration)",
+        profiles.join(", ")
+    )
+}
+
+/// The registry's signing configuration could not be read (`why`): `signing-profile` stands in.
+pub fn signing_from_inputs(repository: &str, why: &str, profiles: &[String]) -> String {
+    let why = why.lines().next().unwrap_or_default();
+    format!(
+        "The registry's signing configuration could not be read ({why}); pushes to {repository} are \
+         taken to be signed with {} (input `signing-profile`)",
+        profiles.join(", ")
+    )
+}
+
+/// `GetSigningConfiguration` answered for the caller's registry, not `registry-id`'s.
+pub fn signing_configuration_of_caller() -> String {
+    "ecr:GetSigningConfiguration reads only the caller's own registry, and `registry-id` names another".to_owned()
+}
+
+pub fn signed(repository: &str, digest: &str, profiles: &[String]) -> String {
+    format!(
+        "ECR signed {repository}@{digest} with {}",
+        profiles.join(", ")
+    )
+}
+
+/// One profile's failed signature, as ECR reported it, with the doctor's explanation.
+pub struct SigningFailure {
+    pub profile: String,
+    pub code: String,
+    pub reason: String,
+    pub doctor: String,
+}
+
+/// ECR reported signing `FAILED` for the pushed image.
+pub fn signing_failed(image: &str, failed: &[SigningFailure]) -> Error {
+    let each: Vec<String> = failed
+        .iter()
+        .map(|f| {
+            format!(
+                "with {}: failureCode {}: {}\n{}",
+                f.profile,
+                if f.code.is_empty() { "(none)" } else { &f.code },
+                f.reason,
+                f.doctor
+            )
+        })
+        .collect();
+    error(
+        "E-SIGNING-FAILED",
+        format!(
+            "ECR could not sign {image} (the image was pushed). ECR's managed signing signs with the pusher's \
+             identity, which needs signer:SignPayload on the signing profile.\n{}",
+            each.join("\n")
+        ),
+    )
+}
+
+/// No signing status appeared for the pushed image.
+pub fn signing_not_started(
+    repository: &str,
+    digest: &str,
+    profiles: &[String],
+    seconds: u64,
+) -> Error {
+    error(
+        "E-SIGNING-NOT-STARTED",
+        format!(
+            "ECR reported no signing status for {repository}@{digest} within {seconds} s, although {} should \
+             sign it. Check the registry's signing configuration (`aws ecr get-signing-configuration`) and \
+             input `signing-profile`; `require-signature: false` makes this a warning.",
+            profiles.join(", ")
+        ),
+    )
+}
+
+/// `require-signature: false`: what would have failed the run.
+pub fn signature_not_required(problem: &str) -> String {
+    format!("{problem}\n(`require-signature` is false: the run goes on.)")
+}
+
 pub fn digest_malformed(registry: &str, tag: &str, digest: &str) -> Error {
     error(
         "E-TAG-DIGEST-MALFORMED",

@@ -16,6 +16,7 @@ pub mod prepare;
 pub mod private;
 pub mod public;
 pub mod repository;
+pub mod signing;
 
 pub use client::Registry;
 pub use login::{LoggedIn, login};

@@ -14,6 +14,7 @@ use super::login::{LoggedIn, step_title};
 use super::plan::{self, Decision, Held, Identity, Mutability, Plan};
 use super::private;
 use super::repository::{Created, Described, Lookup, Repository, private_location};
+use super::signing;
 use crate::aws::token::RegistryLogin;
 use crate::inputs::{Config, Document, IfTagExists, RegistryType, Settings};
 use crate::{github, step};
@@ -30,6 +31,8 @@ pub struct Destination {
     /// This run created the repository.
     pub created: bool,
     pub plan: Plan,
+    /// ECR's managed signing covers the repository: who signs, and whether it is required.
+    pub signing: Option<signing::Plan>,
 }
 
 /// Every destination logged in and identified (what the run puts there: the local image's identity,
@@ -81,6 +84,9 @@ async fn prepare_one(
     }
     let described = repository.described.as_ref();
     destination.plan = plan_tags(registry, config, described, &destination, identity).await?;
+    if let Registry::Private(ecr) = registry {
+        destination.signing = signing::plan(ecr, config).await?;
+    }
     Ok(destination)
 }
 
@@ -357,6 +363,7 @@ impl RegistryType {
             arn,
             created: repository.created,
             plan: Plan::default(),
+            signing: None,
         })
     }
 }
