@@ -16,6 +16,7 @@ mod policy;
 mod public;
 mod push;
 mod settings;
+mod signing;
 mod simulate;
 mod support;
 mod workflows;

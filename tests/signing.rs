@@ -1,0 +1,151 @@
+//! ECR's managed signing against the test bed's fake of ECR's newer API (`testbed/fake-ecr-api`, in
+//! front of moto): a signing rule that covers the repository is waited for and reported; a pusher
+//! that may not `signer:SignPayload` fails after the push with the statement to add; a repository
+//! that no rule covers hears nothing about signing.
+
+use aws_sdk_ecr::types::{
+    SigningConfiguration, SigningRepositoryFilter, SigningRepositoryFilterType, SigningRule,
+};
+
+use crate::on_both_engines;
+use crate::support::{Action, block_on, ecr_at, iam, registry_digest, stack, unique};
+
+/// The profile of the signing rule these tests give both fakes' registries, for `signed/*`.
+const PROFILE: &str = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/e2e_signing";
+/// The rule's filter: these tests' signed repositories are under it, the others are not.
+const SIGNED: &str = "signed";
+
+/// The fake in front of the open moto, or (`enforcing`) the one in front of the enforcing moto.
+fn fake(enforcing: bool) -> String {
+    let (name, fallback) = if enforcing {
+        ("TESTBED_ECR_API_IAM", "http://127.0.0.1:5062")
+    } else {
+        ("TESTBED_ECR_API", "http://127.0.0.1:5061")
+    };
+    std::env::var(name).unwrap_or_else(|_| fallback.to_owned())
+}
+
+/// Gives the fake's registry (the test account's, in the stack's region) the one signing rule these
+/// tests use. Every test puts the same configuration, so they may run in any order, at once.
+fn configure_signing(endpoint: &str) {
+    let filter = SigningRepositoryFilter::builder()
+        .filter(format!("{SIGNED}/*"))
+        .filter_type(SigningRepositoryFilterType::WildcardMatch)
+        .build()
+        .expect("a filter");
+    let rule = SigningRule::builder()
+        .signing_profile_arn(PROFILE)
+        .repository_filters(filter)
+        .build()
+        .expect("a rule");
+    let configuration = SigningConfiguration::builder()
+        .rules(rule)
+        .build()
+        .expect("a configuration");
+    block_on(
+        ecr_at(endpoint)
+            .put_signing_configuration()
+            .signing_configuration(configuration)
+            .send(),
+    )
+    .expect("PutSigningConfiguration");
+}
+
+fn signing_of_first_destination(run: &crate::support::Run) -> serde_json::Value {
+    let destinations: serde_json::Value =
+        serde_json::from_str(run.output("destinations")).expect("destinations JSON");
+    destinations[0]["signing"].clone()
+}
+
+on_both_engines! {
+    fn a_matching_rule_is_waited_for_and_reported_complete(engine: Engine) {
+        configure_signing(&fake(false));
+        let image = engine.image(&format!("{}:s1", unique("e2e-signed")));
+        let repository = format!("{SIGNED}/{}", unique("api"));
+        let run = Action::new(&image.reference, &repository)
+            .on(engine)
+            .env("AWS_ENDPOINT_URL_ECR", &fake(false))
+            .run();
+        run.assert_success();
+        let signing = signing_of_first_destination(&run);
+        assert_eq!(signing["status"], "COMPLETE", "{}", run.stdout);
+        assert_eq!(signing["profiles"], serde_json::json!([PROFILE]));
+        let metadata: serde_json::Value =
+            serde_json::from_str(run.output("metadata")).expect("metadata JSON");
+        assert_eq!(metadata["signing"], signing);
+        assert!(
+            run.stdout.contains("(the registry's signing configuration)")
+                && run.stdout.contains("::group::Signing\n")
+                && run.stdout.contains(&format!("ECR signed {repository}@{}", run.output("digest"))),
+            "{}",
+            run.stdout
+        );
+        assert!(run.summary.contains("Signing of"), "{}", run.summary);
+    }
+}
+
+on_both_engines! {
+    fn no_matching_rule_says_nothing_about_signing(engine: Engine) {
+        configure_signing(&fake(false));
+        let image = engine.image(&format!("{}:u1", unique("e2e-plain")));
+        let repository = unique("plain");
+        let run = Action::new(&image.reference, &repository)
+            .on(engine)
+            .env("AWS_ENDPOINT_URL_ECR", &fake(false))
+            .run();
+        run.assert_success();
+        assert_eq!(signing_of_first_destination(&run), serde_json::Value::Null);
+        let said = format!("{}\n{}", run.stdout, run.summary).to_lowercase();
+        assert!(
+            !said.contains("signing") && !said.contains("signed") && !said.contains("signer"),
+            "{said}"
+        );
+    }
+}
+
+on_both_engines! {
+    /// ECR signs with the pusher's identity: without `signer:SignPayload` the signature fails, and
+    /// the run fails after the push, naming the statement to add.
+    fn without_sign_payload_the_run_fails_after_the_push(engine: Engine) {
+        configure_signing(&fake(true));
+        let repository = format!("{SIGNED}/{}", unique("denied"));
+        let actions: Vec<String> = [
+            "GetAuthorizationToken",
+            "BatchCheckLayerAvailability",
+            "BatchGetImage",
+            "CompleteLayerUpload",
+            "InitiateLayerUpload",
+            "PutImage",
+            "UploadLayerPart",
+            "DescribeRepositories",
+            "CreateRepository",
+            "GetSigningConfiguration",
+            "DescribeImageSigningStatus",
+        ]
+        .map(|a| format!("ecr:{a}"))
+        .to_vec();
+        let _one_at_a_time = iam::exclusive();
+        let keys = iam::user(&actions, &[]);
+        let image = engine.image(&format!("{}:iam", unique("e2e-sign-denied")));
+        iam::enforce(true);
+        let run = iam::action(&image.reference, &repository, &keys)
+            .on(engine)
+            .env("AWS_ENDPOINT_URL_ECR", &fake(true))
+            .run();
+        iam::enforce(false);
+        let error = run.assert_error("E-SIGNING-FAILED");
+        assert!(
+            error.contains(&format!(
+                r#"{{"Effect": "Allow", "Action": "signer:SignPayload", "Resource": "{PROFILE}"}}"#
+            )) && error.contains("failureCode AccessDenied"),
+            "{error}"
+        );
+        let s = stack();
+        assert_eq!(
+            registry_digest(&s.host(&s.account), &repository, "iam").as_deref(),
+            Some(run.output("digest")),
+            "pushed before the signature failed"
+        );
+        assert_eq!(signing_of_first_destination(&run)["status"], "FAILED");
+    }
+}
