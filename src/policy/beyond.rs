@@ -49,7 +49,10 @@ pub(super) fn broader_than_needed(documents: &[Policy], needs: &[Need]) -> Vec<S
         }
         let repository_actions = actions.iter().any(|a| {
             let lower = a.to_ascii_lowercase();
-            lower.starts_with("ecr") && !lower.ends_with(":getauthorizationtoken")
+            // The token and the signing configuration are the registry's: only "*" grants them.
+            lower.starts_with("ecr")
+                && !lower.ends_with(":getauthorizationtoken")
+                && !lower.ends_with(":getsigningconfiguration")
         });
         if repository_actions && resources.iter().any(|r| r == "*") {
             warnings.push(advice::repository_actions_on_star(&name));
@@ -60,7 +63,7 @@ pub(super) fn broader_than_needed(documents: &[Policy], needs: &[Need]) -> Vec<S
 
 /// The actions of ECR and ECR Public that exist (AWS's service authorization reference, as parliament
 /// 1.6.4's catalogue has it), to tell a typo or an action of the other service.
-const KNOWN_ACTIONS: [&str; 74] = [
+const KNOWN_ACTIONS: [&str; 78] = [
     "ecr:BatchCheckLayerAvailability",
     "ecr:BatchDeleteImage",
     "ecr:BatchGetImage",
@@ -76,8 +79,10 @@ const KNOWN_ACTIONS: [&str; 74] = [
     "ecr:DeleteRepository",
     "ecr:DeleteRepositoryCreationTemplate",
     "ecr:DeleteRepositoryPolicy",
+    "ecr:DeleteSigningConfiguration",
     "ecr:DescribeImageReplicationStatus",
     "ecr:DescribeImageScanFindings",
+    "ecr:DescribeImageSigningStatus",
     "ecr:DescribeImages",
     "ecr:DescribePullThroughCacheRules",
     "ecr:DescribeRegistry",
@@ -91,6 +96,7 @@ const KNOWN_ACTIONS: [&str; 74] = [
     "ecr:GetRegistryPolicy",
     "ecr:GetRegistryScanningConfiguration",
     "ecr:GetRepositoryPolicy",
+    "ecr:GetSigningConfiguration",
     "ecr:InitiateLayerUpload",
     "ecr:ListImages",
     "ecr:ListTagsForResource",
@@ -102,6 +108,7 @@ const KNOWN_ACTIONS: [&str; 74] = [
     "ecr:PutRegistryPolicy",
     "ecr:PutRegistryScanningConfiguration",
     "ecr:PutReplicationConfiguration",
+    "ecr:PutSigningConfiguration",
     "ecr:ReplicateImage",
     "ecr:SetRepositoryPolicy",
     "ecr:StartImageScan",
@@ -136,3 +143,26 @@ const KNOWN_ACTIONS: [&str; 74] = [
     "ecr-public:UntagResource",
     "ecr-public:UploadLayerPart",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Persona, identity_policy, needs, tests::scope_in};
+
+    /// The generated policy with managed signing is not "broader than needed": its ECR actions are
+    /// known, and the registry's signing configuration (like the token) is granted on `"*"`.
+    #[test]
+    fn the_generated_signing_statements_draw_no_warning() {
+        let profile = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/team";
+        let scope = scope_in("us-east-1", &[("INPUT_SIGNING-PROFILE", profile)]);
+        let document = identity_policy(&scope, Persona::Pusher);
+        let generated = Policy {
+            source: "generated".to_owned(),
+            document: document.clone(),
+        };
+        assert_eq!(
+            broader_than_needed(&[generated], &needs(&document)),
+            Vec::<String>::new()
+        );
+    }
+}
