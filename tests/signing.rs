@@ -51,6 +51,25 @@ fn configure_signing(endpoint: &str) {
     .expect("PutSigningConfiguration");
 }
 
+/// The pusher's ECR actions, signing's included, but not `signer:SignPayload`.
+fn pusher_without_sign_payload() -> Vec<String> {
+    [
+        "GetAuthorizationToken",
+        "BatchCheckLayerAvailability",
+        "BatchGetImage",
+        "CompleteLayerUpload",
+        "InitiateLayerUpload",
+        "PutImage",
+        "UploadLayerPart",
+        "DescribeRepositories",
+        "CreateRepository",
+        "GetSigningConfiguration",
+        "DescribeImageSigningStatus",
+    ]
+    .map(|a| format!("ecr:{a}"))
+    .to_vec()
+}
+
 fn signing_of_first_destination(run: &crate::support::Run) -> serde_json::Value {
     let destinations: serde_json::Value =
         serde_json::from_str(run.output("destinations")).expect("destinations JSON");
@@ -109,21 +128,7 @@ on_both_engines! {
     fn without_sign_payload_the_run_fails_after_the_push(engine: Engine) {
         configure_signing(&fake(true));
         let repository = format!("{SIGNED}/{}", unique("denied"));
-        let actions: Vec<String> = [
-            "GetAuthorizationToken",
-            "BatchCheckLayerAvailability",
-            "BatchGetImage",
-            "CompleteLayerUpload",
-            "InitiateLayerUpload",
-            "PutImage",
-            "UploadLayerPart",
-            "DescribeRepositories",
-            "CreateRepository",
-            "GetSigningConfiguration",
-            "DescribeImageSigningStatus",
-        ]
-        .map(|a| format!("ecr:{a}"))
-        .to_vec();
+        let actions = pusher_without_sign_payload();
         let _one_at_a_time = iam::exclusive();
         let keys = iam::user(&actions, &[]);
         let image = engine.image(&format!("{}:iam", unique("e2e-sign-denied")));
@@ -145,6 +150,36 @@ on_both_engines! {
             registry_digest(&s.host(&s.account), &repository, "iam").as_deref(),
             Some(run.output("digest")),
             "pushed before the signature failed"
+        );
+        assert_eq!(signing_of_first_destination(&run)["status"], "FAILED");
+    }
+}
+
+on_both_engines! {
+    /// `require-signature: false`: the failed signature is a warning, and the run succeeds.
+    fn a_failed_signature_not_required_is_a_warning(engine: Engine) {
+        configure_signing(&fake(true));
+        let repository = format!("{SIGNED}/{}", unique("lenient"));
+        let actions = pusher_without_sign_payload();
+        let _one_at_a_time = iam::exclusive();
+        let keys = iam::user(&actions, &[]);
+        let image = engine.image(&format!("{}:iam", unique("e2e-sign-lenient")));
+        iam::enforce(true);
+        let run = iam::action(&image.reference, &repository, &keys)
+            .on(engine)
+            .input("require-signature", "false")
+            .env("AWS_ENDPOINT_URL_ECR", &fake(true))
+            .run();
+        iam::enforce(false);
+        run.assert_success();
+        let warned: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("::warning::"))
+            .collect();
+        assert!(
+            warned.len() == 1 && warned[0].contains("signer:SignPayload") && warned[0].contains("require-signature"),
+            "{warned:?}"
         );
         assert_eq!(signing_of_first_destination(&run)["status"], "FAILED");
     }
