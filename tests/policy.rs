@@ -174,6 +174,14 @@ fn policies_match_their_golden_files() {
     );
     assert!(ok);
     assert_golden("pusher-cross-account.json", &stdout);
+    // Managed signing: `--signing-profile` adds signer:SignPayload on the profile and the two ECR
+    // calls of the wait. (Not in the catalogue check below: parliament 1.6.4's catalogue predates
+    // ECR's signing actions; its signer:SignPayload takes the `signing-profile` resource type,
+    // `arn:${Partition}:signer:${Region}:${Account}:/signing-profiles/${ProfileName}`.)
+    let profile = "arn:aws:signer:eu-west-1:123456789012:/signing-profiles/team";
+    let (ok, stdout, stderr) = policy(&[&BASE[..], &["--signing-profile", profile]].concat(), &[]);
+    assert!(ok, "{stdout}{stderr}");
+    assert_golden("pusher-signing.json", &stdout);
 }
 
 #[test]
