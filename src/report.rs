@@ -519,4 +519,21 @@ mod tests {
         .collect();
         assert_eq!(written, declared_in_action_yml("outputs"));
     }
+
+    /// `signing` per destination: ECR's status and the profiles, or `null` where no rule matched.
+    #[test]
+    fn signing_is_an_object_where_a_rule_matched_else_null() {
+        assert_eq!(signing_json(None), serde_json::Value::Null);
+        let signed = Signed {
+            status: "COMPLETE".to_owned(),
+            profiles: vec![
+                "arn:aws:signer:us-east-1:123456789012:/signing-profiles/team".to_owned(),
+            ],
+            problem: None,
+        };
+        assert_eq!(
+            signing_json(Some(&signed)),
+            json!({"status": "COMPLETE", "profiles": ["arn:aws:signer:us-east-1:123456789012:/signing-profiles/team"]})
+        );
+    }
 }

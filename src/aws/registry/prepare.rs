@@ -85,7 +85,7 @@ async fn prepare_one(
     let described = repository.described.as_ref();
     destination.plan = plan_tags(registry, config, described, &destination, identity).await?;
     if let Registry::Private(ecr) = registry {
-        destination.signing = signing::plan(ecr, config).await?;
+        destination.signing = signing::plan(ecr, config).await;
     }
     Ok(destination)
 }

@@ -44,7 +44,7 @@ pub struct Signed {
 
 /// The profiles that sign pushes to the repository, and where they were learnt; `None` when no rule
 /// matches — nothing about signing is said or asked afterwards.
-pub async fn plan(ecr: &Client, config: &Config) -> Result<Option<Plan>> {
+pub async fn plan(ecr: &Client, config: &Config) -> Option<Plan> {
     let repository = config.repository.as_str();
     let given = &config.signing.profiles;
     let profiles = match read_rules(ecr, config.registry_id.as_deref()).await {
@@ -61,12 +61,12 @@ pub async fn plan(ecr: &Client, config: &Config) -> Result<Option<Plan>> {
             given.clone()
         }
     };
-    Ok((!profiles.is_empty()).then(|| Plan {
+    (!profiles.is_empty()).then(|| Plan {
         profiles,
         required: config.signing.require.unwrap_or(true),
         ecr: ecr.clone(),
         registry_id: config.registry_id.clone(),
-    }))
+    })
 }
 
 /// The registry's signing rules (none without a signing configuration); `Err` says why they cannot
