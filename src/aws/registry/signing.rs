@@ -74,7 +74,18 @@ pub async fn plan(ecr: &Client, config: &Config) -> Option<Plan> {
 /// registry's only when `registry-id` names another account.
 async fn read_rules(ecr: &Client, registry_id: Option<&str>) -> Result<Vec<SigningRule>, String> {
     let action = "ecr:GetSigningConfiguration";
-    match ecr.get_signing_configuration().send().await {
+    // One attempt: the configuration is optional (a failure counts as unreadable), and a registry
+    // that does not know the operation (an emulator; a partition without managed signing) answers
+    // with errors that retries would only make slower.
+    let once = aws_sdk_ecr::config::Builder::default()
+        .retry_config(aws_sdk_ecr::config::retry::RetryConfig::disabled());
+    let answer = ecr
+        .get_signing_configuration()
+        .customize()
+        .config_override(once)
+        .send()
+        .await;
+    match answer {
         Ok(out) if registry_id.is_some_and(|id| out.registry_id().is_some_and(|r| r != id)) => {
             Err(advice::signing_configuration_of_caller())
         }
