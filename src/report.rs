@@ -63,6 +63,10 @@ impl TagResult {
     fn holds_image(&self) -> bool {
         matches!(self, TagResult::Pushed | TagResult::There)
     }
+
+    fn is_failed(&self) -> bool {
+        matches!(self, TagResult::Failed(_))
+    }
 }
 
 /// The step outputs and the job summary of a run.
@@ -110,10 +114,8 @@ pub fn write(
         authenticated_arn,
         pushed_tags: names(tags.iter().filter(in_every)),
         skipped_tags: names(tags.iter().filter(in_any(|r| *r == TagResult::Skipped))),
-        failed_tags: names(
-            tags.iter()
-                .filter(in_any(|r| matches!(r, TagResult::Failed(_)))),
-        ),
+        failed_tags: names(tags.iter().filter(in_any(TagResult::is_failed))),
+        restored_tags: restored_tags(deliveries, tags),
         platforms,
         destinations: destinations_json(deliveries, &rows),
     }))?;
@@ -124,6 +126,7 @@ pub fn write(
     if !holding.is_empty() {
         summary.push_str(&manifests_table(image.manifests));
     }
+    summary.push_str(&archived_note(deliveries));
     github::append_summary(&summary)
 }
 
@@ -191,6 +194,7 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::
             "repository-created": ready.is_some_and(|d| d.created),
             "pushed-tags": tags(TagResult::holds_image),
             "failed-tags": tags(|r| matches!(r, TagResult::Failed(_))),
+            "restored-tags": restored(delivery).map(|(tag, ..)| tag.to_string()).collect::<Vec<_>>(),
             "digest": delivery.digest().unwrap_or_default(),
             "signing": signing_json(delivery.signing.as_ref()),
         })
@@ -288,6 +292,7 @@ struct Outputs<'a> {
     pushed_tags: Vec<String>,
     skipped_tags: Vec<String>,
     failed_tags: Vec<String>,
+    restored_tags: Vec<String>,
     platforms: &'a [Platform],
     destinations: serde_json::Value,
 }
@@ -319,6 +324,7 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
         ("pushed-tags", o.pushed_tags.join("\n")),
         ("skipped-tags", o.skipped_tags.join("\n")),
         ("failed-tags", o.failed_tags.join("\n")),
+        ("restored-tags", o.restored_tags.join("\n")),
         ("platforms", docker::join(o.platforms)),
         ("metadata", metadata(o, &image_ref)),
         ("destinations", o.destinations.to_string()),
@@ -342,6 +348,7 @@ fn metadata(o: &Outputs<'_>, image_ref: &str) -> String {
         "pushed-tags": o.pushed_tags,
         "skipped-tags": o.skipped_tags,
         "failed-tags": o.failed_tags,
+        "restored-tags": o.restored_tags,
         "platforms": platforms,
         "signing": o.destinations.get(0).and_then(|d| d.get("signing")).cloned().unwrap_or_default(),
         "destinations": o.destinations,
@@ -455,6 +462,64 @@ fn table_row(row: &Row) -> String {
     }
 }
 
+/// The tags of one destination that held an archived image and were pushed: each with the archived
+/// digest and the digest pushed (the same when the push restored the archived image).
+fn restored(delivery: &Delivery) -> impl Iterator<Item = (&Tag, &str, &str)> {
+    let pushed = &delivery.outcome.pushed;
+    let archived = delivery
+        .prepared
+        .as_ref()
+        .map(|d| d.plan.archived.as_slice());
+    archived
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(tag, was)| {
+            let now = pushed.iter().find(|p| p.tag == *tag)?;
+            Some((tag, was.as_str(), now.digest.as_str()))
+        })
+}
+
+/// The `restored-tags` output: the tags pushed again over an archived image, in any destination.
+fn restored_tags(deliveries: &[Delivery], tags: &[Tag]) -> Vec<String> {
+    let again = |tag: &&Tag| {
+        deliveries
+            .iter()
+            .any(|d| restored(d).any(|(t, ..)| t == *tag))
+    };
+    names(tags.iter().filter(again))
+}
+
+/// The summary's note on tags whose archived image a push restored (or replaced).
+fn archived_note(deliveries: &[Delivery]) -> String {
+    let mut note = String::new();
+    for delivery in deliveries {
+        let Ok(destination) = &delivery.prepared else {
+            continue;
+        };
+        for (tag, was, now) in restored(delivery) {
+            let uri = github::code_cell(&format!("{}:{tag}", destination.repository_uri));
+            let _ = if was == now {
+                writeln!(
+                    note,
+                    "- {uri}: its archived image {} was restored by this push.",
+                    github::code_cell(was)
+                )
+            } else {
+                writeln!(
+                    note,
+                    "- {uri}: held the archived image {}; it now holds {} (the archived image stays archived).",
+                    github::code_cell(was),
+                    github::code_cell(now)
+                )
+            };
+        }
+    }
+    if note.is_empty() {
+        return note;
+    }
+    format!("Archived images (ECR archive storage class):\n\n{note}\n")
+}
+
 /// An assembled index's platforms, each with its image manifest's digest.
 fn manifests_table(manifests: &[(Platform, String)]) -> String {
     if manifests.is_empty() {
@@ -511,6 +576,7 @@ mod tests {
             pushed_tags: Vec::new(),
             skipped_tags: Vec::new(),
             failed_tags: Vec::new(),
+            restored_tags: Vec::new(),
             platforms: &platforms,
             destinations: json!([]),
         })

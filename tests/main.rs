@@ -2,6 +2,7 @@
 //! stack that `testbed/stack-up` starts (dockerd, registries posing as ECR, moto). Run through
 //! `tools/test`, which starts the stack and exports where it is.
 
+mod archive;
 mod assemble;
 mod check;
 mod container;

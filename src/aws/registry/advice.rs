@@ -358,6 +358,13 @@ pub fn tag_skipped(tag: &str, digest: &str) -> String {
     format!("Tag {tag} exists already ({digest}): skipped, as `if-tag-exists: skip` asks")
 }
 
+pub fn tag_archived(tag: &str, digest: &str) -> String {
+    format!(
+        "Tag {tag} holds an archived image ({digest}): ECR cannot serve it, so it counts as absent and is \
+         pushed again (a push of the same image restores it)"
+    )
+}
+
 pub fn tag_there(tag: &str, digest: &str) -> String {
     format!(
         "Tag {tag} holds this image already ({digest}): nothing to push, as `if-tag-exists: match` asks"
@@ -369,12 +376,13 @@ pub fn tag_there(tag: &str, digest: &str) -> String {
 const TAG_IMMUTABLE: &str = "E-TAG-IMMUTABLE";
 const TAG_EXISTS: &str = "E-TAG-EXISTS";
 const TAG_DIFFERS: &str = "E-TAG-DIFFERS";
+const TAG_ARCHIVED: &str = "E-TAG-ARCHIVED";
 
 /// Whether `err` is an existing tag's refusal ([`tag_refused`]), which stops every destination.
 pub fn refuses_tag(err: &Error) -> bool {
     diagnostic::codes(err)
         .iter()
-        .any(|code| [TAG_IMMUTABLE, TAG_EXISTS, TAG_DIFFERS].contains(code))
+        .any(|code| [TAG_IMMUTABLE, TAG_EXISTS, TAG_DIFFERS, TAG_ARCHIVED].contains(code))
 }
 
 /// Why an existing tag stops the run; `ours` says what this run would push (for `match`).
@@ -404,6 +412,15 @@ pub fn tag_refused(
             format!(
                 "Tag `{tag}` already exists in {place} {repository_uri} (digest {digest}), and `if-tag-exists` \
                  is `fail`.\nPush under a new tag, or set `if-tag-exists: match`, `skip` or `overwrite`."
+            ),
+        ),
+        Refusal::Archived(digest) => error(
+            TAG_ARCHIVED,
+            format!(
+                "Tag `{tag}` exists in {place} {repository_uri} (digest {digest}), but ECR has archived its image \
+                 (image status ARCHIVED: it cannot be pulled), and `if-tag-exists` is `fail`.\nPush under a new \
+                 tag; or set `if-tag-exists: match` or `skip`, which push it again and so restore it; or restore it \
+                 with UpdateImageStorageClass (target storage class STANDARD)."
             ),
         ),
         Refusal::Differs(digest) => error(

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use super::repository::{Created, Described, Lookup};
+use super::repository::{Created, Described, Lookup, Tagged};
 use super::{advice, private, public};
 use crate::aws::token::{self, RegistryLogin};
 use crate::inputs::{Catalog, Config, Document, RegistryType, Tag, is_sha256_digest};
@@ -94,32 +94,38 @@ impl<'a> Registry<'a> {
         }
     }
 
-    /// The digest `tag` holds, `None` when it does not exist; `Err` is the user-facing cause.
+    /// What `tag` holds (its digest, and whether the image is archived), `None` when it does not
+    /// exist; `Err` is the user-facing cause. ECR Public has no archive.
     pub async fn existing_digest(
         &self,
         config: &Config,
         described: Option<&Described>,
         tag: &Tag,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<Tagged>> {
         let arn = described.and_then(|d| d.arn.as_deref());
         let digest = match self {
             Registry::Private(ecr) => private::digest(ecr, config, arn.unwrap_or("*"), tag).await,
             Registry::Public(client, _) => {
-                public::digest(
+                let digest = public::digest(
                     client,
                     config.repository.as_str(),
                     arn.unwrap_or_default(),
                     tag,
-                )
-                .await
+                );
+                digest.await.map(|digest| {
+                    digest.map(|digest| Tagged {
+                        digest,
+                        archived: false,
+                    })
+                })
             }
         }?;
         // It can become the `digest` output: the same grammar as a digest given as input.
         match digest {
-            Some(digest) if !is_sha256_digest(&digest) => Err(advice::digest_malformed(
+            Some(tagged) if !is_sha256_digest(&tagged.digest) => Err(advice::digest_malformed(
                 self.kind().title(),
                 tag.as_str(),
-                &digest,
+                &tagged.digest,
             )),
             digest => Ok(digest),
         }

@@ -55,6 +55,9 @@ pub struct Plan {
     pub push: Vec<Tag>,
     pub there: Vec<(Tag, String)>,
     pub skipped: Vec<(Tag, String)>,
+    /// Tags to push whose image ECR has archived, each with the archived digest: the push restores the
+    /// image, or moves the tag to this one (the report tells which, by the digest pushed).
+    pub archived: Vec<(Tag, String)>,
 }
 
 /// What an existing tag holds: its digest, and whether that is the image being pushed.
@@ -62,6 +65,9 @@ pub struct Plan {
 pub struct Held {
     pub digest: String,
     pub this_image: bool,
+    /// ECR moved the image to its archive storage class (`imageStatus` `ARCHIVED`): it cannot be
+    /// pulled, and a push of it restores it.
+    pub archived: bool,
 }
 
 /// The repository's tag rule: from the settings being applied, else from what the registry said.
@@ -108,6 +114,8 @@ pub fn needs_lookup(rule: IfTagExists, mutability: &Mutability) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     Push,
+    /// Pushed again: the tag's image (this digest) is archived, and counts as absent.
+    Restore(String),
     /// Left as it is: it holds this digest.
     Skip(String),
     /// Done already: it holds this image, under this digest.
@@ -125,6 +133,8 @@ pub enum Refusal {
     Immutable(String),
     /// `if-tag-exists: match`, and it holds another image.
     Differs(String),
+    /// `if-tag-exists: fail`, and the tag's image is archived.
+    Archived(String),
 }
 
 pub fn decide(
@@ -133,9 +143,17 @@ pub fn decide(
     rule: IfTagExists,
     mutability: &Mutability,
 ) -> Decision {
-    let Some(Held { digest, this_image }) = existing else {
+    let Some(Held {
+        digest,
+        this_image,
+        archived,
+    }) = existing
+    else {
         return Decision::Push;
     };
+    if archived {
+        return decide_archived(tag, digest, this_image, rule, mutability);
+    }
     match rule {
         IfTagExists::Skip => Decision::Skip(digest),
         IfTagExists::Fail => Decision::Refuse(Refusal::Exists(digest)),
@@ -145,6 +163,24 @@ pub fn decide(
             Decision::Refuse(Refusal::Immutable(digest))
         }
         IfTagExists::Overwrite => Decision::Push,
+    }
+}
+
+/// An archived tag counts as absent for `skip` and `match`: the push restores it (or, under `skip`,
+/// moves the tag to this image). `fail` names the archived state; an immutable repository still will
+/// not take another image under the tag.
+fn decide_archived(
+    tag: &str,
+    digest: String,
+    this_image: bool,
+    rule: IfTagExists,
+    mutability: &Mutability,
+) -> Decision {
+    match rule {
+        IfTagExists::Fail => Decision::Refuse(Refusal::Archived(digest)),
+        IfTagExists::Skip => Decision::Restore(digest),
+        _ if this_image || !mutability.protects(tag) => Decision::Restore(digest),
+        _ => Decision::Refuse(Refusal::Immutable(digest)),
     }
 }
 
@@ -205,7 +241,75 @@ mod tests {
         Held {
             digest: digest.into(),
             this_image,
+            archived: false,
         }
+    }
+
+    #[allow(clippy::unnecessary_wraps)] // `decide` takes an `Option`
+    fn archived(digest: &str, this_image: bool) -> Option<Held> {
+        Some(Held {
+            archived: true,
+            ..held(digest, this_image)
+        })
+    }
+
+    /// ECR's user guide, "Archiving an image" (AmazonECR/latest/userguide/archive-image.html): an
+    /// archived image cannot be pulled (404), is still described with status `ARCHIVED`, and is
+    /// restored by re-pushing it. So an archived tag counts as absent for `skip` and `match`, and
+    /// `fail` names the archived state.
+    #[test]
+    fn an_archived_tag_counts_as_absent_for_skip_and_match() {
+        let mutable = Mutability::default();
+        for rule in [IfTagExists::Skip, IfTagExists::Overwrite] {
+            assert_eq!(
+                decide("a", archived("sha256:1", false), rule, &mutable),
+                Decision::Restore("sha256:1".into())
+            );
+        }
+        for this_image in [true, false] {
+            assert_eq!(
+                decide(
+                    "a",
+                    archived("sha256:1", this_image),
+                    IfTagExists::Match,
+                    &mutable
+                ),
+                Decision::Restore("sha256:1".into())
+            );
+        }
+        assert_eq!(
+            decide("a", archived("sha256:1", true), IfTagExists::Fail, &mutable),
+            Decision::Refuse(Refusal::Archived("sha256:1".into()))
+        );
+        // An immutable repository restores this image, but keeps another one's tag.
+        let immutable = Mutability::of(Some(&described("IMMUTABLE", &[])), &Settings::default());
+        assert_eq!(
+            decide(
+                "a",
+                archived("sha256:1", true),
+                IfTagExists::Match,
+                &immutable
+            ),
+            Decision::Restore("sha256:1".into())
+        );
+        assert_eq!(
+            decide(
+                "a",
+                archived("sha256:1", false),
+                IfTagExists::Overwrite,
+                &immutable
+            ),
+            Decision::Refuse(Refusal::Immutable("sha256:1".into()))
+        );
+        assert_eq!(
+            decide(
+                "a",
+                archived("sha256:1", false),
+                IfTagExists::Skip,
+                &immutable
+            ),
+            Decision::Restore("sha256:1".into())
+        );
     }
 
     #[test]

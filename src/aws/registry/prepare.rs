@@ -13,10 +13,10 @@ use super::client::Registry;
 use super::login::{LoggedIn, step_title};
 use super::plan::{self, Decision, Held, Identity, Mutability, Plan};
 use super::private;
-use super::repository::{Created, Described, Lookup, Repository, private_location};
+use super::repository::{Created, Described, Lookup, Repository, Tagged, private_location};
 use super::signing;
 use crate::aws::token::RegistryLogin;
-use crate::inputs::{Config, Document, IfTagExists, RegistryType, Settings};
+use crate::inputs::{Config, Document, IfTagExists, RegistryType, Settings, Tag};
 use crate::{github, step};
 
 /// Where the images go, ready to push: the registry login, the repository and which tags to push.
@@ -257,6 +257,7 @@ async fn plan_tags(
         let held = held(registry, config, destination, &mut identity, existing).await?;
         match plan::decide(tag.as_str(), held, rule, &mutability) {
             Decision::Push => plan.push.push(tag.clone()),
+            Decision::Restore(digest) => restore(&mut plan, tag, digest),
             Decision::AlreadyThere(digest) => {
                 github::info(&advice::tag_there(tag.as_str(), &digest));
                 plan.there.push((tag.clone(), digest));
@@ -280,23 +281,43 @@ async fn plan_tags(
     Ok(plan)
 }
 
+/// A tag whose image ECR archived is pushed again: a push of the same image restores it.
+fn restore(plan: &mut Plan, tag: &Tag, digest: String) {
+    github::info(&advice::tag_archived(tag.as_str(), &digest));
+    plan.archived.push((tag.clone(), digest));
+    plan.push.push(tag.clone());
+}
+
 /// What an existing tag holds (`existing`, its digest): under `match`, whether that is this image.
 async fn held(
     registry: &Registry<'_>,
     config: &Config,
     destination: &Destination,
     identity: &mut Identity,
-    existing: Option<String>,
+    existing: Option<Tagged>,
 ) -> Result<Option<Held>> {
     Ok(match existing {
-        Some(digest) if config.if_tag_exists == IfTagExists::Match => {
+        // An archived image cannot be read (ECR answers 404): only the digest tells whether it is this.
+        Some(Tagged { digest, archived }) if archived => Some(Held {
+            this_image: identity
+                .holds(&destination.repository_uri, &digest)
+                .unwrap_or(false),
+            digest,
+            archived,
+        }),
+        Some(Tagged { digest, archived }) if config.if_tag_exists == IfTagExists::Match => {
             let this_image =
                 is_this_image(registry, config, destination, identity, &digest).await?;
-            Some(Held { digest, this_image })
+            Some(Held {
+                digest,
+                this_image,
+                archived,
+            })
         }
-        other => other.map(|digest| Held {
+        other => other.map(|Tagged { digest, archived }| Held {
             digest,
             this_image: false,
+            archived,
         }),
     })
 }

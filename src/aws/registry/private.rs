@@ -12,12 +12,13 @@ use aws_sdk_ecr::operation::describe_images::DescribeImagesError;
 use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesError;
 use aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyError;
 use aws_sdk_ecr::types::{
-    EncryptionConfiguration, ImageIdentifier, ImageScanningConfiguration,
-    ImageTagMutabilityExclusionFilter, Repository as EcrRepository, Tag as EcrTag,
+    DescribeImagesFilter, EncryptionConfiguration, ImageIdentifier, ImageScanningConfiguration,
+    ImageStatus, ImageStatusFilter, ImageTagMutabilityExclusionFilter, Repository as EcrRepository,
+    Tag as EcrTag,
 };
 
 use super::advice;
-use super::repository::{Created, Described, Lookup};
+use super::repository::{Created, Described, Lookup, Tagged};
 use crate::aws::calls::{absent_if, answer, read};
 use crate::aws::{denied, sdk_error_text};
 use crate::inputs::{Config, Document, Tag};
@@ -123,19 +124,30 @@ fn described(repo: &EcrRepository) -> Described {
     }
 }
 
-/// The digest `tag` holds, `None` when it does not exist.
-pub async fn digest(ecr: &Client, config: &Config, arn: &str, tag: &Tag) -> Result<Option<String>> {
+/// What `tag` holds, `None` when it does not exist. `DescribeImages` returns only `ACTIVE` images
+/// unless its filter's `imageStatus` says otherwise (API reference, `DescribeImagesFilter`), so the
+/// lookup asks for `ANY`: an archived tag is then seen, with `imageStatus` `ARCHIVED` (`ImageDetail`).
+pub async fn digest(ecr: &Client, config: &Config, arn: &str, tag: &Tag) -> Result<Option<Tagged>> {
     let images = ecr
         .describe_images()
         .repository_name(config.repository.as_str());
     let id = ImageIdentifier::builder().image_tag(tag.as_str()).build();
+    let any = DescribeImagesFilter::builder()
+        .image_status(ImageStatusFilter::Any)
+        .build();
     let images = images
         .set_registry_id(config.registry_id.clone())
-        .image_ids(id);
+        .image_ids(id)
+        .filter(any);
     let missing = DescribeImagesError::is_image_not_found_exception;
     let out = read(images.send().await, missing, "ecr:DescribeImages", arn)?;
     let first = out.as_ref().and_then(|out| out.image_details().first());
-    Ok(first.and_then(|d| d.image_digest()).map(str::to_owned))
+    Ok(first.and_then(|d| {
+        Some(Tagged {
+            digest: d.image_digest()?.to_owned(),
+            archived: d.image_status() == Some(&ImageStatus::Archived),
+        })
+    }))
 }
 
 /// The image configuration digest named by the manifest `digest` (`None` for an index, which names

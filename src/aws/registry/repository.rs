@@ -40,6 +40,13 @@ impl RegistryType {
     }
 }
 
+/// What a tag holds: its digest, and whether ECR archived that image (private ECR only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tagged {
+    pub digest: String,
+    pub archived: bool,
+}
+
 /// The repository the images go to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repository {
