@@ -16,6 +16,7 @@ mod layout;
 mod policy;
 mod public;
 mod push;
+mod scanning;
 mod settings;
 mod signing;
 mod simulate;

@@ -136,6 +136,7 @@ fn pusher_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Valu
     statements.extend(api_statements(scope, repository, sids));
     statements.extend(kms_statement(scope));
     statements.extend(signing_statements(scope, repository));
+    statements.extend(registry_scanning_statement(scope));
     statements
 }
 
@@ -166,6 +167,23 @@ fn signing_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Val
             &["DescribeImageSigningStatus"],
         ),
     ]
+}
+
+/// With `scan-on-push` (private ECR), the run reads the registry's scanning configuration. The API
+/// reads only the caller's own registry, so the run skips it under `registry-id`; here `--account`
+/// cannot tell whether that is the caller's, so the statement is there whenever `scan-on-push` is. A
+/// registry-level action, without a resource type: `"*"`.
+fn registry_scanning_statement(scope: &PolicyScope) -> Option<Value> {
+    let spec = &scope.spec;
+    let private = spec.registry_type == inputs::RegistryType::Private;
+    (spec.settings.scan_on_push.is_some() && private).then(|| {
+        json!({
+            "Sid": "ReadTheRegistryScanningConfigurationWhichDecidesWhetherScanOnPushDoesAnything",
+            "Effect": "Allow",
+            "Action": "ecr:GetRegistryScanningConfiguration",
+            "Resource": "*"
+        })
+    })
 }
 
 /// What `assemble` needs: the token, reading the images' manifests and configurations, writing the

@@ -80,6 +80,23 @@ pub fn created_concurrently(kind: RegistryType, name: &str) -> String {
 
 /// A warning: the repository could not be described (`doctor` says why), and `outcome` says what
 /// creating it showed.
+pub fn registry_scanning_overrides(name: &str, scan_type: &str, rules: usize) -> String {
+    format!(
+        "`scan-on-push` sets repository {name}'s scanOnPush, but the registry's scanning configuration \
+         ({scan_type} scanning, {rules} registry rule(s)) decides what is scanned, so it does nothing: set \
+         scanning for the registry with PutRegistryScanningConfiguration (its rules' repository filters), \
+         or remove `scan-on-push`"
+    )
+}
+
+pub fn registry_scanning_unchecked(why: &str) -> String {
+    format!(
+        "Could not read the registry's scanning configuration (ecr:GetRegistryScanningConfiguration: {}), \
+         so whether `scan-on-push` takes effect is not checked",
+        why.lines().next().unwrap_or_default()
+    )
+}
+
 pub fn cannot_check(doctor: &str, outcome: &str) -> String {
     format!(
         "Cannot check that the repository exists: {}; continuing. {outcome}",

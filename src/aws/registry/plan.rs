@@ -184,6 +184,12 @@ fn decide_archived(
     }
 }
 
+/// Whether the registry's scanning configuration makes a repository's `scanOnPush` do nothing:
+/// enhanced scanning, or basic scanning with registry rules (whose filters decide what is scanned).
+pub fn registry_overrides_scan_on_push(scan_type: &str, rules: usize) -> bool {
+    scan_type == "ENHANCED" || rules > 0
+}
+
 /// The wanted repository tags the repository does not carry yet: tags are added or updated, never
 /// removed, because other tools may own other tags.
 pub fn missing_tags(
@@ -321,6 +327,16 @@ mod tests {
         assert!(!crate::inputs::tag_filter_matches("a*b*c", "acb"));
         assert!(crate::inputs::tag_filter_matches("*", ""));
         assert!(!crate::inputs::tag_filter_matches("ab*ba", "aba"));
+    }
+
+    /// ECR user guide, "Scan images for software vulnerabilities in Amazon ECR": scanning is
+    /// configured per registry (`PutRegistryScanningConfiguration`: scan type and rules with repository
+    /// filters); a repository's own `scanOnPush` is the older, repository-level setting.
+    #[test]
+    fn registry_scanning_overrides_scan_on_push_when_enhanced_or_ruled() {
+        assert!(!registry_overrides_scan_on_push("BASIC", 0));
+        assert!(registry_overrides_scan_on_push("BASIC", 1));
+        assert!(registry_overrides_scan_on_push("ENHANCED", 0));
     }
 
     #[test]

@@ -73,6 +73,7 @@ async fn prepare_one(
     identity: &Identity,
 ) -> Result<Destination> {
     let repository = ensure(registry, config).await?;
+    registry_scanning(registry, config).await;
     // ECR Public's URI comes from the API: missing, it stops the run before any setting is changed.
     let mut destination = registry
         .kind()
@@ -88,6 +89,27 @@ async fn prepare_one(
         destination.signing = signing::plan(ecr, config).await;
     }
     Ok(destination)
+}
+
+/// With `scan-on-push`, whether the registry's scanning configuration leaves it any effect: a warning
+/// when it does not; one line when it cannot be read. The API reads only the caller's own registry,
+/// so with `registry-id` nothing is checked.
+async fn registry_scanning(registry: &Registry<'_>, config: &Config) {
+    let (Registry::Private(ecr), Some(_), None) =
+        (registry, config.settings.scan_on_push, &config.registry_id)
+    else {
+        return;
+    };
+    match private::registry_scanning(ecr).await {
+        Ok((scan_type, rules)) if plan::registry_overrides_scan_on_push(&scan_type, rules) => {
+            let name = config.repository.as_str();
+            github::warning(&advice::registry_scanning_overrides(
+                name, &scan_type, rules,
+            ));
+        }
+        Ok(_) => {}
+        Err(why) => github::info(&advice::registry_scanning_unchecked(&why)),
+    }
 }
 
 /// Makes sure the repository exists. A concurrent job that creates it first is not an error, and a

@@ -175,6 +175,25 @@ pub async fn config_digest(
     Ok(parsed.and_then(|m| m["config"]["digest"].as_str().map(str::to_owned)))
 }
 
+/// The caller's registry's scanning configuration: its scan type and how many rules it has; `Err`
+/// says why it could not be read (an access refusal is one: the check is advisory).
+pub async fn registry_scanning(ecr: &Client) -> std::result::Result<(String, usize), String> {
+    match ecr.get_registry_scanning_configuration().send().await {
+        Ok(out) => {
+            let scanning = out.scanning_configuration();
+            let scan_type = scanning.and_then(|c| c.scan_type());
+            Ok((
+                scan_type.map_or("BASIC", |t| t.as_str()).to_owned(),
+                scanning.map_or(0, |c| c.rules().len()),
+            ))
+        }
+        Err(err) => Err(
+            denied::from_sdk_error(&err, "ecr:GetRegistryScanningConfiguration", "*")
+                .map_or_else(|| sdk_error_text(&err), |_| "access denied".to_owned()),
+        ),
+    }
+}
+
 pub async fn tags(ecr: &Client, arn: &str) -> Result<Vec<(String, String)>> {
     let list = ecr.list_tags_for_resource().resource_arn(arn);
     let out = answer(list.send().await, "ecr:ListTagsForResource", arn)?;
