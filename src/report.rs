@@ -110,7 +110,7 @@ pub fn write(
         image_uris: shown.iter().map(|r| r.uri.clone()).collect(),
         digest: &digest,
         account: first.map(|d| d.login.account.as_str()).unwrap_or_default(),
-        created: first.is_some_and(|d| d.created),
+        created: deliveries.first().is_some_and(created),
         authenticated_arn,
         pushed_tags: names(tags.iter().filter(in_every)),
         skipped_tags: names(tags.iter().filter(in_any(|r| *r == TagResult::Skipped))),
@@ -179,6 +179,14 @@ fn rows(delivery: &Delivery, tags: &[Tag]) -> Vec<Row> {
     pushed.chain(there).chain(skipped).chain(failed).collect()
 }
 
+/// Whether the repository was created: by this run, or by ECR on this run's push (from a repository
+/// creation template, `create-repository: template`).
+fn created(delivery: &Delivery) -> bool {
+    let pushed = !delivery.outcome.pushed.is_empty();
+    let ready = delivery.prepared.as_ref().ok();
+    ready.is_some_and(|d| d.created || (d.created_on_push && pushed))
+}
+
 /// The `destinations` output: one object per destination.
 fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::Value {
     let each = deliveries.iter().zip(rows).map(|(delivery, rows)| {
@@ -191,7 +199,7 @@ fn destinations_json(deliveries: &[Delivery], rows: &[Vec<Row>]) -> serde_json::
             "registry": ready.map_or_else(|| delivery.target.to_string(), |d| d.login.host.clone()),
             "repository-uri": ready.map(|d| d.repository_uri.as_str()).unwrap_or_default(),
             "repository-arn": ready.map(|d| d.arn.as_str()).unwrap_or_default(),
-            "repository-created": ready.is_some_and(|d| d.created),
+            "repository-created": created(delivery),
             "pushed-tags": tags(TagResult::holds_image),
             "failed-tags": tags(|r| matches!(r, TagResult::Failed(_))),
             "restored-tags": restored(delivery).map(|(tag, ..)| tag.to_string()).collect::<Vec<_>>(),
@@ -420,6 +428,8 @@ fn place(ready: &[&Destination], destinations: usize) -> String {
     if destinations == 1 {
         let created = if first.created {
             " (created by this run)"
+        } else if first.created_on_push {
+            " (created by ECR on push, from a repository creation template)"
         } else {
             ""
         };

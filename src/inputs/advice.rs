@@ -388,6 +388,17 @@ pub fn catalog_without_public(input: &'static str) -> Problem {
     problem(input, "E-INPUT-CATALOG-WITHOUT-PUBLIC", text)
 }
 
+/// `create-repository: template` for ECR Public, which has no repository creation templates.
+pub fn template_not_in_ecr_public() -> Problem {
+    let text = "`template` (ECR creates the repository on push from a repository creation template) is only \
+                for private ECR: ECR Public has no templates. Use `true` or `false`.";
+    problem(
+        "create-repository",
+        "E-INPUT-TEMPLATE-NOT-IN-ECR-PUBLIC",
+        text,
+    )
+}
+
 /// A setting that private ECR has and ECR Public does not.
 pub fn not_in_ecr_public(input: &'static str) -> Problem {
     let text = "is not supported by ECR Public: remove it, or use `registry-type: private`.";

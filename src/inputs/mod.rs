@@ -57,6 +57,9 @@ pub struct Config {
     /// Another account's registry (cross-account push); `None` is the caller's own.
     pub registry_id: Option<String>,
     pub create_repository: bool,
+    /// `create-repository: template`: ECR creates a missing repository on push (a `CREATE_ON_PUSH`
+    /// repository creation template); the action creates none.
+    pub create_on_push: bool,
     /// How the repository should be set up (applied at creation, reconciled on an existing one).
     pub settings: Settings,
     pub if_tag_exists: IfTagExists,
@@ -116,6 +119,8 @@ pub struct RepositorySpec {
     /// The registries to push to, at least one.
     pub destinations: Vec<Target>,
     pub create_repository: bool,
+    /// `create-repository: template` (see [`Config`]).
+    pub create_on_push: bool,
     pub settings: Settings,
     pub if_tag_exists: IfTagExists,
     pub registry_type: RegistryType,
@@ -252,6 +257,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         registry_id,
         destinations,
         create_repository,
+        create_on_push,
         settings,
         if_tag_exists,
         registry_type,
@@ -261,6 +267,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
     let source = source?;
     // The images an index is made of are in the repository: assembling never creates one.
     let create_repository = create_repository && matches!(source, Source::Local(_));
+    let create_on_push = create_on_push && matches!(source, Source::Local(_));
     Some(Config {
         source,
         repository,
@@ -271,6 +278,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         auth: auth?,
         registry_id,
         create_repository,
+        create_on_push,
         settings,
         if_tag_exists,
         registry_type,
@@ -362,12 +370,20 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
     let region = raw.aws_region.as_deref().or_else(|| env.region());
     let region = region.or(first_listed.map(|t| t.region.as_str()));
     let region = check.keep(names::region_rule(region));
-    let create_repository = raw.create_repository.as_deref();
-    let create_repository = check.keep(settings::boolean_rule(
-        "create-repository",
-        create_repository,
-        true,
+    let create_on_push = check.keep(settings::create_on_push_rule(
+        raw.create_repository.as_deref(),
+        public,
     ));
+    let create_repository = raw.create_repository.as_deref();
+    let create_repository = if create_on_push == Some(true) {
+        Some(false)
+    } else {
+        check.keep(settings::boolean_rule(
+            "create-repository",
+            create_repository,
+            true,
+        ))
+    };
     let if_tag_exists = check.keep(settings::if_tag_exists_rule(raw.if_tag_exists.as_deref()));
     let (profiles, require) = signing::rules(
         raw.signing_profile.as_deref(),
@@ -387,6 +403,7 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
         registry_id,
         destinations,
         create_repository: create_repository?,
+        create_on_push: create_on_push?,
         settings,
         if_tag_exists: if_tag_exists?,
         registry_type: registry_type?,

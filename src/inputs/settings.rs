@@ -218,6 +218,18 @@ pub(super) fn boolean_rule(
     }
 }
 
+/// `create-repository: template`: ECR creates a missing repository on push from a `CREATE_ON_PUSH`
+/// repository creation template, so the action creates none. Private ECR only.
+pub(super) fn create_on_push_rule(value: Option<&str>, public: bool) -> Checked<bool> {
+    match value {
+        Some(v) if v.eq_ignore_ascii_case("template") && public => {
+            Err(advice::template_not_in_ecr_public())
+        }
+        Some(v) => Ok(v.eq_ignore_ascii_case("template")),
+        None => Ok(false),
+    }
+}
+
 /// A boolean that leaves the setting as it is when unset.
 fn optional_boolean_rule(input: &'static str, value: Option<&str>) -> Checked<Option<bool>> {
     value.map(|_| boolean_rule(input, value, false)).transpose()

@@ -48,7 +48,7 @@ fn api_actions(scope: &PolicyScope) -> [Vec<&'static str>; 3] {
     let spec = &scope.spec;
     let settings = &spec.settings;
     let mut find = Vec::new();
-    if spec.create_repository || !settings.is_empty() {
+    if spec.create_repository || spec.create_on_push || !settings.is_empty() {
         find.push("DescribeRepositories");
     }
     if spec.create_repository {
@@ -137,6 +137,7 @@ fn pusher_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Valu
     statements.extend(kms_statement(scope));
     statements.extend(signing_statements(scope, repository));
     statements.extend(registry_scanning_statement(scope));
+    statements.extend(creation_templates_statement(scope));
     statements
 }
 
@@ -167,6 +168,20 @@ fn signing_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Val
             &["DescribeImageSigningStatus"],
         ),
     ]
+}
+
+/// `create-repository: template`: the run reads the registry's repository creation templates (to
+/// check that one covers a missing repository); never ecr:CreateRepository. A registry-level action,
+/// without a resource type: `"*"`.
+fn creation_templates_statement(scope: &PolicyScope) -> Option<Value> {
+    scope.spec.create_on_push.then(|| {
+        json!({
+            "Sid": "ReadTheRepositoryCreationTemplatesThatLetEcrCreateTheRepositoryOnPush",
+            "Effect": "Allow",
+            "Action": "ecr:DescribeRepositoryCreationTemplates",
+            "Resource": "*"
+        })
+    })
 }
 
 /// With `scan-on-push` (private ECR), the run reads the registry's scanning configuration. The API
@@ -200,6 +215,7 @@ fn assembler_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<V
     let existing = PolicyScope {
         spec: inputs::RepositorySpec {
             create_repository: false,
+            create_on_push: false,
             ..scope.spec.clone()
         },
         ..scope.clone()

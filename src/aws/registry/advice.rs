@@ -104,11 +104,55 @@ pub fn cannot_check(doctor: &str, outcome: &str) -> String {
     )
 }
 
+pub fn created_on_push(name: &str, prefix: Option<&str>) -> String {
+    match prefix {
+        Some(prefix) => format!(
+            "Repository {name} does not exist: ECR creates it on push from the repository creation template \
+             `{prefix}` (CREATE_ON_PUSH), with that template's settings"
+        ),
+        None => format!(
+            "Repository {name} does not exist: ECR is to create it on push (`create-repository: template`); \
+             the repository creation templates could not be read to check that one covers it"
+        ),
+    }
+}
+
+pub fn templates_unreadable(why: &str) -> String {
+    format!(
+        "Could not read the registry's repository creation templates \
+         (ecr:DescribeRepositoryCreationTemplates: {})",
+        why.lines().next().unwrap_or_default()
+    )
+}
+
+pub fn template_contradicted(input: &str, asked: &str, prefix: &str, given: &str) -> String {
+    format!(
+        "`{input}: {asked}` contradicts the repository creation template `{prefix}`, which gives {given}: \
+         ECR creates the repository with the template's setting; a later run reconciles `{input}` when the \
+         repository exists"
+    )
+}
+
+pub fn no_template(name: &str, registry_id: Option<&str>) -> Error {
+    error(
+        "E-REPOSITORY-NO-TEMPLATE",
+        format!(
+            "ECR repository `{name}` does not exist in {}, `create-repository` is `template`, and no \
+             repository creation template for CREATE_ON_PUSH covers it (none with a prefix of its name, \
+             no ROOT).\nEither add one (aws ecr create-repository-creation-template --prefix <prefix> \
+             --applied-for CREATE_ON_PUSH), or grant ecr:CreateRepository and set `create-repository: true`.",
+            registry(registry_id)
+        ),
+    )
+}
+
 pub fn create_denied(name: &str, registry_id: Option<&str>, doctor: &str) -> Error {
     error(
         "E-REPOSITORY-CREATE-DENIED",
         format!(
-            "ecr:CreateRepository for `{name}` in {} was denied.\n{doctor}",
+            "ecr:CreateRepository for `{name}` in {} was denied.\n{doctor}\nOr let ECR create it on push: \
+             add a repository creation template for CREATE_ON_PUSH that covers it, and set \
+             `create-repository: template`.",
             registry(registry_id)
         ),
     )

@@ -190,6 +190,57 @@ pub fn registry_overrides_scan_on_push(scan_type: &str, rules: usize) -> bool {
     scan_type == "ENHANCED" || rules > 0
 }
 
+/// A `CREATE_ON_PUSH` repository creation template, in the terms that decide a push: its prefix and
+/// the settings it gives a repository it creates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Template {
+    pub prefix: String,
+    pub tag_mutability: Option<String>,
+    pub encryption: Option<String>,
+}
+
+/// The template that covers `repository`: the longest prefix it starts with (a prefix always ends
+/// with an implied `/`), else `ROOT` (API reference, `CreateRepositoryCreationTemplate`'s `prefix`).
+pub fn covering_template<'a>(repository: &str, templates: &'a [Template]) -> Option<&'a Template> {
+    let covers = |t: &&Template| {
+        let prefix = t.prefix.trim_end_matches('/');
+        t.prefix != "ROOT" && repository.starts_with(&format!("{prefix}/"))
+    };
+    let longest = templates
+        .iter()
+        .filter(covers)
+        .max_by_key(|t| t.prefix.trim_end_matches('/').len());
+    longest.or_else(|| templates.iter().find(|t| t.prefix == "ROOT"))
+}
+
+/// The setting inputs that contradict `template`: (input, what the input asks, what the template
+/// gives).
+pub fn contradicting(
+    settings: &Settings,
+    template: &Template,
+) -> Vec<(&'static str, String, String)> {
+    let mut found = Vec::new();
+    if let (Some(wanted), Some(theirs)) = (&settings.tag_mutability, &template.tag_mutability)
+        && wanted.mode.as_str() != theirs
+    {
+        found.push((
+            "image-tag-mutability",
+            wanted.mode.as_str().to_owned(),
+            theirs.clone(),
+        ));
+    }
+    if let Some(wanted) = &settings.encryption {
+        let theirs = template
+            .encryption
+            .clone()
+            .unwrap_or_else(|| "AES256".to_owned());
+        if wanted.kind != theirs {
+            found.push(("encryption-type", wanted.kind.clone(), theirs));
+        }
+    }
+    found
+}
+
 /// The wanted repository tags the repository does not carry yet: tags are added or updated, never
 /// removed, because other tools may own other tags.
 pub fn missing_tags(
@@ -337,6 +388,58 @@ mod tests {
         assert!(!registry_overrides_scan_on_push("BASIC", 0));
         assert!(registry_overrides_scan_on_push("BASIC", 1));
         assert!(registry_overrides_scan_on_push("ENHANCED", 0));
+    }
+
+    /// `CreateRepositoryCreationTemplate` (API reference): "a prefix of prod/team would apply to all
+    /// repositories beginning with prod/team/ … There is always an assumed / applied to the end of
+    /// the prefix … ROOT … all repositories … that don't have an associated creation template".
+    #[test]
+    fn the_longest_prefix_covers_else_root() {
+        let t = |prefix: &str| Template {
+            prefix: prefix.to_owned(),
+            ..Template::default()
+        };
+        let templates = [t("ROOT"), t("team"), t("team/api"), t("prod/")];
+        let covering = |name| covering_template(name, &templates).map(|t| t.prefix.as_str());
+        assert_eq!(covering("team/api/v2"), Some("team/api"));
+        assert_eq!(covering("team/web"), Some("team"));
+        assert_eq!(covering("prod/app"), Some("prod/"));
+        assert_eq!(covering("teams/app"), Some("ROOT"));
+        assert_eq!(covering("team"), Some("ROOT"));
+        assert_eq!(
+            covering_template("team/x", &templates[1..2]).map(|t| t.prefix.as_str()),
+            Some("team")
+        );
+        assert_eq!(covering_template("other", &templates[1..]), None);
+    }
+
+    #[test]
+    fn a_setting_input_that_contradicts_the_template() {
+        let template = Template {
+            prefix: "team".into(),
+            tag_mutability: Some("IMMUTABLE".into()),
+            encryption: None,
+        };
+        let settings = Settings {
+            tag_mutability: Some(TagMutability {
+                mode: MutabilityMode::Mutable,
+                exclusions: Vec::new(),
+            }),
+            encryption: Some(Encryption {
+                kind: "AES256".into(),
+                kms_key: None,
+            }),
+            ..Settings::default()
+        };
+        assert_eq!(
+            contradicting(&settings, &template),
+            [(
+                "image-tag-mutability",
+                "MUTABLE".to_owned(),
+                "IMMUTABLE".to_owned()
+            )]
+        );
+        assert!(contradicting(&Settings::default(), &template).is_empty());
     }
 
     #[test]

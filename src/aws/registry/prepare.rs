@@ -30,6 +30,8 @@ pub struct Destination {
     pub arn: String,
     /// This run created the repository.
     pub created: bool,
+    /// ECR creates the repository on push (`create-repository: template`).
+    pub created_on_push: bool,
     pub plan: Plan,
     /// ECR's managed signing covers the repository: who signs, and whether it is required.
     pub signing: Option<signing::Plan>,
@@ -80,7 +82,7 @@ async fn prepare_one(
         .destination(login, &repository, &config.region)?;
     match &repository.described {
         Some(described) => reconcile(registry, &repository, described, &config.settings).await?,
-        None if config.settings.is_empty() => {}
+        None if config.settings.is_empty() || repository.created_on_push => {}
         None => return Err(advice::settings_unreadable(&repository.name)),
     }
     let described = repository.described.as_ref();
@@ -127,6 +129,7 @@ async fn ensure(registry: &Registry<'_>, config: &Config) -> Result<Repository> 
             github::info(&advice::exists(kind, name, id, found.uri.as_deref()));
             return Ok(Repository::new(name, false, Some(found)));
         }
+        Lookup::Missing if config.create_on_push => return on_push(registry, config).await,
         Lookup::Missing if !config.create_repository => {
             return Err(advice::missing(kind, name, id));
         }
@@ -171,6 +174,36 @@ async fn ensure(registry: &Registry<'_>, config: &Config) -> Result<Repository> 
         }
         Created::Denied(doctor) => Err(advice::create_denied(name, id, &doctor)),
     }
+}
+
+/// `create-repository: template`, and the repository is missing: ECR creates it on push from the
+/// `CREATE_ON_PUSH` repository creation template that covers it, so the action creates nothing and
+/// applies no setting (the next run reconciles them). Where the templates may be read, one must cover
+/// the repository, else the run stops before pushing; a setting input that contradicts it is a warning.
+async fn on_push(registry: &Registry<'_>, config: &Config) -> Result<Repository> {
+    let name = config.repository.as_str();
+    let mut repository = Repository::new(name, false, None);
+    repository.created_on_push = true;
+    let Registry::Private(ecr) = registry else {
+        return Ok(repository);
+    };
+    let templates = match private::creation_templates(ecr, config).await {
+        Ok(templates) => templates,
+        Err(why) => {
+            github::info(&advice::templates_unreadable(&why));
+            github::info(&advice::created_on_push(name, None));
+            return Ok(repository);
+        }
+    };
+    let Some(template) = plan::covering_template(name, &templates) else {
+        return Err(advice::no_template(name, config.registry_id.as_deref()));
+    };
+    github::info(&advice::created_on_push(name, Some(&template.prefix)));
+    for (input, asked, given) in plan::contradicting(&config.settings, template) {
+        let warning = advice::template_contradicted(input, &asked, &template.prefix, &given);
+        github::warning(&warning);
+    }
+    Ok(repository)
 }
 
 /// Brings an existing repository to `settings`: each setting is read first and written only when it
@@ -405,6 +438,7 @@ impl RegistryType {
             name: name.to_owned(),
             arn,
             created: repository.created,
+            created_on_push: repository.created_on_push,
             plan: Plan::default(),
             signing: None,
         })

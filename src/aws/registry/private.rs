@@ -13,11 +13,12 @@ use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesError;
 use aws_sdk_ecr::operation::get_repository_policy::GetRepositoryPolicyError;
 use aws_sdk_ecr::types::{
     DescribeImagesFilter, EncryptionConfiguration, ImageIdentifier, ImageScanningConfiguration,
-    ImageStatus, ImageStatusFilter, ImageTagMutabilityExclusionFilter, Repository as EcrRepository,
-    Tag as EcrTag,
+    ImageStatus, ImageStatusFilter, ImageTagMutabilityExclusionFilter, RctAppliedFor,
+    Repository as EcrRepository, Tag as EcrTag,
 };
 
 use super::advice;
+use super::plan::Template;
 use super::repository::{Created, Described, Lookup, Tagged};
 use crate::aws::calls::{absent_if, answer, read};
 use crate::aws::{denied, sdk_error_text};
@@ -191,6 +192,46 @@ pub async fn registry_scanning(ecr: &Client) -> std::result::Result<(String, usi
             denied::from_sdk_error(&err, "ecr:GetRegistryScanningConfiguration", "*")
                 .map_or_else(|| sdk_error_text(&err), |_| "access denied".to_owned()),
         ),
+    }
+}
+
+/// The registry's `CREATE_ON_PUSH` repository creation templates; `Err` says why they could not be
+/// read (an access refusal is one).
+pub async fn creation_templates(
+    ecr: &Client,
+    config: &Config,
+) -> std::result::Result<Vec<Template>, String> {
+    let mut templates = Vec::new();
+    let mut next = None;
+    loop {
+        let describe = ecr
+            .describe_repository_creation_templates()
+            .set_next_token(next);
+        let out = match describe.send().await {
+            Ok(out) => out,
+            Err(err) => {
+                let action = "ecr:DescribeRepositoryCreationTemplates";
+                return Err(denied::from_sdk_error(&err, action, &resource_arn(config))
+                    .map_or_else(|| sdk_error_text(&err), |_| "access denied".to_owned()));
+            }
+        };
+        let on_push = out
+            .repository_creation_templates()
+            .iter()
+            .filter(|t| t.applied_for().contains(&RctAppliedFor::CreateOnPush));
+        templates.extend(on_push.map(|t| {
+            Template {
+                prefix: t.prefix().unwrap_or_default().to_owned(),
+                tag_mutability: t.image_tag_mutability().map(|m| m.as_str().to_owned()),
+                encryption: t
+                    .encryption_configuration()
+                    .map(|e| e.encryption_type().as_str().to_owned()),
+            }
+        }));
+        next = out.next_token().map(str::to_owned);
+        if next.is_none() {
+            return Ok(templates);
+        }
     }
 }
 

@@ -54,6 +54,8 @@ pub struct Repository {
     pub created: bool,
     /// What the registry said of it; `None` when the action may not read it (private ECR only).
     pub described: Option<Described>,
+    /// Missing, and left for ECR to create on push (`create-repository: template`).
+    pub created_on_push: bool,
 }
 
 /// A repository as its registry described it, in the few terms this action uses.
@@ -111,6 +113,7 @@ impl Repository {
             name: name.to_owned(),
             created,
             described,
+            created_on_push: false,
         }
     }
 }
