@@ -6,6 +6,7 @@ mod archive;
 mod assemble;
 mod check;
 mod container;
+mod create_on_push;
 mod credentials;
 mod destinations;
 mod ecr_api;

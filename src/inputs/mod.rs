@@ -375,7 +375,8 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
         public,
     ));
     let create_repository = raw.create_repository.as_deref();
-    let create_repository = if create_on_push == Some(true) {
+    let template = create_repository.is_some_and(|v| v.eq_ignore_ascii_case("template"));
+    let create_repository = if template {
         Some(false)
     } else {
         check.keep(settings::boolean_rule(
@@ -558,6 +559,28 @@ mod tests {
         assert!(config.create_repository);
         assert_eq!(config.auth, Auth::Chain);
         assert_eq!(config.registry_id, None);
+    }
+
+    /// `create-repository: template`: no creation by the action, ECR creates it on push; private
+    /// ECR only (ECR Public has no repository creation templates).
+    #[test]
+    fn create_repository_template() {
+        let mut all = minimal();
+        all.extend(vars(&[("INPUT_CREATE-REPOSITORY", "template")]));
+        let config = from_vars(all).expect("valid");
+        assert!(config.create_on_push && !config.create_repository);
+        assert!(!from_vars(minimal()).expect("valid").create_on_push);
+        let errors = errors_for(&[
+            ("INPUT_CREATE-REPOSITORY", "template"),
+            ("INPUT_REGISTRY-TYPE", "public"),
+        ]);
+        assert_one(
+            &errors,
+            "E-INPUT-TEMPLATE-NOT-IN-ECR-PUBLIC",
+            "create-repository",
+        );
+        let errors = errors_for(&[("INPUT_CREATE-REPOSITORY", "templates")]);
+        assert_eq!(errors[0].codes(), ["E-INPUT-BOOLEAN"], "{errors:?}");
     }
 
     #[test]

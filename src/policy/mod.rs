@@ -417,6 +417,28 @@ mod tests {
             .expect("a valid scope")
     }
 
+    /// `create-repository: template`: ECR creates the repository on push, so the pusher's policy has
+    /// no `ecr:CreateRepository`, and reads the templates (registry-wide, `"*"`); `scan-on-push` adds
+    /// the registry's scanning configuration.
+    #[test]
+    fn create_on_push_and_registry_scanning_statements() {
+        let text = |extra: &[(&str, &str)]| {
+            identity_policy(&scope_in("us-east-1", extra), Persona::Pusher).to_string()
+        };
+        let template = text(&[("INPUT_CREATE-REPOSITORY", "template")]);
+        assert!(!template.contains("ecr:CreateRepository\""), "{template}");
+        assert!(template.contains("ecr:DescribeRepositoryCreationTemplates"));
+        assert!(template.contains("ecr:DescribeRepositories"));
+        let default = text(&[]);
+        assert!(default.contains("ecr:CreateRepository\""));
+        assert!(!default.contains("ecr:DescribeRepositoryCreationTemplates"));
+        assert!(!default.contains("ecr:GetRegistryScanningConfiguration"));
+        assert!(
+            text(&[("INPUT_SCAN-ON-PUSH", "true")])
+                .contains("ecr:GetRegistryScanningConfiguration")
+        );
+    }
+
     /// Every ARN the generator writes takes the region's partition: the repository's of every
     /// persona, the KMS key's, and `kms:ViaService`'s host; and the OIDC provider's, IAM's, with no
     /// region. Not one `arn:aws:` is left.
