@@ -12,7 +12,7 @@ use crate::partition::{account_of, repository_arn};
 
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
-                              [--create-repository true|false] [--destinations \"REGION|HOST ...\"]
+                              [--create-repository true|false|template] [--destinations \"REGION|HOST ...\"]
                               [--signing-profile ARN[,ARN...]]
                               [--persona pusher|puller|assembler|scanner]
                               [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
