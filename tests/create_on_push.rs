@@ -108,3 +108,43 @@ fn without_a_covering_template_nothing_is_pushed() {
     );
     assert_eq!(registry_digest(&front::host(), &repository, "v1"), None);
 }
+
+/// `create-repository: true` (the default) with a template that covers the repository, readable by
+/// the identity: the action leaves the repository to ECR's create on push, calling no
+/// `CreateRepository` (a repository the action created would be MUTABLE, moto's default).
+#[test]
+fn a_readable_template_is_used_by_default_too() {
+    let ecr = ecr_in_front_region();
+    let prefix = unique("copdefault");
+    block_on(
+        ecr.create_repository_creation_template()
+            .prefix(&prefix)
+            .applied_for(RctAppliedFor::CreateOnPush)
+            .image_tag_mutability(ImageTagMutability::Immutable)
+            .send(),
+    )
+    .expect("CreateRepositoryCreationTemplate");
+    let image = Engine::Classic.image(&format!("{}:v1", unique("e2e-copdefault")));
+    let repository = format!("{prefix}/svc");
+    let run = push(Engine::Classic, &image.reference, &repository)
+        .without_input("create-repository")
+        .run();
+    run.assert_success();
+    assert_eq!(run.output("repository-created"), "true");
+    assert!(
+        run.stdout
+            .contains(&format!("repository creation template `{prefix}`")),
+        "{}",
+        run.stdout
+    );
+    let described = block_on(
+        ecr.describe_repositories()
+            .repository_names(&repository)
+            .send(),
+    )
+    .expect("the repository ECR created on push");
+    assert_eq!(
+        described.repositories()[0].image_tag_mutability(),
+        Some(&ImageTagMutability::Immutable)
+    );
+}

@@ -129,11 +129,10 @@ async fn ensure(registry: &Registry<'_>, config: &Config) -> Result<Repository> 
             github::info(&advice::exists(kind, name, id, found.uri.as_deref()));
             return Ok(Repository::new(name, false, Some(found)));
         }
-        Lookup::Missing if config.create_on_push => return on_push(registry, config).await,
-        Lookup::Missing if !config.create_repository => {
-            return Err(advice::missing(kind, name, id));
-        }
-        Lookup::Missing => None,
+        Lookup::Missing => match missing(registry, config).await? {
+            Some(created_on_push) => return Ok(created_on_push),
+            None => None,
+        },
         Lookup::Denied(_) if !config.create_repository => {
             github::info(&advice::not_checking(name));
             return Ok(unchecked());
@@ -176,34 +175,57 @@ async fn ensure(registry: &Registry<'_>, config: &Config) -> Result<Repository> 
     }
 }
 
-/// `create-repository: template`, and the repository is missing: ECR creates it on push from the
-/// `CREATE_ON_PUSH` repository creation template that covers it, so the action creates nothing and
-/// applies no setting (the next run reconciles them). Where the templates may be read, one must cover
-/// the repository, else the run stops before pushing; a setting input that contradicts it is a warning.
-async fn on_push(registry: &Registry<'_>, config: &Config) -> Result<Repository> {
+/// The repository is missing: ECR's to create on push (`Some`), or the action's to create (`None`);
+/// `Err` when neither may.
+async fn missing(registry: &Registry<'_>, config: &Config) -> Result<Option<Repository>> {
+    let (name, id) = (config.repository.as_str(), config.registry_id.as_deref());
+    if config.create_on_push {
+        let on_push = on_push(registry, config, true).await?;
+        return on_push
+            .map(Some)
+            .ok_or_else(|| advice::no_template(name, id));
+    }
+    if !config.create_repository {
+        return Err(advice::missing(registry.kind(), name, id));
+    }
+    on_push(registry, config, false).await
+}
+
+/// The repository is missing: is it ECR's to create on push, from the `CREATE_ON_PUSH` repository
+/// creation template that covers it? Then the action creates nothing and applies no setting (the next
+/// run reconciles them), and a setting input that contradicts the template is a warning. `None`: no
+/// template covers it. With `create-repository: template` (`required`) templates that cannot be read
+/// are trusted to cover it (one line says so); otherwise they count as none, and the action creates
+/// the repository itself as always.
+async fn on_push(
+    registry: &Registry<'_>,
+    config: &Config,
+    required: bool,
+) -> Result<Option<Repository>> {
     let name = config.repository.as_str();
     let mut repository = Repository::new(name, false, None);
     repository.created_on_push = true;
     let Registry::Private(ecr) = registry else {
-        return Ok(repository);
+        return Ok(required.then_some(repository));
     };
     let templates = match private::creation_templates(ecr, config).await {
         Ok(templates) => templates,
-        Err(why) => {
+        Err(why) if required => {
             github::info(&advice::templates_unreadable(&why));
             github::info(&advice::created_on_push(name, None));
-            return Ok(repository);
+            return Ok(Some(repository));
         }
+        Err(_) => return Ok(None),
     };
     let Some(template) = plan::covering_template(name, &templates) else {
-        return Err(advice::no_template(name, config.registry_id.as_deref()));
+        return Ok(None);
     };
     github::info(&advice::created_on_push(name, Some(&template.prefix)));
     for (input, asked, given) in plan::contradicting(&config.settings, template) {
         let warning = advice::template_contradicted(input, &asked, &template.prefix, &given);
         github::warning(&warning);
     }
-    Ok(repository)
+    Ok(Some(repository))
 }
 
 /// Brings an existing repository to `settings`: each setting is read first and written only when it
