@@ -1,44 +1,14 @@
 //! What the user reads when an input is refused or allows more than it seems: one named constructor
 //! per problem, each with its stable code (`E-INPUT-…`, listed in the README) and its text written
 //! once, so that the rules read as logic. Each returns the input (or environment variable) it
-//! names, the code and the text that says what to do; `Gather` puts them together.
+//! names, the code and the text that says what to do ([`Problem`](super::problem::Problem)).
 //!
-//! The ground of the folder: it imports nothing from the rules (what a message shows comes in as
-//! text or as `Display`), and they import their problem types from here, not from `mod.rs`.
+//! It imports nothing from the rules (what a message shows comes in as text or as `Display`).
 
 use std::fmt::Display;
 
+use super::problem::{Problem, problem};
 use crate::diagnostic::Diagnostic;
-
-/// A rule's refusal: the input (or environment variable) it names, the problem's code, and what to
-/// do about it. Made by the constructors below.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub input: &'static str,
-    pub code: &'static str,
-    pub text: String,
-}
-
-pub type Checked<T> = Result<T, Problem>;
-
-/// Every problem the rules found; `mod.rs` lists them, in the order users read them, when done.
-#[derive(Default)]
-pub struct Gather(pub Vec<Problem>);
-
-impl Gather {
-    /// The rule's value, or `None` with its problem kept.
-    pub fn keep<T>(&mut self, result: Checked<T>) -> Option<T> {
-        result.map_err(|problem| self.0.push(problem)).ok()
-    }
-}
-
-fn problem(input: &'static str, code: &'static str, text: impl Into<String>) -> Problem {
-    Problem {
-        input,
-        code,
-        text: text.into(),
-    }
-}
 
 // The image and the repository.
 

@@ -9,8 +9,9 @@ use std::sync::LazyLock;
 
 use regex_lite::Regex;
 
-use super::advice::{self, Checked, Gather};
+use super::advice;
 use super::endpoints;
+use super::problem::{Checked, Gather};
 use super::raw::{Env, RawInputs};
 
 /// How the action gets its AWS credentials.

@@ -7,8 +7,9 @@ use std::sync::LazyLock;
 
 use regex_lite::Regex;
 
-use super::advice::{self, Checked};
+use super::advice;
 use super::names::{REGION, REGION_RULE, items};
+use super::problem::Checked;
 
 /// One registry to push to: the region whose ECR API and token serve it, and the account that owns it
 /// (`None`: the caller's own, known once the credentials are).
@@ -147,7 +148,7 @@ fn target(item: &str, registry_id: Option<&str>) -> Checked<Target> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::advice::Problem;
+    use super::super::problem::Problem;
     use super::*;
 
     fn parse(value: &str, registry_id: Option<&str>) -> Result<Vec<Target>, Problem> {

@@ -7,7 +7,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use super::advice::{self, Checked, Gather};
+use super::advice;
+use super::problem::{Checked, Gather};
 use super::raw::Env;
 
 /// The Docker daemon to talk to.

@@ -12,7 +12,7 @@
 use std::fmt;
 use std::path::Path;
 
-use advice::{Checked, Gather, Problem};
+use problem::{Checked, Gather, Problem};
 
 use crate::diagnostic::Diagnostic;
 
@@ -22,6 +22,7 @@ mod destinations;
 mod endpoints;
 mod names;
 mod platform;
+mod problem;
 mod raw;
 mod settings;
 mod signing;
@@ -370,21 +371,7 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
     let region = raw.aws_region.as_deref().or_else(|| env.region());
     let region = region.or(first_listed.map(|t| t.region.as_str()));
     let region = check.keep(names::region_rule(region));
-    let create_on_push = check.keep(settings::create_on_push_rule(
-        raw.create_repository.as_deref(),
-        public,
-    ));
-    let create_repository = raw.create_repository.as_deref();
-    let template = create_repository.is_some_and(|v| v.eq_ignore_ascii_case("template"));
-    let create_repository = if template {
-        Some(false)
-    } else {
-        check.keep(settings::boolean_rule(
-            "create-repository",
-            create_repository,
-            true,
-        ))
-    };
+    let (create_repository, create_on_push) = create_rules(check, raw, public);
     let if_tag_exists = check.keep(settings::if_tag_exists_rule(raw.if_tag_exists.as_deref()));
     let (profiles, require) = signing::rules(
         raw.signing_profile.as_deref(),
@@ -414,6 +401,24 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
             require: require?,
         },
     })
+}
+
+/// `create-repository`: whether the action creates a missing repository, and whether ECR is to
+/// create it on push from a template (`template`, private ECR only).
+fn create_rules(
+    check: &mut Gather,
+    raw: &raw::RawInputs,
+    public: bool,
+) -> (Option<bool>, Option<bool>) {
+    let given = raw.create_repository.as_deref();
+    let create_on_push = check.keep(settings::create_on_push_rule(given, public));
+    let template = given.is_some_and(|v| v.eq_ignore_ascii_case("template"));
+    let create_repository = if template {
+        Some(false)
+    } else {
+        check.keep(settings::boolean_rule("create-repository", given, true))
+    };
+    (create_repository, create_on_push)
 }
 
 impl Gather {

@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 
 use regex_lite::Regex;
 
-use super::advice::{self, Checked};
+use super::advice;
+use super::problem::Checked;
 
 /// An ECR repository name (ECR's own rule).
 #[derive(Debug, Clone, PartialEq, Eq)]

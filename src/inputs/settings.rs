@@ -9,8 +9,9 @@ use std::sync::LazyLock;
 use regex_lite::Regex;
 use serde_json::Value;
 
-use super::advice::{self, Checked, Gather};
+use super::advice;
 use super::names::REGION;
+use super::problem::{Checked, Gather};
 use super::raw::RawInputs;
 
 /// ECR's limits on the policy text it accepts, in characters.

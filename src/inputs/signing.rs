@@ -2,7 +2,8 @@
 //! when ECR's managed signing covers the repository, for a pusher that may not read the registry's
 //! signing configuration (and for `policy`), and whether a signature that does not come is an error.
 
-use super::advice::{self, Checked};
+use super::advice;
+use super::problem::Checked;
 use super::settings::boolean_rule;
 
 /// What the inputs say about managed signing.
