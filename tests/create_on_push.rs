@@ -5,37 +5,21 @@
 //! calling no `CreateRepository`; without a covering template the run stops before pushing.
 //! API reference, `CreateRepositoryCreationTemplate` (prefix, `ROOT`, `appliedFor`).
 
-use aws_sdk_ecr::types::{ImageTagMutability, RctAppliedFor};
+use aws_sdk_ecr::types::ImageTagMutability;
 
 use crate::on_both_engines;
-use crate::support::front;
 use crate::support::{Action, Engine, block_on, registry_digest, unique};
-
-fn ecr_api() -> String {
-    std::env::var("TESTBED_ECR_API").expect("TESTBED_ECR_API (testbed/testbed.env)")
-}
+use crate::support::{ecr_api, front};
 
 /// The fake of ECR's API, in the front's region (the fake keeps templates per region).
 fn ecr_in_front_region() -> aws_sdk_ecr::Client {
-    let config = aws_sdk_ecr::Config::builder()
-        .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecr::config::Region::new(front::region()))
-        .endpoint_url(ecr_api())
-        .credentials_provider(aws_sdk_ecr::config::Credentials::new(
-            "AKIATESTSETUP",
-            "setup-secret",
-            None,
-            None,
-            "tests",
-        ))
-        .build();
-    aws_sdk_ecr::Client::from_conf(config)
+    ecr_api::client_as(&ecr_api::endpoint(), &front::region(), None)
 }
 
 fn push(engine: Engine, local: &str, repository: &str) -> Action {
     Action::new(local, repository)
         .on(engine)
-        .env("AWS_ENDPOINT_URL_ECR", &ecr_api())
+        .env("AWS_ENDPOINT_URL_ECR", &ecr_api::endpoint())
         .input("aws-region", &front::region())
         .input("create-repository", "template")
 }
@@ -44,14 +28,9 @@ on_both_engines! {
     fn a_template_lets_ecr_create_the_repository_on_push(engine: Engine) {
         let ecr = ecr_in_front_region();
         let prefix = unique("cop");
-        block_on(
-            ecr.create_repository_creation_template()
-                .prefix(&prefix)
-                .applied_for(RctAppliedFor::CreateOnPush)
-                .image_tag_mutability(ImageTagMutability::Immutable)
-                .send(),
-        )
-        .expect("CreateRepositoryCreationTemplate");
+        let _template = ecr_api::create_template(&front::region(), &prefix, |t| {
+            t.image_tag_mutability(ImageTagMutability::Immutable)
+        });
         let image = engine.image(&format!("{}:v1", unique("e2e-cop")));
         let repository = format!("{prefix}/new");
         let run = push(engine, &image.reference, &repository)
@@ -116,14 +95,9 @@ fn without_a_covering_template_nothing_is_pushed() {
 fn a_readable_template_is_used_by_default_too() {
     let ecr = ecr_in_front_region();
     let prefix = unique("copdefault");
-    block_on(
-        ecr.create_repository_creation_template()
-            .prefix(&prefix)
-            .applied_for(RctAppliedFor::CreateOnPush)
-            .image_tag_mutability(ImageTagMutability::Immutable)
-            .send(),
-    )
-    .expect("CreateRepositoryCreationTemplate");
+    let _template = ecr_api::create_template(&front::region(), &prefix, |t| {
+        t.image_tag_mutability(ImageTagMutability::Immutable)
+    });
     let image = Engine::Classic.image(&format!("{}:v1", unique("e2e-copdefault")));
     let repository = format!("{prefix}/svc");
     let run = push(Engine::Classic, &image.reference, &repository)

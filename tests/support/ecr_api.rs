@@ -21,7 +21,8 @@ pub fn iam_endpoint() -> String {
     std::env::var("TESTBED_ECR_API_IAM").expect("TESTBED_ECR_API_IAM: run testbed/stack-up")
 }
 
-/// A client on the fake at `endpoint`, in `region`, signing with `keys` (set-up keys when `None`).
+/// An ECR client at `endpoint` (a moto, or the fake before it), in `region`, signing with `keys`
+/// (set-up keys when `None`).
 pub fn client_as(
     endpoint: &str,
     region: &str,

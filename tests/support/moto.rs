@@ -10,19 +10,7 @@ pub fn ecr() -> aws_sdk_ecr::Client {
 /// An ECR client on the moto at `endpoint` (the open one, or the one that enforces IAM while
 /// enforcement is off).
 pub fn ecr_at(endpoint: &str) -> aws_sdk_ecr::Client {
-    let config = aws_sdk_ecr::Config::builder()
-        .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecr::config::Region::new(stack().region))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_ecr::config::Credentials::new(
-            "AKIATESTSETUP",
-            "setup-secret",
-            None,
-            None,
-            "tests",
-        ))
-        .build();
-    aws_sdk_ecr::Client::from_conf(config)
+    super::ecr_api::client_as(endpoint, &stack().region, None)
 }
 
 /// Tells moto about a tag the test account's registry serves, as ECR would know it (moto does not see
