@@ -95,12 +95,10 @@ fn signing_fails_when_the_caller_may_not_sign_payloads() {
     let team = unique("iamsigned");
     let repository = format!("{team}/app");
     let _rule = put_signing_rule(&ecr_api::iam_endpoint(), &s.region, &format!("{team}/*"));
-    let without = iam::user(&["ecr:DescribeImages".to_owned()], &[&repository]);
+    let reader = ["ecr:DescribeImages", "ecr:DescribeImageSigningStatus"].map(str::to_owned);
+    let without = iam::user(&reader, &[&repository]);
     let with = iam::user(
-        &[
-            "ecr:DescribeImages".to_owned(),
-            "signer:SignPayload".to_owned(),
-        ],
+        &[&reader[..], &["signer:SignPayload".to_owned()]].concat(),
         &[],
     );
     let as_without = client_as(&ecr_api::iam_endpoint(), &s.region, Some(&without));
@@ -134,6 +132,41 @@ fn signing_fails_when_the_caller_may_not_sign_payloads() {
     assert_eq!(
         signing_statuses(&as_with, &repository, &digest(3))[0].0,
         SigningStatus::Complete
+    );
+}
+
+/// Behind the enforcing moto the fake's own operations are IAM's too: a caller without
+/// `ecr:GetSigningConfiguration` is refused as ECR refuses (`AccessDeniedException`, IAM's wording,
+/// the registry-level action on `*`), one with it is answered.
+#[test]
+fn the_fakes_own_operations_are_refused_without_the_action() {
+    let _iam = iam::exclusive();
+    let s = stack();
+    let without = iam::user(&["ecr:DescribeImages".to_owned()], &[]);
+    let with = iam::user(&["ecr:GetSigningConfiguration".to_owned()], &[]);
+    let refused = block_on(
+        client_as(&ecr_api::iam_endpoint(), &s.region, Some(&without))
+            .get_signing_configuration()
+            .send(),
+    )
+    .expect_err("refused without ecr:GetSigningConfiguration");
+    assert_eq!(refused.code(), Some("AccessDeniedException"), "{refused:?}");
+    assert!(
+        refused.message().is_some_and(|m| m
+            .contains("is not authorized to perform: ecr:GetSigningConfiguration on resource: *")),
+        "{refused:?}"
+    );
+    let answered = block_on(
+        client_as(&ecr_api::iam_endpoint(), &s.region, Some(&with))
+            .get_signing_configuration()
+            .send(),
+    );
+    assert!(
+        answered.is_ok()
+            || answered
+                .as_ref()
+                .is_err_and(|e| e.code() == Some("SigningConfigurationNotFoundException")),
+        "{answered:?}"
     );
 }
 
@@ -190,7 +223,7 @@ fn signing_configuration_is_validated_and_can_be_deleted() {
 fn creation_templates_are_created_described_updated_and_deleted() {
     let s = stack();
     let prefix = unique("tpl");
-    let template = create_template(&s.region, &prefix, |t| {
+    let template = create_template(&ecr_api::endpoint(), &s.region, &prefix, |t| {
         t.image_tag_mutability(ImageTagMutability::Immutable)
     });
     let ecr = client();
@@ -260,7 +293,7 @@ fn a_push_creates_the_repository_from_its_template(engine: Engine) {
     let team = unique("team");
     let lifecycle = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"pull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"ecr:BatchGetImage"}]}"#;
-    let _template = create_template(&region, &team, |t| {
+    let _template = create_template(&ecr_api::endpoint(), &region, &team, |t| {
         t.image_tag_mutability(ImageTagMutability::Immutable)
             .resource_tags(
                 Tag::builder()

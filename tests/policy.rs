@@ -251,16 +251,14 @@ fn policy_rejects_bad_flags_and_needs_an_account() {
 
 /// The actions of the generated policy for this configuration (what a user would grant).
 fn generated_actions(create_repository: bool) -> Vec<String> {
-    generated_actions_with(create_repository, &[])
+    generated_actions_with(&create_repository.to_string(), &[])
 }
 
-fn generated_actions_with(create_repository: bool, env: &[(&str, &str)]) -> Vec<String> {
+/// The actions of the generated policy for `--create-repository create_repository` (`true`,
+/// `false`, `template`) and the inputs in `env`.
+pub(crate) fn generated_actions_with(create_repository: &str, env: &[(&str, &str)]) -> Vec<String> {
     let (ok, stdout, _) = policy(
-        &[
-            &BASE[..],
-            &["--create-repository", &create_repository.to_string()],
-        ]
-        .concat(),
+        &[&BASE[..], &["--create-repository", create_repository]].concat(),
         env,
     );
     assert!(ok);
@@ -423,7 +421,7 @@ fn a_pusher_with_the_nine_usual_actions_pushes_with_one_warning(engine: Engine) 
 
 #[test]
 fn every_setting_works_with_exactly_its_generated_actions() {
-    let actions = generated_actions_with(true, &EVERY_SETTING);
+    let actions = generated_actions_with("true", &EVERY_SETTING);
     let repository = unique("iam-settings");
     let as_pusher = |inputs: &[(&str, &str)]| {
         run_as_with(Engine::Classic, &actions, &repository, false, true, inputs)

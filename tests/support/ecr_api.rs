@@ -140,16 +140,17 @@ pub struct TemplateGuard {
     pub prefix: String,
 }
 
-/// Creates a `CREATE_ON_PUSH` template for `prefix` in `region` of the open fake, with the settings
-/// `settings` adds to the request.
+/// Creates a `CREATE_ON_PUSH` template for `prefix` in `region` of the fake at `endpoint`
+/// ([`endpoint`] or [`iam_endpoint`]), with the settings `settings` adds to the request.
 pub fn create_template(
+    endpoint: &str,
     region: &str,
     prefix: &str,
     settings: impl FnOnce(
         CreateRepositoryCreationTemplateFluentBuilder,
     ) -> CreateRepositoryCreationTemplateFluentBuilder,
 ) -> TemplateGuard {
-    let ecr = client_as(&endpoint(), region, None);
+    let ecr = client_as(endpoint, region, None);
     let request = ecr
         .create_repository_creation_template()
         .prefix(prefix)
