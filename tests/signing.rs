@@ -8,7 +8,7 @@ use aws_sdk_ecr::types::{
 };
 
 use crate::on_both_engines;
-use crate::support::{Action, block_on, ecr_at, iam, registry_digest, stack, unique};
+use crate::support::{Action, block_on, ecr_api, ecr_at, iam, registry_digest, stack, unique};
 
 /// The profile of the signing rule these tests give both fakes' registries, for `signed/*`.
 const PROFILE: &str = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/e2e_signing";
@@ -183,4 +183,81 @@ on_both_engines! {
         );
         assert_eq!(signing_of_first_destination(&run)["status"], "FAILED");
     }
+}
+
+/// `policy --signing-profile registry` with the standard chain's credentials at `endpoint` (a fake
+/// of ECR's API): exit code, standard output and standard error.
+fn policy_from_registry(
+    endpoint: &str,
+    keys: (&str, &str),
+    repository: &str,
+) -> (Option<i32>, String, String) {
+    let s = stack();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-push-action"))
+        .env_clear()
+        .env("AWS_ENDPOINT_URL_ECR", endpoint)
+        .env("AWS_ACCESS_KEY_ID", keys.0)
+        .env("AWS_SECRET_ACCESS_KEY", keys.1)
+        .args(["policy", "--repository", repository, "--region", &s.region])
+        .args(["--account", &s.account, "--signing-profile", "registry"])
+        .output()
+        .expect("run policy");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The acceptance's "with a signing rule for `team/*` the generated policy names
+/// `signer:SignPayload` on that profile", read from the registry itself: `--signing-profile
+/// registry` puts the matching rule's profile in the policy (and nothing for a repository that no
+/// rule covers, which it names); a configuration the credentials may not read stops with
+/// `E-POLICY-SIGNING-UNREADABLE`, naming both ways out.
+#[test]
+fn the_policy_takes_its_signing_profiles_from_the_registry() {
+    let s = stack();
+    let team = unique("polsigned");
+    let rule = ecr_api::put_signing_rule(&ecr_api::endpoint(), &s.region, &format!("{team}/*"));
+    let setup = ("AKIATESTSETUP", "setup-secret");
+    let (code, stdout, stderr) =
+        policy_from_registry(&ecr_api::endpoint(), setup, &format!("{team}/app"));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect("a policy");
+    let sign: Vec<&serde_json::Value> = document["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .filter(|st| st["Action"] == "signer:SignPayload")
+        .collect();
+    assert!(
+        sign.len() == 1 && sign[0]["Resource"] == rule.profile.as_str(),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) =
+        policy_from_registry(&ecr_api::endpoint(), setup, &unique("polunsigned"));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("signer:") && !stdout.contains("Signing"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("no rule of the signing configuration"),
+        "{stderr}"
+    );
+
+    let _iam = iam::exclusive();
+    let keys = iam::user(&["ecr:DescribeRepositories".to_owned()], &[]);
+    let (code, stdout, _) = policy_from_registry(
+        &ecr_api::iam_endpoint(),
+        (&keys.0, &keys.1),
+        &format!("{team}/app"),
+    );
+    assert_eq!(code, Some(2), "{stdout}");
+    let error = crate::policy::assert_policy_error(&stdout, "E-POLICY-SIGNING-UNREADABLE");
+    assert!(
+        error.contains("ecr:GetSigningConfiguration") && error.contains("--signing-profile ARN"),
+        "{error}"
+    );
 }

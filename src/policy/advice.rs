@@ -107,6 +107,26 @@ pub fn trust_and_identity_policies() -> Error {
     )
 }
 
+/// `--signing-profile registry`: a destination registry's signing configuration could not be read.
+pub fn signing_configuration_unreadable(registry: &str, why: &str) -> Error {
+    error(
+        "E-POLICY-SIGNING-UNREADABLE",
+        format!(
+            "`--signing-profile registry`: the signing configuration of the registry in {registry} \
+             could not be read: {why}\nGrant ecr:GetSigningConfiguration (Resource \"*\") to these \
+             credentials, or name the profiles: `--signing-profile ARN[,ARN...]`."
+        ),
+    )
+}
+
+/// `--signing-profile registry`: no rule of the registry's signing configuration covers the repository.
+pub fn no_signing_rule(registry: &str, repository: &str) -> String {
+    format!(
+        "no rule of the signing configuration of the registry in {registry} covers {repository}: \
+         ECR does not sign its pushes, and the policy has nothing for signing there"
+    )
+}
+
 // Reading the documents: `what` names the flag and value, or the simulator's list entry.
 
 pub fn unreadable(what: &str, err: &std::io::Error) -> Error {

@@ -13,7 +13,7 @@ use crate::partition::{account_of, repository_arn};
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
                               [--create-repository true|false|template] [--destinations \"REGION|HOST ...\"]
-                              [--signing-profile ARN[,ARN...]]
+                              [--signing-profile ARN[,ARN...]|registry]
                               [--persona pusher|puller|assembler|scanner]
                               [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
                               [--audience AUD] [--issuer HOST/_services/token]
@@ -22,7 +22,9 @@ usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account I
        ecr-push-action policy simulate --help   (an offline `aws iam simulate-custom-policy`)
 Prints the least-privilege IAM identity policy for the action's configuration (or, with --trust, the
 role's trust policy for GitHub's OIDC); with --check, says whether existing identity policies allow
-what the configuration needs (exit 0: they do, 1: they do not, 2: unreadable input). Flags override the INPUT_* variables the action reads.";
+what the configuration needs (exit 0: they do, 1: they do not, 2: unreadable input). Flags override the INPUT_* variables the action reads.
+--signing-profile registry reads each destination registry's signing configuration (AWS credentials and
+ecr:GetSigningConfiguration needed) and takes the profiles of the rules that match the repository.";
 
 /// What `ecr-push-action policy …` prints: the document, and warnings about what it allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,20 +56,24 @@ pub fn command(
         });
     };
     // Pushed after the environment's, the flags' variables win.
-    let scope = inputs::policy_scope(vars.into_iter().chain(flags.inputs.clone()))?;
+    let mut scope = inputs::policy_scope(vars.into_iter().chain(flags.inputs.clone()))?;
+    let mut warnings = Vec::new();
+    if flags.signing_from_registry && scope.spec.registry_type == inputs::RegistryType::Private {
+        let (profiles, unsigned) = sources::registry_signing_profiles(&scope.spec)?;
+        scope.spec.signing.profiles = profiles;
+        warnings.extend(unsigned);
+    }
     // GitHub Enterprise Server issues its own tokens: `--issuer`, else from GITHUB_SERVER_URL.
     let issuer = flags
         .issuer
         .as_deref()
         .map_or_else(|| scope.issuer.clone(), issuer_name);
     if !flags.check.is_empty() {
-        return check_command(&flags, &scope, &issuer);
+        let mut printed = check_command(&flags, &scope, &issuer)?;
+        printed.warnings.splice(0..0, warnings);
+        return Ok(printed);
     }
-    let mut warnings: Vec<String> = flags
-        .trust
-        .iter()
-        .filter_map(TrustSubject::warning)
-        .collect();
+    warnings.extend(flags.trust.iter().filter_map(TrustSubject::warning));
     if flags.trust.is_some() && issuer != ISSUER {
         warnings.push(advice::enterprise_provider(&issuer, &scope.audience));
     }
@@ -217,6 +223,8 @@ struct Flags {
     repository_policy: Option<String>,
     /// `--caller-arn ARN`: the principal whose policies `--check` reads.
     caller: Option<String>,
+    /// `--signing-profile registry`: the profiles from the registries' signing configurations.
+    signing_from_registry: bool,
 }
 
 impl Flags {
@@ -232,6 +240,7 @@ impl Flags {
             boundary: Vec::new(),
             repository_policy: None,
             caller: None,
+            signing_from_registry: false,
         };
         let mut rest = args.iter();
         while let Some(flag) = rest.next() {
@@ -269,6 +278,7 @@ impl Flags {
             "--issuer" => self.issuer = Some(value),
             "--repository-policy" => self.repository_policy = Some(value),
             "--caller-arn" => self.caller = Some(value),
+            "--signing-profile" if value == "registry" => self.signing_from_registry = true,
             other => {
                 let input = match other {
                     "--repository" => "INPUT_REPOSITORY",

@@ -1,13 +1,15 @@
 //! What `policy --check` reads before it judges: the policies named by `--check` (files, standard
 //! input, or a role's or user's policies read from IAM), the permissions boundary (`--boundary`, or the
 //! principal's own), the repository policy (`--repository-policy`, or ECR's `GetRepositoryPolicy` when
-//! the registry is in another account and credentials are at hand), and who the caller is.
+//! the registry is in another account and credentials are at hand), and who the caller is; and for
+//! `--signing-profile registry`, the signing profiles of the registries' signing configurations.
 
 use anyhow::Result;
 use serde_json::{Value, json};
 
 use super::evaluate::Policy;
 use super::{advice, principal};
+use crate::inputs::RepositorySpec;
 
 /// Everything `--check` evaluates.
 #[derive(Debug, Default)]
@@ -163,4 +165,41 @@ pub fn repository_policy(region: &str, account: &str, repository: &str) -> Resul
             )),
         }
     })?
+}
+
+/// `--signing-profile registry`: the profiles of the rules that match the repository in the signing
+/// configuration of each registry the configuration pushes to (`ecr:GetSigningConfiguration`, on the
+/// standard chain's credentials), once each; warnings name the registries no rule of which matches.
+/// Managed signing exists in private registries only.
+pub fn registry_signing_profiles(spec: &RepositorySpec) -> Result<(Vec<String>, Vec<String>)> {
+    let mut registries = vec![(spec.region.clone(), spec.registry_id.clone())];
+    registries.extend(
+        spec.destinations
+            .iter()
+            .map(|t| (t.region.clone(), t.registry_id.clone())),
+    );
+    registries.dedup();
+    let (mut profiles, mut warnings) = (Vec::new(), Vec::new());
+    for (region, registry_id) in registries {
+        let registry = match &registry_id {
+            Some(account) => format!("account {account} in {region}"),
+            None => region.clone(),
+        };
+        let rules = with_ecr(&region, async |ecr| {
+            crate::aws::registry::signing::read_rules(&ecr, registry_id.as_deref()).await
+        })
+        .and_then(|read| read)
+        .map_err(|why| advice::signing_configuration_unreadable(&registry, &why))?;
+        let matching =
+            crate::aws::registry::signing::matching_profiles(&rules, spec.repository.as_str());
+        if matching.is_empty() {
+            warnings.push(advice::no_signing_rule(&registry, spec.repository.as_str()));
+        }
+        for profile in matching {
+            if !profiles.contains(&profile) {
+                profiles.push(profile);
+            }
+        }
+    }
+    Ok((profiles, warnings))
 }

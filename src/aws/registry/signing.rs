@@ -72,7 +72,10 @@ pub async fn plan(ecr: &Client, config: &Config) -> Option<Plan> {
 /// The registry's signing rules (none without a signing configuration); `Err` says why they cannot
 /// be read. `GetSigningConfiguration` takes no registry: it reads the caller's own, which is another
 /// registry's only when `registry-id` names another account.
-async fn read_rules(ecr: &Client, registry_id: Option<&str>) -> Result<Vec<SigningRule>, String> {
+pub async fn read_rules(
+    ecr: &Client,
+    registry_id: Option<&str>,
+) -> Result<Vec<SigningRule>, String> {
     let action = "ecr:GetSigningConfiguration";
     // One attempt: the configuration is optional (a failure counts as unreadable), and a registry
     // that does not know the operation (an emulator; a partition without managed signing) answers
