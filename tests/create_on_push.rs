@@ -52,11 +52,7 @@ on_both_engines! {
             "{}",
             run.stdout
         );
-        let warnings: Vec<&str> = run
-            .stdout
-            .lines()
-            .filter(|l| l.starts_with("::warning::"))
-            .collect();
+        let warnings = run.warnings();
         assert!(
             warnings.len() == 1
                 && warnings[0].contains("image-tag-mutability: MUTABLE")

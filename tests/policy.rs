@@ -314,13 +314,6 @@ fn run_as_with(
     run
 }
 
-fn warnings(run: &Run) -> Vec<&str> {
-    run.stdout
-        .lines()
-        .filter(|l| l.starts_with("::warning::"))
-        .collect()
-}
-
 fn assert_served(run: &Run, repository: &str) {
     run.assert_success();
     let s = stack();
@@ -336,13 +329,13 @@ fn exactly_the_generated_actions_are_enough(engine: Engine) {
     let run = run_as_with(engine, &generated_actions(true), &repository, false, true, &[]);
     assert_served(&run, &repository);
     assert_eq!(run.output("repository-created"), "true");
-    assert_eq!(warnings(&run), Vec::<&str>::new());
+    assert_eq!(run.warnings(), Vec::<&str>::new());
 
     let repository = unique("iam-no-create");
     let run = run_as_with(engine, &generated_actions(false), &repository, true, false, &[]);
     assert_served(&run, &repository);
     assert_eq!(
-        warnings(&run),
+        run.warnings(),
         Vec::<&str>::new(),
         "no check is expected without create-repository"
     );
@@ -382,7 +375,7 @@ fn each_missing_api_action_is_named() {
     let repository = unique("iam-no-describe");
     let run = run_as(&actions, &repository, false, true);
     assert_served(&run, &repository);
-    let warned = warnings(&run);
+    let warned = run.warnings();
     assert_eq!(warned.len(), 1, "{warned:?}");
     assert!(
         warned[0].contains(
@@ -409,7 +402,7 @@ fn a_pusher_with_the_nine_usual_actions_pushes_with_one_warning(engine: Engine) 
     let repository = unique("iam-nine");
     let run = run_as_with(engine, &nine, &repository, true, true, &[]);
     assert_served(&run, &repository);
-    let warned = warnings(&run);
+    let warned = run.warnings();
     assert_eq!(warned.len(), 1, "{warned:?}");
     assert!(
         warned[0].contains("Cannot check that the repository exists")
@@ -428,7 +421,7 @@ fn every_setting_works_with_exactly_its_generated_actions() {
     };
     let run = as_pusher(&EVERY_SETTING);
     assert_served(&run, &repository);
-    assert_eq!(warnings(&run), Vec::<&str>::new());
+    assert_eq!(run.warnings(), Vec::<&str>::new());
     // A second run that has to reconcile a changed tag, under the same policy.
     let mut changed = EVERY_SETTING.to_vec();
     changed[4] = (

@@ -15,13 +15,6 @@ fn ecr_api() -> String {
     std::env::var("TESTBED_ECR_API").expect("TESTBED_ECR_API (testbed/testbed.env)")
 }
 
-fn warnings(stdout: &str) -> Vec<&str> {
-    stdout
-        .lines()
-        .filter(|l| l.starts_with("::warning::"))
-        .collect()
-}
-
 /// One test owns the fake's registry scanning configuration (of the test account in the test
 /// region): it sets it, and leaves BASIC without rules behind.
 #[test]
@@ -64,7 +57,7 @@ fn scan_on_push_under_registry_scanning_warns() {
 
     for (what, run) in [("enhanced", &enhanced), ("basic with rules", &ruled)] {
         run.assert_success();
-        let warnings = warnings(&run.stdout);
+        let warnings = run.warnings();
         assert_eq!(warnings.len(), 1, "{what}: {warnings:?}");
         assert!(
             warnings[0].contains("PutRegistryScanningConfiguration")
@@ -74,5 +67,5 @@ fn scan_on_push_under_registry_scanning_warns() {
     }
     assert!(enhanced.stdout.contains("ENHANCED scanning"));
     plain.assert_success();
-    assert_eq!(warnings(&plain.stdout), Vec::<&str>::new());
+    assert_eq!(plain.warnings(), Vec::<&str>::new());
 }

@@ -209,11 +209,7 @@ fn settings_are_applied_reconciled_and_left_alone() {
         "{}",
         run.stdout
     );
-    let warnings: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("::warning::"))
-        .collect();
+    let warnings = run.warnings();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
         warnings[0].contains("is encrypted with KMS") && warnings[0].contains("cannot change it"),

@@ -172,11 +172,7 @@ on_both_engines! {
             .run();
         iam::enforce(false);
         run.assert_success();
-        let warned: Vec<&str> = run
-            .stdout
-            .lines()
-            .filter(|l| l.starts_with("::warning::"))
-            .collect();
+        let warned = run.warnings();
         assert!(
             warned.len() == 1 && warned[0].contains("signer:SignPayload") && warned[0].contains("require-signature"),
             "{warned:?}"
@@ -260,4 +256,39 @@ fn the_policy_takes_its_signing_profiles_from_the_registry() {
         error.contains("ecr:GetSigningConfiguration") && error.contains("--signing-profile ARN"),
         "{error}"
     );
+}
+
+on_both_engines! {
+    /// An identity that may not read the registry's signing configuration: `signing-profile` stands
+    /// in (the log says so), and the signature is waited for as with the registry's own rules.
+    fn signing_profile_stands_in_when_the_configuration_is_unreadable(engine: Engine) {
+        configure_signing(&fake(true));
+        let repository = format!("{SIGNED}/{}", unique("stand-in"));
+        let actions: Vec<String> = pusher_without_sign_payload()
+            .into_iter()
+            .filter(|a| a != "ecr:GetSigningConfiguration")
+            .chain(["signer:SignPayload".to_owned()])
+            .collect();
+        let _one_at_a_time = iam::exclusive();
+        let keys = iam::user(&actions, &[]);
+        let image = engine.image(&format!("{}:iam", unique("e2e-sign-standin")));
+        iam::enforce(true);
+        let run = iam::action(&image.reference, &repository, &keys)
+            .on(engine)
+            .input("signing-profile", PROFILE)
+            .env("AWS_ENDPOINT_URL_ECR", &fake(true))
+            .run();
+        iam::enforce(false);
+        run.assert_success();
+        assert!(
+            run.stdout.contains("could not be read")
+                && run.stdout.contains("ecr:GetSigningConfiguration")
+                && run.stdout.contains("(input `signing-profile`)"),
+            "{}",
+            run.stdout
+        );
+        let signing = signing_of_first_destination(&run);
+        assert_eq!(signing["status"], "COMPLETE", "{}", run.stdout);
+        assert_eq!(signing["profiles"], serde_json::json!([PROFILE]));
+    }
 }

@@ -21,6 +21,14 @@ pub struct Run {
 }
 
 impl Run {
+    /// The `::warning::` lines of the log (without a title), in order.
+    pub fn warnings(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("::warning::"))
+            .collect()
+    }
+
     pub fn output(&self, name: &str) -> &str {
         self.outputs
             .get(name)
