@@ -64,7 +64,10 @@ fn runs_as_a_container_action() {
     .args(["-e", "GITHUB_ACTIONS=true"])
     .args(["-e", "GITHUB_OUTPUT=/github/file_commands/output"])
     .args(["-e", "GITHUB_STEP_SUMMARY=/github/file_commands/summary"])
-    .args(["-e", &format!("AWS_ENDPOINT_URL={}", s.endpoint)]);
+    .args([
+        "-e",
+        &format!("AWS_ENDPOINT_URL={}", crate::support::ecr_api::endpoint()),
+    ]);
     for (name, value) in action.inputs() {
         cmd.args(["-e", &format!("INPUT_{}={value}", name.to_uppercase())]);
     }

@@ -413,7 +413,10 @@ fn a_proxy_carries_every_request_the_action_makes() {
     use crate::support::proxy::CountingProxy;
     let s = stack();
     let image = Engine::Classic.image(&format!("{}:proxy", unique("e2e-proxy")));
-    let moto = s.endpoint.trim_start_matches("http://").to_owned();
+    // The action's AWS endpoint: moto behind the fake of ECR's newer API.
+    let moto = crate::support::ecr_api::endpoint()
+        .trim_start_matches("http://")
+        .to_owned();
     let oidc = s.oidc.trim_start_matches("http://").to_owned();
     let behind = |action: Action, proxy: &CountingProxy| {
         action

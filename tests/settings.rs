@@ -105,7 +105,7 @@ fn settings_are_applied_reconciled_and_left_alone() {
         )
         .expect("lifecycle file");
         Action::new(&local, &repository)
-            .env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ENDPOINT_URL", &crate::support::ecr_api::iam_endpoint())
             .env("GITHUB_WORKSPACE", &workspace.0.display().to_string())
             .input("image-tag-mutability", mutability)
             .input(

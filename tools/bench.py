@@ -83,7 +83,7 @@ def cli_pipeline(image, repository, tags, hosts=(HOST,)):
 def action(image, repository, tags, destinations=""):
     out = open(os.path.join(WORK, "output"), "w")
     env = {
-        "PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+        "PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": os.environ["TESTBED_ECR_API"],
         "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out.name, "GITHUB_STEP_SUMMARY": os.path.join(WORK, "summary"),
         "INPUT_LOCAL-IMAGE": image, "INPUT_REPOSITORY": repository, "INPUT_TAGS": " ".join(tags),
         "INPUT_AWS-REGION": REGION, "INPUT_AWS-ACCESS-KEY-ID": "AKIABENCH0000000001",
@@ -227,7 +227,7 @@ def profile():
     run("docker", "rmi", *[f"{HOST}/{repository}:t{i}" for i in range(3)], image)
 
     image = make_image("60mb")  # new layers again: the registry would mount the CLI's ones
-    env = {"PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+    env = {"PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": os.environ["TESTBED_ECR_API"],
            "INPUT_LOCAL-IMAGE": image, "INPUT_REPOSITORY": unique("bench/profile-action"), "INPUT_TAGS": "t0 t1 t2",
            "INPUT_AWS-REGION": REGION, "INPUT_AWS-ACCESS-KEY-ID": "AKIABENCH0000000001",
            "INPUT_AWS-SECRET-ACCESS-KEY": "bench-secret", "DOCKER_HOST": ENGINE["host"]}

@@ -128,7 +128,7 @@ impl Action {
             .input("aws-secret-access-key", TEST_SECRET_KEY)
     }
 
-    /// No inputs at all; the endpoint still points at moto.
+    /// No inputs at all; the endpoint still points at moto (behind the fake of ECR's newer API).
     pub fn bare() -> Self {
         let s = stack();
         let files = TempDir::new();
@@ -139,7 +139,9 @@ impl Action {
             env: vec![
                 ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
                 ("HOME".into(), home.display().to_string()),
-                ("AWS_ENDPOINT_URL".into(), s.endpoint),
+                // ECR's API as the test bed has it: moto, behind the fake of the operations
+                // moto lacks (which forwards every other request, STS's and IAM's too).
+                ("AWS_ENDPOINT_URL".into(), super::ecr_api::endpoint()),
                 // ECR Public is not in moto: its calls go to the fake of its API.
                 (
                     "AWS_ENDPOINT_URL_ECR_PUBLIC".into(),

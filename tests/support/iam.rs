@@ -63,10 +63,10 @@ pub fn user(actions: &[String], repositories: &[&str]) -> (String, String) {
     (id.to_owned(), secret.to_owned())
 }
 
-/// The action aimed at the enforcing moto with `keys`.
+/// The action aimed at the enforcing moto (behind its fake of ECR's newer operations) with `keys`.
 pub fn action(local: &str, repository: &str, keys: &(String, String)) -> Action {
     Action::new(local, repository)
         .input("aws-access-key-id", &keys.0)
         .input("aws-secret-access-key", &keys.1)
-        .env("AWS_ENDPOINT_URL", &endpoint())
+        .env("AWS_ENDPOINT_URL", &super::ecr_api::iam_endpoint())
 }
