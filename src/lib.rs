@@ -14,6 +14,7 @@ pub mod policy;
 pub mod proxy;
 pub mod report;
 pub mod retry;
+pub mod scan;
 pub mod step;
 
 use anyhow::Result;
@@ -36,13 +37,17 @@ pub async fn run(config: &Config) -> Result<()> {
         github::warning(&warning);
     }
     proxy::check_environment()?;
+    // Waits after the push (the scan gate) end a little before `timeout`, so that the run still
+    // writes its outputs and says what it waited for.
+    let margin = (config.timeout / 10).min(std::time::Duration::from_secs(15));
+    let deadline = std::time::Instant::now() + config.timeout.saturating_sub(margin);
     match &config.source {
-        Source::Local(reference) => push(config, reference).await,
-        Source::Assemble(references) => assemble_index(config, references).await,
+        Source::Local(reference) => push(config, reference, deadline).await,
+        Source::Assemble(references) => assemble_index(config, references, deadline).await,
     }
 }
 
-async fn push(config: &Config, reference: &str) -> Result<()> {
+async fn push(config: &Config, reference: &str, deadline: std::time::Instant) -> Result<()> {
     let (daemon, image) = {
         let _step = step::enter("Docker");
         let daemon = docker::connect(&config.docker_host).await?;
@@ -62,16 +67,27 @@ async fn push(config: &Config, reference: &str) -> Result<()> {
     let ready: Vec<&aws::registry::Destination> = prepared.iter().flatten().collect();
     let outcomes = daemon.push_all(&image, &ready).await;
     let signatures = signatures(&prepared, &outcomes).await;
+    let single = (image.platforms.len() == 1).then(|| image.platforms[0].to_string());
+    let scans = scans(config, &prepared, &outcomes, single, deadline).await;
     let shown = report::Image {
         platforms: &image.platforms,
         manifests: &[],
     };
-    finish(config, prepared, (outcomes, signatures), &shown, &session)
+    let after = After {
+        outcomes,
+        signatures,
+        scans,
+    };
+    finish(config, prepared, after, &shown, &session)
 }
 
 /// `assemble`: in each destination, the named images read and joined into one index (nothing written
 /// before every one is read), then the index written under the tags.
-async fn assemble_index(config: &Config, references: &[String]) -> Result<()> {
+async fn assemble_index(
+    config: &Config,
+    references: &[String],
+    deadline: std::time::Instant,
+) -> Result<()> {
     let session = credentials(config).await?;
     let targets = config.targets();
     let logins = aws::registry::login(&session.sdk, config, &targets).await?;
@@ -79,6 +95,7 @@ async fn assemble_index(config: &Config, references: &[String]) -> Result<()> {
     let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
     let outcomes = assemble::write_all(&prepared, &indexes).await;
     let signatures = signatures(&prepared, &outcomes).await;
+    let scans = scans(config, &prepared, &outcomes, None, deadline).await;
     let manifests = indexes
         .iter()
         .flatten()
@@ -90,7 +107,12 @@ async fn assemble_index(config: &Config, references: &[String]) -> Result<()> {
         platforms: &platforms,
         manifests: &manifests,
     };
-    finish(config, prepared, (outcomes, signatures), &shown, &session)
+    let after = After {
+        outcomes,
+        signatures,
+        scans,
+    };
+    finish(config, prepared, after, &shown, &session)
 }
 
 async fn credentials(config: &Config) -> Result<aws::credentials::Session> {
@@ -116,6 +138,39 @@ async fn signatures(
     aws::registry::signing::wait_all(pushed.collect()).await
 }
 
+/// After the push: the scan gate's judgement of each destination's pushed image (aligned with
+/// `outcomes`), within `deadline`.
+async fn scans(
+    config: &Config,
+    prepared: &[Result<aws::registry::Destination>],
+    outcomes: &[docker::PushOutcome],
+    platform: Option<String>,
+    deadline: std::time::Instant,
+) -> Vec<Option<scan::Scanned>> {
+    let ready = prepared.iter().filter_map(|p| p.as_ref().ok());
+    let pushed = ready.zip(outcomes).map(|(destination, outcome)| {
+        let digest = outcome.pushed.first().map(|p| p.digest.as_str());
+        let there = destination.plan.there.first().map(|(_, d)| d.as_str());
+        Some(scan::Pushed {
+            ecr: destination.ecr.as_ref()?,
+            registry_id: Some(destination.login.account.as_str()),
+            repository: &destination.name,
+            repository_arn: &destination.arn,
+            digest: digest.or(there)?,
+            scans_on_push: destination.scans_on_push,
+            platform: platform.clone(),
+        })
+    });
+    scan::gate_all(&config.scan, pushed.collect(), deadline).await
+}
+
+/// What happened after the destinations were prepared, aligned with the ready ones.
+struct After {
+    outcomes: Vec<docker::PushOutcome>,
+    signatures: Vec<Option<aws::registry::signing::Signed>>,
+    scans: Vec<Option<scan::Scanned>>,
+}
+
 /// One destination fails as it always did: at once, with its own error and no outputs.
 fn single_fails_at_once<T>(mut prepared: Vec<Result<T>>) -> Result<Vec<Result<T>>> {
     if prepared.len() == 1 && prepared[0].is_err() {
@@ -130,15 +185,13 @@ fn single_fails_at_once<T>(mut prepared: Vec<Result<T>>) -> Result<Vec<Result<T>
 fn finish(
     config: &Config,
     prepared: Vec<Result<aws::registry::Destination>>,
-    (outcomes, signatures): (
-        Vec<docker::PushOutcome>,
-        Vec<Option<aws::registry::signing::Signed>>,
-    ),
+    after: After,
     shown: &report::Image<'_>,
     session: &aws::credentials::Session,
 ) -> Result<()> {
-    let mut outcomes = outcomes.into_iter();
-    let mut signatures = signatures.into_iter();
+    let mut outcomes = after.outcomes.into_iter();
+    let mut signatures = after.signatures.into_iter();
+    let mut scans = after.scans.into_iter();
     let deliveries: Vec<report::Delivery> = config
         .destinations
         .iter()
@@ -151,6 +204,10 @@ fn finish(
             },
             signing: match prepared {
                 Ok(_) => signatures.next().flatten(),
+                Err(_) => None,
+            },
+            scan: match prepared {
+                Ok(_) => scans.next().flatten(),
                 Err(_) => None,
             },
             prepared: prepared.map_err(|err| {

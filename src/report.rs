@@ -11,8 +11,8 @@ use crate::aws::registry::Destination;
 use crate::aws::registry::signing::Signed;
 use crate::diagnostic::Diagnostic;
 use crate::docker::{self, PushOutcome};
-use crate::github;
 use crate::inputs::{Platform, Tag, Target};
+use crate::{github, scan};
 
 /// What the tags hold: its platforms, and for an assembled index each platform's manifest digest.
 pub struct Image<'a> {
@@ -28,6 +28,8 @@ pub struct Delivery {
     pub outcome: PushOutcome,
     /// ECR's signature of the pushed image, where a signing rule covers the repository.
     pub signing: Option<Signed>,
+    /// The scan gate's judgement of the pushed image (`scan`).
+    pub scan: Option<scan::Scanned>,
 }
 
 impl Delivery {
@@ -118,16 +120,29 @@ pub fn write(
         restored_tags: restored_tags(deliveries, tags),
         platforms,
         destinations: destinations_json(deliveries, &rows),
+        scan_findings: scanned(deliveries).map(|s| scan::summary::json(&s)),
     }))?;
     if !with_summary {
         return Ok(());
     }
-    let mut summary = summary(deliveries, &rows, &docker::join(platforms));
-    if !holding.is_empty() {
-        summary.push_str(&manifests_table(image.manifests));
-    }
-    summary.push_str(&archived_note(deliveries));
-    github::append_summary(&summary)
+    let manifests = if holding.is_empty() {
+        &[][..]
+    } else {
+        image.manifests
+    };
+    github::append_summary(&summary(deliveries, &rows, platforms, manifests))
+}
+
+/// Each scanned destination's repository URI and scan; `None` when the gate is off.
+fn scanned(deliveries: &[Delivery]) -> Option<Vec<(&str, &scan::Scanned)>> {
+    let scans: Vec<(&str, &scan::Scanned)> = deliveries
+        .iter()
+        .filter_map(|d| {
+            let destination = d.prepared.as_ref().ok()?;
+            Some((destination.repository_uri.as_str(), d.scan.as_ref()?))
+        })
+        .collect();
+    (!scans.is_empty()).then_some(scans)
 }
 
 fn names<'a>(tags: impl Iterator<Item = &'a Tag>) -> Vec<String> {
@@ -228,6 +243,11 @@ pub fn failure(deliveries: &[Delivery]) -> Option<Diagnostic> {
             .iter()
             .filter_map(|d| d.signing.as_ref()?.problem.clone()),
     );
+    parts.extend(
+        deliveries
+            .iter()
+            .filter_map(|d| d.scan.as_ref()?.problem.clone()),
+    );
     if parts.is_empty() {
         return None;
     }
@@ -303,6 +323,8 @@ struct Outputs<'a> {
     restored_tags: Vec<String>,
     platforms: &'a [Platform],
     destinations: serde_json::Value,
+    /// `scan-findings`; `None` without the scan gate.
+    scan_findings: Option<serde_json::Value>,
 }
 
 /// Every output the action sets, in the order of `action.yml`.
@@ -336,6 +358,13 @@ fn outputs(o: &Outputs<'_>) -> Vec<(&'static str, String)> {
         ("platforms", docker::join(o.platforms)),
         ("metadata", metadata(o, &image_ref)),
         ("destinations", o.destinations.to_string()),
+        (
+            "scan-findings",
+            o.scan_findings
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        ),
     ]
 }
 
@@ -360,11 +389,29 @@ fn metadata(o: &Outputs<'_>, image_ref: &str) -> String {
         "platforms": platforms,
         "signing": o.destinations.get(0).and_then(|d| d.get("signing")).cloned().unwrap_or_default(),
         "destinations": o.destinations,
+        "scan-findings": o.scan_findings,
     })
     .to_string()
 }
 
-fn summary(deliveries: &[Delivery], rows: &[Vec<Row>], platforms: &str) -> String {
+/// The job summary: the table of tags, then the platforms' manifests (an index this run wrote), the
+/// signatures, archived images restored, and the scan gate's findings.
+fn summary(
+    deliveries: &[Delivery],
+    rows: &[Vec<Row>],
+    platforms: &[Platform],
+    manifests: &[(Platform, String)],
+) -> String {
+    let mut summary = tags_summary(deliveries, rows, &docker::join(platforms));
+    summary.push_str(&manifests_table(manifests));
+    summary.push_str(&archived_note(deliveries));
+    if let Some(scans) = scanned(deliveries) {
+        summary.push_str(&scan::summary::markdown(&scans));
+    }
+    summary
+}
+
+fn tags_summary(deliveries: &[Delivery], rows: &[Vec<Row>], platforms: &str) -> String {
     let ready: Vec<&Destination> = deliveries
         .iter()
         .filter_map(|d| d.prepared.as_ref().ok())
@@ -589,6 +636,7 @@ mod tests {
             restored_tags: Vec::new(),
             platforms: &platforms,
             destinations: json!([]),
+            scan_findings: None,
         })
         .into_iter()
         .map(|(n, _)| n.to_owned())

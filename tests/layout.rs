@@ -13,7 +13,7 @@ const FLOORS: [&[&str]; 8] = [
     &["github"],
     &["retry", "step", "proxy", "inputs"],
     &["aws"],
-    &["docker"],
+    &["docker", "scan"],
     &["assemble", "policy", "report"],
     &[""],
 ];

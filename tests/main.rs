@@ -17,6 +17,7 @@ mod layout;
 mod policy;
 mod public;
 mod push;
+mod scan;
 mod scanning;
 mod settings;
 mod signing;

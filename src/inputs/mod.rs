@@ -24,6 +24,7 @@ mod names;
 mod platform;
 mod problem;
 mod raw;
+mod scan;
 mod settings;
 mod signing;
 
@@ -32,6 +33,7 @@ pub use destinations::Target;
 pub use endpoints::DockerHost;
 pub use names::{RepositoryName, Tag, is_sha256_digest};
 pub use platform::Platform;
+pub use scan::{Ignored, ScanGate, ScanMode, Severity};
 pub use settings::{
     Catalog, Document, Encryption, IfTagExists, MutabilityMode, RegistryType, Settings,
     TagMutability, tag_filter_matches,
@@ -69,6 +71,8 @@ pub struct Config {
     pub catalog: Catalog,
     /// Managed signing: the profiles named by the inputs, and whether a signature is required.
     pub signing: Signing,
+    /// The scan gate: whether to wait for ECR's image scan, and which findings fail the run.
+    pub scan: ScanGate,
     /// The whole run must finish within this.
     pub timeout: std::time::Duration,
     /// Write the job summary (`summary`); outputs and logs are the same either way.
@@ -129,6 +133,8 @@ pub struct RepositorySpec {
     pub catalog: Catalog,
     /// `signing-profile` and `require-signature`.
     pub signing: Signing,
+    /// `scan`, `fail-on-severity` and `ignore-findings`.
+    pub scan: ScanGate,
 }
 
 /// What `ecr-push-action policy` needs: the calls the inputs make, on which repository.
@@ -264,6 +270,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         registry_type,
         catalog,
         signing,
+        scan,
     } = spec?;
     let source = source?;
     // The images an index is made of are in the repository: assembling never creates one.
@@ -285,6 +292,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         registry_type,
         catalog,
         signing,
+        scan,
         timeout: timeout?,
         summary: summary?,
         platform: platform?,
@@ -378,6 +386,13 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
         raw.require_signature.as_deref(),
     );
     let (profiles, require) = (check.keep(profiles), check.keep(require));
+    let scan = scan::rules(
+        raw.scan.as_deref(),
+        raw.fail_on_severity.as_deref(),
+        raw.ignore_findings.as_deref(),
+        public,
+    );
+    let scan = scan.map_err(|problems| check.0.extend(problems)).ok();
     let (region, registry_id) = (region?, registry_id?);
     let destinations = listed?.unwrap_or_else(|| {
         vec![Target {
@@ -400,6 +415,7 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
             profiles: profiles?,
             require: require?,
         },
+        scan: scan?,
     })
 }
 
@@ -442,7 +458,7 @@ impl Gather {
 /// The order problems are listed in: the order the action has always checked its inputs and variables
 /// in — the repository's settings, the run, the image and where it goes, the credentials, the
 /// endpoints. One derivation serves both the action and `policy`, so no single code order gives it.
-const LISTING_ORDER: [&str; 44] = [
+const LISTING_ORDER: [&str; 47] = [
     "image-tag-mutability",
     "image-tag-mutability-exclusion-filters",
     "scan-on-push",
@@ -487,6 +503,9 @@ const LISTING_ORDER: [&str; 44] = [
     "if-tag-exists",
     "signing-profile",
     "require-signature",
+    "scan",
+    "fail-on-severity",
+    "ignore-findings",
 ];
 
 fn platform_rule(value: Option<&str>) -> Checked<Option<Platform>> {

@@ -52,6 +52,9 @@ pub struct RawInputs {
     pub platform: Option<String>,
     pub signing_profile: Option<String>,
     pub require_signature: Option<String>,
+    pub scan: Option<String>,
+    pub fail_on_severity: Option<String>,
+    pub ignore_findings: Option<String>,
 }
 
 /// The rest of the environment, trimmed the same way, for the few fallbacks that inputs have.

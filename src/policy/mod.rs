@@ -136,6 +136,7 @@ fn pusher_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Valu
     statements.extend(api_statements(scope, repository, sids));
     statements.extend(kms_statement(scope));
     statements.extend(signing_statements(scope, repository));
+    statements.extend(scan_statements(scope, repository));
     statements.extend(registry_scanning_statement(scope));
     statements.extend(creation_templates_statement(scope));
     statements
@@ -227,7 +228,34 @@ fn assembler_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<V
     ];
     statements.extend(api_statements(&existing, repository, sids));
     statements.extend(signing_statements(scope, repository));
+    statements.extend(scan_statements(scope, repository));
     statements
+}
+
+/// The scan gate (`scan`): the findings of the pushed image (`ecr:DescribeImageScanFindings`), a
+/// basic scan started for `scan: start` (`ecr:StartImageScan`), both on the repository; and, for a
+/// registry with enhanced scanning, `inspector2:ListFindings` on `"*"`, which ECR's user guide lists
+/// among the permissions enhanced scanning needs to retrieve findings ("IAM permissions required for
+/// enhanced scanning"). The index a pushed multi-platform image is read back with `BatchGetImage`,
+/// which the push already has.
+fn scan_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Value> {
+    let gate = &scope.spec.scan;
+    if gate.mode == inputs::ScanMode::Off || repository.public {
+        return Vec::new();
+    }
+    let mut actions = vec!["DescribeImageScanFindings"];
+    if gate.mode == inputs::ScanMode::Start {
+        actions.push("StartImageScan");
+    }
+    vec![
+        repository.allow("WaitForTheImageScanAndReadItsFindings", &actions),
+        json!({
+            "Sid": "EnhancedScanningFindingsComeFromInspectorWhoseListIsAccountWide",
+            "Effect": "Allow",
+            "Action": "inspector2:ListFindings",
+            "Resource": "*"
+        }),
+    ]
 }
 
 /// A statement per group of [`api_actions`] that has any, under `sids` (finding the repository, keeping
@@ -437,6 +465,42 @@ mod tests {
             text(&[("INPUT_SCAN-ON-PUSH", "true")])
                 .contains("ecr:GetRegistryScanningConfiguration")
         );
+    }
+
+    /// The scan gate: the findings on the repository (and a started scan for `scan: start`), and
+    /// Inspector's findings list, which ECR's user guide lists for enhanced scanning, on `"*"`
+    /// (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning-enhanced.html>).
+    #[test]
+    fn the_scan_gate_reads_findings_and_starts_scans_only_when_asked() {
+        let statements = |extra: &[(&str, &str)], persona| {
+            identity_policy(&scope_in("eu-west-1", extra), persona)["Statement"]
+                .as_array()
+                .expect("statements")
+                .clone()
+        };
+        let repository = json!("arn:aws:ecr:eu-west-1:123456789012:repository/team/api");
+        let find = |all: &[Value], action: &str| {
+            all.iter()
+                .find(|s| {
+                    s["Action"] == json!(action)
+                        || s["Action"]
+                            .as_array()
+                            .is_some_and(|a| a.contains(&json!(action)))
+                })
+                .map(|s| s["Resource"].clone())
+        };
+        let wait = statements(&[("INPUT_SCAN", "wait")], Persona::Pusher);
+        assert_eq!(
+            find(&wait, "ecr:DescribeImageScanFindings"),
+            Some(repository.clone())
+        );
+        assert_eq!(find(&wait, "inspector2:ListFindings"), Some(json!("*")));
+        assert_eq!(find(&wait, "ecr:StartImageScan"), None);
+        let start = statements(&[("INPUT_SCAN", "start")], Persona::Assembler);
+        assert_eq!(find(&start, "ecr:StartImageScan"), Some(repository));
+        let off = statements(&[], Persona::Pusher);
+        assert_eq!(find(&off, "ecr:DescribeImageScanFindings"), None);
+        assert_eq!(find(&off, "inspector2:ListFindings"), None);
     }
 
     /// Every ARN the generator writes takes the region's partition: the repository's of every

@@ -35,6 +35,11 @@ pub struct Destination {
     pub plan: Plan,
     /// ECR's managed signing covers the repository: who signs, and whether it is required.
     pub signing: Option<signing::Plan>,
+    /// The private registry's client, for what follows the push (the scan gate); `None` for ECR
+    /// Public.
+    pub ecr: Option<aws_sdk_ecr::Client>,
+    /// The repository scans on push (as set up now: the input, else what it had).
+    pub scans_on_push: bool,
 }
 
 /// Every destination logged in and identified (what the run puts there: the local image's identity,
@@ -89,7 +94,13 @@ async fn prepare_one(
     destination.plan = plan_tags(registry, config, described, &destination, identity).await?;
     if let Registry::Private(ecr) = registry {
         destination.signing = signing::plan(ecr, config).await;
+        destination.ecr = Some(ecr.clone());
     }
+    destination.scans_on_push = config
+        .settings
+        .scan_on_push
+        .or(described.map(|d| d.scan_on_push))
+        .unwrap_or(false);
     Ok(destination)
 }
 
@@ -463,6 +474,8 @@ impl RegistryType {
             created_on_push: repository.created_on_push,
             plan: Plan::default(),
             signing: None,
+            ecr: None,
+            scans_on_push: false,
         })
     }
 }

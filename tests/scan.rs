@@ -1,0 +1,319 @@
+//! The scan gate end to end, through the registry front (the test account's registry in a second
+//! region), which tells moto of every push as ECR's API knows it and starts a basic scan of a pushed
+//! image in a repository that scans on push, as ECR does. moto answers `DescribeImageScanFindings`
+//! with what a test seeds through its API (`/moto-api/static/ecr/scan-finding-results`: the answer
+//! for a repository's next image), and keeps ECR's one-manual-scan-per-image-per-day rule.
+//! API Reference: `DescribeImageScanFindings`, `ImageScanFinding`, `EnhancedImageScanFinding`,
+//! `StartImageScan` ("once per 24 hours on an individual image").
+
+use std::process::Command;
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use serde_json::{Value, json};
+
+use crate::on_both_engines;
+use crate::support::{Action, Engine, Run, front, registry_digest, stack, unique};
+
+/// What moto answers `DescribeImageScanFindings` for the next image of `repository` it is asked
+/// about: ECR's answer for a scan in `status` with these basic findings.
+fn seed(repository: &str, status: &str, findings: &[Value]) {
+    seed_answer(&json!({
+        "registryId": stack().account,
+        "repositoryName": repository,
+        "imageId": {},
+        "imageScanStatus": {"status": status, "description": "seeded by the test"},
+        "imageScanFindings": {
+            "findings": findings,
+            "findingSeverityCounts": counts(findings),
+        },
+    }));
+}
+
+fn seed_answer(answer: &Value) {
+    let s = stack();
+    let url = format!("{}/moto-api/static/ecr/scan-finding-results", s.endpoint);
+    let body = json!({"results": [answer], "region": front::region()});
+    crate::support::run(Command::new("curl").args([
+        "-fsS",
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        &body.to_string(),
+        &url,
+    ]));
+}
+
+fn counts(findings: &[Value]) -> Value {
+    let mut counts = serde_json::Map::new();
+    for f in findings {
+        let severity = f["severity"].as_str().unwrap_or("UNDEFINED").to_owned();
+        let n = counts.get(&severity).and_then(Value::as_u64).unwrap_or(0);
+        counts.insert(severity, json!(n + 1));
+    }
+    Value::Object(counts)
+}
+
+/// A basic scan's finding, as ECR writes one (`attributes` with the package).
+fn finding(name: &str, severity: &str, package: &str, version: &str) -> Value {
+    json!({
+        "name": name,
+        "severity": severity,
+        "uri": format!("https://cve.example/{name}"),
+        "description": "seeded",
+        "attributes": [
+            {"key": "package_name", "value": package},
+            {"key": "package_version", "value": version},
+        ],
+    })
+}
+
+/// The action pushing to the front's region with the scan gate.
+fn push(engine: Engine, local: &str, repository: &str, scan: &str) -> Action {
+    Action::new(local, repository)
+        .on(engine)
+        .input("aws-region", &front::region())
+        .input("scan", scan)
+}
+
+fn scan_findings(run: &Run) -> Value {
+    serde_json::from_str(run.output("scan-findings")).expect("scan-findings JSON")
+}
+
+/// The rows of the job summary's tables, each cell's text, as a GFM renderer reads them.
+fn summary_tables(summary: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row: Option<Vec<String>> = None;
+    let mut cell: Option<String> = None;
+    for event in Parser::new_ext(summary, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::TableHead | Tag::TableRow) => row = Some(Vec::new()),
+            Event::Start(Tag::TableCell) => cell = Some(String::new()),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(cell) = cell.as_mut() {
+                    cell.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::TableCell) => {
+                if let (Some(row), Some(cell)) = (row.as_mut(), cell.take()) {
+                    row.push(cell);
+                }
+            }
+            Event::End(TagEnd::TableHead | TagEnd::TableRow) => rows.extend(row.take()),
+            _ => {}
+        }
+    }
+    rows
+}
+
+on_both_engines! {
+    /// A repository that scans on push, a clean scan: the run waits, reports and passes.
+    fn a_clean_image_passes_the_gate(engine: Engine) {
+        let repository = unique("scan-clean");
+        seed(&repository, "COMPLETE", &[]);
+        let image = engine.image(&format!("{}:v1", unique("e2e-scan-clean")));
+        let run = push(engine, &image.reference, &repository, "wait")
+            .input("scan-on-push", "true")
+            .input("fail-on-severity", "HIGH")
+            .run();
+        run.assert_success();
+        let found = scan_findings(&run);
+        let image_scan = &found["destinations"][0]["images"][0];
+        assert_eq!(image_scan["status"], "COMPLETE", "{found}");
+        // The classic store pushes an image manifest (the output's digest); the containerd store an
+        // index, whose image manifest is what is scanned.
+        assert_eq!(image_scan["platform"], "linux/amd64", "{found}");
+        if engine == Engine::Classic {
+            assert_eq!(image_scan["digest"], run.output("digest"));
+        }
+        assert_eq!(image_scan["findings"], json!([]));
+        let metadata: Value = serde_json::from_str(run.output("metadata")).expect("metadata");
+        assert_eq!(metadata["scan-findings"], found);
+        assert!(run.stdout.contains("::group::Scan\n"), "{}", run.stdout);
+        assert!(run.summary.contains("### Image scan"), "{}", run.summary);
+    }
+}
+
+on_both_engines! {
+    /// `scan: start` on a repository that does not scan on push; a CRITICAL finding fails the run
+    /// after the push, and the job summary's table (as a GFM renderer reads it) lists it first.
+    fn a_critical_finding_fails_the_run_with_the_table(engine: Engine) {
+        let repository = unique("scan-critical");
+        seed(&repository, "COMPLETE", &[
+            finding("CVE-2024-0002", "MEDIUM", "zlib", "1.2.11"),
+            finding("CVE-2024-0001", "CRITICAL", "openssl", "3.0.1"),
+        ]);
+        let image = engine.image(&format!("{}:v1", unique("e2e-scan-critical")));
+        let run = push(engine, &image.reference, &repository, "start")
+            .input("fail-on-severity", "HIGH")
+            .run();
+        let error = run.assert_error("E-SCAN-FINDINGS");
+        assert!(
+            error.contains("CRITICAL CVE-2024-0001 in openssl 3.0.1")
+                && !error.contains("CVE-2024-0002")
+                && error.contains("batch-delete-image"),
+            "{error}"
+        );
+        assert!(run.stdout.contains("Started a basic scan"), "{}", run.stdout);
+        assert_eq!(
+            registry_digest(&front::host(), &repository, "v1").as_deref(),
+            Some(run.output("digest")),
+            "the image stays pushed"
+        );
+        let rows = summary_tables(&run.summary);
+        let table: Vec<&Vec<String>> = rows.iter().filter(|r| r.len() == 6).collect();
+        assert_eq!(
+            table[0],
+            &["Severity", "Finding", "Package", "Installed", "Fixed in", "Platform"].map(String::from),
+            "{}",
+            run.summary
+        );
+        assert_eq!(table[1][..4], ["CRITICAL", "CVE-2024-0001", "openssl", "3.0.1"].map(String::from));
+        assert_eq!(table[2][..2], ["MEDIUM", "CVE-2024-0002"].map(String::from));
+        let found = scan_findings(&run);
+        assert_eq!(
+            found["destinations"][0]["images"][0]["counts"],
+            json!({"CRITICAL": 1, "MEDIUM": 1})
+        );
+    }
+}
+
+on_both_engines! {
+    /// `ignore-findings` with a date to come holds; one whose last day has passed counts again.
+    fn ignored_findings_hold_until_their_day(engine: Engine) {
+        let image = engine.image(&format!("{}:v1", unique("e2e-scan-ignore")));
+        let run_with = |ignore: &str| {
+            let repository = unique("scan-ignore");
+            seed(&repository, "COMPLETE", &[finding("CVE-2024-0003", "HIGH", "curl", "8.0")]);
+            push(engine, &image.reference, &repository, "start")
+                .input("fail-on-severity", "HIGH")
+                .input("ignore-findings", ignore)
+                .run()
+        };
+        let future = run_with("CVE-2024-0003 until 2999-12-31");
+        future.assert_success();
+        let ignored = &scan_findings(&future)["destinations"][0]["images"][0]["ignored"];
+        assert_eq!(ignored[0]["name"], "CVE-2024-0003");
+        assert_eq!(ignored[0]["until"], "2999-12-31");
+        assert!(future.summary.contains("ignored: `CVE-2024-0003` (HIGH) until 2999-12-31"), "{}", future.summary);
+        let past = run_with("cve-2024-0003 until 2020-01-31");
+        let error = past.assert_error("E-SCAN-FINDINGS");
+        assert!(error.contains("HIGH CVE-2024-0003 in curl 8.0"), "{error}");
+    }
+}
+
+on_both_engines! {
+    /// A scan that stays `IN_PROGRESS`: the wait ends a little before `timeout`, with the outputs
+    /// written and the last status named.
+    fn a_scan_that_never_completes_ends_at_the_timeout(engine: Engine) {
+        let repository = unique("scan-stuck");
+        seed(&repository, "IN_PROGRESS", &[]);
+        let image = engine.image(&format!("{}:v1", unique("e2e-scan-stuck")));
+        let run = push(engine, &image.reference, &repository, "start")
+            .input("fail-on-severity", "CRITICAL")
+            .input("timeout", "40s")
+            .run();
+        let error = run.assert_error("E-SCAN-NOT-COMPLETE");
+        assert!(error.contains("last status: IN_PROGRESS") && error.contains("`timeout`"), "{error}");
+        assert_eq!(scan_findings(&run)["destinations"][0]["images"][0]["status"], "IN_PROGRESS");
+        assert!(!run.output("digest").is_empty(), "pushed, and the outputs written");
+    }
+}
+
+/// ECR starts one basic scan per image a day (scan on push included): the second `scan: start` of
+/// the same image is refused by ECR (moto keeps the rule), and the gate reads the first scan's
+/// findings instead. Without `fail-on-severity` the gate only reports.
+#[test]
+fn a_second_start_the_same_day_reads_the_first_scan() {
+    let repository = unique("scan-twice");
+    let image = Engine::Classic.image(&format!("{}:v1", unique("e2e-scan-twice")));
+    seed(
+        &repository,
+        "COMPLETE",
+        &[finding("CVE-2024-0004", "LOW", "bash", "5.1")],
+    );
+    let first = push(Engine::Classic, &image.reference, &repository, "start").run();
+    first.assert_success();
+    let second = push(Engine::Classic, &image.reference, &repository, "start")
+        .input("tags", "v2")
+        .run();
+    second.assert_success();
+    assert!(
+        second.stdout.contains("scanned within the last 24 hours"),
+        "{}",
+        second.stdout
+    );
+    let found = scan_findings(&second);
+    assert_eq!(
+        found["destinations"][0]["images"][0]["findings"][0]["name"],
+        "CVE-2024-0004"
+    );
+}
+
+/// Enhanced scanning's answer (Amazon Inspector's findings: `enhancedFindings`, status `ACTIVE`,
+/// severities such as `UNTRIAGED`) is read as basic scanning's is.
+#[test]
+fn enhanced_findings_are_read_and_judged() {
+    let repository = unique("scan-enhanced");
+    seed_answer(&json!({
+        "registryId": stack().account,
+        "repositoryName": repository,
+        "imageId": {},
+        "imageScanStatus": {"status": "ACTIVE", "description": "Continuous scan is selected for image."},
+        "imageScanFindings": {
+            "enhancedFindings": [
+                {"severity": "HIGH", "title": "CVE-2024-0005 - libxml2",
+                 "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2024-0005",
+                     "sourceUrl": "https://nvd.example/CVE-2024-0005",
+                     "vulnerablePackages": [{"name": "libxml2", "version": "2.9.1", "fixedInVersion": "2.9.14"}]}},
+                {"severity": "UNTRIAGED", "title": "CVE-2024-0006",
+                 "packageVulnerabilityDetails": {"vulnerabilityId": "CVE-2024-0006"}},
+            ],
+            "findingSeverityCounts": {"HIGH": 1},
+        },
+    }));
+    let image = Engine::Classic.image(&format!("{}:v1", unique("e2e-scan-enhanced")));
+    let run = push(Engine::Classic, &image.reference, &repository, "wait")
+        .input("scan-on-push", "true")
+        .input("fail-on-severity", "HIGH")
+        .run();
+    let error = run.assert_error("E-SCAN-FINDINGS");
+    assert!(
+        error.contains("HIGH CVE-2024-0005 in libxml2 2.9.1, fixed in 2.9.14"),
+        "{error}"
+    );
+    let image_scan = &scan_findings(&run)["destinations"][0]["images"][0];
+    assert_eq!(image_scan["status"], "ACTIVE");
+    assert_eq!(image_scan["counts"], json!({"HIGH": 1, "UNDEFINED": 1}));
+    assert_eq!(image_scan["findings"][1]["severity"], "UNTRIAGED");
+}
+
+/// A multi-platform image (the containerd store pushes it as an index, which ECR cannot scan): each
+/// platform's image manifest is scanned and reported with its platform.
+#[test]
+fn each_platform_of_an_index_is_scanned() {
+    let repository = unique("scan-index");
+    for _ in 0..2 {
+        seed(&repository, "COMPLETE", &[]);
+    }
+    let image = Engine::Containerd.multi_platform_image(
+        &format!("{}:v1", unique("e2e-scan-index")),
+        &["linux/amd64", "linux/arm64"],
+    );
+    let run = push(Engine::Containerd, &image.reference, &repository, "start").run();
+    run.assert_success();
+    let images = scan_findings(&run)["destinations"][0]["images"].clone();
+    let platforms: Vec<&str> = images
+        .as_array()
+        .expect("images")
+        .iter()
+        .filter_map(|i| i["platform"].as_str())
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"], "{images}");
+    assert!(
+        images
+            .as_array()
+            .is_some_and(|a| a.iter().all(|i| i["digest"] != run.output("digest")))
+    );
+}
