@@ -137,16 +137,6 @@ fn push_under_iam(
         .input("aws-region", &front::region())
 }
 
-/// Points the front's `repository` at the enforcing moto (where the front creates it on push, as
-/// the IAM user `admin`) and the fake before it (the templates).
-fn front_on_enforcing_moto(repository: &str, admin: &(String, String)) {
-    front::arm(
-        repository,
-        &serde_json::json!({"kind": "backend", "moto": iam::endpoint(),
-            "ecr_api": ecr_api::iam_endpoint(), "key": admin.0, "secret": admin.1}),
-    );
-}
-
 /// Two runs under IAM as a pusher allowed exactly the generated policy's actions for
 /// `create-repository: template`, both with `create-repository: mode`: to `{prefix}/new`, which a
 /// `CREATE_ON_PUSH` template covers, and to `uncovered`, which no template covers.
@@ -162,7 +152,7 @@ fn runs_under_iam(engine: Engine, prefix: &str, uncovered: &str, mode: &str) -> 
     let keys = iam::user(&actions, &[]);
     let admin = iam::user(&["ecr:*".to_owned()], &[]);
     let repository = format!("{prefix}/new");
-    front_on_enforcing_moto(&repository, &admin);
+    front::on_enforcing_moto(&repository, &admin);
     let image = engine.image(&format!("{}:v1", unique("e2e-copiam")));
     iam::enforce(true);
     let covered = push_under_iam(engine, &image.reference, &repository, &keys)

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::on_both_engines;
 use crate::support::front::{self, arm, fired};
-use crate::support::{Action, Engine, Image, Run, registry_digest, unique};
+use crate::support::{Action, Engine, Image, Run, block_on, registry_digest, stack, unique};
 
 fn push(image: &Image, repository: &str) -> Action {
     Action::new(&image.reference, repository)
@@ -154,14 +154,19 @@ fn refusals_end_at_once_with_their_own_message(engine: Engine) {
     );
     assert_not_retried(&run, "does not exist");
 
-    // An immutable repository refuses to overwrite a tag that moto does not know of (so the
-    // action's own check passes): ECR's `tag invalid`, explained.
+    // An immutable repository refuses to overwrite a tag that ECR's API did not list when the action
+    // checked (a concurrent push: here the tag is taken out of moto, which the front told of the
+    // first push, and stays in the registry): ECR's `tag invalid`, explained.
     let repository = unique("immutable-front");
     push(&local, &repository)
         .input("tags", "1.0")
         .input("image-tag-mutability", "IMMUTABLE")
         .run()
         .assert_success();
+    let api = crate::support::ecr_api::client_as(&stack().endpoint, &front::region(), None);
+    let tag = aws_sdk_ecr::types::ImageIdentifier::builder().image_tag("1.0").build();
+    block_on(api.batch_delete_image().repository_name(&repository).image_ids(tag).send())
+        .expect("BatchDeleteImage in moto");
     let run = push(&other, &repository).input("tags", "1.0").run();
     let error = run.assert_error("E-DOCKER-PUSH-IMMUTABLE");
     assert!(error.contains("`1.0`"), "{error}");

@@ -46,8 +46,10 @@ const BASE: [&str; 6] = [
 ];
 
 /// (golden file, kind, flags beyond BASE)
-const GOLDEN: [(&str, &str, &[&str]); 10] = [
+const GOLDEN: [(&str, &str, &[&str]); 11] = [
     ("pusher-default.json", "identity", &[]),
+    // The scan gate: findings read, a basic scan started, Inspector's findings list (enhanced).
+    ("pusher-scan.json", "identity", &["--scan", "start"]),
     ("assembler.json", "identity", &["--persona", "assembler"]),
     (
         "pusher-no-create.json",

@@ -12,12 +12,16 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::{Value, json};
 
 use crate::on_both_engines;
-use crate::support::{Action, Engine, Run, front, registry_digest, stack, unique};
+use crate::support::{Action, Engine, Run, front, iam, registry_digest, stack, unique};
 
 /// What moto answers `DescribeImageScanFindings` for the next image of `repository` it is asked
 /// about: ECR's answer for a scan in `status` with these basic findings.
 fn seed(repository: &str, status: &str, findings: &[Value]) {
-    seed_answer(&json!({
+    seed_answer(&answer(repository, status, findings));
+}
+
+fn answer(repository: &str, status: &str, findings: &[Value]) -> Value {
+    json!({
         "registryId": stack().account,
         "repositoryName": repository,
         "imageId": {},
@@ -26,12 +30,16 @@ fn seed(repository: &str, status: &str, findings: &[Value]) {
             "findings": findings,
             "findingSeverityCounts": counts(findings),
         },
-    }));
+    })
 }
 
 fn seed_answer(answer: &Value) {
-    let s = stack();
-    let url = format!("{}/moto-api/static/ecr/scan-finding-results", s.endpoint);
+    seed_answer_at(&stack().endpoint, answer);
+}
+
+/// Seeds the moto at `endpoint` (the open one, or the one that enforces IAM).
+fn seed_answer_at(endpoint: &str, answer: &Value) {
+    let url = format!("{endpoint}/moto-api/static/ecr/scan-finding-results");
     let body = json!({"results": [answer], "region": front::region()});
     crate::support::run(Command::new("curl").args([
         "-fsS",
@@ -316,4 +324,93 @@ fn each_platform_of_an_index_is_scanned() {
             .as_array()
             .is_some_and(|a| a.iter().all(|i| i["digest"] != run.output("digest")))
     );
+}
+
+/// Under IAM (the enforcing moto): a pusher allowed exactly the actions of `policy --scan start`
+/// passes the gate; one without `ecr:DescribeImageScanFindings` fails after the push, and the
+/// doctor names the action.
+#[test]
+fn under_iam_the_generated_actions_are_enough_and_a_missing_one_is_named() {
+    let _one_at_a_time = iam::exclusive();
+    let actions = crate::policy::generated_actions_with("true", &[("INPUT_SCAN", "start")]);
+    assert!(
+        [
+            "ecr:DescribeImageScanFindings",
+            "ecr:StartImageScan",
+            "inspector2:ListFindings"
+        ]
+        .iter()
+        .all(|a| actions.iter().any(|b| b == a)),
+        "{actions:?}"
+    );
+    let without: Vec<String> = actions
+        .iter()
+        .filter(|a| *a != "ecr:DescribeImageScanFindings")
+        .cloned()
+        .collect();
+    let (keys, keys_without) = (iam::user(&actions, &[]), iam::user(&without, &[]));
+    let admin = iam::user(&["ecr:*".to_owned()], &[]);
+    let (allowed, refused) = (unique("scan-iam"), unique("scan-iam-refused"));
+    for repository in [&allowed, &refused] {
+        front::on_enforcing_moto(repository, &admin);
+        seed_answer_at(&iam::endpoint(), &answer(repository, "COMPLETE", &[]));
+    }
+    let image = Engine::Classic.image(&format!("{}:v1", unique("e2e-scan-iam")));
+    let run_as = |repository: &str, keys: &(String, String)| {
+        iam::action(&image.reference, repository, keys)
+            .input("aws-region", &front::region())
+            .input("scan", "start")
+            .input("fail-on-severity", "HIGH")
+            .run()
+    };
+    iam::enforce(true);
+    let passed = run_as(&allowed, &keys);
+    let failed = run_as(&refused, &keys_without);
+    iam::enforce(false);
+    passed.assert_success();
+    assert_eq!(
+        scan_findings(&passed)["destinations"][0]["images"][0]["status"],
+        "COMPLETE"
+    );
+    let error = failed.assert_error("E-DENIED");
+    assert!(error.contains("ecr:DescribeImageScanFindings"), "{error}");
+    assert!(
+        !failed.output("digest").is_empty(),
+        "pushed before the gate"
+    );
+}
+
+/// `policy --check` with the scan gate: the default pusher policy lacks the gate's calls, which it
+/// names (exit 1); the policy generated for `--scan start` has them (exit 0).
+#[test]
+fn check_evaluates_the_gates_permissions() {
+    let generated = |flags: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ecr-push-action"))
+            .env_clear()
+            .args([
+                "policy",
+                "--repository",
+                "team/api",
+                "--region",
+                "eu-west-1",
+            ])
+            .args(["--account", "123456789012"])
+            .args(flags)
+            .output()
+            .expect("policy");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let arn = "arn:aws:ecr:eu-west-1:123456789012:repository/team/api";
+    let (code, out, _) = crate::policy::check(&generated(&[]), &["--scan", "start"], &[]);
+    assert_eq!(code, 1, "{out}");
+    for missing in [
+        format!("ecr:DescribeImageScanFindings on {arn}: NOT ALLOWED"),
+        format!("ecr:StartImageScan on {arn}: NOT ALLOWED"),
+        "inspector2:ListFindings on *: NOT ALLOWED".to_owned(),
+    ] {
+        assert!(out.contains(&missing), "{missing}: {out}");
+    }
+    let (code, out, _) =
+        crate::policy::check(&generated(&["--scan", "start"]), &["--scan", "start"], &[]);
+    assert_eq!(code, 0, "{out}");
 }

@@ -33,6 +33,16 @@ pub fn arm(repository: &str, rule: &serde_json::Value) {
     ]));
 }
 
+/// Points the front's `repository` at the enforcing moto (which the front tells of pushes, and where
+/// it creates the repository on push, as the IAM user `admin`) and the fake before it.
+pub fn on_enforcing_moto(repository: &str, admin: &(String, String)) {
+    arm(
+        repository,
+        &serde_json::json!({"kind": "backend", "moto": super::iam::endpoint(),
+            "ecr_api": super::ecr_api::iam_endpoint(), "key": admin.0, "secret": admin.1}),
+    );
+}
+
 /// How many times the front applied a rule to `repository`.
 pub fn fired(repository: &str) -> usize {
     let url = format!(
