@@ -41,6 +41,10 @@ fn seed_answer(answer: &Value) {
 fn seed_answer_at(endpoint: &str, answer: &Value) {
     let url = format!("{endpoint}/moto-api/static/ecr/scan-finding-results");
     let body = json!({"results": [answer], "region": front::region()});
+    // From a file: a thousand findings are more than one command-line argument may hold.
+    let dir = crate::support::TempDir::new();
+    let file = dir.0.join("seed.json");
+    std::fs::write(&file, body.to_string()).expect("seed file");
     crate::support::run(Command::new("curl").args([
         "-fsS",
         "-X",
@@ -48,7 +52,7 @@ fn seed_answer_at(endpoint: &str, answer: &Value) {
         "-H",
         "Content-Type: application/json",
         "--data-binary",
-        &body.to_string(),
+        &format!("@{}", file.display()),
         &url,
     ]));
 }
@@ -413,4 +417,33 @@ fn check_evaluates_the_gates_permissions() {
     let (code, out, _) =
         crate::policy::check(&generated(&["--scan", "start"]), &["--scan", "start"], &[]);
     assert_eq!(code, 0, "{out}");
+}
+
+/// More findings than one page holds (ECR pages `DescribeImageScanFindings` by `maxResults`, at most
+/// 1,000; the fake of ECR's API pages moto's answer so): the gate reads every page — the CRITICAL
+/// finding is on the second — and the summary's table shows the worst 30 and a line for the rest.
+#[test]
+fn findings_are_read_from_every_page() {
+    let repository = unique("scan-pages");
+    let mut findings: Vec<Value> = (0..1050)
+        .map(|i| finding(&format!("CVE-2023-{i:05}"), "LOW", "pkg", "1.0"))
+        .collect();
+    findings.push(finding("CVE-2024-9999", "CRITICAL", "kernel", "6.1"));
+    seed(&repository, "COMPLETE", &findings);
+    let image = Engine::Classic.image(&format!("{}:v1", unique("e2e-scan-pages")));
+    let run = push(Engine::Classic, &image.reference, &repository, "start")
+        .input("fail-on-severity", "CRITICAL")
+        .run();
+    let error = run.assert_error("E-SCAN-FINDINGS");
+    assert!(
+        error.contains("CRITICAL CVE-2024-9999 in kernel 6.1"),
+        "{error}"
+    );
+    let image_scan = &scan_findings(&run)["destinations"][0]["images"][0];
+    assert_eq!(image_scan["counts"], json!({"CRITICAL": 1, "LOW": 1050}));
+    let rows = summary_tables(&run.summary);
+    let table: Vec<&Vec<String>> = rows.iter().filter(|r| r.len() == 6).collect();
+    assert_eq!(table.len(), 31, "a header and 30 rows");
+    assert_eq!(table[1][1], "CVE-2024-9999", "worst first");
+    assert!(run.summary.contains("and 1021 more"), "{}", run.summary);
 }
