@@ -157,7 +157,6 @@ async fn scans(
             repository: &destination.name,
             repository_arn: &destination.arn,
             digest: digest.or(there)?,
-            scans_on_push: destination.scans_on_push,
             platform: platform.clone(),
         })
     });

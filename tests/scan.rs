@@ -203,13 +203,13 @@ on_both_engines! {
                 .input("ignore-findings", ignore)
                 .run()
         };
-        let future = run_with("CVE-2024-0003 until 2999-12-31");
+        let future = run_with("cve-2024-0003 until 2999-12-31");
         future.assert_success();
         let ignored = &scan_findings(&future)["destinations"][0]["images"][0]["ignored"];
         assert_eq!(ignored[0]["name"], "CVE-2024-0003");
         assert_eq!(ignored[0]["until"], "2999-12-31");
         assert!(future.summary.contains("ignored: `CVE-2024-0003` (HIGH) until 2999-12-31"), "{}", future.summary);
-        let past = run_with("cve-2024-0003 until 2020-01-31");
+        let past = run_with("CVE-2024-0003 until 2020-01-31");
         let error = past.assert_error("E-SCAN-FINDINGS");
         assert!(error.contains("HIGH CVE-2024-0003 in curl 8.0"), "{error}");
     }
@@ -224,7 +224,7 @@ on_both_engines! {
         let image = engine.image(&format!("{}:v1", unique("e2e-scan-stuck")));
         let run = push(engine, &image.reference, &repository, "start")
             .input("fail-on-severity", "CRITICAL")
-            .input("timeout", "40s")
+            .input("timeout", "50s")
             .run();
         let error = run.assert_error("E-SCAN-NOT-COMPLETE");
         assert!(error.contains("last status: IN_PROGRESS") && error.contains("`timeout`"), "{error}");
@@ -322,6 +322,7 @@ fn each_platform_of_an_index_is_scanned() {
         .iter()
         .filter_map(|i| i["platform"].as_str())
         .collect();
+    assert_eq!(images.as_array().map(Vec::len), Some(2), "{images}");
     assert_eq!(platforms, ["linux/amd64", "linux/arm64"], "{images}");
     assert!(
         images

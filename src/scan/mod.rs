@@ -31,8 +31,6 @@ pub struct Pushed<'a> {
     pub repository_arn: &'a str,
     /// The digest the destination holds this run's image under (an index's, or a manifest's).
     pub digest: &'a str,
-    /// The repository scans on push: `scan: start` starts nothing.
-    pub scans_on_push: bool,
     /// The platform of a single-platform image, for the report.
     pub platform: Option<String>,
 }
@@ -78,7 +76,7 @@ pub async fn gate_all(
 async fn gate_one(gate: &ScanGate, p: &Pushed<'_>, deadline: Instant) -> Scanned {
     let images = match manifests(p).await {
         Ok(images) => images,
-        Err(err) => return unjudged(gate, Vec::new(), &err),
+        Err(err) => return verdict(gate, p, Vec::new(), &[err]),
     };
     let scans = futures_util::future::join_all(
         images
@@ -102,32 +100,47 @@ async fn gate_one(gate: &ScanGate, p: &Pushed<'_>, deadline: Instant) -> Scanned
             }
         }
     }
-    if let Some(trouble) = troubles
-        .into_iter()
-        .reduce(|a, b| a.context(format!("{b:#}")))
-    {
-        return unjudged(gate, images, &trouble);
-    }
-    let problem = gate.fail_on.and_then(|threshold| {
-        let failing: Vec<(&ImageScan, &Finding)> = images
-            .iter()
-            .flat_map(|i| i.judged.counted.iter().map(move |f| (i, f)))
-            .filter(|(_, f)| f.severity >= threshold)
-            .collect();
-        (!failing.is_empty()).then(|| advice::findings_fail(p.repository, threshold, &failing))
-    });
-    Scanned { images, problem }
+    verdict(gate, p, images, &troubles)
 }
 
-/// A scan that could not be judged: the run's problem with `fail-on-severity`, else a warning.
-fn unjudged(gate: &ScanGate, images: Vec<ImageScan>, trouble: &anyhow::Error) -> Scanned {
-    let problem = if gate.fail_on.is_some() {
-        let codes = diagnostic::codes(trouble);
-        Some(Diagnostic::gathered(codes, format!("{trouble:#}")))
-    } else {
-        github::warning(&advice::report_only(&format!("{trouble:#}")));
-        None
+/// The gate's verdict on one destination: every image whose scan gave no findings (`troubles`), and
+/// the counted findings at or above `fail-on-severity` of the others — all in one problem, each
+/// with its code. Without `fail-on-severity` the troubles are warnings and nothing fails.
+fn verdict(
+    gate: &ScanGate,
+    p: &Pushed<'_>,
+    images: Vec<ImageScan>,
+    troubles: &[anyhow::Error],
+) -> Scanned {
+    let Some(threshold) = gate.fail_on else {
+        for trouble in troubles {
+            github::warning(&advice::report_only(&format!("{trouble:#}")));
+        }
+        return Scanned {
+            images,
+            problem: None,
+        };
     };
+    let mut parts: Vec<Diagnostic> = troubles
+        .iter()
+        .map(|t| Diagnostic::gathered(diagnostic::codes(t), format!("{t:#}")))
+        .collect();
+    let failing: Vec<(&ImageScan, &Finding)> = images
+        .iter()
+        .flat_map(|i| i.judged.counted.iter().map(move |f| (i, f)))
+        .filter(|(_, f)| f.severity >= threshold)
+        .collect();
+    if !failing.is_empty() {
+        parts.push(advice::findings_fail(p.repository, threshold, &failing));
+    }
+    let problem = (!parts.is_empty()).then(|| {
+        let codes: Vec<&'static str> = parts
+            .iter()
+            .flat_map(|d| d.codes().iter().copied())
+            .collect();
+        let text: Vec<&str> = parts.iter().map(Diagnostic::text).collect();
+        Diagnostic::gathered(codes, text.join("\n"))
+    });
     Scanned { images, problem }
 }
 
@@ -187,6 +200,7 @@ pub fn platform_manifests(index: &serde_json::Value) -> Vec<(Option<String>, Str
         .iter()
         .filter(|m| m["annotations"]["vnd.docker.reference.type"] != "attestation-manifest")
         .filter(|m| m["platform"]["os"] != "unknown")
+        .filter(|m| !INDEXES.contains(&m["mediaType"].as_str().unwrap_or_default()))
         .filter_map(|m| {
             let digest = m["digest"].as_str()?.to_owned();
             let platform = &m["platform"];
@@ -216,7 +230,9 @@ async fn scan_image(
         status: "NONE".to_owned(),
         judged: Judged::default(),
     };
-    let started = if gate.mode == ScanMode::Start && !p.scans_on_push {
+    // Even where the repository scans on push: the registry's scanning configuration may override
+    // that, and a digest pushed before is not scanned again; a scan made today is no error.
+    let started = if gate.mode == ScanMode::Start {
         start(p, &image.digest).await
     } else {
         Ok(())
@@ -281,7 +297,15 @@ async fn wait(
     let since = Instant::now();
     let mut interval = Duration::from_secs(1);
     loop {
-        match poll(p, image).await? {
+        let polled = tokio::time::timeout_at(deadline.into(), poll(p, image)).await;
+        let Ok(polled) = polled else {
+            return Err(advice::not_complete(
+                p.repository,
+                &image.digest,
+                &image.status,
+            ));
+        };
+        match polled? {
             Poll::Done(status, found) => {
                 image.status = status;
                 return Ok(found);
@@ -344,13 +368,18 @@ async fn poll(p: &Pushed<'_>, image: &ImageScan) -> anyhow::Result<Poll> {
             .map_or("NONE", |s| s.as_str());
         match word {
             "COMPLETE" | "ACTIVE" => {}
-            "IN_PROGRESS" | "PENDING" => return Ok(Poll::Pending(word.to_owned())),
+            "IN_PROGRESS" | "PENDING" | "NONE" if page == 0 => {
+                return Ok(Poll::Pending(word.to_owned()));
+            }
             other => {
                 let why = status.and_then(|s| s.description()).unwrap_or_default();
                 return Err(advice::scan_ended(p.repository, &image.digest, other, why));
             }
         }
         let Some(findings) = out.image_scan_findings() else {
+            if page > 0 {
+                return Ok(Poll::Done(word.to_owned(), found));
+            }
             // Enhanced scanning has been seen to say COMPLETE before its findings are there.
             return Ok(Poll::Pending(word.to_owned()));
         };

@@ -154,3 +154,49 @@ fn word(severity: &str) -> String {
         .filter(|c| c.is_ascii_uppercase() || *c == '_')
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::Severity;
+    use crate::scan::findings::Judged;
+
+    /// Text from ECR cannot leave its cell: a `|` is escaped, a line break is a space, backticks
+    /// get a longer fence, and a severity word keeps only `[A-Z_]` (GFM spec, tables: "include a
+    /// pipe in a cell's content by escaping it, including inside other inline spans").
+    #[test]
+    fn text_from_ecr_stays_in_its_cell() {
+        let hostile = Finding {
+            name: "CVE-1 | <img src=x>\n| x |".to_owned(),
+            severity: Severity::High,
+            severity_word: "HIGH<script>|".to_owned(),
+            package: Some("`pkg`".to_owned()),
+            installed: None,
+            fixed_in: None,
+            uri: None,
+        };
+        let scanned = Scanned {
+            images: vec![ImageScan {
+                platform: Some("linux/amd64".to_owned()),
+                digest: "sha256:a".to_owned(),
+                status: "COMPLETE".to_owned(),
+                judged: Judged {
+                    counted: vec![hostile],
+                    ignored: Vec::new(),
+                },
+            }],
+            problem: None,
+        };
+        let text = markdown(&[("h/r", &scanned)]);
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("| HIGH"))
+            .expect("a row");
+        assert!(
+            row.starts_with("| HIGH | `CVE-1 \\| <img src=x> \\| x \\|` | `` `pkg` `` |"),
+            "{row}"
+        );
+        assert_eq!(row.matches(" | ").count(), 5, "six cells: {row}");
+        assert!(!text.contains("<script>"));
+    }
+}

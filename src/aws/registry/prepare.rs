@@ -38,8 +38,6 @@ pub struct Destination {
     /// The private registry's client, for what follows the push (the scan gate); `None` for ECR
     /// Public.
     pub ecr: Option<aws_sdk_ecr::Client>,
-    /// The repository scans on push (as set up now: the input, else what it had).
-    pub scans_on_push: bool,
 }
 
 /// Every destination logged in and identified (what the run puts there: the local image's identity,
@@ -96,11 +94,6 @@ async fn prepare_one(
         destination.signing = signing::plan(ecr, config).await;
         destination.ecr = Some(ecr.clone());
     }
-    destination.scans_on_push = config
-        .settings
-        .scan_on_push
-        .or(described.map(|d| d.scan_on_push))
-        .unwrap_or(false);
     Ok(destination)
 }
 
@@ -475,7 +468,6 @@ impl RegistryType {
             plan: Plan::default(),
             signing: None,
             ecr: None,
-            scans_on_push: false,
         })
     }
 }
