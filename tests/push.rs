@@ -3,8 +3,8 @@
 
 use crate::on_both_engines;
 use crate::support::{
-    Action, Engine, create_repository, registry_digest, repository_arn, repository_registry_id,
-    stack, unique,
+    Action, Engine, create_repository, read_back_with_skopeo, registry_digest, repository_arn,
+    repository_registry_id, stack, unique,
 };
 
 /// Checks everything a successful run must leave, from outside the action.
@@ -30,6 +30,12 @@ fn assert_pushed(
             registry_digest(&host, repository, tag).as_deref(),
             Some(digest),
             "registry serves {uri}:{tag}"
+        );
+        // And a client this project did not write pulls it whole, every blob verified.
+        assert_eq!(
+            read_back_with_skopeo(&host, repository, tag),
+            digest,
+            "skopeo reads {uri}:{tag}"
         );
     }
     assert_eq!(

@@ -25,7 +25,8 @@ pub use moto::{
     sessions_issued,
 };
 pub use registry::{
-    put_platformless_image, registry_digest, registry_digest_as, registry_layers, registry_manifest,
+    put_platformless_image, read_back_with_skopeo, registry_digest, registry_digest_as,
+    registry_layers, registry_manifest,
 };
 pub use secrets::assert_secrets_masked;
 pub use stack::{TempDir, registry_password, run, stack, unique};

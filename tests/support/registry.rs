@@ -1,5 +1,6 @@
 //! Checks made from outside, as a puller would: what the registries serve over HTTPS with ECR's login.
 
+use std::fmt::Write as _;
 use std::process::Command;
 
 use super::{registry_password, run, stack};
@@ -165,4 +166,58 @@ pub fn put_platformless_image(host: &str, repository: &str, tag: &str) {
         ])
         .arg(manifest.to_string())
         .arg(format!("{base}/manifests/{tag}")));
+}
+
+/// Reads `repository:tag` back with skopeo, a client this project did not write: `skopeo copy --all`
+/// into a `dir:` fetches the manifest (an index: each image it lists too) and every blob, and checks
+/// each against its digest, as a puller does; returns the digest of the manifest skopeo reads raw
+/// (`skopeo inspect --raw`, hashed here), which must be what the registry serves the tag as.
+#[track_caller]
+pub fn read_back_with_skopeo(host: &str, repository: &str, tag: &str) -> String {
+    let s = stack();
+    // skopeo's certificate directory takes every `*.crt` in it as a CA: only the test CA.
+    let certs = super::TempDir::new();
+    std::fs::copy(s.dir.join("ca.crt"), certs.0.join("ca.crt")).expect("the test CA");
+    let out = super::TempDir::new();
+    let image = format!("docker://{host}/{repository}:{tag}");
+    let creds = format!("AWS:{}", registry_password());
+    let skopeo = |args: &[&str]| {
+        let done = Command::new("skopeo")
+            .arg("--insecure-policy")
+            .args(args)
+            .output()
+            .expect("skopeo (testbed/stack-up installs it)");
+        assert!(
+            done.status.success(),
+            "skopeo {args:?}: {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        done.stdout
+    };
+    let certs = certs.0.display().to_string();
+    let dir = format!("dir:{}", out.0.display());
+    skopeo(&[
+        "copy",
+        "--all",
+        "--src-cert-dir",
+        &certs,
+        "--src-creds",
+        &creds,
+        &image,
+        &dir,
+    ]);
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--cert-dir",
+        &certs,
+        "--creds",
+        &creds,
+        &image,
+    ]);
+    let hash = <sha2::Sha256 as sha2::Digest>::digest(&raw);
+    hash.iter().fold("sha256:".to_owned(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
