@@ -6,7 +6,7 @@
 
 use aws_sdk_ecr::types::{ImageIdentifier, TargetStorageClass};
 
-use crate::on_both_engines;
+use crate::on_every_engine;
 use crate::support::{Action, Engine, Run, block_on, ecr_at, seed_tag, unique};
 
 /// The fake of ECR's newer operations (the open moto behind it).
@@ -40,7 +40,7 @@ fn push(engine: Engine, local: &str, repository: &str, rule: &str) -> Run {
         .run()
 }
 
-on_both_engines! {
+on_every_engine! {
     fn an_archived_tag_is_pushed_again_and_restored(engine: Engine) {
         let image = engine.image(&format!("{}:a", unique("e2e-archived")));
         let repository = unique("archived");

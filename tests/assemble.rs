@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::on_both_engines;
+use crate::on_every_engine;
 use crate::support::{
     Action, Engine, Image, Run, TempDir, put_platformless_image, registry_digest,
     registry_manifest, run, seed_tag, stack, unique,
@@ -49,7 +49,7 @@ fn expected_children(host: &str, repository: &str, digest: &str) -> Vec<String> 
     }
 }
 
-on_both_engines! {
+on_every_engine! {
 /// Two platform images pushed by the action, assembled under two tags: the registry serves an index
 /// whose children are exactly those manifests (the containerd store's attestation manifests kept),
 /// the outputs and summary name each platform, and a re-run writes the same index again.
@@ -79,7 +79,8 @@ fn assembles_the_images_of_a_matrix(engine: Engine) {
     assert_eq!(children(&index), want);
     let media_type = match engine {
         Engine::Classic => "application/vnd.docker.distribution.manifest.list.v2+json",
-        Engine::Containerd => "application/vnd.oci.image.index.v1+json",
+        // Podman pushes OCI image manifests, as the containerd store does.
+        Engine::Containerd | Engine::Podman => "application/vnd.oci.image.index.v1+json",
     };
     assert_eq!(index["mediaType"], media_type);
     let arm64_entry = index["manifests"]

@@ -10,7 +10,7 @@
 
 use aws_sdk_ecr::types::ImageTagMutability;
 
-use crate::on_both_engines;
+use crate::on_every_engine;
 use crate::policy::generated_actions_with;
 use crate::support::{Action, Engine, Run, block_on, registry_digest, unique};
 use crate::support::{ecr_api, front, iam};
@@ -28,7 +28,7 @@ fn push(engine: Engine, local: &str, repository: &str) -> Action {
         .input("create-repository", "template")
 }
 
-on_both_engines! {
+on_every_engine! {
     fn a_template_lets_ecr_create_the_repository_on_push(engine: Engine) {
         let ecr = ecr_in_front_region();
         let prefix = unique("cop");
@@ -165,7 +165,7 @@ fn runs_under_iam(engine: Engine, prefix: &str, uncovered: &str, mode: &str) -> 
     (covered, refused)
 }
 
-on_both_engines! {
+on_every_engine! {
     /// The acceptance: with a template for `team` and a policy without `ecr:CreateRepository`, a push
     /// to `team/new` succeeds and the repository has the template's settings; without a template the
     /// same policy stops before pushing, naming both ways out (grant it, or add a template).

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::on_both_engines;
+use crate::on_every_engine;
 use crate::support::commands::runner_lines;
 use crate::support::{
     Action, Engine, Run, TempDir, assert_secrets_masked, registry_digest, repository_registry_id,
@@ -43,7 +43,7 @@ fn assert_pushed_as(run: &Run, repository: &str, tag: &str, session: &str) {
     assert_eq!(run.output("aws-account-id"), s.account);
 }
 
-on_both_engines! {
+on_every_engine! {
 fn github_oidc_assumes_the_role_and_pushes_without_any_key(engine: Engine) {
     let image = engine.image(&format!("{}:oidc", unique("e2e-oidc")));
     let repository = unique("oidc");

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::on_both_engines;
+use crate::on_every_engine;
 use crate::support::{Action, Engine, Run, front, registry_digest, seed_tag, stack, unique};
 
 /// The three registries of the test bed, in the order listed: the caller's in the stack's region (as
@@ -32,7 +32,7 @@ fn assert_serves(host: &str, repository: &str, tags: &[&str], digest: Option<&st
     }
 }
 
-on_both_engines! {
+on_every_engine! {
 /// Every tag in every registry, one digest, each repository created, outputs and summary per
 /// destination; each destination's layers go up once (with its first tag).
 fn pushes_to_three_registries_at_once(engine: Engine) {
@@ -91,7 +91,8 @@ fn pushes_to_three_registries_at_once(engine: Engine) {
             .lines()
             .find(|l| l.contains(&format!("{host}/{repository}:d2: ")))
             .unwrap_or_else(|| panic!("no summary line for {host}:d2\n{}", run.stdout));
-        assert!(line.contains(" 0 pushed"), "{line}");
+        // Podman's push stream has no layer events: nothing to count.
+        assert!(line.contains(" 0 pushed") || engine == Engine::Podman, "{line}");
     }
 }
 }
@@ -143,7 +144,7 @@ fn a_refused_destination_does_not_stop_the_others() {
     );
 }
 
-on_both_engines! {
+on_every_engine! {
 /// `match` on an immutable repository: the first run pushes; a re-run of the same job with the same
 /// image succeeds and pushes nothing; another image under the tag is refused before anything is
 /// pushed, naming the tag, both digests and the repository.

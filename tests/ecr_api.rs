@@ -283,7 +283,7 @@ fn creation_templates_are_created_described_updated_and_deleted() {
     assert_eq!(code(gone), "TemplateNotFoundException");
 }
 
-crate::on_both_engines! {
+crate::on_every_engine! {
 /// A push to a repository that does not exist, under a `CREATE_ON_PUSH` template's prefix, creates it
 /// with the template's settings
 /// (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create.html>);

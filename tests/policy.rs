@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::on_both_engines;
+use crate::on_every_engine;
 use crate::support::front::{self, arm};
 use crate::support::{Action, Engine, Run, iam, registry_digest, stack, unique};
 
@@ -325,7 +325,7 @@ fn assert_served(run: &Run, repository: &str) {
     );
 }
 
-on_both_engines! {
+on_every_engine! {
 fn exactly_the_generated_actions_are_enough(engine: Engine) {
     let repository = unique("iam-exact");
     let run = run_as_with(engine, &generated_actions(true), &repository, false, true, &[]);
@@ -387,7 +387,7 @@ fn each_missing_api_action_is_named() {
     );
 }
 
-on_both_engines! {
+on_every_engine! {
 fn a_pusher_with_the_nine_usual_actions_pushes_with_one_warning(engine: Engine) {
     let nine = [
         "BatchCheckLayerAvailability",
@@ -481,7 +481,7 @@ fn registry_actions_granted(repository: &str) -> (String, Vec<String>) {
     (arn, granted)
 }
 
-on_both_engines! {
+on_every_engine! {
     /// ECR enforces the identity policy on every registry request, so the front does too here:
     /// with exactly the registry actions of the generated pusher policy both engines push; without
     /// `ecr:BatchGetImage` the containerd store's push fails — it reads each manifest back before it
@@ -514,7 +514,7 @@ on_both_engines! {
         arm(&repository, &serde_json::json!({"kind": "allow", "actions": without}));
         let run = push(&repository);
         match engine {
-            Engine::Classic => run.assert_success(),
+            Engine::Classic | Engine::Podman => run.assert_success(),
             Engine::Containerd => {
                 let error = run.single_error();
                 for piece in [

@@ -11,7 +11,7 @@ use std::process::Command;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::{Value, json};
 
-use crate::on_both_engines;
+use crate::on_every_engine;
 use crate::support::{Action, Engine, Run, front, iam, registry_digest, stack, unique};
 
 /// What moto answers `DescribeImageScanFindings` for the next image of `repository` it is asked
@@ -119,7 +119,7 @@ fn summary_tables(summary: &str) -> Vec<Vec<String>> {
     rows
 }
 
-on_both_engines! {
+on_every_engine! {
     /// A repository that scans on push, a clean scan: the run waits, reports and passes.
     fn a_clean_image_passes_the_gate(engine: Engine) {
         let repository = unique("scan-clean");
@@ -147,7 +147,7 @@ on_both_engines! {
     }
 }
 
-on_both_engines! {
+on_every_engine! {
     /// `scan: start` on a repository that does not scan on push; a CRITICAL finding fails the run
     /// after the push, and the job summary's table (as a GFM renderer reads it) lists it first.
     fn a_critical_finding_fails_the_run_with_the_table(engine: Engine) {
@@ -191,7 +191,7 @@ on_both_engines! {
     }
 }
 
-on_both_engines! {
+on_every_engine! {
     /// `ignore-findings` with a date to come holds; one whose last day has passed counts again.
     fn ignored_findings_hold_until_their_day(engine: Engine) {
         let image = engine.image(&format!("{}:v1", unique("e2e-scan-ignore")));
@@ -215,7 +215,7 @@ on_both_engines! {
     }
 }
 
-on_both_engines! {
+on_every_engine! {
     /// A scan that stays `IN_PROGRESS`: the wait ends a little before `timeout`, with the outputs
     /// written and the last status named.
     fn a_scan_that_never_completes_ends_at_the_timeout(engine: Engine) {

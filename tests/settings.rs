@@ -4,7 +4,7 @@
 
 use aws_sdk_ecr::types::ImageIdentifier;
 
-use crate::on_both_engines;
+use crate::on_every_engine;
 use crate::support::{
     Action, Engine, Run, TempDir, block_on, iam, registry_digest, seed_tag, stack, unique,
 };
@@ -241,7 +241,7 @@ fn push(engine: Engine, local: &str, repository: &str, tags: &str, rule: &str) -
         .run()
 }
 
-on_both_engines! {
+on_every_engine! {
 fn if_tag_exists_skips_fails_or_overwrites(engine: Engine) {
     let s = stack();
     let host = s.host(&s.account);
@@ -303,7 +303,7 @@ fn if_tag_exists_skips_fails_or_overwrites(engine: Engine) {
 }
 }
 
-on_both_engines! {
+on_every_engine! {
 fn an_immutable_repository_explains_an_existing_tag(engine: Engine) {
     let local = engine.image(&format!("{}:i", unique("e2e-immutable")));
     let other = engine.image(&format!("{}:j", unique("e2e-immutable-2")));

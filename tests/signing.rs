@@ -7,7 +7,7 @@ use aws_sdk_ecr::types::{
     SigningConfiguration, SigningRepositoryFilter, SigningRepositoryFilterType, SigningRule,
 };
 
-use crate::on_both_engines;
+use crate::on_every_engine;
 use crate::support::{Action, block_on, ecr_api, ecr_at, iam, registry_digest, stack, unique};
 
 /// The profile of the signing rule these tests give both fakes' registries, for `signed/*`.
@@ -76,7 +76,7 @@ fn signing_of_first_destination(run: &crate::support::Run) -> serde_json::Value 
     destinations[0]["signing"].clone()
 }
 
-on_both_engines! {
+on_every_engine! {
     fn a_matching_rule_is_waited_for_and_reported_complete(engine: Engine) {
         configure_signing(&fake(false));
         let image = engine.image(&format!("{}:s1", unique("e2e-signed")));
@@ -103,7 +103,7 @@ on_both_engines! {
     }
 }
 
-on_both_engines! {
+on_every_engine! {
     fn no_matching_rule_says_nothing_about_signing(engine: Engine) {
         configure_signing(&fake(false));
         let image = engine.image(&format!("{}:u1", unique("e2e-plain")));
@@ -122,7 +122,7 @@ on_both_engines! {
     }
 }
 
-on_both_engines! {
+on_every_engine! {
     /// ECR signs with the pusher's identity: without `signer:SignPayload` the signature fails, and
     /// the run fails after the push, naming the statement to add.
     fn without_sign_payload_the_run_fails_after_the_push(engine: Engine) {
@@ -155,7 +155,7 @@ on_both_engines! {
     }
 }
 
-on_both_engines! {
+on_every_engine! {
     /// `require-signature: false`: the failed signature is a warning, and the run succeeds.
     fn a_failed_signature_not_required_is_a_warning(engine: Engine) {
         configure_signing(&fake(true));
@@ -258,7 +258,7 @@ fn the_policy_takes_its_signing_profiles_from_the_registry() {
     );
 }
 
-on_both_engines! {
+on_every_engine! {
     /// An identity that may not read the registry's signing configuration: `signing-profile` stands
     /// in (the log says so), and the signature is waited for as with the registry's own rules.
     fn signing_profile_stands_in_when_the_configuration_is_unreadable(engine: Engine) {

@@ -347,6 +347,10 @@ impl Progress {
 
     fn summary(&self) -> String {
         let layers = self.announced.max(self.done());
+        if layers == 0 {
+            // Podman's Docker-compatible push stream says nothing of layers (only the digest).
+            return "the engine reported no layer progress".to_owned();
+        }
         format!(
             "{layers} {}: {} pushed, {} already present, {} mounted",
             if layers == 1 { "layer" } else { "layers" },

@@ -1,9 +1,10 @@
-//! The test bed's two Docker engines, and images made on them that are removed again when a test ends.
+//! The test bed's three engines, and images made on them that are removed again when a test ends.
 //!
-//! Every push-path test runs on both ([`on_both_engines!`]): Debian's dockerd 20.10 (API 1.41, the
-//! classic image store) and Docker 28.x with the containerd image store (what new GitHub runners run).
-//! They push differently — index digests, attestation manifests, manifest reads before writes — so a
-//! green run on one proves nothing about the other.
+//! Every push-path test runs on each ([`on_every_engine!`]): Debian's dockerd 20.10 (API 1.41, the
+//! classic image store), Docker 28.x with the containerd image store (what new GitHub runners run),
+//! and Debian's Podman 4.3 through its Docker-compatible API (self-hosted runners). They push
+//! differently — index digests, attestation manifests, manifest reads before writes, progress
+//! streams — so a green run on one proves nothing about the others.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -17,12 +18,15 @@ pub enum Engine {
     /// Docker 28.x from Debian unstable in its own root: containerd image store, images built with its
     /// own buildx and its defaults (a provenance attestation manifest per platform).
     Containerd,
+    /// Debian's Podman (rootful) serving the Docker Engine API (`podman system service`); images made
+    /// with its own CLI, on the same storage.
+    Podman,
 }
 
-/// Runs a test body once per engine: `mod NAME { fn classic_store(); fn containerd_store(); }`, so the
-/// two runs are two tests, run in parallel and reported by name.
+/// Runs a test body once per engine: `mod NAME { fn classic_store(); fn containerd_store(); fn
+/// podman(); }`, so the runs are tests of their own, run in parallel and reported by name.
 #[macro_export]
-macro_rules! on_both_engines {
+macro_rules! on_every_engine {
     ($(#[doc = $doc:literal])* fn $name:ident($engine:ident: Engine) $body:block) => {
         $(#[doc = $doc])*
         mod $name {
@@ -39,6 +43,11 @@ macro_rules! on_both_engines {
             #[test]
             fn containerd_store() {
                 body($crate::support::Engine::Containerd);
+            }
+
+            #[test]
+            fn podman() {
+                body($crate::support::Engine::Podman);
             }
         }
     };
@@ -57,6 +66,10 @@ impl Engine {
                 "unix://{}",
                 std::env::var("TESTBED_ENGINE_SOCKET").expect("TESTBED_ENGINE_SOCKET")
             ),
+            Engine::Podman => format!(
+                "unix://{}",
+                std::env::var("TESTBED_PODMAN_SOCKET").expect("TESTBED_PODMAN_SOCKET")
+            ),
         }
     }
 
@@ -73,6 +86,7 @@ impl Engine {
                 cmd.arg(engine_root()).arg("docker");
                 cmd
             }
+            Engine::Podman => Command::new("podman"),
         }
     }
 
@@ -86,7 +100,7 @@ impl Engine {
     /// (untagged when it is empty), for the engine's own platform.
     pub fn image(self, reference: &str) -> Image {
         match self {
-            Engine::Classic => self.imported(reference),
+            Engine::Classic | Engine::Podman => self.imported(reference),
             Engine::Containerd => self.built(reference, &["linux/amd64"]),
         }
     }
@@ -96,7 +110,7 @@ impl Engine {
     /// (`FROM scratch` needs no emulation); the current engine builds it with buildx, attestation and all.
     pub fn platform_image(self, reference: &str, platform: &str) -> Image {
         match self {
-            Engine::Classic => {
+            Engine::Classic | Engine::Podman => {
                 let dir = TempDir::new();
                 std::fs::write(dir.0.join("content"), unique("content")).expect("image file");
                 std::fs::write(
@@ -106,7 +120,7 @@ impl Engine {
                 .expect("Dockerfile");
                 let context = dir.0.display().to_string();
                 let mut build = self.cli();
-                build.env("DOCKER_BUILDKIT", "0");
+                build.env("DOCKER_BUILDKIT", "0"); // the classic store's legacy builder
                 build.args([
                     "build",
                     "-q",
@@ -151,6 +165,9 @@ impl Engine {
             .arg("."));
         let tar = tar.display().to_string();
         let mut args = vec!["import", tar.as_str()];
+        if self == Engine::Podman {
+            args.insert(1, "--quiet");
+        }
         args.extend(Some(reference).filter(|r| !r.is_empty()));
         let id = self.text(&args);
         Image::new(self, reference, id)
@@ -209,7 +226,7 @@ impl Engine {
         let name = unique("docker-config");
         // The current engine's CLI runs in its root: the directory must be there, named from inside.
         let (dir, inside) = match self {
-            Engine::Classic => {
+            Engine::Classic | Engine::Podman => {
                 let dir = std::env::temp_dir().join(&name);
                 (dir.clone(), dir)
             }
@@ -220,21 +237,17 @@ impl Engine {
         };
         std::fs::create_dir_all(&dir).expect("docker config dir");
         let password = super::registry_password();
-        run(self.cli().env("DOCKER_CONFIG", &inside).args([
-            "login",
-            "-u",
-            "AWS",
-            "--password",
-            &password,
-            host,
-        ]));
+        // Podman keeps logins in REGISTRY_AUTH_FILE, the Docker CLI in DOCKER_CONFIG.
+        let auth = inside.join("auth.json");
+        let cli = || {
+            let mut cli = self.cli();
+            cli.env("DOCKER_CONFIG", &inside)
+                .env("REGISTRY_AUTH_FILE", &auth);
+            cli
+        };
+        run(cli().args(["login", "-u", "AWS", "--password", &password, host]));
         run(self.cli().args(["tag", local, remote]));
-        let out = self
-            .cli()
-            .env("DOCKER_CONFIG", &inside)
-            .args(["push", remote])
-            .output()
-            .expect("docker push");
+        let out = cli().args(["push", remote]).output().expect("docker push");
         let _ = self.cli().args(["rmi", remote]).output();
         let _ = std::fs::remove_dir_all(&dir);
         let said = format!(
@@ -245,8 +258,14 @@ impl Engine {
         (out.status.success(), said)
     }
 
+    /// The image's ID as the Engine API gives it (`sha256:…`; Podman's CLI leaves the prefix off).
     pub fn image_id(self, reference: &str) -> String {
-        self.text(&["image", "inspect", "--format", "{{.Id}}", reference])
+        let id = self.text(&["image", "inspect", "--format", "{{.Id}}", reference]);
+        if id.starts_with("sha256:") {
+            id
+        } else {
+            format!("sha256:{id}")
+        }
     }
 }
 

@@ -18,14 +18,26 @@ pub fn ecr_at(endpoint: &str) -> aws_sdk_ecr::Client {
 pub fn seed_tag(repository: &str, tag: &str) {
     let s = stack();
     let host = s.host(&s.account);
-    let manifest = super::registry_manifest(&host, repository, tag).to_string();
+    let manifest = super::registry_manifest(&host, repository, tag);
     let digest =
         super::registry_digest(&host, repository, tag).expect("the registry serves the tag");
+    // An OCI manifest may leave `mediaType` out (Podman's do); ECR then needs it as a parameter.
+    let media_type = match (&manifest["mediaType"], &manifest["config"]["mediaType"]) {
+        (serde_json::Value::String(stated), _) => stated.clone(),
+        _ if manifest.get("manifests").is_some() => {
+            "application/vnd.oci.image.index.v1+json".to_owned()
+        }
+        (_, config) if config == "application/vnd.oci.image.config.v1+json" => {
+            "application/vnd.oci.image.manifest.v1+json".to_owned()
+        }
+        _ => "application/vnd.docker.distribution.manifest.v2+json".to_owned(),
+    };
     block_on(
         ecr()
             .put_image()
             .repository_name(repository)
-            .image_manifest(manifest)
+            .image_manifest(manifest.to_string())
+            .image_manifest_media_type(media_type)
             .image_tag(tag)
             .image_digest(digest)
             .send(),
