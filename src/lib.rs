@@ -5,6 +5,7 @@
 pub mod advice;
 pub mod assemble;
 pub mod aws;
+pub mod daemonless;
 pub mod diagnostic;
 pub mod docker;
 pub mod github;
@@ -44,7 +45,55 @@ pub async fn run(config: &Config) -> Result<()> {
     match &config.source {
         Source::Local(reference) => push(config, reference, deadline).await,
         Source::Assemble(references) => assemble_index(config, references, deadline).await,
+        Source::OnDisk(on_disk) => push_from_disk(config, on_disk, deadline).await,
     }
+}
+
+/// An image on disk: read and checked (no daemon), then the same steps as a push, the upload the
+/// action's own (`daemonless/upload.rs`).
+async fn push_from_disk(
+    config: &Config,
+    on_disk: &inputs::OnDisk,
+    deadline: std::time::Instant,
+) -> Result<()> {
+    let image = {
+        let _step = step::enter("Image on disk");
+        let image = daemonless::read(on_disk)?;
+        github::info(&daemonless::advice::read(on_disk, &image));
+        image
+    };
+    let session = credentials(config).await?;
+    let targets = config.targets();
+    let logins = aws::registry::login(&session.sdk, config, &targets).await?;
+    let identity = aws::registry::Identity {
+        digest: Some(image.top.digest.clone()),
+        config: None,
+        known: Vec::new(),
+    };
+    let identified = logins
+        .into_iter()
+        .map(|login| Ok((login?, identity.clone())))
+        .collect();
+    let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
+    let outcomes = daemonless::write_all(&prepared, &image).await;
+    let signatures = signatures(&prepared, &outcomes).await;
+    let scans = scans(config, &prepared, &outcomes, None, deadline).await;
+    let platforms: Vec<inputs::Platform> = image.platforms.iter().map(|(p, _)| p.clone()).collect();
+    let manifests = if image.children.is_empty() {
+        Vec::new()
+    } else {
+        image.platforms.clone()
+    };
+    let shown = report::Image {
+        platforms: &platforms,
+        manifests: &manifests,
+    };
+    let after = After {
+        outcomes,
+        signatures,
+        scans,
+    };
+    finish(config, prepared, after, &shown, &session)
 }
 
 async fn push(config: &Config, reference: &str, deadline: std::time::Instant) -> Result<()> {

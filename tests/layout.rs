@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The floors, lowest first: a module may use only modules on lower floors (and its own folder).
 /// The README's Layout tells the same story in words.
-const FLOORS: [&[&str]; 8] = [
+const FLOORS: [&[&str]; 9] = [
     &["diagnostic", "partition"],
     &["advice"],
     &["github"],
@@ -15,6 +15,7 @@ const FLOORS: [&[&str]; 8] = [
     &["aws"],
     &["docker", "scan"],
     &["assemble", "policy", "report"],
+    &["daemonless"],
     &[""],
 ];
 

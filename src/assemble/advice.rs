@@ -283,3 +283,15 @@ pub fn refused(method: &str, path: &str, status: u16, said: &str) -> Error {
         format!("{method} /v2/{path}: HTTP {status}: {said}"),
     )
 }
+
+/// An upload's `Location` on another host or scheme: the login is not sent there.
+pub fn upload_elsewhere(repository: &str, location: &str) -> Error {
+    let shown: String = location.chars().take(200).collect();
+    error(
+        "E-REGISTRY-UPLOAD-ELSEWHERE",
+        format!(
+            "{repository} told the upload to go to `{shown}`, not to its own https:// host: the login \
+             is not sent anywhere else. Check the registry host (and any proxy in between)."
+        ),
+    )
+}

@@ -20,9 +20,14 @@ use crate::retry::{Backoff, retry};
 
 type Https = proxy::HttpClient<Full<bytes::Bytes>>;
 
+/// A blob's bytes as an upload streams them (a file read as it is sent).
+pub type UploadBody = http_body_util::combinators::UnsyncBoxBody<bytes::Bytes, std::io::Error>;
+
 /// One repository of one registry, with its login.
 pub struct RepositoryApi {
     client: Https,
+    /// For blob uploads, whose bodies are streamed.
+    uploads: proxy::HttpClient<UploadBody>,
     /// `https://<host>/v2/<repository>`
     base: String,
     authorization: String,
@@ -66,6 +71,7 @@ impl RepositoryApi {
         let credentials = format!("{}:{}", login.username, login.password);
         Ok(RepositoryApi {
             client,
+            uploads: proxy::client()?,
             base: format!("https://{}/v2/{name}", login.host),
             authorization: format!(
                 "Basic {}",
@@ -152,6 +158,76 @@ impl RepositoryApi {
                 .unwrap_or_else(|| digest_of(body))),
             _ => Err(self.refused("PUT", &url, &answer)),
         }
+    }
+
+    /// Whether the repository holds the blob `digest` (`HEAD`, which ECR authorizes as
+    /// `ecr:BatchCheckLayerAvailability`): what a push skips.
+    pub async fn has_blob(&self, digest: &str) -> Result<bool> {
+        if !is_sha256_digest(digest) {
+            return Err(advice::not_a_digest(digest));
+        }
+        let url = format!("{}/blobs/{digest}", self.base);
+        let answer = self.send("HEAD", &url, None, &[], proxy::MANIFEST).await?;
+        match answer.status.as_u16() {
+            200 => Ok(true),
+            404 => Ok(false),
+            _ => Err(self.refused("HEAD", &url, &answer)),
+        }
+    }
+
+    /// Uploads the blob `digest` of `size` bytes, which `body` streams: `POST …/blobs/uploads/` for
+    /// an upload's location, then one `PUT <location>&digest=…` with the bytes — the distribution
+    /// spec's monolithic upload, as the containerd store pushes (ECR: `ecr:InitiateLayerUpload`,
+    /// `ecr:CompleteLayerUpload`). Not retried here: a retry needs the body again, from the start.
+    /// `Err(Ok(_))` is worth another try; `Err(Err(_))` is final.
+    pub async fn upload_blob(
+        &self,
+        digest: &str,
+        size: u64,
+        body: UploadBody,
+    ) -> Result<(), Result<String, anyhow::Error>> {
+        let start = format!("{}/blobs/uploads/", self.base);
+        let answer = self
+            .send("POST", &start, None, &[], proxy::MANIFEST)
+            .await
+            .map_err(Err)?;
+        let location = match (answer.status.as_u16(), answer.header("location")) {
+            (202, Some(location)) => self.upload_url(&location, digest).map_err(Err)?,
+            _ => return Err(Err(self.refused("POST", &start, &answer))),
+        };
+        let request = hyper::Request::put(location.as_str())
+            .header("Authorization", &self.authorization)
+            .header("User-Agent", "ecr-push-action")
+            .header("Content-Type", "application/octet-stream")
+            .header("Content-Length", size)
+            .body(body)
+            .map_err(|e| Err(anyhow::anyhow!(e)))?;
+        // At least 1 MiB/s, and a minute for the registry to answer.
+        let limit = std::time::Duration::from_secs(60 + size / (1 << 20));
+        let answer = proxy::exchange(&self.uploads, request, limit, proxy::MANIFEST)
+            .await
+            .map_err(|failed| Ok(failed.text().to_owned()))?;
+        match answer.status.as_u16() {
+            201 | 204 => Ok(()),
+            429 | 500.. => Err(Ok(format!("HTTP {}", answer.status.as_u16()))),
+            _ => Err(Err(self.refused("PUT", &start, &answer))),
+        }
+    }
+
+    /// The URL to finish an upload at: the registry's `Location` (relative, or absolute on this
+    /// registry's own `https://` host — the login goes with it, so never anywhere else) with the
+    /// digest added.
+    fn upload_url(&self, location: &str, digest: &str) -> Result<String> {
+        let origin = self.base.split("/v2/").next().unwrap_or_default();
+        let url = if location.starts_with('/') {
+            format!("{origin}{location}")
+        } else if location.starts_with(&format!("{origin}/")) {
+            location.to_owned()
+        } else {
+            return Err(advice::upload_elsewhere(&self.shown(), location));
+        };
+        let joint = if url.contains('?') { '&' } else { '?' };
+        Ok(format!("{url}{joint}digest={digest}"))
     }
 
     /// A request with the login, retried while it fails transiently.

@@ -18,6 +18,7 @@ use crate::diagnostic::Diagnostic;
 
 mod advice;
 mod auth;
+mod daemonless;
 mod destinations;
 mod endpoints;
 mod names;
@@ -29,6 +30,7 @@ mod settings;
 mod signing;
 
 pub use auth::{Auth, ISSUER, IdTokenSource, Role, RoleRef, StaticCredentials, issuer_of_server};
+pub use daemonless::{ArchiveKind, OnDisk, Selector};
 pub use destinations::Target;
 pub use endpoints::DockerHost;
 pub use names::{RepositoryName, Tag, is_sha256_digest};
@@ -111,6 +113,8 @@ pub enum Source {
     Local(String),
     /// `assemble`: tags or digests of images in the repository, joined into one index.
     Assemble(Vec<String>),
+    /// An image on disk (`oci-layout:`, `oci-archive:`, `docker-archive:`), pushed without a daemon.
+    OnDisk(OnDisk),
 }
 
 /// The repository the inputs name, where it lives and how it is kept: the part of the inputs that the
@@ -274,8 +278,9 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
     } = spec?;
     let source = source?;
     // The images an index is made of are in the repository: assembling never creates one.
-    let create_repository = create_repository && matches!(source, Source::Local(_));
-    let create_on_push = create_on_push && matches!(source, Source::Local(_));
+    let pushes_an_image = !matches!(source, Source::Assemble(_));
+    let create_repository = create_repository && pushes_an_image;
+    let create_on_push = create_on_push && pushes_an_image;
     Some(Config {
         source,
         repository,
@@ -335,6 +340,12 @@ fn source_rule(
 ) -> Option<Source> {
     let Some(references) = check.keep(names::assemble_rule(raw.assemble.as_deref()))? else {
         let image = raw.local_image.as_deref();
+        if let Some(on_disk) = image.and_then(daemonless::rule) {
+            if raw.platform.is_some() {
+                check.keep::<()>(Err(daemonless::platform_with_image_on_disk()));
+            }
+            return check.keep(on_disk).map(Source::OnDisk);
+        }
         check.keep(names::local_image_rule(image))?;
         return Some(Source::Local(image?.to_owned()));
     };

@@ -1,0 +1,141 @@
+//! What pushing an image on disk says: each problem a named constructor with its stable code.
+
+use std::path::Path;
+
+use anyhow::Error;
+
+use crate::diagnostic::error;
+
+pub fn not_a_directory(path: &Path) -> Error {
+    error(
+        "E-ONDISK-UNREADABLE",
+        format!(
+            "`{}` is not a directory (oci-layout: names the layout's directory).",
+            path.display()
+        ),
+    )
+}
+
+pub fn unreadable(path: &Path, why: &std::io::Error) -> Error {
+    error(
+        "E-ONDISK-UNREADABLE",
+        format!("`{}` cannot be read: {why}.", path.display()),
+    )
+}
+
+pub fn not_a_tar(path: &Path, why: &std::io::Error) -> Error {
+    error(
+        "E-ONDISK-UNREADABLE",
+        format!("`{}` is not a readable tar archive: {why}.", path.display()),
+    )
+}
+
+pub fn missing(name: &str) -> Error {
+    error(
+        "E-ONDISK-INCOMPLETE",
+        format!("The image on disk has no `{name}`: the layout or archive is incomplete."),
+    )
+}
+
+pub fn too_large(name: &str, size: u64, cap: u64) -> Error {
+    error(
+        "E-ONDISK-MALFORMED",
+        format!("`{name}` is {size} bytes, more than the {cap} such a document may have."),
+    )
+}
+
+pub fn truncated(name: &str) -> Error {
+    error(
+        "E-ONDISK-INCOMPLETE",
+        format!("`{name}` ends before its stated size: the archive is truncated."),
+    )
+}
+
+pub fn malformed(name: &str, why: &str) -> Error {
+    error(
+        "E-ONDISK-MALFORMED",
+        format!("`{name}` is not what an image layout holds there: {why}."),
+    )
+}
+
+pub fn not_what_it_says(name: &str, stated: &str, got: &str) -> Error {
+    error(
+        "E-ONDISK-DIGEST",
+        format!(
+            "`{name}` hashes to {got}, not to {stated} as the layout names it: the image on disk is \
+             corrupted; nothing was written under any tag."
+        ),
+    )
+}
+
+pub fn no_such_image(selector: &str, names: &[String]) -> Error {
+    error(
+        "E-ONDISK-NO-SUCH-IMAGE",
+        format!(
+            "The layout has no image {selector}; it has: {}.",
+            if names.is_empty() {
+                "no named image".to_owned()
+            } else {
+                names.join(", ")
+            }
+        ),
+    )
+}
+
+pub fn several_images(names: &[String]) -> Error {
+    error(
+        "E-ONDISK-WHICH-IMAGE",
+        format!(
+            "The layout holds {} images ({}): name one, e.g. oci-layout:DIR:TAG or @sha256:DIGEST.",
+            names.len(),
+            names.join(", ")
+        ),
+    )
+}
+
+pub fn blob_corrupt(digest: &str, why: &str) -> Error {
+    error(
+        "E-ONDISK-DIGEST",
+        format!(
+            "The blob {digest} of the image on disk {why}: it is corrupted. Nothing was written under \
+             any tag; rebuild or re-export the image."
+        ),
+    )
+}
+
+pub fn upload_failed(digest: &str, attempts: u32, why: &str) -> Error {
+    error(
+        "E-ONDISK-UPLOAD",
+        format!(
+            "The upload of blob {digest} failed {attempts} times: {why}. Nothing was written under any tag."
+        ),
+    )
+}
+
+pub fn pushed(uri: &str, uploaded: usize, present: usize, digest: &str) -> String {
+    format!(
+        "{uri}: {} blobs: {uploaded} uploaded, {present} already present — digest {digest}",
+        uploaded + present
+    )
+}
+
+pub fn read(on_disk: &crate::inputs::OnDisk, image: &super::Image) -> String {
+    let platforms: Vec<String> = image.platforms.iter().map(|(p, _)| p.to_string()).collect();
+    format!(
+        "{}{}: {} {} ({} blobs{}), no daemon needed",
+        on_disk.kind.prefix(),
+        on_disk.path.display(),
+        if image.children.is_empty() {
+            "image"
+        } else {
+            "index"
+        },
+        image.top.digest,
+        image.blobs.len(),
+        if platforms.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", platforms.join(", "))
+        }
+    )
+}
