@@ -59,7 +59,16 @@ async fn push_from_disk(
     let image = {
         let _step = step::enter("Image on disk");
         let image = daemonless::read(on_disk)?;
-        github::info(&daemonless::advice::read(on_disk, &image));
+        let what = if image.children.is_empty() {
+            "image"
+        } else {
+            "index"
+        };
+        let platforms: Vec<String> = image.platforms.iter().map(|(p, _)| p.to_string()).collect();
+        let (digest, blobs) = (&image.top.digest, image.blobs.len());
+        github::info(&daemonless::advice::read(
+            on_disk, what, digest, blobs, &platforms,
+        ));
         image
     };
     let session = credentials(config).await?;
@@ -75,7 +84,7 @@ async fn push_from_disk(
         .map(|login| Ok((login?, identity.clone())))
         .collect();
     let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
-    let outcomes = daemonless::write_all(&prepared, &image).await;
+    let outcomes = daemonless::upload::write_all(&prepared, &image).await;
     let signatures = signatures(&prepared, &outcomes).await;
     let scans = scans(config, &prepared, &outcomes, None, deadline).await;
     let platforms: Vec<inputs::Platform> = image.platforms.iter().map(|(p, _)| p.clone()).collect();

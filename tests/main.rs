@@ -14,6 +14,7 @@ mod errors;
 mod faults;
 mod hardening;
 mod layout;
+mod on_disk;
 mod policy;
 mod public;
 mod push;

@@ -119,23 +119,22 @@ pub fn pushed(uri: &str, uploaded: usize, present: usize, digest: &str) -> Strin
     )
 }
 
-pub fn read(on_disk: &crate::inputs::OnDisk, image: &super::Image) -> String {
-    let platforms: Vec<String> = image.platforms.iter().map(|(p, _)| p.to_string()).collect();
+/// What was read: `index` or `image`, its digest, how many blobs, and its platforms.
+pub fn read(
+    on_disk: &crate::inputs::OnDisk,
+    what: &str,
+    digest: &str,
+    blobs: usize,
+    platforms: &[String],
+) -> String {
+    let platforms = if platforms.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", platforms.join(", "))
+    };
     format!(
-        "{}{}: {} {} ({} blobs{}), no daemon needed",
+        "{}{}: {what} {digest} ({blobs} blobs{platforms}), no daemon needed",
         on_disk.kind.prefix(),
         on_disk.path.display(),
-        if image.children.is_empty() {
-            "image"
-        } else {
-            "index"
-        },
-        image.top.digest,
-        image.blobs.len(),
-        if platforms.is_empty() {
-            String::new()
-        } else {
-            format!(", {}", platforms.join(", "))
-        }
     )
 }

@@ -107,6 +107,11 @@ pub fn read(at: &At, name: &str, cap: u64) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A JSON document of the image, named in errors as `name`.
+pub fn json(bytes: &[u8], name: &str) -> Result<serde_json::Value> {
+    serde_json::from_slice(bytes).map_err(|e| advice::malformed(name, &e.to_string()))
+}
+
 fn normalized(name: &Path) -> String {
     let parts: Vec<String> = name
         .components()

@@ -11,43 +11,17 @@
 
 pub mod advice;
 mod files;
-mod upload;
+pub mod image;
+mod legacy;
+pub mod upload;
 
 use anyhow::Result;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::assemble::index::{digest_of, platform_in_config};
 use crate::inputs::{ArchiveKind, OnDisk, Platform, Selector, is_sha256_digest};
-use files::{At, Files};
-pub use upload::write_all;
-
-/// A manifest or index of the image, checked against its digest.
-#[derive(Debug, Clone)]
-pub struct Document {
-    pub media_type: String,
-    pub digest: String,
-    pub body: Vec<u8>,
-}
-
-/// A configuration or layer: where its bytes are, and what they must hash to.
-#[derive(Debug, Clone)]
-pub struct Blob {
-    pub digest: String,
-    pub at: At,
-}
-
-/// The image read from disk.
-#[derive(Debug, Clone)]
-pub struct Image {
-    /// What the tags will name: an index, or an image manifest.
-    pub top: Document,
-    /// An index's manifests (images and attestations), written by digest before the index.
-    pub children: Vec<Document>,
-    /// Every blob of every manifest, once each.
-    pub blobs: Vec<Blob>,
-    /// The platforms an index lists, each with its manifest digest; a single image's own.
-    pub platforms: Vec<(Platform, String)>,
-}
+use files::Files;
+use image::{Blob, Document, Image};
 
 const INDEX_TYPES: [&str; 2] = [
     "application/vnd.oci.image.index.v1+json",
@@ -64,9 +38,9 @@ pub fn read(source: &OnDisk) -> Result<Image> {
     };
     let legacy = source.kind == ArchiveKind::DockerArchive && files.find("index.json").is_none();
     if legacy {
-        return legacy_docker_archive(&files);
+        return legacy::read(&files);
     }
-    let index: Value = json_of(&files.read("index.json", DOCUMENT_CAP)?, "index.json")?;
+    let index: Value = files::json(&files.read("index.json", DOCUMENT_CAP)?, "index.json")?;
     let descriptor = select(&index, source.selector.as_ref())?;
     let top = document(&files, &descriptor)?;
     let mut image = Image {
@@ -76,7 +50,7 @@ pub fn read(source: &OnDisk) -> Result<Image> {
         platforms: Vec::new(),
     };
     if INDEX_TYPES.contains(&top.media_type.as_str()) {
-        let index: Value = json_of(&top.body, &top.digest)?;
+        let index: Value = files::json(&top.body, &top.digest)?;
         for child in index["manifests"]
             .as_array()
             .map(Vec::as_slice)
@@ -143,7 +117,7 @@ fn document(files: &Files, descriptor: &Value) -> Result<Document> {
     if got != digest {
         return Err(advice::not_what_it_says(&name, digest, &got));
     }
-    let stated: Value = json_of(&body, digest)?;
+    let stated: Value = files::json(&body, digest)?;
     let media_type = descriptor["mediaType"]
         .as_str()
         .or(stated["mediaType"].as_str())
@@ -158,7 +132,7 @@ fn document(files: &Files, descriptor: &Value) -> Result<Document> {
 
 /// An image manifest's configuration and layers added to `blobs` (once each); its configuration.
 fn add_blobs(files: &Files, manifest: &Document, blobs: &mut Vec<Blob>) -> Result<Blob> {
-    let value: Value = json_of(&manifest.body, &manifest.digest)?;
+    let value: Value = files::json(&manifest.body, &manifest.digest)?;
     let layers = value["layers"]
         .as_array()
         .map(Vec::as_slice)
@@ -198,10 +172,6 @@ fn blob_name(digest: &str) -> Result<String> {
     Ok(format!("blobs/sha256/{}", &digest["sha256:".len()..]))
 }
 
-fn json_of(bytes: &[u8], name: &str) -> Result<Value> {
-    serde_json::from_slice(bytes).map_err(|e| advice::malformed(name, &e.to_string()))
-}
-
 fn platform_of(platform: &Value) -> Option<Platform> {
     let (os, arch) = (platform["os"].as_str()?, platform["architecture"].as_str()?);
     let text = match platform["variant"].as_str() {
@@ -209,83 +179,4 @@ fn platform_of(platform: &Value) -> Option<Platform> {
         None => format!("{os}/{arch}"),
     };
     Platform::parse(&text).ok().filter(|_| os != "unknown")
-}
-
-/// `docker save` before Docker 25: one image's `Config` and uncompressed `Layers`, pushed as an OCI
-/// manifest whose layer digests are the configuration's `rootfs.diff_ids`.
-fn legacy_docker_archive(files: &Files) -> Result<Image> {
-    let listed: Value = json_of(&files.read("manifest.json", DOCUMENT_CAP)?, "manifest.json")?;
-    let entries = listed.as_array().map(Vec::as_slice).unwrap_or_default();
-    let [entry] = entries else {
-        let names: Vec<String> = entries
-            .iter()
-            .filter_map(|e| Some(e["RepoTags"].get(0)?.as_str()?.to_owned()))
-            .collect();
-        return Err(advice::several_images(&names));
-    };
-    let config_name = entry["Config"].as_str().unwrap_or_default();
-    let config_at = files
-        .find(config_name)
-        .ok_or_else(|| advice::missing(config_name))?;
-    let config = files::read(&config_at, config_name, 8 << 20)?;
-    let config_digest = digest_of(&config);
-    let diff_ids: Vec<String> = serde_json::from_slice::<Value>(&config)
-        .ok()
-        .and_then(|c| c["rootfs"]["diff_ids"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|d| d.as_str().map(str::to_owned))
-        .collect();
-    let layers = entry["Layers"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    if layers.len() != diff_ids.len() {
-        return Err(advice::malformed(
-            config_name,
-            "its diff_ids do not match the archive's layers",
-        ));
-    }
-    let mut blobs = vec![Blob {
-        digest: config_digest.clone(),
-        at: config_at.clone(),
-    }];
-    let mut descriptors = Vec::new();
-    for (layer, diff_id) in layers.iter().zip(&diff_ids) {
-        let name = layer.as_str().unwrap_or_default();
-        let at = files.find(name).ok_or_else(|| advice::missing(name))?;
-        descriptors.push(
-            json!({"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                                "digest": diff_id, "size": at.size}),
-        );
-        if !blobs.iter().any(|b| b.digest == *diff_id) {
-            blobs.push(Blob {
-                digest: diff_id.clone(),
-                at,
-            });
-        }
-    }
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": config_digest, "size": config.len()},
-        "layers": descriptors,
-    });
-    let body = serde_json::to_vec(&manifest)?;
-    let digest = digest_of(&body);
-    let platforms = match platform_in_config(&config) {
-        Ok(Some(platform)) => vec![(platform, digest.clone())],
-        _ => Vec::new(),
-    };
-    Ok(Image {
-        top: Document {
-            media_type: "application/vnd.oci.image.manifest.v1+json".to_owned(),
-            digest,
-            body,
-        },
-        children: Vec::new(),
-        blobs,
-        platforms,
-    })
 }

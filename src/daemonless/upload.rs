@@ -13,7 +13,8 @@ use http_body_util::BodyExt as _;
 use sha2::Digest as _;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
-use super::{Blob, Image, advice};
+use super::advice;
+use super::image::{At, Blob, Image};
 use crate::assemble::http::{RepositoryApi, UploadBody};
 use crate::aws::registry::Destination;
 use crate::docker::{PushOutcome, PushedTag};
@@ -147,14 +148,25 @@ fn streamed(blob: &Blob, corrupt: Arc<Mutex<Option<String>>>) -> UploadBody {
                 return None;
             }
             let piece = next_piece(&mut state.file, &at, state.left).await;
+            // The last piece is checked before it is sent: with its length stated, the request
+            // ends with the last byte, and the registry must never have the whole of a bad blob.
             let problem = match piece {
                 Ok(bytes) if !bytes.is_empty() => {
                     state.left -= bytes.len() as u64;
                     state.hash.update(&bytes);
-                    return Some((Ok(bytes), state));
+                    if state.left > 0 {
+                        return Some((Ok(bytes), state));
+                    }
+                    let got = hex(&std::mem::take(&mut state.hash).finalize());
+                    if got == digest {
+                        state.done = true;
+                        return Some((Ok(bytes), state));
+                    }
+                    format!("hashes to {got}")
                 }
                 Ok(_) if state.left > 0 => "ends before its stated size".to_owned(),
                 Ok(_) => {
+                    // An empty blob: its one check is here.
                     let got = hex(&std::mem::take(&mut state.hash).finalize());
                     if got == digest {
                         return None;
@@ -175,7 +187,7 @@ fn streamed(blob: &Blob, corrupt: Arc<Mutex<Option<String>>>) -> UploadBody {
 /// The next piece of at most 1 MiB of the `left` bytes still to read (empty at the end).
 async fn next_piece(
     file: &mut Option<tokio::fs::File>,
-    at: &super::At,
+    at: &At,
     left: u64,
 ) -> std::io::Result<Bytes> {
     if file.is_none() {

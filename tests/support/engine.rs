@@ -206,6 +206,60 @@ impl Engine {
         Image::new(self, reference, id.trim().to_owned())
     }
 
+    /// An image built by the containerd store's buildx straight to disk, never in a daemon:
+    /// `--output type=oci` of `FROM scratch` for `platforms` (with buildx's attestation manifests), as
+    /// a directory (an OCI layout) or a tar (`tar`); the path outside the engine's root, removed
+    /// with the returned guard.
+    pub fn oci_export(self, platforms: &[&str], tar: bool) -> (TempDir, PathBuf) {
+        assert_eq!(self, Engine::Containerd, "buildx of the current engine");
+        let name = unique("oci-export");
+        let context = engine_root().join("tmp").join(&name);
+        std::fs::create_dir_all(&context).expect("build context");
+        std::fs::write(context.join("content"), unique("content")).expect("image file");
+        std::fs::write(
+            context.join("Dockerfile"),
+            "FROM scratch\nCOPY content /content\n",
+        )
+        .expect("Dockerfile");
+        let inside = format!("/tmp/{name}");
+        let dest = format!("{inside}/out{}", if tar { ".tar" } else { "" });
+        let output = format!("type=oci,dest={dest},tar={tar}");
+        let platforms = platforms.join(",");
+        run(self
+            .cli()
+            .args(["buildx", "build", "--quiet", "--platform", &platforms])
+            .args(["--output", &output, &inside]));
+        let out = TempDir::new();
+        let path = out.0.join(if tar { "image.tar" } else { "layout" });
+        run(Command::new("mv")
+            .arg(context.join(if tar { "out.tar" } else { "out" }))
+            .arg(&path));
+        let _ = std::fs::remove_dir_all(&context);
+        (out, path)
+    }
+
+    /// `docker save` of `reference` with this engine's CLI, to a file the returned guard removes.
+    pub fn saved(self, reference: &str) -> (TempDir, PathBuf) {
+        let out = TempDir::new();
+        let path = out.0.join("saved.tar");
+        match self {
+            Engine::Containerd => {
+                let name = format!("{}.tar", unique("saved"));
+                run(self
+                    .cli()
+                    .args(["save", "-o", &format!("/tmp/{name}"), reference]));
+                run(Command::new("mv")
+                    .arg(engine_root().join("tmp").join(&name))
+                    .arg(&path));
+            }
+            Engine::Classic | Engine::Podman => {
+                let target = path.display().to_string();
+                run(self.cli().args(["save", "-o", &target, reference]));
+            }
+        }
+        (out, path)
+    }
+
     /// The `Repository:Tag` names the daemon holds for `repository_uri`.
     pub fn local_tags_of(self, repository_uri: &str) -> Vec<String> {
         self.text(&[
