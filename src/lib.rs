@@ -175,7 +175,7 @@ async fn assemble_index(
 
 async fn credentials(config: &Config) -> Result<aws::credentials::Session> {
     let _step = step::enter("AWS credentials");
-    aws::credentials::load(&config.region, &config.auth).await
+    aws::credentials::load(&config.region, &config.auth, config.api_form()).await
 }
 
 /// After the push: ECR's signature of each destination's pushed image, where a signing rule covers

@@ -15,6 +15,35 @@ pub struct Partition {
     region_prefix: &'static str,
 }
 
+/// Which of a registry's hosts (and of the API's endpoints) is used: IPv4 or dual-stack (IPv4 and
+/// IPv6), FIPS 140 validated or not. The default is the IPv4, non-FIPS one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct HostForm {
+    pub dual_stack: bool,
+    pub fips: bool,
+}
+
+impl HostForm {
+    /// How the form is called in messages: `IPv4`, `dual-stack`, `FIPS`, `FIPS dual-stack`.
+    pub fn name(self) -> &'static str {
+        match (self.dual_stack, self.fips) {
+            (false, false) => "IPv4",
+            (true, false) => "dual-stack",
+            (false, true) => "FIPS",
+            (true, true) => "FIPS dual-stack",
+        }
+    }
+}
+
+/// The `aws` regions with FIPS registry hosts (General Reference, "Amazon ECR endpoints":
+/// `dkr.ecr-fips.<region>.amazonaws.com` for these four only).
+const FIPS_REGIONS: [&str; 4] = ["us-east-1", "us-east-2", "us-west-1", "us-west-2"];
+
+/// The host of `account`'s registry in `region` in `form` ([`Partition::registry_host`]).
+pub fn registry_host(account: &str, region: &str, form: HostForm) -> Option<String> {
+    of_region(region).registry_host(account, region, form)
+}
+
 /// Every partition; `aws`, whose regions are the rest, last.
 const PARTITIONS: [Partition; 8] = [
     Partition {
@@ -90,6 +119,40 @@ impl Partition {
     /// names).
     pub fn service_host(&self, service: &str, region: &str) -> String {
         format!("{service}.{region}.{}", self.dns_suffix)
+    }
+
+    /// The host of `account`'s private registry in `region`, in `form`; `None` where AWS documents no
+    /// such host (then nothing may be pushed that way: the run refuses before any AWS call).
+    ///
+    /// - IPv4: `<account>.dkr.ecr.<region>.<dns suffix>` (ECR User Guide, "Private registry").
+    /// - Dual-stack: `<account>.dkr-ecr.<region>.on.aws` (ECR User Guide, "Making requests over
+    ///   IPv6"), in `aws` and `aws-us-gov`; AWS documents none for China (the credential helper's
+    ///   `dkr.ecr.<region>.on.amazonwebservices.com.cn` is unverified) nor the ISO and EUSC
+    ///   partitions.
+    /// - FIPS: `<account>.dkr.ecr-fips.<region>.amazonaws.com`, FIPS dual-stack
+    ///   `<account>.dkr-ecr-fips.<region>.on.aws` (General Reference, "Amazon ECR endpoints"), in the
+    ///   US commercial FIPS regions and `GovCloud` only.
+    pub fn registry_host(&self, account: &str, region: &str, form: HostForm) -> Option<String> {
+        let us_fips_region = match self.id {
+            "aws" => FIPS_REGIONS.contains(&region),
+            "aws-us-gov" => true,
+            _ => false,
+        };
+        let dual_stack_partition = matches!(self.id, "aws" | "aws-us-gov");
+        match (form.dual_stack, form.fips) {
+            (false, false) => Some(format!("{account}.dkr.ecr.{region}.{}", self.dns_suffix)),
+            (true, false) if dual_stack_partition => {
+                Some(format!("{account}.dkr-ecr.{region}.on.aws"))
+            }
+            (false, true) if us_fips_region => Some(format!(
+                "{account}.dkr.ecr-fips.{region}.{}",
+                self.dns_suffix
+            )),
+            (true, true) if us_fips_region => {
+                Some(format!("{account}.dkr-ecr-fips.{region}.on.aws"))
+            }
+            _ => None,
+        }
     }
 
     /// An ARN in this partition: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, `region` empty for
@@ -233,5 +296,158 @@ mod tests {
             regex_lite::Regex::new(&format!("^x\\.{}$", dns_suffixes_pattern())).expect("valid");
         assert!(hosts.is_match("x.amazonaws.com.cn") && hosts.is_match("x.c2s.ic.gov"));
         assert!(!hosts.is_match("x.example.com"));
+    }
+
+    const IPV4: HostForm = HostForm {
+        dual_stack: false,
+        fips: false,
+    };
+    const DUAL: HostForm = HostForm {
+        dual_stack: true,
+        fips: false,
+    };
+    const FIPS: HostForm = HostForm {
+        dual_stack: false,
+        fips: true,
+    };
+    const FIPS_DUAL: HostForm = HostForm {
+        dual_stack: true,
+        fips: true,
+    };
+
+    /// Each region's registry host: IPv4, dual-stack, FIPS, FIPS dual-stack.
+    const HOSTS: [(&str, [Option<&str>; 4]); 11] = [
+        (
+            "us-east-1",
+            [
+                Some("123456789012.dkr.ecr.us-east-1.amazonaws.com"),
+                Some("123456789012.dkr-ecr.us-east-1.on.aws"),
+                Some("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com"),
+                Some("123456789012.dkr-ecr-fips.us-east-1.on.aws"),
+            ],
+        ),
+        (
+            "us-west-2",
+            [
+                Some("123456789012.dkr.ecr.us-west-2.amazonaws.com"),
+                Some("123456789012.dkr-ecr.us-west-2.on.aws"),
+                Some("123456789012.dkr.ecr-fips.us-west-2.amazonaws.com"),
+                Some("123456789012.dkr-ecr-fips.us-west-2.on.aws"),
+            ],
+        ),
+        // FIPS only in the four US commercial regions.
+        (
+            "eu-west-1",
+            [
+                Some("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+                Some("123456789012.dkr-ecr.eu-west-1.on.aws"),
+                None,
+                None,
+            ],
+        ),
+        (
+            "ca-central-1",
+            [
+                Some("123456789012.dkr.ecr.ca-central-1.amazonaws.com"),
+                Some("123456789012.dkr-ecr.ca-central-1.on.aws"),
+                None,
+                None,
+            ],
+        ),
+        (
+            "us-gov-west-1",
+            [
+                Some("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"),
+                Some("123456789012.dkr-ecr.us-gov-west-1.on.aws"),
+                Some("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com"),
+                Some("123456789012.dkr-ecr-fips.us-gov-west-1.on.aws"),
+            ],
+        ),
+        (
+            "us-gov-east-1",
+            [
+                Some("123456789012.dkr.ecr.us-gov-east-1.amazonaws.com"),
+                Some("123456789012.dkr-ecr.us-gov-east-1.on.aws"),
+                Some("123456789012.dkr.ecr-fips.us-gov-east-1.amazonaws.com"),
+                Some("123456789012.dkr-ecr-fips.us-gov-east-1.on.aws"),
+            ],
+        ),
+        // China: no documented dual-stack host (refused), no FIPS.
+        (
+            "cn-north-1",
+            [
+                Some("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+                None,
+                None,
+                None,
+            ],
+        ),
+        (
+            "us-iso-east-1",
+            [
+                Some("123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov"),
+                None,
+                None,
+                None,
+            ],
+        ),
+        (
+            "us-isob-east-1",
+            [
+                Some("123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov"),
+                None,
+                None,
+                None,
+            ],
+        ),
+        (
+            "eu-isoe-west-1",
+            [
+                Some("123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk"),
+                None,
+                None,
+                None,
+            ],
+        ),
+        (
+            "eusc-de-east-1",
+            [
+                Some("123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu"),
+                None,
+                None,
+                None,
+            ],
+        ),
+    ];
+
+    /// Every partition's registry hosts in each form, `None` where AWS documents none. Sources
+    /// (see README, "Dual-stack and FIPS endpoints"): IPv4 — ECR User Guide "Private registry"
+    /// (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html>); dual-stack —
+    /// "Making requests over IPv6" (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html>);
+    /// FIPS and FIPS dual-stack — General Reference "Amazon ECR endpoints and quotas"
+    /// (<https://docs.aws.amazon.com/general/latest/gr/ecr.html>: `dkr.ecr-fips.<r>.amazonaws.com`,
+    /// `dkr-ecr-fips.<r>.on.aws` for us-east-1/2 and us-west-1/2). `GovCloud`'s FIPS and dual-stack
+    /// hosts rest on the ECR credential helper's tests (`dkr.ecr-fips.us-gov-west-1.amazonaws.com`,
+    /// `dkr-ecr[-fips].us-gov-east-1.on.aws`); the other partitions' IPv4 hosts on its host regex.
+    #[test]
+    fn every_partitions_registry_hosts_in_each_form() {
+        let a = "123456789012";
+        let host = |region: &str, form| registry_host(a, region, form);
+        for (region, expected) in HOSTS {
+            for (form, want) in [IPV4, DUAL, FIPS, FIPS_DUAL].into_iter().zip(expected) {
+                assert_eq!(
+                    host(region, form).as_deref(),
+                    want,
+                    "{region} {}",
+                    form.name()
+                );
+            }
+        }
+        assert_eq!(
+            host("us-isof-south-1", IPV4).as_deref(),
+            Some("123456789012.dkr.ecr.us-isof-south-1.csp.hci.ic.gov")
+        );
+        assert_eq!(host("us-isof-south-1", DUAL), None);
+        assert_eq!(host("us-isof-south-1", FIPS), None);
     }
 }

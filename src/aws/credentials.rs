@@ -20,7 +20,7 @@ use aws_credential_types::provider::{
 use super::advice::{self, InstanceMetadata};
 use super::{oidc, sts};
 use crate::github;
-use crate::inputs::{Auth, Role, RoleRef, StaticCredentials};
+use crate::inputs::{Auth, HostForm, Role, RoleRef, StaticCredentials};
 
 /// The SDK configuration for the rest of the run, and the assumed role's ARN when one was assumed
 /// (taken from the STS answer: no `sts:GetCallerIdentity` permission needed).
@@ -29,7 +29,15 @@ pub struct Session {
     pub authenticated_arn: Option<String>,
 }
 
-pub async fn load(region: &str, auth: &Auth) -> Result<Session> {
+/// The session for `auth`, its SDK configuration calling the AWS APIs at `api`'s endpoints
+/// (dual-stack, FIPS): said explicitly, so that `AWS_USE_DUALSTACK_ENDPOINT` and
+/// `AWS_USE_FIPS_ENDPOINT` count only as the inputs read them.
+pub async fn load(region: &str, auth: &Auth, api: HostForm) -> Result<Session> {
+    let loader = |region| {
+        loader(region)
+            .use_dual_stack(api.dual_stack)
+            .use_fips(api.fips)
+    };
     match auth {
         Auth::Keys(keys) => as_they_are(with_keys(loader(region), keys), KEYS, region).await,
         Auth::Chain => as_they_are(loader(region), CHAIN, region).await,

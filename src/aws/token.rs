@@ -8,6 +8,7 @@ use base64::Engine as _;
 
 use super::advice::{self, TokenFlaw};
 use crate::github;
+use crate::partition::HostForm;
 
 /// Credentials for one registry host.
 pub struct RegistryLogin {
@@ -33,7 +34,18 @@ const ACTION: &str = "ecr:GetAuthorizationToken";
 /// Gets a login for the registry of account `registry_id` (the caller's own when `None`). ECR's token
 /// is the caller's and is good for every registry the caller may use, so one token serves a
 /// cross-account push too; only the host differs.
-pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: Option<&str>) -> Result<RegistryLogin> {
+///
+/// The same token serves the registry's dual-stack and FIPS hosts (`form`, in `region`): AWS does not
+/// say so outright, but the token "can be used to access any Amazon ECR registry that your IAM
+/// principal has access to" (`GetAuthorizationToken`), and AWS's credential helper logs in to those
+/// hosts with the token of the region's default endpoint. `proxyEndpoint` always names the IPv4 host
+/// (its documented format), so those hosts are derived, never read from it.
+pub async fn fetch(
+    ecr: &aws_sdk_ecr::Client,
+    registry_id: Option<&str>,
+    region: &str,
+    form: HostForm,
+) -> Result<RegistryLogin> {
     let out = ecr
         .get_authorization_token()
         .send()
@@ -47,7 +59,23 @@ pub async fn fetch(ecr: &aws_sdk_ecr::Client, registry_id: Option<&str>) -> Resu
     let token = data
         .authorization_token()
         .ok_or_else(|| unusable(TokenFlaw::NoToken))?;
-    login_from(token, data.proxy_endpoint(), registry_id)
+    let login = login_from(token, data.proxy_endpoint(), registry_id)?;
+    in_form(login, region, form)
+}
+
+/// `login` for the registry's host in `form`: the IPv4 one as `proxyEndpoint` named it, else the
+/// dual-stack or FIPS host of its account in `region`.
+fn in_form(login: RegistryLogin, region: &str, form: HostForm) -> Result<RegistryLogin> {
+    if form == HostForm::default() {
+        return Ok(login);
+    }
+    let host = crate::partition::registry_host(&login.account, region, form)
+        .ok_or_else(|| advice::token_unusable(ACTION, TokenFlaw::BadEndpoint(&login.host)))?;
+    github::info(&format!(
+        "Pushing to the {} host {host} with that token",
+        form.name()
+    ));
+    Ok(RegistryLogin { host, ..login })
 }
 
 /// The login in a registry token, masked before anything could print it: the encoded token is as
@@ -164,6 +192,46 @@ mod tests {
             "222222222222.dkr.ecr.cn-north-1.amazonaws.com.cn"
         );
         assert!(!format!("{login:?}").contains("pa:ss"));
+    }
+
+    /// The dual-stack and FIPS hosts are derived from the account and region, not taken from
+    /// `proxyEndpoint`, which names the IPv4 host ("The Amazon ECR registry URL format is
+    /// `https://aws_account_id.dkr.ecr.region.amazonaws.com`", API reference, `AuthorizationData`).
+    #[test]
+    fn dual_stack_and_fips_hosts_are_derived_for_the_same_token() {
+        let token = base64::engine::general_purpose::STANDARD.encode("AWS:p");
+        let ipv4 = Some("https://111111111111.dkr.ecr.us-east-1.amazonaws.com");
+        let login = |form| {
+            let login = decode(&token, ipv4, Some("222222222222")).expect("valid");
+            in_form(login, "us-east-1", form).expect("documented")
+        };
+        for (dual_stack, fips, host) in [
+            (false, false, "222222222222.dkr.ecr.us-east-1.amazonaws.com"),
+            (true, false, "222222222222.dkr-ecr.us-east-1.on.aws"),
+            (
+                false,
+                true,
+                "222222222222.dkr.ecr-fips.us-east-1.amazonaws.com",
+            ),
+            (true, true, "222222222222.dkr-ecr-fips.us-east-1.on.aws"),
+        ] {
+            let login = login(HostForm { dual_stack, fips });
+            assert_eq!(
+                (
+                    login.host.as_str(),
+                    login.account.as_str(),
+                    login.password.as_str()
+                ),
+                (host, "222222222222", "p")
+            );
+        }
+        let login = decode(&token, ipv4, None).expect("valid");
+        let fips = HostForm {
+            dual_stack: false,
+            fips: true,
+        };
+        let refused = in_form(login, "eu-west-1", fips).expect_err("no FIPS host there");
+        assert_eq!(crate::diagnostic::codes(&refused), ["E-LOGIN-TOKEN"]);
     }
 
     #[test]

@@ -586,6 +586,12 @@ pub fn not_an_ecr_host(item: &str) -> Problem {
     problem("destinations", "E-INPUT-DESTINATION-HOST", text)
 }
 
+pub fn undocumented_registry_host(item: &str, form: &str, where_documented: &str) -> Problem {
+    let text =
+        format!("`{item}` is a {form} host AWS documents for no registry: {where_documented}");
+    problem("destinations", "E-INPUT-DESTINATION-FORM", text)
+}
+
 pub fn not_a_destination(item: &str) -> Problem {
     let text = format!(
         "`{item}` is neither an AWS region (`eu-west-1`) nor a private registry host \

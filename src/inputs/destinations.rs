@@ -10,6 +10,7 @@ use regex_lite::Regex;
 use super::advice;
 use super::names::{REGION, REGION_RULE, items};
 use super::problem::Checked;
+use crate::partition::HostForm;
 
 /// One registry to push to: the region whose ECR API and token serve it, and the account that owns it
 /// (`None`: the caller's own, known once the credentials are).
@@ -17,6 +18,16 @@ use super::problem::Checked;
 pub struct Target {
     pub region: String,
     pub registry_id: Option<String>,
+    /// The host form a destination given as a host names (dual-stack, FIPS); `None` for a region,
+    /// which takes the `dualstack` and `fips` inputs'.
+    pub form: Option<HostForm>,
+}
+
+impl Target {
+    /// Both name one registry, whatever host form each names it by.
+    pub fn same_registry(&self, other: &Target) -> bool {
+        self.region == other.region && self.registry_id == other.registry_id
+    }
 }
 
 impl fmt::Display for Target {
@@ -29,11 +40,13 @@ impl fmt::Display for Target {
 }
 
 /// `<12 digits>.dkr.ecr.<region>.<the partition's DNS suffix>`: `amazonaws.com`, `amazonaws.com.cn`
-/// in China, and the isolated and sovereign partitions' own.
+/// in China, and the isolated and sovereign partitions' own; FIPS `….dkr.ecr-fips.…`; dual-stack
+/// `<12 digits>.dkr-ecr[-fips].<region>.on.aws`. Whether AWS documents the form in that region is
+/// [`crate::partition::registry_host`]'s to say.
 static ECR_HOST: LazyLock<Regex> = LazyLock::new(|| {
     let suffixes = crate::partition::dns_suffixes_pattern();
     Regex::new(&format!(
-        r"^([0-9]{{12}})\.dkr\.ecr\.({REGION})\.{suffixes}$"
+        r"^([0-9]{{12}})\.(dkr\.ecr|dkr\.ecr-fips|dkr-ecr|dkr-ecr-fips)\.({REGION})\.(?:{suffixes}|on\.aws)$"
     ))
     .expect("valid regex")
 });
@@ -54,7 +67,7 @@ pub fn destinations_rule(
     let mut targets: Vec<Target> = Vec::new();
     for item in items(value) {
         let target = target(item, registry_id)?;
-        if targets.contains(&target) {
+        if targets.iter().any(|t| t.same_registry(&target)) {
             return Err(advice::duplicate_destination(item, &target));
         }
         targets.push(target);
@@ -62,13 +75,25 @@ pub fn destinations_rule(
     Ok(Some(targets))
 }
 
-/// The registry an ECR host names (`<account>.dkr.ecr.<region>.amazonaws.com`), `None` for any other host.
-pub fn ecr_host(host: &str) -> Option<Target> {
+/// The registry an ECR host names (`<account>.dkr.ecr.<region>.amazonaws.com`, or its dual-stack or
+/// FIPS form), `None` for any other host. `Err` is a host in ECR's shape that AWS documents no such
+/// host for (`….dkr.ecr-fips.eu-west-1.amazonaws.com`, `….dkr-ecr.cn-north-1.on.aws`), with its form.
+pub fn ecr_host(host: &str) -> Option<Result<Target, HostForm>> {
     let parts = ECR_HOST.captures(host)?;
-    Some(Target {
-        region: parts[2].to_owned(),
-        registry_id: Some(parts[1].to_owned()),
-    })
+    let (account, kind, region) = (&parts[1], &parts[2], &parts[3]);
+    let form = HostForm {
+        dual_stack: kind.starts_with("dkr-"),
+        fips: kind.ends_with("-fips"),
+    };
+    // Only the host AWS documents for that account, region and form: the right suffix too.
+    if crate::partition::registry_host(account, region, form).as_deref() != Some(host) {
+        return Some(Err(form));
+    }
+    Some(Ok(Target {
+        region: region.to_owned(),
+        registry_id: Some(account.to_owned()),
+        form: Some(form).filter(|f| *f != HostForm::default()),
+    }))
 }
 
 /// Tags given as full references (`<registry>/<repository>:<tag>`, as docker/metadata-action writes
@@ -96,7 +121,9 @@ pub fn tag_references_rule(
         };
         let (host, path) = name.split_once('/').unwrap_or((name, ""));
         let host = host.to_ascii_lowercase();
-        let named = ecr_host(&host).filter(|_| path == repository);
+        let named = ecr_host(&host)
+            .and_then(Result::ok)
+            .filter(|_| path == repository);
         let ours = named.as_ref().and_then(|named| {
             targets.iter().find(|t| {
                 t.region == named.region
@@ -132,10 +159,19 @@ fn target(item: &str, registry_id: Option<&str>) -> Checked<Target> {
         return Ok(Target {
             region: lower,
             registry_id: registry_id.map(str::to_owned),
+            form: None,
         });
     }
-    if let Some(target) = ecr_host(&lower) {
-        return Ok(target);
+    match ecr_host(&lower) {
+        Some(Ok(target)) => return Ok(target),
+        Some(Err(form)) => {
+            return Err(advice::undocumented_registry_host(
+                item,
+                form.name(),
+                super::host_form::FORMS,
+            ));
+        }
+        None => {}
     }
     if lower == "public.ecr.aws" || lower.starts_with("public.ecr.aws/") {
         return Err(advice::public_destination(item));
@@ -159,6 +195,7 @@ mod tests {
         Target {
             region: region.into(),
             registry_id: account.map(str::to_owned),
+            form: None,
         }
     }
 
@@ -215,6 +252,75 @@ mod tests {
         ] {
             assert!(refused.text.contains(piece), "{piece}: {refused:?}");
         }
+    }
+
+    /// The dual-stack and FIPS hosts (ECR User Guide, "Making requests over IPv6"; General
+    /// Reference, "Amazon ECR endpoints") name the same registry as the IPv4 one, with their form.
+    #[test]
+    fn dual_stack_and_fips_hosts_name_their_registry_and_form() {
+        let form = |dual_stack, fips| Some(HostForm { dual_stack, fips });
+        for (host, region, want) in [
+            (
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com",
+                "us-east-1",
+                None,
+            ),
+            (
+                "123456789012.dkr-ecr.eu-west-1.on.aws",
+                "eu-west-1",
+                form(true, false),
+            ),
+            (
+                "123456789012.dkr.ecr-fips.us-west-2.amazonaws.com",
+                "us-west-2",
+                form(false, true),
+            ),
+            (
+                "123456789012.dkr-ecr-fips.us-gov-east-1.on.aws",
+                "us-gov-east-1",
+                form(true, true),
+            ),
+        ] {
+            let parsed = parse(host, None).expect(host);
+            assert_eq!(parsed.len(), 1);
+            assert_eq!(
+                (parsed[0].region.as_str(), parsed[0].registry_id.as_deref()),
+                (region, Some("123456789012"))
+            );
+            assert_eq!(parsed[0].form, want, "{host}");
+        }
+        let twice = parse(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com 123456789012.dkr-ecr.us-east-1.on.aws",
+            None,
+        )
+        .expect_err("one registry");
+        assert_eq!(twice.code, "E-INPUT-DESTINATION-TWICE");
+        for undocumented in [
+            "123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com",
+            "123456789012.dkr-ecr.cn-north-1.on.aws",
+            "123456789012.dkr-ecr-fips.ca-central-1.on.aws",
+            "123456789012.dkr-ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr.us-east-1.on.aws",
+        ] {
+            let refused = parse(undocumented, None).expect_err(undocumented);
+            assert_eq!(
+                (refused.input, refused.code),
+                ("destinations", "E-INPUT-DESTINATION-FORM"),
+                "{undocumented}"
+            );
+        }
+        let targets = [target("us-east-1", None)];
+        let tags = "123456789012.dkr-ecr.us-east-1.on.aws/team/api:1, \
+                    123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/team/api:2";
+        let (plain, unsure) = tag_references_rule(tags, "team/api", &targets).expect("ours");
+        assert_eq!(plain, "1\n2");
+        assert_eq!(
+            unsure,
+            [
+                "123456789012.dkr-ecr.us-east-1.on.aws",
+                "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com"
+            ]
+        );
     }
 
     #[test]

@@ -52,12 +52,7 @@ pub fn is_loopback(host: &str) -> bool {
 /// The environment variables that say where requests carrying secrets go: the AWS endpoints the SDK
 /// would use instead of AWS's own, and the Docker daemon.
 pub(super) fn derive(check: &mut Gather, env: &Env) -> Option<DockerHost> {
-    for name in [
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_ECR",
-        "AWS_ENDPOINT_URL_ECR_PUBLIC",
-        "AWS_ENDPOINT_URL_STS",
-    ] {
+    for name in AWS_ENDPOINT_VARIABLES {
         if let Some(url) = env.get(name) {
             check.keep(secure_url_rule(name, url, advice::AWS_ENDPOINT_CARRIES));
         }
@@ -68,6 +63,33 @@ pub(super) fn derive(check: &mut Gather, env: &Env) -> Option<DockerHost> {
         env.get("DOCKER_CERT_PATH"),
         env.get("HOME"),
     ))
+}
+
+/// Where the AWS APIs are called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiEndpoints {
+    /// AWS's own, in the form `host_form` says.
+    Aws,
+    /// An `AWS_ENDPOINT_URL*` variable's (the test bed's, a proxy's).
+    Custom,
+}
+
+/// The variables that replace the AWS SDK's endpoints with custom ones.
+const AWS_ENDPOINT_VARIABLES: [&str; 4] = [
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_ECR",
+    "AWS_ENDPOINT_URL_ECR_PUBLIC",
+    "AWS_ENDPOINT_URL_STS",
+];
+
+/// Some AWS API endpoint is a custom one (the test bed's, a proxy's): the SDK then calls no
+/// dual-stack or FIPS endpoint ("Dualstack and custom endpoint are not supported").
+pub(super) fn api_endpoints(env: &Env) -> ApiEndpoints {
+    if AWS_ENDPOINT_VARIABLES.iter().any(|v| env.get(v).is_some()) {
+        ApiEndpoints::Custom
+    } else {
+        ApiEndpoints::Aws
+    }
 }
 
 /// The daemon from `DOCKER_HOST` (empty: the default socket), `DOCKER_TLS_VERIFY` (set and non-empty:

@@ -21,6 +21,7 @@ mod auth;
 mod daemonless;
 mod destinations;
 mod endpoints;
+mod host_form;
 mod names;
 mod platform;
 mod problem;
@@ -29,10 +30,11 @@ mod scan;
 mod settings;
 mod signing;
 
+pub use crate::partition::HostForm;
 pub use auth::{Auth, ISSUER, IdTokenSource, Role, RoleRef, StaticCredentials, issuer_of_server};
 pub use daemonless::{ArchiveKind, OnDisk, Selector};
-pub use destinations::Target;
-pub use endpoints::DockerHost;
+pub use destinations::{Target, ecr_host};
+pub use endpoints::{ApiEndpoints, DockerHost};
 pub use names::{RepositoryName, Tag, is_sha256_digest};
 pub use platform::Platform;
 pub use scan::{Ignored, ScanGate, ScanMode, Severity};
@@ -83,6 +85,14 @@ pub struct Config {
     pub platform: Option<Platform>,
     /// The Docker daemon (`DOCKER_HOST` and its TLS settings).
     pub docker_host: DockerHost,
+    /// `dualstack` and `fips`: which of each registry's hosts is pushed to (and, without a custom
+    /// endpoint, which of the AWS APIs' endpoints is called). Narrowed to one destination, a
+    /// destination given as a host's own form.
+    pub host_form: HostForm,
+    /// Whether an `AWS_ENDPOINT_URL*` variable is set: then the AWS APIs are called there, never at
+    /// their dual-stack or FIPS endpoints (the SDK refuses both at once); `host_form` still picks
+    /// the registry host.
+    pub api_endpoints: ApiEndpoints,
 }
 
 impl Config {
@@ -101,7 +111,18 @@ impl Config {
             region: target.region.clone(),
             registry_id: target.registry_id.clone(),
             destinations: vec![target.clone()],
+            host_form: target.form.unwrap_or(self.host_form),
             ..self.clone()
+        }
+    }
+
+    /// Which AWS API endpoints the SDK's clients call: `host_form`'s, unless a custom endpoint is
+    /// set (then the plain one, which the custom endpoint replaces).
+    pub fn api_form(&self) -> HostForm {
+        if self.api_endpoints == ApiEndpoints::Custom {
+            HostForm::default()
+        } else {
+            self.host_form
         }
     }
 }
@@ -262,6 +283,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
     ));
     let platform = check.keep(platform_rule(raw.platform.as_deref()));
     let docker_host = endpoints::derive(check, env);
+    let host_form = host_form_rules(check, raw, env, spec.as_ref());
     let RepositorySpec {
         repository,
         region,
@@ -302,7 +324,36 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         summary: summary?,
         platform: platform?,
         docker_host: docker_host?,
+        host_form: host_form?,
+        api_endpoints: endpoints::api_endpoints(env),
     })
+}
+
+/// `dualstack` and `fips`: each the input, else its standard AWS variable (`true`/`false` in any
+/// case, as the SDK reads it), else off; refused where AWS documents no registry host of that form.
+fn host_form_rules(
+    check: &mut Gather,
+    raw: &raw::RawInputs,
+    env: &raw::Env,
+    spec: Option<&RepositorySpec>,
+) -> Option<HostForm> {
+    let switch = |check: &mut Gather, input, value: Option<&str>, variable| match value {
+        Some(_) => check.keep(settings::boolean_rule(input, value, false)),
+        None => check.keep(settings::boolean_rule(variable, env.get(variable), false)),
+    };
+    let given = raw.dualstack.as_deref();
+    let dual_stack = switch(check, "dualstack", given, "AWS_USE_DUALSTACK_ENDPOINT");
+    let fips = switch(check, "fips", raw.fips.as_deref(), "AWS_USE_FIPS_ENDPOINT");
+    let form = HostForm {
+        dual_stack: dual_stack?,
+        fips: fips?,
+    };
+    let spec = spec?;
+    let public = spec.registry_type.is_public();
+    let regions = spec.destinations.iter().filter(|t| t.form.is_none());
+    let regions = regions.map(|t| t.region.as_str());
+    check.keep(host_form::host_form_rule(regions, form, public))?;
+    Some(form)
 }
 
 /// The tags, and the registry hosts that full references among them name: full references
@@ -409,6 +460,7 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
         vec![Target {
             region: region.clone(),
             registry_id: registry_id.clone(),
+            form: None,
         }]
     });
     Some(RepositorySpec {
@@ -469,7 +521,7 @@ impl Gather {
 /// The order problems are listed in: the order the action has always checked its inputs and variables
 /// in — the repository's settings, the run, the image and where it goes, the credentials, the
 /// endpoints. One derivation serves both the action and `policy`, so no single code order gives it.
-const LISTING_ORDER: [&str; 47] = [
+const LISTING_ORDER: [&str; 51] = [
     "image-tag-mutability",
     "image-tag-mutability-exclusion-filters",
     "scan-on-push",
@@ -505,6 +557,10 @@ const LISTING_ORDER: [&str; 47] = [
     "registry-id",
     "destinations",
     "create-repository",
+    "dualstack",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "fips",
+    "AWS_USE_FIPS_ENDPOINT",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_ECR",
     "AWS_ENDPOINT_URL_ECR_PUBLIC",
@@ -582,6 +638,137 @@ mod tests {
             errors[0].text().starts_with(&format!("Input `{input}`")),
             "{errors:?}"
         );
+    }
+
+    /// `dualstack` / `fips`: the input, else `AWS_USE_DUALSTACK_ENDPOINT` / `AWS_USE_FIPS_ENDPOINT`
+    /// (`true`/`false` in any case, as the SDK's `parse_bool` takes them; AWS SDKs and Tools
+    /// Reference Guide, "Dual-stack and FIPS endpoints"); a custom endpoint keeps the API plain.
+    #[test]
+    fn dualstack_and_fips_come_from_the_inputs_else_the_standard_variables() {
+        let with = |extra: &[(&str, &str)]| {
+            let mut all = minimal();
+            all.extend(vars(extra));
+            from_vars(all).expect("valid")
+        };
+        let form = |dual_stack, fips| HostForm { dual_stack, fips };
+        assert_eq!(with(&[]).host_form, HostForm::default());
+        let config = with(&[("AWS_USE_DUALSTACK_ENDPOINT", "TRUE")]);
+        assert_eq!(
+            (config.host_form, config.api_form()),
+            (form(true, false), form(true, false))
+        );
+        let config = with(&[
+            ("AWS_USE_DUALSTACK_ENDPOINT", "true"),
+            ("INPUT_DUALSTACK", "False"),
+        ]);
+        assert_eq!(config.host_form, HostForm::default());
+        let config = with(&[
+            ("INPUT_AWS-REGION", "us-gov-west-1"),
+            ("AWS_USE_FIPS_ENDPOINT", "true"),
+            ("INPUT_DUALSTACK", "true"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ]);
+        assert_eq!(config.host_form, form(true, true));
+        assert_eq!(
+            config.api_form(),
+            HostForm::default(),
+            "the custom endpoint wins"
+        );
+        for (extra, named) in [
+            (("INPUT_DUALSTACK", "yes"), "Input `dualstack`"),
+            (
+                ("AWS_USE_DUALSTACK_ENDPOINT", "1"),
+                "Environment variable `AWS_USE_DUALSTACK_ENDPOINT`",
+            ),
+            (("INPUT_FIPS", "on"), "Input `fips`"),
+            (
+                ("AWS_USE_FIPS_ENDPOINT", "enabled"),
+                "Environment variable `AWS_USE_FIPS_ENDPOINT`",
+            ),
+        ] {
+            let errors = errors_for(&[extra]);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].codes(), ["E-INPUT-BOOLEAN"], "{errors:?}");
+            assert!(errors[0].text().starts_with(named), "{errors:?}");
+        }
+    }
+
+    /// Refused before any AWS call where AWS documents no registry host of the form (see
+    /// `partition::tests::every_partitions_registry_hosts_in_each_form` for the sources).
+    #[test]
+    fn dualstack_and_fips_are_refused_where_no_registry_host_exists() {
+        for (extra, code, input) in [
+            (
+                &[("INPUT_FIPS", "true")][..],
+                "E-INPUT-FIPS-UNAVAILABLE",
+                "fips",
+            ),
+            (
+                &[
+                    ("INPUT_FIPS", "true"),
+                    ("INPUT_DESTINATIONS", "us-east-1 eu-central-1"),
+                ],
+                "E-INPUT-FIPS-UNAVAILABLE",
+                "fips",
+            ),
+            (
+                &[
+                    ("INPUT_DUALSTACK", "true"),
+                    ("INPUT_AWS-REGION", "cn-north-1"),
+                ],
+                "E-INPUT-DUALSTACK-UNAVAILABLE",
+                "dualstack",
+            ),
+            (
+                &[
+                    ("INPUT_DUALSTACK", "true"),
+                    ("INPUT_AWS-REGION", "us-iso-east-1"),
+                ],
+                "E-INPUT-DUALSTACK-UNAVAILABLE",
+                "dualstack",
+            ),
+            (
+                &[
+                    ("INPUT_FIPS", "true"),
+                    ("INPUT_AWS-REGION", "us-east-1"),
+                    ("INPUT_REGISTRY-TYPE", "public"),
+                ],
+                "E-INPUT-PUBLIC-ENDPOINTS",
+                "fips",
+            ),
+            (
+                &[
+                    ("INPUT_DUALSTACK", "true"),
+                    ("INPUT_AWS-REGION", "us-east-1"),
+                    ("INPUT_REGISTRY-TYPE", "public"),
+                ],
+                "E-INPUT-PUBLIC-ENDPOINTS",
+                "dualstack",
+            ),
+        ] {
+            assert_one(&errors_for(extra), code, input);
+        }
+        let errors = errors_for(&[
+            ("INPUT_DUALSTACK", "true"),
+            ("INPUT_AWS-REGION", "cn-north-1"),
+        ]);
+        assert!(
+            errors[0].text().contains("on.amazonwebservices.com.cn"),
+            "{errors:?}"
+        );
+        // A destination given as a FIPS host keeps its form; a region destination takes the inputs'.
+        let mut all = minimal();
+        all.extend(vars(&[(
+            "INPUT_DESTINATIONS",
+            "eu-west-1 123456789012.dkr.ecr-fips.us-east-2.amazonaws.com",
+        )]));
+        let config = from_vars(all).expect("valid");
+        let forms: Vec<HostForm> = config.targets().iter().map(|t| t.host_form).collect();
+        let fips = HostForm {
+            dual_stack: false,
+            fips: true,
+        };
+        assert_eq!(forms, [HostForm::default(), fips]);
     }
 
     #[test]

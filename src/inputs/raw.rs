@@ -25,6 +25,8 @@ pub struct RawInputs {
     pub aws_session_token: Option<String>,
     pub registry_id: Option<String>,
     pub destinations: Option<String>,
+    pub dualstack: Option<String>,
+    pub fips: Option<String>,
     pub create_repository: Option<String>,
     pub role_to_assume: Option<String>,
     pub role_session_name: Option<String>,
@@ -122,7 +124,7 @@ pub fn environment() -> Result<Vec<(String, String)>, Vec<Diagnostic>> {
 }
 
 /// The environment variables (besides `INPUT_*`) whose values decide what the action does.
-const ENVIRONMENT_READ: [&str; 17] = [
+const ENVIRONMENT_READ: [&str; 19] = [
     "ACT",
     "GITHUB_REPOSITORY",
     "GITHUB_REF",
@@ -134,6 +136,8 @@ const ENVIRONMENT_READ: [&str; 17] = [
     "AWS_ENDPOINT_URL_ECR",
     "AWS_ENDPOINT_URL_ECR_PUBLIC",
     "AWS_ENDPOINT_URL_STS",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_USE_FIPS_ENDPOINT",
     "ACTIONS_ID_TOKEN_REQUEST_URL",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
     "GITHUB_WORKSPACE",

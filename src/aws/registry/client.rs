@@ -32,9 +32,14 @@ impl<'a> Registry<'a> {
         }
     }
 
-    pub async fn login(&self, registry_id: Option<&str>) -> Result<RegistryLogin> {
+    /// The login for `config`'s registry (narrowed to one destination), at its host in
+    /// `config.host_form` (ECR Public: always `public.ecr.aws`, the inputs refuse other forms).
+    pub async fn login(&self, config: &Config) -> Result<RegistryLogin> {
+        let registry_id = config.registry_id.as_deref();
         match self {
-            Registry::Private(ecr) => token::fetch(ecr, registry_id).await,
+            Registry::Private(ecr) => {
+                token::fetch(ecr, registry_id, &config.region, config.host_form).await
+            }
             Registry::Public(client, _) => public::login(client, registry_id).await,
         }
     }

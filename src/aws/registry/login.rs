@@ -29,8 +29,8 @@ pub async fn login<'a>(
 ) -> Result<Vec<Result<LoggedIn<'a>>>> {
     let logins: Vec<Result<LoggedIn>> = github::at_once(targets.iter().map(|target| async move {
         let _step = step::enter(&step_title("Registry login", target, targets.len()));
-        let registry = Registry::new(&for_region(sdk, &target.region), target);
-        let login = registry.login(target.registry_id.as_deref()).await?;
+        let registry = Registry::new(&for_target(sdk, target), target);
+        let login = registry.login(target).await?;
         Ok(LoggedIn {
             config: target,
             registry,
@@ -54,7 +54,7 @@ pub async fn login<'a>(
         .tag_hosts
         .iter()
         .map(String::as_str)
-        .filter(|h| !hosts.contains(h))
+        .filter(|h| !hosts.iter().any(|host| same_registry(h, host)))
         .collect();
     if !elsewhere.is_empty() {
         return Err(advice::tags_name_another_registry(&elsewhere, &hosts));
@@ -70,9 +70,23 @@ pub fn step_title(what: &str, target: &Config, destinations: usize) -> String {
     }
 }
 
-/// The SDK configuration for one destination's region (the credentials are shared).
-fn for_region(sdk: &aws_config::SdkConfig, region: &str) -> aws_config::SdkConfig {
+/// Both hosts name one registry: the same host, or the IPv4, dual-stack or FIPS hosts of one account's
+/// registry in one region (a tag may name any of them).
+fn same_registry(a: &str, b: &str) -> bool {
+    let registry = |host| crate::inputs::ecr_host(host).and_then(Result::ok);
+    a == b
+        || registry(a)
+            .zip(registry(b))
+            .is_some_and(|(a, b)| a.same_registry(&b))
+}
+
+/// The SDK configuration for one destination (its narrowed inputs): its region, and its API
+/// endpoints' form (the credentials are shared).
+fn for_target(sdk: &aws_config::SdkConfig, target: &Config) -> aws_config::SdkConfig {
+    let api = target.api_form();
     sdk.to_builder()
-        .region(aws_config::Region::new(region.to_owned()))
+        .region(aws_config::Region::new(target.region.clone()))
+        .use_dual_stack(api.dual_stack)
+        .use_fips(api.fips)
         .build()
 }
