@@ -10,6 +10,7 @@ mod create_on_push;
 mod credentials;
 mod destinations;
 mod ecr_api;
+mod endpoints;
 mod errors;
 mod faults;
 mod hardening;

@@ -1,0 +1,47 @@
+//! `dualstack: true` end to end: the registry is pushed to, logged in for and named in the outputs by its
+//! dual-stack host, `<account>.dkr-ecr.<region>.on.aws` (ECR User Guide, "Making requests over IPv6":
+//! <https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html>), while the ECR API is
+//! still called at the test bed's moto (`AWS_ENDPOINT_URL`, which the tests set): a custom endpoint
+//! wins for the API, the SDK refusing it together with dual-stack. The test bed's registry of the test
+//! account answers by both names (testbed/stack-up), with the one token of `GetAuthorizationToken`,
+//! as ECR's do (README, "Dual-stack and FIPS endpoints").
+
+use crate::on_both_engines;
+use crate::support::{Action, registry_digest, stack, unique};
+
+/// The test account's registry by its dual-stack host.
+fn dual_stack_host() -> String {
+    let s = stack();
+    format!("{}.dkr-ecr.{}.on.aws", s.account, s.region)
+}
+
+on_both_engines! {
+    fn dualstack_pushes_to_the_dual_stack_host(engine: Engine) {
+        let image = engine.image(&format!("{}:ds1", unique("e2e-dualstack")));
+        let repository = unique("dualstack");
+        let run = Action::new(&image.reference, &repository)
+            .on(engine)
+            .input("dualstack", "true")
+            .run();
+        run.assert_success();
+        let host = dual_stack_host();
+        let digest = run.output("digest");
+        assert_eq!(run.output("registry"), host);
+        assert_eq!(run.output("image-uri"), format!("{host}/{repository}:ds1"));
+        assert_eq!(
+            registry_digest(&host, &repository, "ds1").as_deref(),
+            Some(digest),
+            "the registry serves the digest by its dual-stack host"
+        );
+        // One registry by two names: the IPv4 host serves the same image.
+        assert_eq!(
+            registry_digest(&stack().host(&stack().account), &repository, "ds1").as_deref(),
+            Some(digest)
+        );
+        assert!(
+            run.stdout.contains(&format!("dual-stack host {host}")),
+            "{}",
+            run.stdout
+        );
+    }
+}
