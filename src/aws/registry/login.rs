@@ -43,10 +43,12 @@ pub async fn login<'a>(
         .flatten()
         .map(|l| l.login.host.as_str())
         .collect();
+    // One registry by two of its hosts (a region and the dual-stack host of the caller's registry
+    // there) is one registry too.
     if let Some(twice) = hosts
         .iter()
         .enumerate()
-        .find(|(i, h)| hosts[..*i].contains(h))
+        .find(|(i, h)| hosts[..*i].iter().any(|before| same_registry(before, h)))
     {
         return Err(advice::same_registry_twice(twice.1));
     }
@@ -89,4 +91,32 @@ fn for_target(sdk: &aws_config::SdkConfig, target: &Config) -> aws_config::SdkCo
         .use_dual_stack(api.dual_stack)
         .use_fips(api.fips)
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_registry;
+
+    /// A registry's IPv4, dual-stack and FIPS hosts are one registry; another account's or region's
+    /// is not; hosts that are no ECR registry's are compared as they are.
+    #[test]
+    fn one_registry_by_any_of_its_hosts() {
+        let ipv4 = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+        for other in [
+            ipv4,
+            "123456789012.dkr-ecr.us-east-1.on.aws",
+            "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com",
+            "123456789012.dkr-ecr-fips.us-east-1.on.aws",
+        ] {
+            assert!(same_registry(ipv4, other), "{other}");
+        }
+        for other in [
+            "210987654321.dkr-ecr.us-east-1.on.aws",
+            "123456789012.dkr-ecr.us-east-2.on.aws",
+            "public.ecr.aws",
+        ] {
+            assert!(!same_registry(ipv4, other), "{other}");
+        }
+        assert!(same_registry("public.ecr.aws", "public.ecr.aws"));
+    }
 }
