@@ -45,3 +45,25 @@ on_both_engines! {
         );
     }
 }
+
+/// Where AWS documents no registry host of the form, the run is refused before any AWS or Docker call,
+/// whatever the custom endpoint (General Reference, "Amazon ECR endpoints": FIPS registry hosts in
+/// us-east-1/2, us-west-1/2 and `GovCloud` only). Runs on the test bed as it is.
+#[test]
+fn fips_where_aws_has_no_fips_registry_is_refused_before_any_call() {
+    let repository = unique("fips-refused");
+    let run = Action::new("app:never-pulled", &repository)
+        .input("fips", "true")
+        .input("aws-region", "eu-west-1")
+        .run();
+    let error = run.assert_error("E-INPUT-FIPS-UNAVAILABLE");
+    assert!(
+        error.contains("`fips`") && error.contains("eu-west-1"),
+        "{error}"
+    );
+    let run = Action::new("app:never-pulled", &repository)
+        .env("AWS_USE_DUALSTACK_ENDPOINT", "maybe")
+        .run();
+    let error = run.assert_error("E-INPUT-BOOLEAN");
+    assert!(error.contains("AWS_USE_DUALSTACK_ENDPOINT"), "{error}");
+}
