@@ -95,7 +95,65 @@ fn for_target(sdk: &aws_config::SdkConfig, target: &Config) -> aws_config::SdkCo
 
 #[cfg(test)]
 mod tests {
-    use super::same_registry;
+    use super::{for_target, same_registry};
+    use aws_sdk_ecr::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+
+    fn target(extra: &[(&str, &str)]) -> crate::inputs::Config {
+        let vars = [
+            ("INPUT_LOCAL-IMAGE", "app:1"),
+            ("INPUT_REPOSITORY", "team/api"),
+            ("INPUT_AWS-REGION", "us-east-1"),
+        ];
+        let vars = vars
+            .iter()
+            .chain(extra)
+            .map(|(k, v)| ((*k).into(), (*v).into()));
+        let config = crate::inputs::from_vars(vars).expect("valid");
+        config.targets().remove(0)
+    }
+
+    /// Each destination's ECR client is made in its form, unless a custom endpoint is set (the SDK
+    /// refuses "Dualstack and custom endpoint are not supported"); and the SDK in use resolves ECR's
+    /// dual-stack API to `ecr.<region>.api.aws` — the rules of 2024-12 to 2025-04 gave
+    /// `api.ecr.<region>.api.aws`, which does not exist (aws-actions/amazon-ecr-login#808).
+    #[tokio::test]
+    async fn each_destination_calls_the_api_in_its_form() {
+        let sdk = aws_config::SdkConfig::builder().build();
+        let dual = for_target(&sdk, &target(&[("INPUT_DUALSTACK", "true")]));
+        assert_eq!(
+            (dual.use_dual_stack(), dual.use_fips()),
+            (Some(true), Some(false))
+        );
+        let custom = [
+            ("INPUT_DUALSTACK", "true"),
+            ("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:5000"),
+        ];
+        let custom = for_target(&sdk, &target(&custom));
+        assert_eq!(custom.use_dual_stack(), Some(false));
+        let fips_host = [(
+            "INPUT_DESTINATIONS",
+            "123456789012.dkr.ecr-fips.us-east-2.amazonaws.com",
+        )];
+        let fips = for_target(&sdk, &target(&fips_host));
+        assert_eq!(
+            (fips.use_fips(), fips.region().map(AsRef::as_ref)),
+            (Some(true), Some("us-east-2"))
+        );
+        for (dual_stack, fips, url) in [
+            (true, false, "https://ecr.us-east-1.api.aws"),
+            (false, true, "https://api.ecr-fips.us-east-1.amazonaws.com"),
+            (true, true, "https://ecr-fips.us-east-1.api.aws"),
+        ] {
+            let params = Params::builder()
+                .region("us-east-1")
+                .use_dual_stack(dual_stack)
+                .use_fips(fips)
+                .build()
+                .expect("params");
+            let endpoint = DefaultResolver::new().resolve_endpoint(&params).await;
+            assert_eq!(endpoint.expect("resolved").url(), url);
+        }
+    }
 
     /// A registry's IPv4, dual-stack and FIPS hosts are one registry; another account's or region's
     /// is not; hosts that are no ECR registry's are compared as they are.
