@@ -164,14 +164,15 @@ fn target(item: &str, registry_id: Option<&str>) -> Checked<Target> {
     }
     match ecr_host(&lower) {
         Some(Ok(target)) => return Ok(target),
-        Some(Err(form)) => {
+        // An IPv4 host in the wrong domain is no registry's host, as any other.
+        Some(Err(form)) if form != HostForm::default() => {
             return Err(advice::undocumented_registry_host(
                 item,
                 form.name(),
                 super::host_form::FORMS,
             ));
         }
-        None => {}
+        _ => {}
     }
     if lower == "public.ecr.aws" || lower.starts_with("public.ecr.aws/") {
         return Err(advice::public_destination(item));
@@ -300,7 +301,6 @@ mod tests {
             "123456789012.dkr-ecr.cn-north-1.on.aws",
             "123456789012.dkr-ecr-fips.ca-central-1.on.aws",
             "123456789012.dkr-ecr.us-east-1.amazonaws.com",
-            "123456789012.dkr.ecr.us-east-1.on.aws",
         ] {
             let refused = parse(undocumented, None).expect_err(undocumented);
             assert_eq!(
@@ -308,6 +308,13 @@ mod tests {
                 ("destinations", "E-INPUT-DESTINATION-FORM"),
                 "{undocumented}"
             );
+        }
+        for wrong_domain in [
+            "123456789012.dkr.ecr.us-east-1.on.aws",
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com",
+        ] {
+            let refused = parse(wrong_domain, None).expect_err(wrong_domain);
+            assert_eq!(refused.code, "E-INPUT-DESTINATION-HOST", "{wrong_domain}");
         }
         let targets = [target("us-east-1", None)];
         let tags = "123456789012.dkr-ecr.us-east-1.on.aws/team/api:1, \
