@@ -6,7 +6,7 @@
 //! account answers by both names (testbed/stack-up), with the one token of `GetAuthorizationToken`,
 //! as ECR's do (README, "Dual-stack and FIPS endpoints").
 
-use crate::on_both_engines;
+use crate::on_every_engine;
 use crate::support::{Action, registry_digest, stack, unique};
 
 /// The test account's registry by its dual-stack host.
@@ -15,7 +15,7 @@ fn dual_stack_host() -> String {
     format!("{}.dkr-ecr.{}.on.aws", s.account, s.region)
 }
 
-on_both_engines! {
+on_every_engine! {
     fn dualstack_pushes_to_the_dual_stack_host(engine: Engine) {
         let image = engine.image(&format!("{}:ds1", unique("e2e-dualstack")));
         let repository = unique("dualstack");
