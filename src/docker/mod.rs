@@ -29,6 +29,10 @@ pub struct Daemon {
     /// whatever is left when the daemon is dropped — a run stopped by `timeout` in the middle of a
     /// push drops it — is put back then (see `Drop`).
     added: std::sync::Mutex<Vec<AddedTag>>,
+    /// Held while a local tag is added or put back: Podman updates an image's names by reading and
+    /// writing them whole, so two destinations tagging at once can lose one's tag ("image not
+    /// known" at its push; seen on Podman 4.3). Pushes still run at once.
+    names: tokio::sync::Mutex<()>,
 }
 
 /// A tag to put back: the target, what it pointed at before, and the image the action tagged.
@@ -156,6 +160,7 @@ pub async fn connect(host: &DockerHost) -> Result<Daemon> {
         docker,
         address,
         added: std::sync::Mutex::default(),
+        names: tokio::sync::Mutex::default(),
     })
 }
 
@@ -299,6 +304,7 @@ impl Daemon {
     /// Puts `target` back the way it was before the action tagged it. Problems here are warnings:
     /// the push itself has succeeded or failed already, and says so.
     async fn restore(&self, target: &str, before: Option<&str>, image: &LocalImage) {
+        let _names = self.names.lock().await;
         let outcome = match before {
             Some(id) if id == image.id => return,
             Some(previous) => {

@@ -187,6 +187,7 @@ impl Daemon {
         tag: &Tag,
         target: &str,
     ) -> Result<Option<String>> {
+        let _names = self.names.lock().await;
         let before = self.image_id(target).await?;
         let options = TagImageOptionsBuilder::new()
             .repo(repository_uri)
