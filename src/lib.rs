@@ -85,24 +85,17 @@ async fn push_from_disk(
         .collect();
     let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
     let outcomes = daemonless::upload::write_all(&prepared, &image).await;
-    let signatures = signatures(&prepared, &outcomes).await;
-    let scans = scans(config, &prepared, &outcomes, None, deadline).await;
-    let platforms: Vec<inputs::Platform> = image.platforms.iter().map(|(p, _)| p.clone()).collect();
     let manifests = if image.children.is_empty() {
         Vec::new()
     } else {
         image.platforms.clone()
     };
-    let shown = report::Image {
-        platforms: &platforms,
-        manifests: &manifests,
+    let platforms = image.platforms.into_iter().map(|(p, _)| p).collect();
+    let shown = Shown {
+        platforms,
+        manifests,
     };
-    let after = After {
-        outcomes,
-        signatures,
-        scans,
-    };
-    finish(config, prepared, after, &shown, &session)
+    conclude(config, prepared, outcomes, &shown, deadline, &session).await
 }
 
 async fn push(config: &Config, reference: &str, deadline: std::time::Instant) -> Result<()> {
@@ -124,19 +117,11 @@ async fn push(config: &Config, reference: &str, deadline: std::time::Instant) ->
     let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
     let ready: Vec<&aws::registry::Destination> = prepared.iter().flatten().collect();
     let outcomes = daemon.push_all(&image, &ready).await;
-    let signatures = signatures(&prepared, &outcomes).await;
-    let single = (image.platforms.len() == 1).then(|| image.platforms[0].to_string());
-    let scans = scans(config, &prepared, &outcomes, single, deadline).await;
-    let shown = report::Image {
-        platforms: &image.platforms,
-        manifests: &[],
+    let shown = Shown {
+        platforms: image.platforms.clone(),
+        manifests: Vec::new(),
     };
-    let after = After {
-        outcomes,
-        signatures,
-        scans,
-    };
-    finish(config, prepared, after, &shown, &session)
+    conclude(config, prepared, outcomes, &shown, deadline, &session).await
 }
 
 /// `assemble`: in each destination, the named images read and joined into one index (nothing written
@@ -152,25 +137,49 @@ async fn assemble_index(
     let (identified, indexes) = assemble::read_all(logins, references).await;
     let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
     let outcomes = assemble::write_all(&prepared, &indexes).await;
-    let signatures = signatures(&prepared, &outcomes).await;
-    let scans = scans(config, &prepared, &outcomes, None, deadline).await;
     let manifests = indexes
         .iter()
         .flatten()
         .next()
         .map(|(_, index)| index.platforms.clone())
         .unwrap_or_default();
-    let platforms: Vec<inputs::Platform> = manifests.iter().map(|(p, _)| p.clone()).collect();
-    let shown = report::Image {
-        platforms: &platforms,
-        manifests: &manifests,
+    let shown = Shown {
+        platforms: manifests.iter().map(|(p, _)| p.clone()).collect(),
+        manifests,
+    };
+    conclude(config, prepared, outcomes, &shown, deadline, &session).await
+}
+
+/// What the run pushed, as the outputs and the summary show it: its platforms, and an index's
+/// manifests with theirs.
+struct Shown {
+    platforms: Vec<inputs::Platform>,
+    manifests: Vec<(inputs::Platform, String)>,
+}
+
+/// After the push, whatever the source: ECR's signatures and the scan gate (within `deadline`), then
+/// the outputs, the summary and the verdict.
+async fn conclude(
+    config: &Config,
+    prepared: Vec<Result<aws::registry::Destination>>,
+    outcomes: Vec<docker::PushOutcome>,
+    shown: &Shown,
+    deadline: std::time::Instant,
+    session: &aws::credentials::Session,
+) -> Result<()> {
+    let signatures = signatures(&prepared, &outcomes).await;
+    let single = (shown.platforms.len() == 1).then(|| shown.platforms[0].to_string());
+    let scans = scans(config, &prepared, &outcomes, single, deadline).await;
+    let image = report::Image {
+        platforms: &shown.platforms,
+        manifests: &shown.manifests,
     };
     let after = After {
         outcomes,
         signatures,
         scans,
     };
-    finish(config, prepared, after, &shown, &session)
+    finish(config, prepared, after, &image, session)
 }
 
 async fn credentials(config: &Config) -> Result<aws::credentials::Session> {

@@ -3,7 +3,7 @@
 use anyhow::Error;
 
 use super::ImageScan;
-use super::findings::{Finding, Judged, counts};
+use super::findings::{Finding, Judged, counts_text};
 use crate::diagnostic::error;
 use crate::inputs::Severity;
 
@@ -42,15 +42,7 @@ pub fn scanned(repository: &str, scan: &ImageScan, judged: &Judged) -> String {
         .as_deref()
         .map(|p| format!(" ({p})"))
         .unwrap_or_default();
-    let counted: Vec<String> = counts(&judged.counted)
-        .iter()
-        .map(|(s, n)| format!("{n} {}", s.as_str()))
-        .collect();
-    let counted = if counted.is_empty() {
-        "no findings".to_owned()
-    } else {
-        counted.join(", ")
-    };
+    let counted = counts_text(&judged.counted);
     let ignored = match judged.ignored.len() {
         0 => String::new(),
         n => format!(" ({n} ignored by ignore-findings)"),

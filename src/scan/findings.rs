@@ -109,6 +109,19 @@ pub fn judge(findings: Vec<Finding>, ignore: &[Ignored], now: i64) -> Judged {
     judged
 }
 
+/// `1 CRITICAL, 2 HIGH`, or `no findings`: the counted findings in words.
+pub fn counts_text(counted: &[Finding]) -> String {
+    let words: Vec<String> = counts(counted)
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    if words.is_empty() {
+        "no findings".to_owned()
+    } else {
+        words.join(", ")
+    }
+}
+
 /// Counted findings per severity, worst first, only those with any.
 pub fn counts(counted: &[Finding]) -> Vec<(Severity, usize)> {
     Severity::WORST_FIRST

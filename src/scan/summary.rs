@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::findings::counts;
+use super::findings::{counts, counts_text};
 use super::{Finding, ImageScan, Scanned};
 use crate::github;
 
@@ -78,15 +78,7 @@ pub fn markdown(scans: &[(&str, &Scanned)]) -> String {
 
 /// One image's line (status and counts) and a line per ignored finding.
 fn image_lines(uri: &str, image: &ImageScan) -> String {
-    let counted: Vec<String> = counts(&image.judged.counted)
-        .iter()
-        .map(|(s, n)| format!("{n} {}", s.as_str()))
-        .collect();
-    let counted = if counted.is_empty() {
-        "no findings".to_owned()
-    } else {
-        counted.join(", ")
-    };
+    let counted = counts_text(&image.judged.counted);
     let at = github::code_cell(&format!("{uri}@{}", image.digest));
     let platform = image
         .platform
