@@ -13,11 +13,8 @@ use crate::diagnostic::Diagnostic;
 use crate::inputs::{Platform, is_sha256_digest};
 
 pub use crate::aws::registry::repository::{
-    DOCKER_LIST, DOCKER_MANIFEST, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST,
+    DOCKER_LIST, DOCKER_MANIFEST, MANIFEST_TYPES, OCI_INDEX, OCI_MANIFEST, REFERENCE_TYPE,
 };
-
-/// The annotation `BuildKit` puts on an attestation manifest's descriptor in an index.
-const REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 
 /// What one reference stands for, read from the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +64,11 @@ pub struct Index {
 
 /// `sha256:<hex>` of `bytes`: a manifest's digest.
 pub fn digest_of(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
+    digest_text(&Sha256::digest(bytes))
+}
+
+/// `sha256:<hex>` of a SHA-256 hash already made (of bytes hashed as they were sent).
+pub fn digest_text(hash: &[u8]) -> String {
     hash.iter().fold("sha256:".to_owned(), |mut text, b| {
         let _ = write!(text, "{b:02x}");
         text
@@ -113,7 +114,7 @@ pub enum Content {
 /// One descriptor of an index, checked; the error completes "… whose manifest N …".
 fn entry(descriptor: &Value) -> Result<Entry, Diagnostic> {
     let (media_type, digest, _) = checked_descriptor(descriptor)?;
-    let platform = stated_platform(&descriptor["platform"])
+    let platform = Platform::stated(&descriptor["platform"])
         .map_err(|stated| advice::entry_platform(&digest, &stated))?;
     Ok(Entry {
         media_type,
@@ -169,25 +170,9 @@ fn is_media_type(text: &str) -> bool {
 /// text as the error when it breaks the `platform` input's rule.
 pub fn platform_in_config(config: &[u8]) -> Result<Option<Platform>, String> {
     match serde_json::from_slice::<Value>(config) {
-        Ok(value) => stated_platform(&value),
+        Ok(value) => Platform::stated(&value),
         Err(_) => Ok(None),
     }
-}
-
-/// `os`, `architecture` and `variant` of a configuration or of a descriptor's `platform`; the text
-/// stated as the error when it is not a platform by the input's rule.
-fn stated_platform(value: &Value) -> Result<Option<Platform>, String> {
-    let text = |key: &str| value[key].as_str().filter(|s| !s.is_empty());
-    let (Some(os), Some(architecture)) = (text("os"), text("architecture")) else {
-        return Ok(None);
-    };
-    let variant = text("variant");
-    Platform::new(os, architecture, variant)
-        .map(Some)
-        .map_err(|_| {
-            let parts = [Some(os), Some(architecture), variant];
-            parts.into_iter().flatten().collect::<Vec<_>>().join("/")
-        })
 }
 
 /// The index made of `children` (each with the reference it was read from), or why it cannot be.

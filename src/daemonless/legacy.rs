@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::advice;
 use super::files::{self, At, Files};
 use super::image::{Blob, Document, Image};
-use crate::assemble::index::{digest_of, platform_in_config};
+use crate::assemble::index::{OCI_MANIFEST, digest_of, platform_in_config};
 
 /// The archive's one image, as an OCI manifest.
 pub fn read(files: &Files) -> Result<Image> {
@@ -64,7 +64,7 @@ fn as_oci(config: &[u8], config_at: At, layers: Vec<Blob>) -> Image {
         .collect();
     let manifest = json!({
         "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "mediaType": OCI_MANIFEST,
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                    "digest": config_digest, "size": config.len()},
         "layers": descriptors,
@@ -86,7 +86,7 @@ fn as_oci(config: &[u8], config_at: At, layers: Vec<Blob>) -> Image {
     }
     Image {
         top: Document {
-            media_type: "application/vnd.oci.image.manifest.v1+json".to_owned(),
+            media_type: OCI_MANIFEST.to_owned(),
             digest,
             body,
         },

@@ -18,15 +18,12 @@ pub mod upload;
 use anyhow::Result;
 use serde_json::Value;
 
-use crate::assemble::index::{digest_of, platform_in_config};
+use crate::assemble::index::{DOCKER_LIST, OCI_INDEX, OCI_MANIFEST, digest_of, platform_in_config};
 use crate::inputs::{ArchiveKind, OnDisk, Platform, Selector, is_sha256_digest};
 use files::Files;
 use image::{Blob, Document, Image};
 
-const INDEX_TYPES: [&str; 2] = [
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-];
+const INDEX_TYPES: [&str; 2] = [OCI_INDEX, DOCKER_LIST];
 /// Manifests and indexes: ECR's limit, 4 MiB; a legacy archive's `manifest.json` the same.
 const DOCUMENT_CAP: u64 = 4 << 20;
 
@@ -121,7 +118,7 @@ fn document(files: &Files, descriptor: &Value) -> Result<Document> {
     let media_type = descriptor["mediaType"]
         .as_str()
         .or(stated["mediaType"].as_str())
-        .unwrap_or("application/vnd.oci.image.manifest.v1+json")
+        .unwrap_or(OCI_MANIFEST)
         .to_owned();
     Ok(Document {
         media_type,
@@ -172,11 +169,10 @@ fn blob_name(digest: &str) -> Result<String> {
     Ok(format!("blobs/sha256/{}", &digest["sha256:".len()..]))
 }
 
+/// A descriptor's platform; none for an attestation manifest's (`unknown`).
 fn platform_of(platform: &Value) -> Option<Platform> {
-    let (os, arch) = (platform["os"].as_str()?, platform["architecture"].as_str()?);
-    let text = match platform["variant"].as_str() {
-        Some(variant) => format!("{os}/{arch}/{variant}"),
-        None => format!("{os}/{arch}"),
-    };
-    Platform::parse(&text).ok().filter(|_| os != "unknown")
+    Platform::stated(platform)
+        .ok()
+        .flatten()
+        .filter(|p| p.os != "unknown")
 }

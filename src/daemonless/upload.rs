@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 use super::advice;
 use super::image::{At, Blob, Image};
 use crate::assemble::http::{RepositoryApi, UploadBody};
+use crate::assemble::index::digest_text;
 use crate::aws::registry::Destination;
 use crate::docker::{PushOutcome, PushedTag};
 use crate::{github, step};
@@ -157,7 +158,7 @@ fn streamed(blob: &Blob, corrupt: Arc<Mutex<Option<String>>>) -> UploadBody {
                     if state.left > 0 {
                         return Some((Ok(bytes), state));
                     }
-                    let got = hex(&std::mem::take(&mut state.hash).finalize());
+                    let got = digest_text(&std::mem::take(&mut state.hash).finalize());
                     if got == digest {
                         state.done = true;
                         return Some((Ok(bytes), state));
@@ -167,7 +168,7 @@ fn streamed(blob: &Blob, corrupt: Arc<Mutex<Option<String>>>) -> UploadBody {
                 Ok(_) if state.left > 0 => "ends before its stated size".to_owned(),
                 Ok(_) => {
                     // An empty blob: its one check is here.
-                    let got = hex(&std::mem::take(&mut state.hash).finalize());
+                    let got = digest_text(&std::mem::take(&mut state.hash).finalize());
                     if got == digest {
                         return None;
                     }
@@ -203,12 +204,4 @@ async fn next_piece(
     let n = open.read(&mut buffer).await?;
     buffer.truncate(n);
     Ok(Bytes::from(buffer))
-}
-
-fn hex(hash: &[u8]) -> String {
-    use std::fmt::Write as _;
-    hash.iter().fold("sha256:".to_owned(), |mut text, b| {
-        let _ = write!(text, "{b:02x}");
-        text
-    })
 }

@@ -24,6 +24,23 @@ impl Platform {
         }
     }
 
+    /// The platform a JSON object states (an image configuration, or a descriptor's `platform`): its
+    /// `os`, `architecture` and `variant`; `None` when it states none, and the text stated as the
+    /// error when it is not a platform by [`Platform::new`]'s rule.
+    pub fn stated(value: &serde_json::Value) -> Result<Option<Platform>, String> {
+        let text = |key: &str| value[key].as_str().filter(|s| !s.is_empty());
+        let (Some(os), Some(architecture)) = (text("os"), text("architecture")) else {
+            return Ok(None);
+        };
+        let variant = text("variant");
+        Platform::new(os, architecture, variant)
+            .map(Some)
+            .map_err(|_| {
+                let parts = [Some(os), Some(architecture), variant];
+                parts.into_iter().flatten().collect::<Vec<_>>().join("/")
+            })
+    }
+
     /// A platform from its parts, each in the OCI spec's characters (lower-case letters, digits, `_.-`,
     /// at most 32): the rule of the `platform` input, for every platform that can reach the `platforms`
     /// output — from a registry's image configuration or index, or from the local image — so that a

@@ -17,6 +17,7 @@ use aws_sdk_ecr::operation::describe_image_scan_findings::DescribeImageScanFindi
 use aws_sdk_ecr::operation::start_image_scan::StartImageScanError;
 use aws_sdk_ecr::types::ImageIdentifier;
 
+use crate::aws::registry::repository::{DOCKER_LIST, MANIFEST_TYPES, OCI_INDEX, REFERENCE_TYPE};
 use crate::aws::{call_failed, denied, sdk_error_text};
 use crate::diagnostic::{self, Diagnostic};
 use crate::inputs::{ScanGate, ScanMode};
@@ -154,7 +155,9 @@ async fn manifests(p: &Pushed<'_>) -> anyhow::Result<Vec<(Option<String>, String
         .set_registry_id(p.registry_id.map(str::to_owned))
         .repository_name(p.repository)
         .image_ids(ImageIdentifier::builder().image_digest(p.digest).build())
-        .set_accepted_media_types(Some(ACCEPTED.iter().map(|t| (*t).to_owned()).collect()))
+        .set_accepted_media_types(Some(
+            MANIFEST_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+        ))
         .send()
         .await
         .map_err(|err| call_failed(&err, action, p.repository_arn))?;
@@ -178,14 +181,8 @@ async fn manifests(p: &Pushed<'_>) -> anyhow::Result<Vec<(Option<String>, String
     Ok(platform_manifests(&index))
 }
 
-/// The media types a pushed digest may have: images of both image stores, and indexes.
-const ACCEPTED: [&str; 4] = [
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-];
-const INDEXES: [&str; 2] = [ACCEPTED[2], ACCEPTED[3]];
+/// The kinds of manifest that list others.
+const INDEXES: [&str; 2] = [OCI_INDEX, DOCKER_LIST];
 /// ECR's limit for a manifest is 4 MiB.
 const MANIFEST_CAP: usize = 4 << 20;
 
@@ -198,7 +195,7 @@ pub fn platform_manifests(index: &serde_json::Value) -> Vec<(Option<String>, Str
         .unwrap_or_default();
     children
         .iter()
-        .filter(|m| m["annotations"]["vnd.docker.reference.type"] != "attestation-manifest")
+        .filter(|m| m["annotations"][REFERENCE_TYPE] != "attestation-manifest")
         .filter(|m| m["platform"]["os"] != "unknown")
         .filter(|m| !INDEXES.contains(&m["mediaType"].as_str().unwrap_or_default()))
         .filter_map(|m| {

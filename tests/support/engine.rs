@@ -53,6 +53,21 @@ macro_rules! on_every_engine {
     };
 }
 
+/// A build context in the current engine's root — `FROM scratch` and one file of content of its own,
+/// so that every image differs — as seen from outside and (`/tmp/…`) from inside the root.
+fn build_context(prefix: &str) -> (PathBuf, String) {
+    let name = unique(prefix);
+    let context = engine_root().join("tmp").join(&name);
+    std::fs::create_dir_all(&context).expect("build context");
+    std::fs::write(context.join("content"), unique("content")).expect("image file");
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM scratch\nCOPY content /content\n",
+    )
+    .expect("Dockerfile");
+    (context, format!("/tmp/{name}"))
+}
+
 fn engine_root() -> PathBuf {
     PathBuf::from(std::env::var("TESTBED_ENGINE_ROOT").expect("TESTBED_ENGINE_ROOT"))
 }
@@ -175,16 +190,7 @@ impl Engine {
 
     /// `docker buildx build` in the engine's root, `FROM scratch` (there is no Docker Hub here).
     fn built(self, reference: &str, platforms: &[&str]) -> Image {
-        let name = unique("build");
-        let context = engine_root().join("tmp").join(&name);
-        std::fs::create_dir_all(&context).expect("build context");
-        std::fs::write(context.join("content"), unique("content")).expect("image file");
-        std::fs::write(
-            context.join("Dockerfile"),
-            "FROM scratch\nCOPY content /content\n",
-        )
-        .expect("Dockerfile");
-        let inside = format!("/tmp/{name}");
+        let (context, inside) = build_context("build");
         let iid = format!("{inside}/iid");
         let platforms = platforms.join(",");
         let mut args = vec![
@@ -212,16 +218,7 @@ impl Engine {
     /// with the returned guard.
     pub fn oci_export(self, platforms: &[&str], tar: bool) -> (TempDir, PathBuf) {
         assert_eq!(self, Engine::Containerd, "buildx of the current engine");
-        let name = unique("oci-export");
-        let context = engine_root().join("tmp").join(&name);
-        std::fs::create_dir_all(&context).expect("build context");
-        std::fs::write(context.join("content"), unique("content")).expect("image file");
-        std::fs::write(
-            context.join("Dockerfile"),
-            "FROM scratch\nCOPY content /content\n",
-        )
-        .expect("Dockerfile");
-        let inside = format!("/tmp/{name}");
+        let (context, inside) = build_context("oci-export");
         let dest = format!("{inside}/out{}", if tar { ".tar" } else { "" });
         let output = format!("type=oci,dest={dest},tar={tar}");
         let platforms = platforms.join(",");

@@ -1,6 +1,5 @@
 //! Checks made from outside, as a puller would: what the registries serve over HTTPS with ECR's login.
 
-use std::fmt::Write as _;
 use std::process::Command;
 
 use super::{registry_password, run, stack};
@@ -105,7 +104,6 @@ pub fn registry_layers(
 /// Writes `repository:tag` straight to the registry as a puller-side tool could: an image whose
 /// configuration states no platform (no `os`, no `architecture`) and has no layers.
 pub fn put_platformless_image(host: &str, repository: &str, tag: &str) {
-    use sha2::Digest as _;
     let s = stack();
     let login = format!("AWS:{}", registry_password());
     let base = format!("https://{host}/v2/{repository}");
@@ -117,13 +115,7 @@ pub fn put_platformless_image(host: &str, repository: &str, tag: &str) {
         cmd
     };
     let config = br#"{"rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let digest = sha2::Sha256::digest(config)
-        .iter()
-        .fold("sha256:".to_owned(), |mut text, b| {
-            use std::fmt::Write as _;
-            let _ = write!(text, "{b:02x}");
-            text
-        });
+    let digest = ecr_push_action::assemble::index::digest_of(config);
     let started = run(curl()
         .args(["-X", "POST", "-D", "-", "-o", "/dev/null"])
         .arg(format!("{base}/blobs/uploads/")));
@@ -215,9 +207,5 @@ pub fn read_back_with_skopeo(host: &str, repository: &str, tag: &str) -> String 
         &creds,
         &image,
     ]);
-    let hash = <sha2::Sha256 as sha2::Digest>::digest(&raw);
-    hash.iter().fold("sha256:".to_owned(), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
+    ecr_push_action::assemble::index::digest_of(&raw)
 }

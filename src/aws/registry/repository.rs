@@ -14,6 +14,8 @@ pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 /// Every manifest type a tag can hold: indexes, and images of both image stores.
 pub const MANIFEST_TYPES: [&str; 4] = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
+/// The annotation `BuildKit` puts on an attestation manifest's descriptor in an index.
+pub const REFERENCE_TYPE: &str = "vnd.docker.reference.type";
 
 /// What messages and the summary call each registry (the inputs' one private-or-public choice).
 impl RegistryType {
