@@ -2,12 +2,15 @@
 //! `docker-archive:FILE`), with `DOCKER_HOST` pointing nowhere: what buildx writes with `--output
 //! type=oci` (two platforms, with attestations), what `docker save` writes (the classic store's
 //! legacy archive, the containerd store's OCI one); every tag read back with skopeo. A layout with one
-//! corrupted blob fails naming it, with nothing under any tag.
+//! corrupted blob fails naming it, with nothing under any tag. A layer larger than one part goes in
+//! parts through the ECR-like front (which answers each `PATCH` as ECR does), a failed part sent again.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::support::front::{self, arm, fired};
 use crate::support::{
-    Action, Engine, read_back_with_skopeo, registry_digest, registry_manifest, stack, unique,
+    Action, Engine, TempDir, read_back_with_skopeo, registry_digest, registry_manifest, stack,
+    unique,
 };
 
 /// The action pushing `local` (an image on disk) with no daemon reachable.
@@ -78,7 +81,7 @@ fn docker_save_archives_of_both_stores_are_pushed() {
 fn a_corrupted_blob_fails_naming_it_and_nothing_is_tagged() {
     let (_guard, path) = Engine::Containerd.oci_export(&["linux/amd64"], false);
     let digest = first_layer(&path);
-    let layer = blob(&path, &digest);
+    let layer = blob_path(&path, &digest);
     let mut bytes = std::fs::read(&layer).expect("the layer");
     bytes[0] ^= 0xff;
     std::fs::write(&layer, bytes).expect("corrupted");
@@ -99,7 +102,94 @@ fn a_corrupted_blob_fails_naming_it_and_nothing_is_tagged() {
     );
 }
 
-fn blob(layout: &Path, digest: &str) -> std::path::PathBuf {
+/// 8 MiB parts (src/daemonless/upload.rs): a layer of 17 MiB and some goes as two `PATCH`es and a
+/// `PUT`. The front answers each `PATCH` with 201 and a `Range` stuck at the first part's end, as ECR
+/// does (aws/containers-roadmap#2831); the second part is refused once with a 503 and a third part
+/// (the last, sent with the `PUT`) cut halfway once: each is sent again, nothing starts over, and
+/// what the registry serves hashes to the digest (skopeo checks every blob).
+#[test]
+fn a_large_layer_goes_in_parts_and_a_failed_part_is_sent_again() {
+    let (_guard, path) = layout_of_one_layer(17 * (1 << 20) + 12_345);
+    let repository = unique("on-disk-parts");
+    arm(
+        &repository,
+        &serde_json::json!({"kind": "status", "status": 503, "action": "UploadLayerPart", "after": 1}),
+    );
+    arm(
+        &repository,
+        &serde_json::json!({"kind": "cut", "action": "CompleteLayerUpload"}),
+    );
+    let run = push(&format!("oci-layout:{}", path.display()), &repository, "p1")
+        .input("aws-region", &front::region())
+        .run();
+    run.assert_success();
+    assert_eq!(fired(&repository), 2, "both faults hit a part");
+    let again = run.stdout.matches("; sending them again").count();
+    assert_eq!(again, 2, "{}", run.stdout);
+    assert!(!run.stdout.contains("starting a new one"), "{}", run.stdout);
+    assert_eq!(
+        registry_digest(&front::host(), &repository, "p1").as_deref(),
+        Some(run.output("digest"))
+    );
+    assert_eq!(
+        read_back_with_skopeo(&front::host(), &repository, "p1"),
+        run.output("digest")
+    );
+}
+
+/// An OCI layout of one linux/amd64 image whose one layer (an uncompressed tar of one file of
+/// `size` bytes that do not compress) is larger than an upload part.
+fn layout_of_one_layer(size: usize) -> (TempDir, PathBuf) {
+    let digest = ecr_push_action::assemble::index::digest_of;
+    let guard = TempDir::new();
+    let root = guard.0.join("layout");
+    std::fs::create_dir_all(root.join("blobs/sha256")).expect("layout");
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let data: Vec<u8> = (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, "data", data.as_slice())
+        .expect("tar");
+    let layer = tar.into_inner().expect("tar");
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [digest(&layer)]},
+    })
+    .to_string();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": digest(config.as_bytes()), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": digest(&layer), "size": layer.len()}],
+    })
+    .to_string();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "digest": digest(manifest.as_bytes()), "size": manifest.len()}],
+    });
+    for blob in [layer.as_slice(), config.as_bytes(), manifest.as_bytes()] {
+        std::fs::write(blob_path(&root, &digest(blob)), blob).expect("blob");
+    }
+    std::fs::write(root.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("layout");
+    std::fs::write(root.join("index.json"), index.to_string()).expect("index");
+    (guard, root)
+}
+
+fn blob_path(layout: &Path, digest: &str) -> PathBuf {
     layout
         .join("blobs/sha256")
         .join(digest.trim_start_matches("sha256:"))
@@ -120,6 +210,6 @@ fn first_layer(layout: &Path) -> String {
         let next = document["manifests"][0]["digest"]
             .as_str()
             .expect("a manifest");
-        document = json(&blob(layout, next));
+        document = json(&blob_path(layout, next));
     }
 }

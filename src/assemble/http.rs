@@ -44,6 +44,26 @@ pub struct Manifest {
     pub body: Vec<u8>,
 }
 
+/// How an upload began.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Started {
+    /// The registry mounted the blob from the other repository: nothing to send.
+    Mounted,
+    /// The upload's location, on the registry's own host.
+    At(String),
+}
+
+/// Why a part of an upload did not go.
+#[derive(Debug)]
+pub enum PartFailure {
+    /// No answer in time, a dropped connection, a 5xx or 429: the same part may go again.
+    Again(String),
+    /// The registry's upload is not where the parts sent say (HTTP 416): only a new upload mends it.
+    OutOfStep(String),
+    /// Refused: final.
+    Refused(anyhow::Error),
+}
+
 /// A failed request.
 #[derive(Debug)]
 enum Failure {
@@ -175,59 +195,110 @@ impl RepositoryApi {
         }
     }
 
-    /// Uploads the blob `digest` of `size` bytes, which `body` streams: `POST …/blobs/uploads/` for
-    /// an upload's location, then one `PUT <location>&digest=…` with the bytes — the distribution
-    /// spec's monolithic upload, as the containerd store pushes (ECR: `ecr:InitiateLayerUpload`,
-    /// `ecr:CompleteLayerUpload`). Not retried here: a retry needs the body again, from the start.
-    /// `Err(Ok(_))` is worth another try; `Err(Err(_))` is final.
-    pub async fn upload_blob(
-        &self,
-        digest: &str,
-        size: u64,
-        body: UploadBody,
-    ) -> Result<(), Result<String, anyhow::Error>> {
-        let start = format!("{}/blobs/uploads/", self.base);
+    /// Starts an upload (`POST …/blobs/uploads/`, which ECR authorizes as `ecr:InitiateLayerUpload`);
+    /// with `mount`, asks the registry to mount the blob from another repository of the same
+    /// registry instead (`?mount=<digest>&from=<repository>`, the distribution spec's cross-repository
+    /// mount; ECR mounts only when the registry's `BLOB_MOUNTING` setting is on, and needs
+    /// `ecr:GetDownloadUrlForLayer` on the source — a registry that does not mount answers with an
+    /// upload to make, as one without `mount` — see
+    /// <https://docs.aws.amazon.com/AmazonECR/latest/userguide/blob-mounting.html>).
+    pub async fn start_upload(&self, mount: Option<(&str, &str)>) -> Result<Started> {
+        let start = match mount {
+            Some((digest, _)) if !is_sha256_digest(digest) => {
+                return Err(advice::not_a_digest(digest));
+            }
+            Some((digest, from)) => {
+                format!("{}/blobs/uploads/?mount={digest}&from={from}", self.base)
+            }
+            None => format!("{}/blobs/uploads/", self.base),
+        };
         let answer = self
             .send("POST", &start, None, &[], proxy::MANIFEST)
-            .await
-            .map_err(Err)?;
-        let location = match (answer.status.as_u16(), answer.header("location")) {
-            (202, Some(location)) => self.upload_url(&location, digest).map_err(Err)?,
-            _ => return Err(Err(self.refused("POST", &start, &answer))),
+            .await?;
+        match (answer.status.as_u16(), answer.header("location")) {
+            (201, _) if mount.is_some() => Ok(Started::Mounted),
+            (202, Some(location)) => Ok(Started::At(self.upload_url(&location)?)),
+            _ => Err(self.refused("POST", &start, &answer)),
+        }
+    }
+
+    /// The repository's path in the registry (`<repository>`, after `/v2/`): what another
+    /// repository's mount names as `from`.
+    pub fn path(&self) -> &str {
+        self.base.split_once("/v2/").map_or("", |(_, path)| path)
+    }
+
+    /// Sends `size` bytes of a blob, which `body` streams, from byte `first` of the blob on, to the
+    /// upload at `location`: with `digest`, the upload's last part (`PUT <location>&digest=…`, ECR:
+    /// `ecr:CompleteLayerUpload`), whole when `first` is 0 — the distribution spec's monolithic upload
+    /// — after earlier parts with its `Content-Range`; without, a part of a chunked upload (`PATCH`,
+    /// `ecr:UploadLayerPart`, with its `Content-Range`), answered with the location of what follows.
+    ///
+    /// ECR answers a `PATCH` with 201 where the spec says 202, and its `Range` header does not
+    /// advance after the first part (aws/containers-roadmap#2831), so neither is relied on: the
+    /// caller counts what it sent. Not retried here: a retry needs the body again.
+    pub async fn send_part(
+        &self,
+        location: &str,
+        first: u64,
+        size: u64,
+        body: UploadBody,
+        digest: Option<&str>,
+    ) -> Result<Option<String>, PartFailure> {
+        let (method, url) = match digest {
+            Some(digest) => {
+                let joint = if location.contains('?') { '&' } else { '?' };
+                ("PUT", format!("{location}{joint}digest={digest}"))
+            }
+            None => ("PATCH", location.to_owned()),
         };
-        let request = hyper::Request::put(location.as_str())
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(url.as_str())
             .header("Authorization", &self.authorization)
             .header("User-Agent", "ecr-push-action")
             .header("Content-Type", "application/octet-stream")
-            .header("Content-Length", size)
+            .header("Content-Length", size);
+        if digest.is_none() || first > 0 {
+            let last = (first + size).saturating_sub(1);
+            request = request.header("Content-Range", format!("{first}-{last}"));
+        }
+        let request = request
             .body(body)
-            .map_err(|e| Err(anyhow::anyhow!(e)))?;
+            .map_err(|e| PartFailure::Refused(anyhow::anyhow!(e)))?;
         // At least 1 MiB/s, and a minute for the registry to answer.
         let limit = std::time::Duration::from_secs(60 + size / (1 << 20));
         let answer = proxy::exchange(&self.uploads, request, limit, proxy::MANIFEST)
             .await
-            .map_err(|failed| Ok(failed.text().to_owned()))?;
-        match answer.status.as_u16() {
-            201 | 204 => Ok(()),
-            429 | 500.. => Err(Ok(format!("HTTP {}", answer.status.as_u16()))),
-            _ => Err(Err(self.refused("PUT", &start, &answer))),
+            .map_err(|failed| PartFailure::Again(failed.text().to_owned()))?;
+        match (answer.status.as_u16(), digest) {
+            (201 | 204, Some(_)) => Ok(None),
+            (201 | 202, None) => match answer.header("location") {
+                Some(next) => self
+                    .upload_url(&next)
+                    .map(Some)
+                    .map_err(PartFailure::Refused),
+                None => Ok(Some(location.to_owned())),
+            },
+            (416, _) => Err(PartFailure::OutOfStep(format!(
+                "the registry holds other bytes of the upload than the {first} sent before this part (HTTP 416)"
+            ))),
+            (status @ (429 | 500..), _) => Err(PartFailure::Again(format!("HTTP {status}"))),
+            _ => Err(PartFailure::Refused(self.refused(method, &url, &answer))),
         }
     }
 
-    /// The URL to finish an upload at: the registry's `Location` (relative, or absolute on this
-    /// registry's own `https://` host — the login goes with it, so never anywhere else) with the
-    /// digest added.
-    fn upload_url(&self, location: &str, digest: &str) -> Result<String> {
+    /// Where an upload goes on: the registry's `Location` (relative, or absolute on this registry's
+    /// own `https://` host — the login goes with it, so never anywhere else).
+    fn upload_url(&self, location: &str) -> Result<String> {
         let origin = self.base.split("/v2/").next().unwrap_or_default();
-        let url = if location.starts_with('/') {
-            format!("{origin}{location}")
+        if location.starts_with('/') {
+            Ok(format!("{origin}{location}"))
         } else if location.starts_with(&format!("{origin}/")) {
-            location.to_owned()
+            Ok(location.to_owned())
         } else {
-            return Err(advice::upload_elsewhere(&self.shown(), location));
-        };
-        let joint = if url.contains('?') { '&' } else { '?' };
-        Ok(format!("{url}{joint}digest={digest}"))
+            Err(advice::upload_elsewhere(&self.shown(), location))
+        }
     }
 
     /// A request with the login, retried while it fails transiently.
@@ -336,10 +407,16 @@ impl RepositoryApi {
         let text = String::from_utf8_lossy(&answer.body);
         let message = registry_message(&text).unwrap_or_else(|| text.trim().to_owned());
         let path = url.split_once("/v2/").map_or(url, |(_, p)| p);
+        // An upload's location carries the registry's state of it: not for the reader.
+        let path = path.split('?').next().unwrap_or(path);
         // `manifests` or `blobs`: what follows the repository's base in every URL made here.
-        let kind = url
-            .strip_prefix(&self.base)
-            .and_then(|rest| rest.split('/').nth(1));
+        let kind = url.strip_prefix(&self.base).and_then(|rest| {
+            if rest.starts_with("/blobs/uploads") {
+                Some("blobs/uploads")
+            } else {
+                rest.split('/').nth(1)
+            }
+        });
         let doctor = denied::parse(&message)
             .or_else(|| denied::registry_action(method, kind?, &self.arn))
             .filter(|_| answer.status == 403);

@@ -112,6 +112,22 @@ pub fn upload_failed(digest: &str, attempts: u32, why: &str) -> Error {
     )
 }
 
+/// A part of a blob's upload failed transiently: it goes again.
+pub fn part_again(digest: &str, first: u64, end: u64, attempt: u32, why: &str) -> String {
+    format!(
+        "Blob {digest}: bytes {first}–{end} failed (attempt {attempt} of {}): {why}; sending them again",
+        super::upload::ATTEMPTS
+    )
+}
+
+/// A blob's upload failed short of the registry keeping it: a new upload of it begins.
+pub fn upload_again(digest: &str, attempt: u32, why: &str) -> String {
+    format!(
+        "Blob {digest}: the upload failed (attempt {attempt} of {}): {why}; starting a new one",
+        super::upload::ATTEMPTS
+    )
+}
+
 pub fn pushed(uri: &str, uploaded: usize, present: usize, digest: &str) -> String {
     format!(
         "{uri}: {} blobs: {uploaded} uploaded, {present} already present — digest {digest}",

@@ -14,8 +14,8 @@ use sha2::Digest as _;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use super::advice;
-use super::image::{At, Blob, Image};
-use crate::assemble::http::{RepositoryApi, UploadBody};
+use super::image::{Blob, Image};
+use crate::assemble::http::{PartFailure, RepositoryApi, Started, UploadBody};
 use crate::assemble::index::digest_text;
 use crate::aws::registry::Destination;
 use crate::docker::{PushOutcome, PushedTag};
@@ -23,8 +23,14 @@ use crate::{github, step};
 
 /// Blobs uploaded at once per destination.
 const AT_ONCE: usize = 4;
-/// Attempts per blob (a dropped connection, a 5xx or 429 start the upload again).
-const ATTEMPTS: u32 = 4;
+/// Tries of one part, and new uploads of one blob, after transient failures.
+pub(super) const ATTEMPTS: u32 = 4;
+/// A blob larger than this goes in parts of this size (`PATCH`) and its last part with the `PUT`,
+/// so that a dropped connection costs one part, not the blob. 8 MiB lies between the part sizes
+/// ECR documents for its layer-part API (at least 5 MiB but the last, at most 10 MiB:
+/// <https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html>) — what its
+/// registry requires of a `PATCH` is not documented.
+const PART: u64 = 8 << 20;
 const PIECE: usize = 1 << 20;
 
 /// Pushes the image to each ready destination, at once; the outcomes of the ready ones, in order.
@@ -98,67 +104,145 @@ async fn upload_blobs(api: &RepositoryApi, blobs: &[Blob]) -> Result<(usize, usi
     Ok((uploaded, blobs.len() - uploaded))
 }
 
-/// One blob, started again from its first byte after a transient failure.
+/// One blob: an upload, its parts each sent again after a transient failure; a new upload when its
+/// start failed or the registry lost step with the parts sent.
 async fn upload(api: &RepositoryApi, blob: &Blob) -> Result<()> {
+    let size = blob.at.size;
     let mut last = String::new();
     for attempt in 1..=ATTEMPTS {
-        let corrupt = Arc::new(Mutex::new(None));
-        let body = streamed(blob, Arc::clone(&corrupt));
-        let result = api.upload_blob(&blob.digest, blob.at.size, body).await;
-        if let Some(why) = corrupt
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            return Err(advice::blob_corrupt(&blob.digest, &why));
-        }
-        match result {
-            Ok(()) => return Ok(()),
-            Err(Err(refused)) => return Err(refused),
-            Err(Ok(transient)) => {
-                last = transient;
-                tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt)))
-                    .await;
+        let Started::At(mut location) = api.start_upload(None).await? else {
+            return Ok(());
+        };
+        let hash = Arc::new(Mutex::new(sha2::Sha256::new()));
+        let (mut first, mut again) = (0, 0);
+        // The last part's `PUT` failed once: the registry may have kept some of its bytes, and then
+        // refuses the same part again — a new upload mends that.
+        let mut put_failed = false;
+        let finished = loop {
+            let left = size - first;
+            let (part, digest) = if left > PART {
+                (PART, None)
+            } else {
+                (left, Some(blob.digest.as_str()))
+            };
+            let before = locked(&hash).clone();
+            let problem = Arc::new(Mutex::new(None));
+            let read = Read {
+                blob,
+                first,
+                size: part,
+                hash: Arc::clone(&hash),
+                problem: Arc::clone(&problem),
+            };
+            let sent = api
+                .send_part(&location, first, part, streamed(read), digest)
+                .await;
+            if let Some(why) = locked(&problem).take() {
+                return Err(advice::blob_corrupt(&blob.digest, &why));
             }
+            match sent {
+                Ok(Some(next)) => {
+                    location = next;
+                    first += part;
+                    again = 0;
+                }
+                Ok(None) => break Ok(()),
+                Err(PartFailure::Refused(refused)) if put_failed => {
+                    break Err(format!("{refused:#}"));
+                }
+                Err(PartFailure::Refused(refused)) => return Err(refused),
+                Err(PartFailure::OutOfStep(why)) => break Err(why),
+                Err(PartFailure::Again(why)) => {
+                    again += 1;
+                    if again >= ATTEMPTS {
+                        break Err(why);
+                    }
+                    let end = first + part;
+                    github::info(&advice::part_again(&blob.digest, first, end, again, &why));
+                    *locked(&hash) = before;
+                    pause(again).await;
+                    if digest.is_some() {
+                        // Its answer may be what was lost.
+                        if api.has_blob(&blob.digest).await? {
+                            break Ok(());
+                        }
+                        put_failed = true;
+                    }
+                }
+            }
+        };
+        match finished {
+            Ok(()) => return Ok(()),
+            Err(why) if attempt < ATTEMPTS => {
+                github::info(&advice::upload_again(&blob.digest, attempt, &why));
+                last = why;
+                pause(attempt).await;
+            }
+            Err(why) => last = why,
         }
     }
     Err(advice::upload_failed(&blob.digest, ATTEMPTS, &last))
 }
 
-/// The blob's bytes, read in pieces as they are sent and hashed; at the end a hash or size other
-/// than stated is an error of the body (the request fails, the registry stores nothing) and is
-/// written into `corrupt` for the caller to name.
-fn streamed(blob: &Blob, corrupt: Arc<Mutex<Option<String>>>) -> UploadBody {
+async fn pause(attempt: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt))).await;
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One part of a blob to send: `size` bytes from byte `first`, added to the blob's `hash` as they
+/// are read; what is wrong with the file goes in `problem`.
+struct Read<'a> {
+    blob: &'a Blob,
+    first: u64,
+    size: u64,
+    hash: Arc<Mutex<sha2::Sha256>>,
+    problem: Arc<Mutex<Option<String>>>,
+}
+
+/// The part's bytes, read in pieces as they are sent and hashed. The blob's last piece is checked
+/// before it is sent: with its length stated, the request ends with the last byte, and the registry
+/// must never have the whole of a bad blob. A hash or size other than stated, or a file that cannot
+/// be read, is an error of the body (the request fails) and is written into `problem` for the
+/// caller to name.
+fn streamed(read: Read<'_>) -> UploadBody {
     struct State {
         file: Option<tokio::fs::File>,
+        /// Where the next piece starts in the file, and how many bytes of the part are left.
+        at: u64,
         left: u64,
-        hash: sha2::Sha256,
         done: bool,
     }
-    let (at, digest) = (blob.at.clone(), blob.digest.clone());
+    let blob_end = read.blob.at.size;
+    let last_part = read.first + read.size == blob_end;
+    let (path, digest) = (read.blob.at.path.clone(), read.blob.digest.clone());
+    let (hash, problem) = (read.hash, read.problem);
     let start = State {
         file: None,
-        left: at.size,
-        hash: sha2::Sha256::new(),
+        at: read.blob.at.offset + read.first,
+        left: read.size,
         done: false,
     };
     let stream = futures_util::stream::unfold(start, move |mut state| {
-        let (at, digest, corrupt) = (at.clone(), digest.clone(), Arc::clone(&corrupt));
+        let (path, digest) = (path.clone(), digest.clone());
+        let (hash, problem) = (Arc::clone(&hash), Arc::clone(&problem));
         async move {
             if state.done {
                 return None;
             }
-            let piece = next_piece(&mut state.file, &at, state.left).await;
-            // The last piece is checked before it is sent: with its length stated, the request
-            // ends with the last byte, and the registry must never have the whole of a bad blob.
-            let problem = match piece {
+            let piece = next_piece(&mut state.file, &path, state.at, state.left).await;
+            let fault = match piece {
                 Ok(bytes) if !bytes.is_empty() => {
                     state.left -= bytes.len() as u64;
-                    state.hash.update(&bytes);
-                    if state.left > 0 {
+                    state.at += bytes.len() as u64;
+                    locked(&hash).update(&bytes);
+                    if state.left > 0 || !last_part {
+                        state.done = state.left == 0;
                         return Some((Ok(bytes), state));
                     }
-                    let got = digest_text(&std::mem::take(&mut state.hash).finalize());
+                    let got = digest_text(&locked(&hash).clone().finalize());
                     if got == digest {
                         state.done = true;
                         return Some((Ok(bytes), state));
@@ -168,8 +252,8 @@ fn streamed(blob: &Blob, corrupt: Arc<Mutex<Option<String>>>) -> UploadBody {
                 Ok(_) if state.left > 0 => "ends before its stated size".to_owned(),
                 Ok(_) => {
                     // An empty blob: its one check is here.
-                    let got = digest_text(&std::mem::take(&mut state.hash).finalize());
-                    if got == digest {
+                    let got = digest_text(&locked(&hash).clone().finalize());
+                    if got == digest || !last_part {
                         return None;
                     }
                     format!("hashes to {got}")
@@ -177,23 +261,24 @@ fn streamed(blob: &Blob, corrupt: Arc<Mutex<Option<String>>>) -> UploadBody {
                 Err(e) => format!("cannot be read ({e})"),
             };
             state.done = true;
-            *corrupt.lock().unwrap_or_else(PoisonError::into_inner) = Some(problem.clone());
-            Some((Err(std::io::Error::other(problem)), state))
+            *locked(&problem) = Some(fault.clone());
+            Some((Err(std::io::Error::other(fault)), state))
         }
     });
     let frames = stream.map(|piece| piece.map(hyper::body::Frame::data));
     http_body_util::StreamBody::new(frames).boxed_unsync()
 }
 
-/// The next piece of at most 1 MiB of the `left` bytes still to read (empty at the end).
+/// The next piece of at most 1 MiB of the `left` bytes still to read from `at` (empty at the end).
 async fn next_piece(
     file: &mut Option<tokio::fs::File>,
-    at: &At,
+    path: &std::path::Path,
+    at: u64,
     left: u64,
 ) -> std::io::Result<Bytes> {
     if file.is_none() {
-        let mut opened = tokio::fs::File::open(&at.path).await?;
-        opened.seek(std::io::SeekFrom::Start(at.offset)).await?;
+        let mut opened = tokio::fs::File::open(path).await?;
+        opened.seek(std::io::SeekFrom::Start(at)).await?;
         *file = Some(opened);
     }
     let Some(open) = file.as_mut() else {
