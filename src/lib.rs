@@ -84,7 +84,7 @@ async fn push_from_disk(
         .map(|login| Ok((login?, identity.clone())))
         .collect();
     let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
-    let outcomes = daemonless::upload::write_all(&prepared, &image).await;
+    let outcomes = daemonless::upload::write_all(&prepared, &image, &config.mount_from).await;
     let manifests = if image.children.is_empty() {
         Vec::new()
     } else {

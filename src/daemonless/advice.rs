@@ -113,25 +113,61 @@ pub fn upload_failed(digest: &str, attempts: u32, why: &str) -> Error {
 }
 
 /// A part of a blob's upload failed transiently: it goes again.
-pub fn part_again(digest: &str, first: u64, end: u64, attempt: u32, why: &str) -> String {
+pub fn part_again(digest: &str, first: u64, end: u64, attempt: u32, of: u32, why: &str) -> String {
     format!(
-        "Blob {digest}: bytes {first}–{end} failed (attempt {attempt} of {}): {why}; sending them again",
-        super::upload::ATTEMPTS
+        "Blob {digest}: bytes {first}–{end} failed (attempt {attempt} of {of}): {why}; sending them again"
     )
 }
 
 /// A blob's upload failed short of the registry keeping it: a new upload of it begins.
-pub fn upload_again(digest: &str, attempt: u32, why: &str) -> String {
+pub fn upload_again(digest: &str, attempt: u32, of: u32, why: &str) -> String {
     format!(
-        "Blob {digest}: the upload failed (attempt {attempt} of {}): {why}; starting a new one",
-        super::upload::ATTEMPTS
+        "Blob {digest}: the upload failed (attempt {attempt} of {of}): {why}; starting a new one"
     )
 }
 
-pub fn pushed(uri: &str, uploaded: usize, present: usize, digest: &str) -> String {
+/// `mounted`: how many blobs came from each `mount-from` repository.
+pub fn pushed(
+    uri: &str,
+    uploaded: usize,
+    mounted: &[(String, usize)],
+    present: usize,
+    digest: &str,
+) -> String {
+    let mut ways = vec![format!("{uploaded} uploaded")];
+    ways.extend(
+        (mounted.iter())
+            .filter(|(_, n)| *n > 0)
+            .map(|(from, n)| format!("{n} mounted from {from}")),
+    );
+    ways.push(format!("{present} already present"));
+    let all = uploaded + present + mounted.iter().map(|(_, n)| n).sum::<usize>();
+    format!("{uri}: {all} blobs: {} — digest {digest}", ways.join(", "))
+}
+
+/// A `mount-from` repository could not be asked whether it holds a blob.
+pub fn source_unreadable(source: &str, why: &Error) -> String {
     format!(
-        "{uri}: {} blobs: {uploaded} uploaded, {present} already present — digest {digest}",
-        uploaded + present
+        "mount-from: whether {source} holds the image's blobs could not be read ({why:#}); its blobs \
+         are uploaded instead. Mounting needs ecr:BatchCheckLayerAvailability and \
+         ecr:GetDownloadUrlForLayer on {source} (`ecr-push-action policy --mount-from {source}`)."
+    )
+}
+
+/// The registry refused to mount from a `mount-from` repository.
+pub fn mount_refused(source: &str, why: &Error) -> String {
+    format!(
+        "mount-from: the registry refused to mount blobs from {source} ({why:#}); they are uploaded \
+         instead. Mounting needs ecr:GetDownloadUrlForLayer on {source}."
+    )
+}
+
+/// The registry answered a mount with an upload: it does not mount.
+pub fn not_mounted(repository: &str, source: &str) -> String {
+    format!(
+        "mount-from: the registry did not mount blobs from {source} into {repository}, but began \
+         uploads, so they are uploaded: its blob mounting is off (`aws ecr put-account-setting --name \
+         BLOB_MOUNTING --value ENABLED`), or the two repositories' encryption differs."
     )
 }
 

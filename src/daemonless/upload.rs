@@ -19,12 +19,13 @@ use crate::assemble::http::{PartFailure, RepositoryApi, Started, UploadBody};
 use crate::assemble::index::digest_text;
 use crate::aws::registry::Destination;
 use crate::docker::{PushOutcome, PushedTag};
+use crate::inputs::RepositoryName;
 use crate::{github, step};
 
 /// Blobs uploaded at once per destination.
 const AT_ONCE: usize = 4;
 /// Tries of one part, and new uploads of one blob, after transient failures.
-pub(super) const ATTEMPTS: u32 = 4;
+const ATTEMPTS: u32 = 4;
 /// A blob larger than this goes in parts of this size (`PATCH`) and its last part with the `PUT`,
 /// so that a dropped connection costs one part, not the blob. 8 MiB lies between the part sizes
 /// ECR documents for its layer-part API (at least 5 MiB but the last, at most 10 MiB:
@@ -34,29 +35,39 @@ const PART: u64 = 8 << 20;
 const PIECE: usize = 1 << 20;
 
 /// Pushes the image to each ready destination, at once; the outcomes of the ready ones, in order.
-pub async fn write_all(prepared: &[Result<Destination>], image: &Image) -> Vec<PushOutcome> {
+/// `mount_from`: repositories of each destination's registry to mount blobs from.
+pub async fn write_all(
+    prepared: &[Result<Destination>],
+    image: &Image,
+    mount_from: &[RepositoryName],
+) -> Vec<PushOutcome> {
     let writes = prepared
         .iter()
         .filter_map(|p| p.as_ref().ok())
-        .map(|destination| write(destination, image));
+        .map(|destination| write(destination, image, mount_from));
     github::at_once_logged_as_done(writes).await
 }
 
-async fn write(destination: &Destination, image: &Image) -> PushOutcome {
+async fn write(
+    destination: &Destination,
+    image: &Image,
+    mount_from: &[RepositoryName],
+) -> PushOutcome {
     let uri = &destination.repository_uri;
     let _step = step::enter(&format!("Push {uri}"));
     let mut outcome = PushOutcome::default();
     let written = async {
         let api = RepositoryApi::new(&destination.login, &destination.name, &destination.arn)?;
-        let (uploaded, present) = upload_blobs(&api, &image.blobs).await?;
+        let sources = Sources::of(destination, mount_from)?;
+        let counts = upload_blobs(&api, &sources, &image.blobs).await?;
         for child in &image.children {
             api.put_manifest(&child.digest, &child.media_type, &child.body)
                 .await?;
         }
-        Ok::<_, anyhow::Error>((api, uploaded, present))
+        Ok::<_, anyhow::Error>((api, counts))
     }
     .await;
-    let (api, uploaded, present) = match written {
+    let (api, counts) = match written {
         Ok(written) => written,
         Err(err) => {
             for tag in &destination.plan.push {
@@ -82,99 +93,150 @@ async fn write(destination: &Destination, image: &Image) -> PushOutcome {
             Err(err) => outcome.fail(tag, &err),
         }
     }
-    github::info(&advice::pushed(uri, uploaded, present, &image.top.digest));
+    let (uploaded, present) = (counts.uploaded, counts.present);
+    let top = &image.top.digest;
+    github::info(&advice::pushed(
+        uri,
+        uploaded,
+        &counts.mounted,
+        present,
+        top,
+    ));
     outcome
 }
 
-/// Every blob the repository lacks, uploaded; (uploaded, already present). The first failure stops
-/// the rest.
-async fn upload_blobs(api: &RepositoryApi, blobs: &[Blob]) -> Result<(usize, usize)> {
+/// How each blob got into the repository.
+#[derive(Debug, Default)]
+struct Counts {
+    uploaded: usize,
+    /// Mounted from a `mount-from` repository, by name.
+    mounted: Vec<(String, usize)>,
+    present: usize,
+}
+
+/// What became of one blob.
+enum Way {
+    Present,
+    Uploaded,
+    Mounted(usize),
+}
+
+/// The `mount-from` repositories of one destination's registry, and what was learnt of them: a
+/// source that cannot be read, or a registry that does not mount, is told once and not asked again.
+struct Sources {
+    apis: Vec<RepositoryApi>,
+    unreadable: Mutex<Vec<bool>>,
+    /// The registry answered a mount with an upload: it does not mount (ECR's `BLOB_MOUNTING` off).
+    not_mounting: Mutex<bool>,
+}
+
+impl Sources {
+    fn of(destination: &Destination, names: &[RepositoryName]) -> Result<Sources> {
+        let arn_base = destination
+            .arn
+            .rsplit_once(":repository/")
+            .map_or(destination.arn.as_str(), |(base, _)| base);
+        let apis = names.iter().map(|name| {
+            let arn = format!("{arn_base}:repository/{}", name.as_str());
+            RepositoryApi::new(&destination.login, name.as_str(), &arn)
+        });
+        let apis = apis.collect::<Result<Vec<_>>>()?;
+        Ok(Sources {
+            unreadable: Mutex::new(vec![false; apis.len()]),
+            apis,
+            not_mounting: Mutex::new(false),
+        })
+    }
+
+    /// The first source that holds `digest`, if the registry may mount.
+    async fn holding(&self, digest: &str) -> Option<usize> {
+        if *locked(&self.not_mounting) {
+            return None;
+        }
+        for (at, source) in self.apis.iter().enumerate() {
+            if locked(&self.unreadable)[at] {
+                continue;
+            }
+            match source.has_blob(digest).await {
+                Ok(true) => return Some(at),
+                Ok(false) => {}
+                Err(why) => {
+                    if !std::mem::replace(&mut locked(&self.unreadable)[at], true) {
+                        github::warning(&advice::source_unreadable(source.path(), &why));
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Every blob the repository lacks, mounted from a source or uploaded. The first failure stops the
+/// rest.
+async fn upload_blobs(api: &RepositoryApi, sources: &Sources, blobs: &[Blob]) -> Result<Counts> {
     let each = futures_util::stream::iter(blobs.iter().map(|blob| async move {
         if api.has_blob(&blob.digest).await? {
-            return Ok(false);
+            return Ok(Way::Present);
         }
-        upload(api, blob).await.map(|()| true)
+        let Some(at) = sources.holding(&blob.digest).await else {
+            return upload(api, blob, None).await.map(|()| Way::Uploaded);
+        };
+        let from = sources.apis[at].path();
+        match api.start_upload(Some((&blob.digest, from))).await {
+            Ok(Started::Mounted) => Ok(Way::Mounted(at)),
+            Ok(Started::At(location)) => {
+                if !std::mem::replace(&mut *locked(&sources.not_mounting), true) {
+                    github::info(&advice::not_mounted(api.path(), from));
+                }
+                upload(api, blob, Some(location))
+                    .await
+                    .map(|()| Way::Uploaded)
+            }
+            Err(refused) => {
+                if !std::mem::replace(&mut locked(&sources.unreadable)[at], true) {
+                    github::warning(&advice::mount_refused(from, &refused));
+                }
+                upload(api, blob, None).await.map(|()| Way::Uploaded)
+            }
+        }
     }))
     .buffer_unordered(AT_ONCE);
-    let done: Vec<Result<bool>> = each.collect().await;
-    let mut uploaded = 0;
-    for result in done {
-        uploaded += usize::from(result?);
+    let done: Vec<Result<Way>> = each.collect().await;
+    let mut counts = Counts {
+        mounted: sources
+            .apis
+            .iter()
+            .map(|s| (s.path().to_owned(), 0))
+            .collect(),
+        ..Counts::default()
+    };
+    for way in done {
+        match way? {
+            Way::Present => counts.present += 1,
+            Way::Uploaded => counts.uploaded += 1,
+            Way::Mounted(at) => counts.mounted[at].1 += 1,
+        }
     }
-    Ok((uploaded, blobs.len() - uploaded))
+    Ok(counts)
 }
 
 /// One blob: an upload, its parts each sent again after a transient failure; a new upload when its
-/// start failed or the registry lost step with the parts sent.
-async fn upload(api: &RepositoryApi, blob: &Blob) -> Result<()> {
-    let size = blob.at.size;
+/// start failed or the registry lost step with the parts sent. `started`: the location of an
+/// upload the registry already began (a mount it did not make).
+async fn upload(api: &RepositoryApi, blob: &Blob, mut started: Option<String>) -> Result<()> {
     let mut last = String::new();
     for attempt in 1..=ATTEMPTS {
-        let Started::At(mut location) = api.start_upload(None).await? else {
-            return Ok(());
+        let location = match started.take() {
+            Some(location) => location,
+            None => match api.start_upload(None).await? {
+                Started::At(location) => location,
+                Started::Mounted => return Ok(()),
+            },
         };
-        let hash = Arc::new(Mutex::new(sha2::Sha256::new()));
-        let (mut first, mut again) = (0, 0);
-        // The last part's `PUT` failed once: the registry may have kept some of its bytes, and then
-        // refuses the same part again — a new upload mends that.
-        let mut put_failed = false;
-        let finished = loop {
-            let left = size - first;
-            let (part, digest) = if left > PART {
-                (PART, None)
-            } else {
-                (left, Some(blob.digest.as_str()))
-            };
-            let before = locked(&hash).clone();
-            let problem = Arc::new(Mutex::new(None));
-            let read = Read {
-                blob,
-                first,
-                size: part,
-                hash: Arc::clone(&hash),
-                problem: Arc::clone(&problem),
-            };
-            let sent = api
-                .send_part(&location, first, part, streamed(read), digest)
-                .await;
-            if let Some(why) = locked(&problem).take() {
-                return Err(advice::blob_corrupt(&blob.digest, &why));
-            }
-            match sent {
-                Ok(Some(next)) => {
-                    location = next;
-                    first += part;
-                    again = 0;
-                }
-                Ok(None) => break Ok(()),
-                Err(PartFailure::Refused(refused)) if put_failed => {
-                    break Err(format!("{refused:#}"));
-                }
-                Err(PartFailure::Refused(refused)) => return Err(refused),
-                Err(PartFailure::OutOfStep(why)) => break Err(why),
-                Err(PartFailure::Again(why)) => {
-                    again += 1;
-                    if again >= ATTEMPTS {
-                        break Err(why);
-                    }
-                    let end = first + part;
-                    github::info(&advice::part_again(&blob.digest, first, end, again, &why));
-                    *locked(&hash) = before;
-                    pause(again).await;
-                    if digest.is_some() {
-                        // Its answer may be what was lost.
-                        if api.has_blob(&blob.digest).await? {
-                            break Ok(());
-                        }
-                        put_failed = true;
-                    }
-                }
-            }
-        };
-        match finished {
+        match send_parts(api, blob, location).await? {
             Ok(()) => return Ok(()),
             Err(why) if attempt < ATTEMPTS => {
-                github::info(&advice::upload_again(&blob.digest, attempt, &why));
+                github::info(&advice::upload_again(&blob.digest, attempt, ATTEMPTS, &why));
                 last = why;
                 pause(attempt).await;
             }
@@ -182,6 +244,79 @@ async fn upload(api: &RepositoryApi, blob: &Blob) -> Result<()> {
         }
     }
     Err(advice::upload_failed(&blob.digest, ATTEMPTS, &last))
+}
+
+/// The blob's parts, in order, to the upload at `location`: `Ok(Err(why))` when only a new upload
+/// can go on.
+async fn send_parts(
+    api: &RepositoryApi,
+    blob: &Blob,
+    mut location: String,
+) -> Result<Result<(), String>> {
+    let hash = Arc::new(Mutex::new(sha2::Sha256::new()));
+    let (mut first, mut again) = (0, 0);
+    // The last part's `PUT` failed once: the registry may have kept some of its bytes, and then
+    // refuses the same part again — a new upload mends that.
+    let mut put_failed = false;
+    loop {
+        let part = (blob.at.size - first).min(PART);
+        let last = first + part == blob.at.size;
+        let before = locked(&hash).clone();
+        match send_part(api, blob, &location, first, part, &hash).await? {
+            Ok(Some(next)) => (location, first, again) = (next, first + part, 0),
+            Ok(None) => return Ok(Ok(())),
+            Err(PartFailure::Refused(refused)) if put_failed => {
+                return Ok(Err(format!("{refused:#}")));
+            }
+            Err(PartFailure::Refused(refused)) => return Err(refused),
+            Err(PartFailure::OutOfStep(why)) => return Ok(Err(why)),
+            Err(PartFailure::Again(why)) => {
+                again += 1;
+                if again >= ATTEMPTS {
+                    return Ok(Err(why));
+                }
+                let (digest, end) = (&blob.digest, first + part);
+                github::info(&advice::part_again(
+                    digest, first, end, again, ATTEMPTS, &why,
+                ));
+                *locked(&hash) = before;
+                pause(again).await;
+                // The answer to the last part may be what was lost.
+                if last && api.has_blob(&blob.digest).await? {
+                    return Ok(Ok(()));
+                }
+                put_failed |= last;
+            }
+        }
+    }
+}
+
+/// `size` bytes of the blob from byte `first`, added to `hash` as they are read: with the digest
+/// (the `PUT`) when they are its last. `Err` when the file is not what it says.
+async fn send_part(
+    api: &RepositoryApi,
+    blob: &Blob,
+    location: &str,
+    first: u64,
+    size: u64,
+    hash: &Arc<Mutex<sha2::Sha256>>,
+) -> Result<Result<Option<String>, PartFailure>> {
+    let problem = Arc::new(Mutex::new(None));
+    let read = Read {
+        blob,
+        first,
+        size,
+        hash: Arc::clone(hash),
+        problem: Arc::clone(&problem),
+    };
+    let digest = (first + size == blob.at.size).then_some(blob.digest.as_str());
+    let sent = api
+        .send_part(location, first, size, streamed(read), digest)
+        .await;
+    match locked(&problem).take() {
+        Some(why) => Err(advice::blob_corrupt(&blob.digest, &why)),
+        None => Ok(sent),
+    }
 }
 
 async fn pause(attempt: u32) {
@@ -215,8 +350,7 @@ fn streamed(read: Read<'_>) -> UploadBody {
         left: u64,
         done: bool,
     }
-    let blob_end = read.blob.at.size;
-    let last_part = read.first + read.size == blob_end;
+    let last_part = read.first + read.size == read.blob.at.size;
     let (path, digest) = (read.blob.at.path.clone(), read.blob.digest.clone());
     let (hash, problem) = (read.hash, read.problem);
     let start = State {
@@ -234,29 +368,22 @@ fn streamed(read: Read<'_>) -> UploadBody {
             }
             let piece = next_piece(&mut state.file, &path, state.at, state.left).await;
             let fault = match piece {
-                Ok(bytes) if !bytes.is_empty() => {
+                Ok(bytes) if bytes.is_empty() && state.left > 0 => {
+                    "ends before its stated size".to_owned()
+                }
+                Ok(bytes) => {
                     state.left -= bytes.len() as u64;
                     state.at += bytes.len() as u64;
                     locked(&hash).update(&bytes);
-                    if state.left > 0 || !last_part {
-                        state.done = state.left == 0;
-                        return Some((Ok(bytes), state));
+                    state.done = state.left == 0;
+                    let whole = state.done && last_part;
+                    let got = whole.then(|| digest_text(&locked(&hash).clone().finalize()));
+                    match got {
+                        Some(got) if got != digest => format!("hashes to {got}"),
+                        // An empty blob's one piece, checked above.
+                        _ if bytes.is_empty() => return None,
+                        _ => return Some((Ok(bytes), state)),
                     }
-                    let got = digest_text(&locked(&hash).clone().finalize());
-                    if got == digest {
-                        state.done = true;
-                        return Some((Ok(bytes), state));
-                    }
-                    format!("hashes to {got}")
-                }
-                Ok(_) if state.left > 0 => "ends before its stated size".to_owned(),
-                Ok(_) => {
-                    // An empty blob: its one check is here.
-                    let got = digest_text(&locked(&hash).clone().finalize());
-                    if got == digest || !last_part {
-                        return None;
-                    }
-                    format!("hashes to {got}")
                 }
                 Err(e) => format!("cannot be read ({e})"),
             };

@@ -6,8 +6,9 @@
 
 use std::path::PathBuf;
 
-use super::names::is_sha256_digest;
+use super::names::{RepositoryName, is_sha256_digest, items, repository_rule};
 use super::problem::{Checked, Problem, problem};
+use super::raw::RawInputs;
 
 /// The kind of file an image is read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +99,50 @@ fn malformed(value: &str) -> Problem {
     problem("local-image", "E-INPUT-IMAGE-ON-DISK", text)
 }
 
+/// `mount-from`: repositories of each destination's registry whose layers an image on disk mounts
+/// rather than uploads (ECR's blob mounting, within one registry); each a repository name, once,
+/// not the one pushed to. Private ECR only: ECR Public's documentation says nothing of mounting.
+pub fn mount_from_rule(raw: &RawInputs, public: bool) -> Checked<Vec<RepositoryName>> {
+    let (Some(value), repository) = (raw.mount_from.as_deref(), raw.repository.as_deref()) else {
+        return Ok(Vec::new());
+    };
+    if public {
+        let text = "`mount-from` is for private ECR (blob mounting within a registry); ECR Public does \
+                    not document it. Remove `mount-from`.";
+        return Err(problem("mount-from", "E-INPUT-MOUNT-FROM", text));
+    }
+    let mut names: Vec<RepositoryName> = Vec::new();
+    for name in items(value) {
+        let shown: String = name.chars().take(120).collect();
+        let why = match repository_rule(Some(name)) {
+            Err(_) => {
+                "is not a repository name (2–256 characters: lowercase letters and digits, separated \
+                 by `.`, `_`, `-` or `/`)"
+            }
+            Ok(_) if repository == Some(name) => {
+                "is the repository pushed to: a blob is mounted from another one"
+            }
+            Ok(_) if names.iter().any(|n| n.as_str() == name) => "is listed twice",
+            Ok(checked) => {
+                names.push(checked);
+                continue;
+            }
+        };
+        let text = format!("`mount-from`: `{shown}` {why}.");
+        return Err(problem("mount-from", "E-INPUT-MOUNT-FROM", text));
+    }
+    Ok(names)
+}
+
+/// `mount-from` names where an image on disk's layers may already be; a daemon's image is pushed by
+/// the engine, which mounts what it knows of itself, and `assemble` uploads no blob.
+pub fn mount_from_without_image_on_disk() -> Problem {
+    let text = "`mount-from` is for an image on disk (oci-layout:, oci-archive:, docker-archive:), \
+                whose blobs the action uploads itself; a daemon's push mounts what the engine knows. \
+                Remove `mount-from`.";
+    problem("mount-from", "E-INPUT-MOUNT-FROM", text)
+}
+
 /// `platform` picks an image of a daemon's multi-platform image; an image on disk is pushed whole.
 pub fn platform_with_image_on_disk() -> Problem {
     let text = "`platform` is for an image in a daemon: an image on disk (oci-layout:, oci-archive:, \
@@ -139,5 +184,32 @@ mod tests {
         for bad in ["oci-layout:", "docker-archive:a.tar:v1", "oci-archive::v1"] {
             assert_eq!(on_disk(bad), Some(Err("E-INPUT-IMAGE-ON-DISK")), "{bad}");
         }
+    }
+
+    #[test]
+    fn mount_from_names_other_repositories_of_private_ecr_once_each() {
+        let rule = |value: Option<&str>, public| {
+            let raw = RawInputs {
+                repository: Some("team/api".to_owned()),
+                mount_from: value.map(str::to_owned),
+                ..RawInputs::default()
+            };
+            mount_from_rule(&raw, public)
+                .map(|names| names.iter().map(|n| n.as_str().to_owned()).collect())
+                .map_err(|p| p.code)
+        };
+        assert_eq!(rule(None, false), Ok(Vec::<String>::new()));
+        assert_eq!(
+            rule(Some("base/runtime, team/base\nshared"), false),
+            Ok(vec![
+                "base/runtime".to_owned(),
+                "team/base".to_owned(),
+                "shared".to_owned()
+            ])
+        );
+        for bad in ["Base", "team/api", "a b a", "x"] {
+            assert_eq!(rule(Some(bad), false), Err("E-INPUT-MOUNT-FROM"), "{bad}");
+        }
+        assert_eq!(rule(Some("base"), true), Err("E-INPUT-MOUNT-FROM"));
     }
 }

@@ -93,6 +93,9 @@ pub struct Config {
     /// their dual-stack or FIPS endpoints (the SDK refuses both at once); `host_form` still picks
     /// the registry host.
     pub api_endpoints: ApiEndpoints,
+    /// `mount-from` (images on disk): repositories of each destination's registry that a blob is
+    /// mounted from when one of them holds it.
+    pub mount_from: Vec<RepositoryName>,
 }
 
 impl Config {
@@ -160,6 +163,9 @@ pub struct RepositorySpec {
     pub signing: Signing,
     /// `scan`, `fail-on-severity` and `ignore-findings`.
     pub scan: ScanGate,
+    /// `mount-from`: repositories of each destination's registry that an image on disk's blobs are
+    /// mounted from when they hold them.
+    pub mount_from: Vec<RepositoryName>,
 }
 
 /// What `ecr-push-action policy` needs: the calls the inputs make, on which repository.
@@ -297,6 +303,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         catalog,
         signing,
         scan,
+        mount_from,
     } = spec?;
     let source = source?;
     // The images an index is made of are in the repository: assembling never creates one.
@@ -326,6 +333,7 @@ fn derive_config(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Op
         docker_host: docker_host?,
         host_form: host_form?,
         api_endpoints: endpoints::api_endpoints(env),
+        mount_from,
     })
 }
 
@@ -397,6 +405,9 @@ fn source_rule(
             }
             return check.keep(on_disk).map(Source::OnDisk);
         }
+        if raw.mount_from.is_some() {
+            check.keep::<()>(Err(daemonless::mount_from_without_image_on_disk()));
+        }
         check.keep(names::local_image_rule(image))?;
         return Some(Source::Local(image?.to_owned()));
     };
@@ -407,6 +418,10 @@ fn source_rule(
         ),
         (raw.tags.is_none(), advice::assemble_needs_tags),
         (raw.platform.is_some(), advice::assemble_with_platform),
+        (
+            raw.mount_from.is_some(),
+            daemonless::mount_from_without_image_on_disk,
+        ),
         (
             spec.is_some_and(|s| s.registry_type.is_public()),
             advice::assemble_public,
@@ -455,6 +470,7 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
         public,
     );
     let scan = scan.map_err(|problems| check.0.extend(problems)).ok();
+    let mount_from = check.keep(daemonless::mount_from_rule(raw, public));
     let (region, registry_id) = (region?, registry_id?);
     let destinations = listed?.unwrap_or_else(|| {
         vec![Target {
@@ -479,6 +495,7 @@ fn derive_spec(check: &mut Gather, raw: &raw::RawInputs, env: &raw::Env) -> Opti
             require: require?,
         },
         scan: scan?,
+        mount_from: mount_from?,
     })
 }
 
@@ -521,7 +538,7 @@ impl Gather {
 /// The order problems are listed in: the order the action has always checked its inputs and variables
 /// in — the repository's settings, the run, the image and where it goes, the credentials, the
 /// endpoints. One derivation serves both the action and `policy`, so no single code order gives it.
-const LISTING_ORDER: [&str; 51] = [
+const LISTING_ORDER: [&str; 52] = [
     "image-tag-mutability",
     "image-tag-mutability-exclusion-filters",
     "scan-on-push",
@@ -573,6 +590,7 @@ const LISTING_ORDER: [&str; 51] = [
     "scan",
     "fail-on-severity",
     "ignore-findings",
+    "mount-from",
 ];
 
 fn platform_rule(value: Option<&str>) -> Checked<Option<Platform>> {

@@ -57,6 +57,7 @@ pub struct RawInputs {
     pub scan: Option<String>,
     pub fail_on_severity: Option<String>,
     pub ignore_findings: Option<String>,
+    pub mount_from: Option<String>,
 }
 
 /// The rest of the environment, trimmed the same way, for the few fallbacks that inputs have.

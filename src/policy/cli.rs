@@ -13,7 +13,7 @@ use crate::partition::{account_of, repository_arn};
 pub const USAGE: &str = "\
 usage: ecr-push-action policy [--repository NAME] [--region REGION] [--account ID]
                               [--create-repository true|false|template] [--destinations \"REGION|HOST ...\"]
-                              [--signing-profile ARN[,ARN...]|registry] [--scan off|wait|start]
+                              [--signing-profile ARN[,ARN...]|registry] [--scan off|wait|start] [--mount-from \"NAME ...\"]
                               [--persona pusher|puller|assembler|scanner]
                               [--trust github:OWNER/REPO[:ref:refs/heads/BRANCH|:environment:NAME|:pull_request]]
                               [--audience AUD] [--issuer HOST/_services/token]
@@ -289,6 +289,7 @@ impl Flags {
                     "--audience" => "INPUT_AUDIENCE",
                     "--signing-profile" => "INPUT_SIGNING-PROFILE",
                     "--scan" => "INPUT_SCAN",
+                    "--mount-from" => "INPUT_MOUNT-FROM",
                     _ => return Err(advice::unknown_flag(other, USAGE)),
                 };
                 self.inputs.push((input.to_owned(), value));

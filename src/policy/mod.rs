@@ -136,10 +136,36 @@ fn pusher_statements(scope: &PolicyScope, repository: &OnRepository) -> Vec<Valu
     statements.extend(api_statements(scope, repository, sids));
     statements.extend(kms_statement(scope));
     statements.extend(signing_statements(scope, repository));
+    statements.extend(mount_statement(scope));
     statements.extend(scan_statements(scope, repository));
     statements.extend(registry_scanning_statement(scope));
     statements.extend(creation_templates_statement(scope));
     statements
+}
+
+/// `mount-from`: a blob of an image on disk that one of those repositories holds is mounted from it,
+/// which needs `ecr:GetDownloadUrlForLayer` on the source
+/// (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/blob-mounting.html>); the run first asks
+/// whether the source holds the blob (`HEAD`, `ecr:BatchCheckLayerAvailability`). In each
+/// destination's registry: a mount never crosses registries.
+fn mount_statement(scope: &PolicyScope) -> Option<Value> {
+    let sources = &scope.spec.mount_from;
+    if sources.is_empty() || scope.spec.registry_type.is_public() {
+        return None;
+    }
+    let arns: Vec<String> = destinations(scope)
+        .flat_map(|(region, account)| {
+            sources
+                .iter()
+                .map(move |source| repository_arn(region, account, source.as_str()))
+        })
+        .collect();
+    Some(json!({
+        "Sid": "MountLayersThatTheMountFromRepositoriesHoldInsteadOfUploadingThem",
+        "Effect": "Allow",
+        "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer"],
+        "Resource": one_or_list(&arns)
+    }))
 }
 
 /// ECR's managed signing signs each push with the pusher's identity, which needs
@@ -501,6 +527,46 @@ mod tests {
         let off = statements(&[], Persona::Pusher);
         assert_eq!(find(&off, "ecr:DescribeImageScanFindings"), None);
         assert_eq!(find(&off, "inspector2:ListFindings"), None);
+    }
+
+    /// `mount-from`: mounting a blob needs `ecr:GetDownloadUrlForLayer` on the source repository
+    /// (ECR User Guide, "Blob mounting in Amazon ECR",
+    /// <https://docs.aws.amazon.com/AmazonECR/latest/userguide/blob-mounting.html>), and the run asks
+    /// the source first with a `HEAD` (`ecr:BatchCheckLayerAvailability`); in every destination's
+    /// registry, as a mount stays within one. Nothing without `mount-from`.
+    #[test]
+    fn mount_from_reads_the_sources_in_each_destination_registry() {
+        let statements = |extra: &[(&str, &str)]| {
+            identity_policy(&scope_in("eu-west-1", extra), Persona::Pusher)["Statement"]
+                .as_array()
+                .expect("statements")
+                .clone()
+        };
+        let mount = |all: &[Value]| {
+            all.iter()
+                .find(|s| s["Sid"].as_str().is_some_and(|s| s.starts_with("Mount")))
+                .cloned()
+        };
+        assert_eq!(mount(&statements(&[])), None);
+        let given = statements(&[
+            ("INPUT_MOUNT-FROM", "base/runtime"),
+            ("INPUT_DESTINATIONS", "eu-west-1 us-east-1"),
+        ]);
+        let statement = mount(&given).expect("a mount statement");
+        assert_eq!(
+            statement["Action"],
+            json!([
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:GetDownloadUrlForLayer"
+            ])
+        );
+        assert_eq!(
+            statement["Resource"],
+            json!([
+                "arn:aws:ecr:eu-west-1:123456789012:repository/base/runtime",
+                "arn:aws:ecr:us-east-1:123456789012:repository/base/runtime"
+            ])
+        );
     }
 
     /// Every ARN the generator writes takes the region's partition: the repository's of every
