@@ -137,6 +137,55 @@ fn a_large_layer_goes_in_parts_and_a_failed_part_is_sent_again() {
     );
 }
 
+/// `mount-from`: where the registry mounts (the front's "mounting" rule stands in for ECR's
+/// `BLOB_MOUNTING` setting), every blob the source holds is mounted, none uploaded; where it does
+/// not (the setting's default), the registry's upload is used and the log says why. Both read back
+/// whole with skopeo.
+#[test]
+fn blobs_a_mount_from_repository_holds_are_mounted_where_the_registry_mounts() {
+    let (_guard, path) = layout_of_one_layer(3 * (1 << 20));
+    let local = format!("oci-layout:{}", path.display());
+    let in_front = |repository: &str, mount_from: Option<&str>| {
+        let action = push(&local, repository, "m1").input("aws-region", &front::region());
+        match mount_from {
+            Some(source) => action.input("mount-from", source),
+            None => action,
+        }
+        .run()
+    };
+    let source = unique("on-disk-mount-src");
+    in_front(&source, None).assert_success();
+    let mounting = unique("on-disk-mount-on");
+    arm(&mounting, &serde_json::json!({"kind": "mounting"}));
+    let missing = unique("on-disk-mount-none");
+    let sources = format!("{missing} {source}");
+    let run = in_front(&mounting, Some(&sources));
+    run.assert_success();
+    let line = format!("2 blobs: 0 uploaded, 2 mounted from {source}, 0 already present");
+    assert!(run.stdout.contains(&line), "{}", run.stdout);
+    let not_mounting = unique("on-disk-mount-off");
+    let run_off = in_front(&not_mounting, Some(&source));
+    run_off.assert_success();
+    assert!(
+        run_off
+            .stdout
+            .contains("2 blobs: 2 uploaded, 0 already present"),
+        "{}",
+        run_off.stdout
+    );
+    assert!(
+        run_off.stdout.contains("BLOB_MOUNTING"),
+        "{}",
+        run_off.stdout
+    );
+    for (repository, run) in [(&mounting, &run), (&not_mounting, &run_off)] {
+        assert_eq!(
+            read_back_with_skopeo(&front::host(), repository, "m1"),
+            run.output("digest")
+        );
+    }
+}
+
 /// An OCI layout of one linux/amd64 image whose one layer (an uncompressed tar of one file of
 /// `size` bytes that do not compress) is larger than an upload part.
 fn layout_of_one_layer(size: usize) -> (TempDir, PathBuf) {

@@ -789,6 +789,35 @@ mod tests {
         assert_eq!(forms, [HostForm::default(), fips]);
     }
 
+    /// `mount-from` is for images on disk, whose blobs the action uploads: with a daemon's image
+    /// (minimal()'s) or `assemble` it is refused before anything runs; with an image on disk it is
+    /// the run's.
+    #[test]
+    fn mount_from_goes_with_an_image_on_disk_only() {
+        let daemon = errors_for(&[("INPUT_MOUNT-FROM", "base")]);
+        assert_one(&daemon, "E-INPUT-MOUNT-FROM", "mount-from");
+        let assemble = errors_for(&[
+            ("INPUT_LOCAL-IMAGE", ""),
+            ("INPUT_ASSEMBLE", "amd64 arm64"),
+            ("INPUT_TAGS", "v1"),
+            ("INPUT_MOUNT-FROM", "base"),
+        ]);
+        assert_one(&assemble, "E-INPUT-MOUNT-FROM", "mount-from");
+        let mut all = minimal();
+        all.extend(vars(&[
+            ("INPUT_LOCAL-IMAGE", "oci-layout:out"),
+            ("INPUT_TAGS", "v1"),
+            ("INPUT_MOUNT-FROM", "base team/base"),
+        ]));
+        let config = from_vars(all).expect("valid");
+        let names: Vec<&str> = config
+            .mount_from
+            .iter()
+            .map(RepositoryName::as_str)
+            .collect();
+        assert_eq!(names, ["base", "team/base"]);
+    }
+
     #[test]
     fn minimal_inputs_take_defaults() {
         let config = from_vars(minimal()).expect("valid");
