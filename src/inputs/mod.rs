@@ -790,7 +790,7 @@ mod tests {
     }
 
     /// `mount-from` is for images on disk, whose blobs the action uploads: with a daemon's image
-    /// (minimal()'s) or `assemble` it is refused before anything runs; with an image on disk it is
+    /// (`minimal()`'s) or `assemble` it is refused before anything runs; with an image on disk it is
     /// the run's.
     #[test]
     fn mount_from_goes_with_an_image_on_disk_only() {
