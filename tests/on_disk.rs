@@ -186,6 +186,24 @@ fn blobs_a_mount_from_repository_holds_are_mounted_where_the_registry_mounts() {
     }
 }
 
+/// A registry whose certificate the action does not trust (the test CA left out of `SSL_CERT_FILE`)
+/// fails at once, naming what to trust: another try meets the same certificate.
+#[test]
+fn an_untrusted_registry_certificate_fails_at_once() {
+    let (_guard, path) = layout_of_one_layer(1 << 10);
+    let repository = unique("on-disk-untrusted");
+    let run = push(&format!("oci-layout:{}", path.display()), &repository, "u1")
+        .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+        .run();
+    let error = run.assert_error("E-REGISTRY-TLS");
+    assert!(error.contains("SSL_CERT_FILE"), "{error}");
+    assert!(
+        !run.stdout.contains("(attempt "),
+        "retried:\n{}",
+        run.stdout
+    );
+}
+
 /// An OCI layout of one linux/amd64 image whose one layer (an uncompressed tar of one file of
 /// `size` bytes that do not compress) is larger than an upload part.
 fn layout_of_one_layer(size: usize) -> (TempDir, PathBuf) {

@@ -260,6 +260,11 @@ pub fn request_failed(method: &str, url: &str, attempts: u32, last: &str) -> Err
     )
 }
 
+/// The registry's TLS certificate is not trusted: no retry, which would meet the same certificate.
+pub fn untrusted(why: &str) -> Error {
+    error("E-REGISTRY-TLS", why.to_owned())
+}
+
 /// An answer larger than the action reads for what it should be (`why` says how large).
 pub fn too_large(method: &str, url: &str, why: &str) -> Error {
     error("E-ASSEMBLE-TOO-LARGE", format!("{method} {url}: {why}"))

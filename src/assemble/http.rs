@@ -73,12 +73,17 @@ enum Failure {
     TooLarge(String),
     /// A request that could not be made.
     Unmade(String),
+    /// The registry's TLS certificate is not trusted.
+    Untrusted(String),
 }
 
 impl Failure {
     fn text(&self) -> &str {
         match self {
-            Failure::Transient(text) | Failure::TooLarge(text) | Failure::Unmade(text) => text,
+            Failure::Transient(text)
+            | Failure::TooLarge(text)
+            | Failure::Unmade(text)
+            | Failure::Untrusted(text) => text,
         }
     }
 }
@@ -270,7 +275,10 @@ impl RepositoryApi {
         let limit = std::time::Duration::from_secs(60 + size / (1 << 20));
         let answer = proxy::exchange(&self.uploads, request, limit, proxy::MANIFEST)
             .await
-            .map_err(|failed| PartFailure::Again(failed.text().to_owned()))?;
+            .map_err(|failed| match failed {
+                proxy::Failed::Untrusted(why) => PartFailure::Refused(advice::untrusted(&why)),
+                failed => PartFailure::Again(failed.text().to_owned()),
+            })?;
         match (answer.status.as_u16(), digest) {
             (201 | 204, Some(_)) => Ok(None),
             (201 | 202, None) => match answer.header("location") {
@@ -335,6 +343,7 @@ impl RepositoryApi {
         .await
         .map_err(|exhausted| match exhausted.error {
             Failure::TooLarge(why) => advice::too_large(method, url, &why),
+            Failure::Untrusted(why) => advice::untrusted(&why),
             failure => advice::request_failed(method, url, exhausted.attempts, failure.text()),
         })
     }
@@ -390,6 +399,7 @@ impl RepositoryApi {
             .map_err(|f| match f {
                 proxy::Failed::Transient(text) => Failure::Transient(text),
                 proxy::Failed::TooLarge(text) => Failure::TooLarge(text),
+                proxy::Failed::Untrusted(text) => Failure::Untrusted(text),
             })?;
         let status = answer.status.as_u16();
         if status == 429 || status >= 500 {

@@ -111,7 +111,9 @@ async fn attempt(
         .await
         .map_err(|f| match f {
             crate::proxy::Failed::Transient(text) => Failure::Transient(text),
-            crate::proxy::Failed::TooLarge(text) => Failure::Permanent(text),
+            crate::proxy::Failed::TooLarge(text) | crate::proxy::Failed::Untrusted(text) => {
+                Failure::Permanent(text)
+            }
         })?;
     let (status, body) = (answer.status, answer.body);
     match status.as_u16() {

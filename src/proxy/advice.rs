@@ -84,3 +84,12 @@ pub fn tunnel_failed(proxy: &str, target: &str, chain: &str, with_credentials: b
     };
     format!("through the proxy {proxy} to {target}: {chain} ({hint})")
 }
+
+/// TLS refused `host`'s certificate: what to trust, and how.
+pub fn untrusted(host: &str, chain: &str) -> String {
+    format!(
+        "{host}'s TLS certificate is not trusted ({chain}): the action trusts the system's root \
+         certificates and the bundle SSL_CERT_FILE names; add the CA that issued it there (a TLS-inspecting \
+         proxy's, or a private registry mirror's)"
+    )
+}

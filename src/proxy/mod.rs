@@ -74,12 +74,15 @@ pub enum Failed {
     Transient(String),
     /// Larger than its cap: another try would read the same.
     TooLarge(String),
+    /// TLS refused the server's certificate (an issuer not trusted, expired, another host's):
+    /// another try would meet the same certificate.
+    Untrusted(String),
 }
 
 impl Failed {
     pub fn text(&self) -> &str {
         match self {
-            Failed::Transient(text) | Failed::TooLarge(text) => text,
+            Failed::Transient(text) | Failed::TooLarge(text) | Failed::Untrusted(text) => text,
         }
     }
 }
@@ -101,10 +104,14 @@ where
     let too_large = || Failed::TooLarge(advice::too_large(&host, cap.bytes, cap.what));
     let read = async {
         use http_body_util::BodyExt as _;
-        let response = client
-            .request(request)
-            .await
-            .map_err(|e| Failed::Transient(crate::github::error_chain(&e)))?;
+        let response = client.request(request).await.map_err(|e| {
+            let chain = crate::github::error_chain(&e);
+            if refused_certificate(&e) {
+                Failed::Untrusted(advice::untrusted(&host, &chain))
+            } else {
+                Failed::Transient(chain)
+            }
+        })?;
         let (parts, mut body) = response.into_parts();
         let announced = parts
             .headers
@@ -132,6 +139,25 @@ where
     tokio::time::timeout(limit, read)
         .await
         .map_err(|_| Failed::Transient(advice::no_answer_in_time(&host, limit.as_secs())))?
+}
+
+/// Whether TLS refused the server's certificate somewhere in `err`'s chain: rustls's error, which
+/// hyper-rustls hands on inside I/O errors (whose `source` skips what they carry, so each is opened).
+fn refused_certificate(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut at = Some(err);
+    while let Some(e) = at {
+        if let Some(rustls::Error::InvalidCertificate(_)) = e.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        let carried = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref);
+        at = match carried {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    false
 }
 
 /// An HTTP(S) client for the action's own requests, with the proxy settings of the environment; a
