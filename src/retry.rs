@@ -22,6 +22,17 @@ impl Backoff {
         max: Duration::from_secs(8),
     };
 
+    /// The wait before retry number `retry` (from 0): [`Backoff::delay`], or when the server asked
+    /// for a wait (up to [`RETRY_AFTER_CAP`]), that wait and a jitter of at most half of it, so that
+    /// jobs told the same do not come back in step.
+    pub fn wait(&self, retry: u32, asked: Option<Duration>) -> Duration {
+        let jitter = self.delay(retry);
+        match asked.filter(|a| *a <= RETRY_AFTER_CAP) {
+            Some(asked) => asked + jitter.min(asked / 2),
+            None => jitter,
+        }
+    }
+
     /// A random wait in `[0, min(max, base * 2^retry)]`.
     fn delay(&self, retry: u32) -> Duration {
         let ceiling = self
@@ -46,13 +57,65 @@ pub struct Exhausted<E> {
     pub attempts: u32,
 }
 
+/// What a failed attempt means for the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A refusal, or a failure another try would meet again.
+    Final,
+    /// Worth another try, after the backoff's wait.
+    Again,
+    /// The server sheds load (HTTP 429, `toomanyrequests`): worth more tries over a longer time
+    /// ([`Backoff::THROTTLED`]), none sooner than it asked (`Retry-After`, up to
+    /// [`RETRY_AFTER_CAP`]).
+    Throttled(Option<Duration>),
+}
+
+impl Backoff {
+    /// For throttling: ten attempts, waits of at most 1, 2, 4, 8 and 16 s, then 20 s — a little over
+    /// two minutes at most, about one on average. The jobs of a large matrix meet a registry's rate
+    /// limit together; five tries within eight seconds left a third of 64 such jobs failed.
+    pub const THROTTLED: Backoff = Backoff {
+        attempts: 10,
+        base: Duration::from_secs(1),
+        max: Duration::from_secs(20),
+    };
+}
+
+/// The longest wait a server's `Retry-After` gets: beyond it the answer is not believed (a hostile
+/// or broken server must not hold the job), and the backoff's own wait applies.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(20);
+
 /// Calls `op` until it succeeds, fails with an error `is_transient` rejects, or the attempts run out.
 /// Each retry is logged with `what` and the error's text from `describe`.
 pub async fn retry<T, E, F, Fut>(
     what: &str,
     backoff: Backoff,
-    mut op: F,
+    op: F,
     is_transient: impl Fn(&E) -> bool,
+    describe: impl Fn(&E) -> String,
+) -> Result<T, Exhausted<E>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let judge = |e: &E| {
+        if is_transient(e) {
+            Verdict::Again
+        } else {
+            Verdict::Final
+        }
+    };
+    retry_judged(what, backoff, op, judge, describe).await
+}
+
+/// [`retry`], each failure judged by `judge`: a throttled one waits and tries on by
+/// [`Backoff::THROTTLED`] (and at least what the server asked), any other transient one by
+/// `backoff`; the attempts so far count against whichever applies.
+pub async fn retry_judged<T, E, F, Fut>(
+    what: &str,
+    backoff: Backoff,
+    mut op: F,
+    judge: impl Fn(&E) -> Verdict,
     describe: impl Fn(&E) -> String,
 ) -> Result<T, Exhausted<E>>
 where
@@ -61,26 +124,30 @@ where
 {
     let mut attempt = 1;
     loop {
-        match op().await {
+        let error = match op().await {
             Ok(value) => return Ok(value),
-            Err(error) if attempt < backoff.attempts && is_transient(&error) => {
-                let wait = backoff.delay(attempt - 1);
-                github::info(&format!(
-                    "{what} failed (attempt {attempt} of {}): {}; retrying in {:.1} s",
-                    backoff.attempts,
-                    describe(&error),
-                    wait.as_secs_f64()
-                ));
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
-            Err(error) => {
-                return Err(Exhausted {
-                    error,
-                    attempts: attempt,
-                });
-            }
+            Err(error) => error,
+        };
+        let verdict = judge(&error);
+        let (schedule, asked) = match verdict {
+            Verdict::Again | Verdict::Final => (backoff, None),
+            Verdict::Throttled(asked) => (Backoff::THROTTLED, asked),
+        };
+        if verdict == Verdict::Final || attempt >= schedule.attempts {
+            return Err(Exhausted {
+                error,
+                attempts: attempt,
+            });
         }
+        let wait = schedule.wait(attempt - 1, asked);
+        github::info(&format!(
+            "{what} failed (attempt {attempt} of {}): {}; retrying in {:.1} s",
+            schedule.attempts,
+            describe(&error),
+            wait.as_secs_f64()
+        ));
+        tokio::time::sleep(wait).await;
+        attempt += 1;
     }
 }
 

@@ -15,6 +15,7 @@ mod errors;
 mod faults;
 mod hardening;
 mod layout;
+mod many_jobs;
 mod on_disk;
 mod policy;
 mod public;

@@ -16,7 +16,7 @@ use crate::aws::denied;
 use crate::aws::token::RegistryLogin;
 use crate::inputs::is_sha256_digest;
 use crate::proxy::{self, Answer};
-use crate::retry::{Backoff, retry};
+use crate::retry::{Backoff, Verdict, retry_judged};
 
 type Https = proxy::HttpClient<Full<bytes::Bytes>>;
 
@@ -56,8 +56,11 @@ pub enum Started {
 /// Why a part of an upload did not go.
 #[derive(Debug)]
 pub enum PartFailure {
-    /// No answer in time, a dropped connection, a 5xx or 429: the same part may go again.
+    /// No answer in time, a dropped connection, a 5xx: the same part may go again.
     Again(String),
+    /// HTTP 429: the same part may go again, after a longer wait and no sooner than the answer's
+    /// `Retry-After` asks.
+    Throttled(String, Option<std::time::Duration>),
     /// The registry's upload is not where the parts sent say (HTTP 416): only a new upload mends it.
     OutOfStep(String),
     /// Refused: final.
@@ -67,8 +70,10 @@ pub enum PartFailure {
 /// A failed request.
 #[derive(Debug)]
 enum Failure {
-    /// No answer in time, a connection problem, a 5xx or 429: worth another try.
+    /// No answer in time, a connection problem, a 5xx: worth another try.
     Transient(String),
+    /// HTTP 429: worth more tries, none before the wait the answer's `Retry-After` asks for.
+    Throttled(String, Option<std::time::Duration>),
     /// An answer larger than the action reads: another try would read the same.
     TooLarge(String),
     /// A request that could not be made.
@@ -81,6 +86,7 @@ impl Failure {
     fn text(&self) -> &str {
         match self {
             Failure::Transient(text)
+            | Failure::Throttled(text, _)
             | Failure::TooLarge(text)
             | Failure::Unmade(text)
             | Failure::Untrusted(text) => text,
@@ -291,7 +297,11 @@ impl RepositoryApi {
             (416, _) => Err(PartFailure::OutOfStep(format!(
                 "the registry holds other bytes of the upload than the {first} sent before this part (HTTP 416)"
             ))),
-            (status @ (429 | 500..), _) => Err(PartFailure::Again(format!("HTTP {status}"))),
+            (429, _) => Err(PartFailure::Throttled(
+                "HTTP 429".to_owned(),
+                answer.retry_after(),
+            )),
+            (status @ 500.., _) => Err(PartFailure::Again(format!("HTTP {status}"))),
             _ => Err(PartFailure::Refused(self.refused(method, &url, &answer))),
         }
     }
@@ -333,11 +343,16 @@ impl RepositoryApi {
                 .map_err(|e| Failure::Unmade(e.to_string()))?;
             self.exchange(request, cap).await
         };
-        retry(
+        let judge = |f: &Failure| match f {
+            Failure::Transient(_) => Verdict::Again,
+            Failure::Throttled(_, asked) => Verdict::Throttled(*asked),
+            _ => Verdict::Final,
+        };
+        retry_judged(
             &format!("{method} {url}"),
             Backoff::STANDARD,
             attempt,
-            |f: &Failure| matches!(f, Failure::Transient(_)),
+            judge,
             |f| f.text().to_owned(),
         )
         .await
@@ -403,10 +418,12 @@ impl RepositoryApi {
             })?;
         let status = answer.status.as_u16();
         if status == 429 || status >= 500 {
-            return Err(Failure::Transient(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&answer.body)
-            )));
+            let text = format!("HTTP {status}: {}", String::from_utf8_lossy(&answer.body));
+            return Err(if status == 429 {
+                Failure::Throttled(text, answer.retry_after())
+            } else {
+                Failure::Transient(text)
+            });
         }
         Ok(answer)
     }

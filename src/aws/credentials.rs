@@ -70,18 +70,20 @@ pub async fn load(region: &str, auth: &Auth, api: HostForm) -> Result<Session> {
     }
 }
 
-/// The SDK's configuration loader for `region`. Every AWS call is bounded: 4 attempts with the SDK's
-/// backoff (throttling included), at most 20 s each and 60 s in all, so a stuck endpoint fails with
-/// its name instead of hanging the job.
+/// The SDK's configuration loader for `region`. Every AWS call is bounded: 6 attempts with the SDK's
+/// adaptive retries (exponential backoff with full jitter, up to 20 s a wait, and a client-side rate
+/// that slows after a throttling error), at most 20 s each and 2 minutes in all, so a stuck endpoint
+/// fails with its name instead of hanging the job. Six, not the SDK's three: the jobs of a large
+/// matrix start together, and ECR throttles them (`ThrottlingException`) until their calls spread.
 pub fn loader(region: &str) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
-        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .retry_config(RetryConfig::adaptive().with_max_attempts(6))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
                 .operation_attempt_timeout(Duration::from_secs(20))
-                .operation_timeout(Duration::from_mins(1))
+                .operation_timeout(Duration::from_mins(2))
                 .build(),
         )
 }

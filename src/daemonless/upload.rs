@@ -20,12 +20,19 @@ use crate::assemble::index::digest_text;
 use crate::aws::registry::Destination;
 use crate::docker::{PushOutcome, PushedTag};
 use crate::inputs::RepositoryName;
+use crate::retry::Backoff;
 use crate::{github, step};
 
 /// Blobs uploaded at once per destination.
 const AT_ONCE: usize = 4;
-/// Tries of one part, and new uploads of one blob, after transient failures.
+/// Tries of one part, and new uploads of one blob, after transient failures (a throttled part:
+/// [`Backoff::THROTTLED`]).
 const ATTEMPTS: u32 = 4;
+const PARTS: Backoff = Backoff {
+    attempts: ATTEMPTS,
+    base: std::time::Duration::from_millis(500),
+    max: std::time::Duration::from_secs(4),
+};
 /// A blob larger than this goes in parts of this size (`PATCH`) and its last part with the `PUT`,
 /// so that a dropped connection costs one part, not the blob. 8 MiB lies between the part sizes
 /// ECR documents for its layer-part API (at least 5 MiB but the last, at most 10 MiB:
@@ -238,7 +245,7 @@ async fn upload(api: &RepositoryApi, blob: &Blob, mut started: Option<String>) -
             Err(why) if attempt < ATTEMPTS => {
                 github::info(&advice::upload_again(&blob.digest, attempt, ATTEMPTS, &why));
                 last = why;
-                pause(attempt).await;
+                tokio::time::sleep(PARTS.wait(attempt - 1, None)).await;
             }
             Err(why) => last = why,
         }
@@ -262,32 +269,34 @@ async fn send_parts(
         let part = (blob.at.size - first).min(PART);
         let last = first + part == blob.at.size;
         let before = locked(&hash).clone();
-        match send_part(api, blob, &location, first, part, &hash).await? {
-            Ok(Some(next)) => (location, first, again) = (next, first + part, 0),
-            Ok(None) => return Ok(Ok(())),
-            Err(PartFailure::Refused(refused)) if put_failed => {
-                return Ok(Err(format!("{refused:#}")));
-            }
-            Err(PartFailure::Refused(refused)) => return Err(refused),
-            Err(PartFailure::OutOfStep(why)) => return Ok(Err(why)),
-            Err(PartFailure::Again(why)) => {
-                again += 1;
-                if again >= ATTEMPTS {
-                    return Ok(Err(why));
+        let (why, schedule, asked) =
+            match send_part(api, blob, &location, first, part, &hash).await? {
+                Ok(Some(next)) => {
+                    (location, first, again) = (next, first + part, 0);
+                    continue;
                 }
-                let (digest, end) = (&blob.digest, first + part);
-                github::info(&advice::part_again(
-                    digest, first, end, again, ATTEMPTS, &why,
-                ));
-                *locked(&hash) = before;
-                pause(again).await;
-                // The answer to the last part may be what was lost.
-                if last && api.has_blob(&blob.digest).await? {
-                    return Ok(Ok(()));
+                Ok(None) => return Ok(Ok(())),
+                Err(PartFailure::Refused(refused)) if put_failed => {
+                    return Ok(Err(format!("{refused:#}")));
                 }
-                put_failed |= last;
-            }
+                Err(PartFailure::Refused(refused)) => return Err(refused),
+                Err(PartFailure::OutOfStep(why)) => return Ok(Err(why)),
+                Err(PartFailure::Again(why)) => (why, PARTS, None),
+                Err(PartFailure::Throttled(why, asked)) => (why, Backoff::THROTTLED, asked),
+            };
+        again += 1;
+        if again >= schedule.attempts {
+            return Ok(Err(why));
         }
+        let (digest, end, of) = (&blob.digest, first + part, schedule.attempts);
+        github::info(&advice::part_again(digest, first, end, again, of, &why));
+        *locked(&hash) = before;
+        tokio::time::sleep(schedule.wait(again - 1, asked)).await;
+        // The answer to the last part may be what was lost.
+        if last && api.has_blob(&blob.digest).await? {
+            return Ok(Ok(()));
+        }
+        put_failed |= last;
     }
 }
 
@@ -317,10 +326,6 @@ async fn send_part(
         Some(why) => Err(advice::blob_corrupt(&blob.digest, &why)),
         None => Ok(sent),
     }
-}
-
-async fn pause(attempt: u32) {
-    tokio::time::sleep(std::time::Duration::from_millis(500 * u64::from(attempt))).await;
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

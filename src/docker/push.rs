@@ -13,18 +13,36 @@ use super::{Daemon, LocalImage, PushOutcome, PushedTag, advice};
 use crate::aws::denied;
 use crate::aws::registry::Destination;
 use crate::inputs::{Platform, Tag, is_sha256_digest};
-use crate::retry::{Backoff, retry};
+use crate::retry::{Backoff, Verdict, retry_judged};
 use crate::{github, step};
 
 /// A failed push, as the registry or the daemon reported it.
 #[derive(Debug)]
 struct PushFailure {
     text: String,
-    transient: bool,
+    verdict: Verdict,
 }
 
-/// Whether a push failure is worth another try. Refusals are checked first: a `denied` that mentions
-/// a timeout is still a refusal.
+/// Whether a push failure is worth another try, and whether the registry sheds load (then over a
+/// longer time). Refusals are checked first: a `denied` that mentions a timeout is still a refusal.
+/// A daemon reports a throttled `HEAD` (no body) as "error parsing HTTP 429 response body".
+fn judge(text: &str) -> Verdict {
+    const THROTTLED: [&str; 4] = [
+        "429",
+        "too many requests",
+        "toomanyrequests",
+        "rate exceeded",
+    ];
+    let lower = text.to_ascii_lowercase();
+    if !is_transient(text) {
+        Verdict::Final
+    } else if THROTTLED.iter().any(|t| lower.contains(t)) {
+        Verdict::Throttled(None)
+    } else {
+        Verdict::Again
+    }
+}
+
 fn is_transient(text: &str) -> bool {
     const PERMANENT: [&str; 8] = [
         "denied",
@@ -155,11 +173,11 @@ impl Daemon {
         // Transient failures (connection resets, 5xx, 429, a stalled or cut upload) are retried with
         // backoff; refusals (denied, unknown repository, immutable tag, bad login) are not.
         let platform = image.push_platform.as_ref();
-        let result = retry(
+        let result = retry_judged(
             &format!("Pushing {target}"),
             Backoff::STANDARD,
             || self.push_tag(repository_uri, tag, platform, credentials),
-            |failure: &PushFailure| failure.transient,
+            |failure: &PushFailure| failure.verdict,
             |failure| failure.text.clone(),
         )
         .await;
@@ -223,14 +241,14 @@ impl Daemon {
         let (digest, failure) = drain(stream, &mut progress).await;
         if let Some(text) = failure {
             return Err(PushFailure {
-                transient: is_transient(&text),
+                verdict: judge(&text),
                 text,
             });
         }
         let Some(digest) = digest else {
             return Err(PushFailure {
                 text: advice::NO_DIGEST.into(),
-                transient: true,
+                verdict: Verdict::Again,
             });
         };
         github::info(&format!(
@@ -387,7 +405,16 @@ mod tests {
             "manifest invalid: manifest invalid",
         ] {
             assert!(!is_transient(permanent), "{permanent}");
+            assert_eq!(judge(permanent), Verdict::Final, "{permanent}");
         }
+        for throttled in [
+            "toomanyrequests: Rate exceeded",
+            "error parsing HTTP 429 response body: unexpected end of JSON input: \"\"",
+            "received unexpected HTTP status: 429 Too Many Requests",
+        ] {
+            assert_eq!(judge(throttled), Verdict::Throttled(None), "{throttled}");
+        }
+        assert_eq!(judge("unexpected EOF"), Verdict::Again);
     }
 
     /// Each refusal of a push is its own problem: denied (with or without AWS's sentence), an

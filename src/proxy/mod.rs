@@ -39,6 +39,13 @@ impl Answer {
         let value = self.headers.get(name)?.to_str().ok()?;
         Some(value.to_owned())
     }
+
+    /// The wait a `Retry-After` of delay-seconds asks for (RFC 9110 §10.2.3; the HTTP-date form,
+    /// which registries are not known to send, is not read).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        let seconds = self.header("retry-after")?.trim().parse::<u64>().ok()?;
+        Some(std::time::Duration::from_secs(seconds))
+    }
 }
 
 /// How much of an answer the action reads, by the kind of document it expects: an answer larger than

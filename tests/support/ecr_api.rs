@@ -203,3 +203,24 @@ pub fn image_status(repository: &str, digest: &str) -> Option<ImageStatus> {
         .first()
         .and_then(|d| d.image_status().cloned())
 }
+
+/// Throttles the fake's ECR API calls signed with an access key starting `prefix` to `rate` a second
+/// (a token bucket, burst `rate`), answered `ThrottlingException` beyond it, as ECR throttles.
+pub fn throttle(prefix: &str, rate: u32) {
+    let rule = serde_json::json!({"key_prefix": prefix, "rate": rate});
+    super::run(std::process::Command::new("curl").args([
+        "-fsS",
+        "-X",
+        "POST",
+        "--data-binary",
+        &rule.to_string(),
+        &format!("{}/_throttle", endpoint()),
+    ]));
+}
+
+/// What a [`throttle`] let through and refused: `{"allowed", "throttled", "by_operation"}`.
+pub fn throttled(prefix: &str) -> serde_json::Value {
+    let url = format!("{}/_throttle/{prefix}", endpoint());
+    let out = super::run(std::process::Command::new("curl").args(["-fsS", &url]));
+    serde_json::from_slice(&out.stdout).expect("json")
+}

@@ -67,3 +67,14 @@ pub fn followed(repository: &str) -> u64 {
         .as_u64()
         .expect("`followed`: the running testbed/ecr-front predates its hostile modes; run testbed/stack-up")
 }
+
+/// How many of `repository`'s registry requests a "throttle" rule answered 429.
+pub fn throttled(repository: &str) -> u64 {
+    let url = format!(
+        "http://{}/rules/{repository}",
+        std::env::var("TESTBED_FRONT_CONTROL").expect("control")
+    );
+    let out = super::run(Command::new("curl").args(["-fsS", &url]));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    body["throttled"].as_u64().unwrap_or(0)
+}
