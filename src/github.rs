@@ -81,7 +81,18 @@ pub fn info(message: &str) {
 
 tokio::task_local! {
     /// The log lines of work that runs beside other work, held back until it is done (see [`held`]).
-    static HELD: std::cell::RefCell<Vec<String>>;
+    static HELD: Held;
+}
+
+/// Held log lines. Work stopped before it ended (the run's `timeout`) has its lines printed when
+/// it is dropped: the log then shows how far each part got.
+#[derive(Default)]
+struct Held(std::cell::RefCell<Vec<String>>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        release(self.0.take());
+    }
 }
 
 /// Runs `work`, holding back its log lines (groups, annotations, info) when `hold` is set, and returns
@@ -95,10 +106,9 @@ async fn held<F: Future>(hold: bool, work: F) -> (F::Output, Vec<String>) {
     }
     let scoped = async {
         let output = work.await;
-        (output, HELD.with(std::cell::RefCell::take))
+        (output, HELD.with(|held| held.0.take()))
     };
-    HELD.scope(std::cell::RefCell::new(Vec::new()), scoped)
-        .await
+    HELD.scope(Held::default(), scoped).await
 }
 
 /// Prints lines that [`held`] held back (to the held work around this, if any).
@@ -106,6 +116,22 @@ fn release(lines: Vec<String>) {
     for line in lines {
         emit(line);
     }
+}
+
+/// Runs `first` and `then` at once, each one's log held and printed once both have ended, `first`'s
+/// before; when `first` failed, `then`'s log is left out — the run stops at `first`, and its log ends
+/// with the step that failed, as it would had the two run in turn.
+pub async fn both<T, E, B: Future>(
+    first: impl Future<Output = Result<T, E>>,
+    then: B,
+) -> (Result<T, E>, B::Output) {
+    let joined = futures_util::future::join(held(true, first), held(true, then));
+    let ((first, first_lines), (then, then_lines)) = joined.await;
+    release(first_lines);
+    if first.is_ok() {
+        release(then_lines);
+    }
+    (first, then)
 }
 
 /// Runs `work` at once. With more than one, each one's log is held and printed once all have ended,
@@ -140,7 +166,7 @@ pub async fn at_once_logged_as_done<F: Future>(
 /// One log line: printed, or held while in [`held`] work.
 fn emit(line: String) {
     let mut line = Some(line);
-    let _ = HELD.try_with(|held| held.borrow_mut().extend(line.take()));
+    let _ = HELD.try_with(|held| held.0.borrow_mut().extend(line.take()));
     if let Some(line) = line {
         println!("{line}");
     }

@@ -23,16 +23,16 @@ use anyhow::Result;
 pub use inputs::{Config, Source};
 
 /// The pipeline, each step a call in the file named after it:
-/// - push: the local image (`docker/mod.rs`) → credentials (`aws/credentials.rs`) → login
-///   (`aws/registry/login.rs`) → prepare: ensure, settings, plan (`aws/registry/prepare.rs`) → push
-///   (`docker/push.rs`) → report (`report.rs`);
+/// - push: the local image (`docker/mod.rs`), and meanwhile credentials (`aws/credentials.rs`) →
+///   login (`aws/registry/login.rs`); then prepare: ensure, settings, plan
+///   (`aws/registry/prepare.rs`) → push (`docker/push.rs`) → report (`report.rs`);
 /// - `assemble`: credentials → login → identify: the images read and joined (`assemble/mod.rs`) →
 ///   prepare → the index written (`assemble/mod.rs`) → report.
 ///
-/// Docker is checked, and every registry token fetched, before any repository is created, so that a
-/// typo in `local-image` or a missing permission never leaves a new, empty repository. With several
-/// destinations, one that cannot be prepared or pushed to does not stop the others; the run fails at
-/// the end, saying per destination what was pushed and what was not.
+/// Docker is checked, and every registry token fetched (the two at once), before any repository is
+/// created, so that a typo in `local-image` or a missing permission never leaves a new, empty
+/// repository. With several destinations, one that cannot be prepared or pushed to does not stop the
+/// others; the run fails at the end, saying per destination what was pushed and what was not.
 pub async fn run(config: &Config) -> Result<()> {
     for warning in inputs::warnings(config) {
         github::warning(&warning);
@@ -98,18 +98,28 @@ async fn push_from_disk(
     conclude(config, prepared, outcomes, &shown, deadline, &session).await
 }
 
+/// The local image is found while the credentials are resolved and every destination logged in: the
+/// two do not depend on each other (their logs are printed in that order once both end), and the
+/// time of the shorter is saved — on the containerd store, listing an image's platforms alone takes
+/// two calls.
 async fn push(config: &Config, reference: &str, deadline: std::time::Instant) -> Result<()> {
-    let (daemon, image) = {
+    let local = async {
         let _step = step::enter("Docker");
         let daemon = docker::connect(&config.docker_host).await?;
         let image = daemon
             .find_image(reference, config.platform.as_ref())
             .await?;
-        (daemon, image)
+        Ok::<_, anyhow::Error>((daemon, image))
     };
-    let session = credentials(config).await?;
     let targets = config.targets();
-    let logins = aws::registry::login(&session.sdk, config, &targets).await?;
+    let remote = async {
+        let session = credentials(config).await?;
+        let logins = aws::registry::login(&session.sdk, config, &targets).await?;
+        Ok::<_, anyhow::Error>((session, logins))
+    };
+    let (local, remote) = github::both(local, Box::pin(remote)).await;
+    let (daemon, image) = local?;
+    let (session, logins) = remote?;
     let identified = logins
         .into_iter()
         .map(|login| Ok((login?, image.identity.clone())))
@@ -297,9 +307,11 @@ fn finish(
 /// [`run`] within the `timeout` input. When it runs out, `run` is dropped where it is — the daemon
 /// with it, which puts back the local tags a push had added — and the error names the step it was in.
 async fn run_bounded(config: &Config) -> Result<()> {
-    match tokio::time::timeout(config.timeout, run(config)).await {
-        Ok(result) => result,
-        Err(_) => Err(step::timed_out(config.timeout.as_secs())),
+    let work = std::pin::pin!(run(config));
+    tokio::select! {
+        result = work => result,
+        // Named while `run` is still where it stopped: its open steps are what it was doing.
+        () = tokio::time::sleep(config.timeout) => Err(step::timed_out(config.timeout.as_secs())),
     }
 }
 

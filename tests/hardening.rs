@@ -65,7 +65,8 @@ fn a_hostile_registry_message_is_logged_as_text_and_never_run() {
         .input("tags", "v1")
         .run();
     run.assert_success();
-    assert!(run.stdout.contains("(attempt 1 of 5)"), "{}", run.stdout);
+    // A 429: throttling's schedule, ten attempts.
+    assert!(run.stdout.contains("(attempt 1 of 10)"), "{}", run.stdout);
     assert_logged_as_text(&run.stdout);
     assert!(run.output("digest").starts_with("sha256:"));
     assert_eq!(
@@ -73,16 +74,19 @@ fn a_hostile_registry_message_is_logged_as_text_and_never_run() {
         Some(run.output("digest"))
     );
 
-    // Every attempt: the message also ends in the error and in the summary's row for the tag.
+    // A refusal with the message (a 400, not retried; a throttling 429 every time would take its
+    // ten attempts): it also ends in the error and in the summary's row for the tag.
     front::arm(
         &repository,
-        &serde_json::json!({"kind": "status", "status": 429, "action": "PutImage", "message": HOSTILE, "count": 5}),
+        &serde_json::json!({"kind": "status", "status": 400, "action": "PutImage", "message": HOSTILE, "count": 5}),
     );
     let run = Action::new(&local.reference, &repository)
         .input("aws-region", &front::region())
         .input("tags", "v2")
         .run();
-    assert_logged_as_text(&run.stdout);
+    let found = commands::commands(&run.stdout);
+    assert!(named(&found, "warning").is_empty(), "{}", run.stdout);
+    assert!(named(&found, "stop-commands").is_empty(), "{}", run.stdout);
     let error = run.assert_error("E-DOCKER-PUSH");
     assert!(
         error.contains("::stop-commands::x"),
