@@ -25,25 +25,9 @@ struct PushFailure {
 
 /// Whether a push failure is worth another try, and whether the registry sheds load (then over a
 /// longer time). Refusals are checked first: a `denied` that mentions a timeout is still a refusal.
-/// A daemon reports a throttled `HEAD` (no body) as "error parsing HTTP 429 response body".
+/// A daemon reports a throttled `HEAD` (no body) as "error parsing HTTP 429 response body", the
+/// containerd store a throttled write as "error from registry: Rate exceeded".
 fn judge(text: &str) -> Verdict {
-    const THROTTLED: [&str; 4] = [
-        "429",
-        "too many requests",
-        "toomanyrequests",
-        "rate exceeded",
-    ];
-    let lower = text.to_ascii_lowercase();
-    if !is_transient(text) {
-        Verdict::Final
-    } else if THROTTLED.iter().any(|t| lower.contains(t)) {
-        Verdict::Throttled(None)
-    } else {
-        Verdict::Again
-    }
-}
-
-fn is_transient(text: &str) -> bool {
     const PERMANENT: [&str; 8] = [
         "denied",
         "unauthorized",
@@ -54,7 +38,13 @@ fn is_transient(text: &str) -> bool {
         "manifest invalid",
         "does not exist",
     ];
-    const TRANSIENT: [&str; 15] = [
+    const THROTTLED: [&str; 4] = [
+        "429",
+        "too many requests",
+        "toomanyrequests",
+        "rate exceeded",
+    ];
+    const TRANSIENT: [&str; 12] = [
         "connection reset",
         "broken pipe",
         "eof",
@@ -66,13 +56,19 @@ fn is_transient(text: &str) -> bool {
         "502 bad gateway",
         "503 service unavailable",
         "504 gateway",
-        "429",
-        "too many requests",
-        "toomanyrequests",
         "blob unknown",
     ];
     let text = text.to_ascii_lowercase();
-    !PERMANENT.iter().any(|p| text.contains(p)) && TRANSIENT.iter().any(|t| text.contains(t))
+    let any = |list: &[&str]| list.iter().any(|t| text.contains(t));
+    if any(&PERMANENT) {
+        Verdict::Final
+    } else if any(&THROTTLED) {
+        Verdict::Throttled(None)
+    } else if any(&TRANSIENT) {
+        Verdict::Again
+    } else {
+        Verdict::Final
+    }
 }
 
 /// ECR's refusals of a push, said plainly; `None` for anything else.
@@ -395,7 +391,7 @@ mod tests {
             "unexpected EOF",
             "net/http: TLS handshake timeout",
         ] {
-            assert!(is_transient(transient), "{transient}");
+            assert_ne!(judge(transient), Verdict::Final, "{transient}");
         }
         for permanent in [
             "denied: User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: ecr:PutImage on resource: x",
@@ -404,13 +400,13 @@ mod tests {
             "unauthorized: authentication required",
             "manifest invalid: manifest invalid",
         ] {
-            assert!(!is_transient(permanent), "{permanent}");
             assert_eq!(judge(permanent), Verdict::Final, "{permanent}");
         }
         for throttled in [
             "toomanyrequests: Rate exceeded",
             "error parsing HTTP 429 response body: unexpected end of JSON input: \"\"",
             "received unexpected HTTP status: 429 Too Many Requests",
+            "error from registry: Rate exceeded",
         ] {
             assert_eq!(judge(throttled), Verdict::Throttled(None), "{throttled}");
         }

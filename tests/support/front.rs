@@ -43,38 +43,31 @@ pub fn on_enforcing_moto(repository: &str, admin: &(String, String)) {
     );
 }
 
-/// How many times the front applied a rule to `repository`.
-pub fn fired(repository: &str) -> usize {
+/// What the front's control endpoint says of `repository`: the rules that fired, the redirects
+/// followed, the requests throttled.
+fn rules(repository: &str) -> serde_json::Value {
     let url = format!(
         "http://{}/rules/{repository}",
         std::env::var("TESTBED_FRONT_CONTROL").expect("control")
     );
     let out = super::run(Command::new("curl").args(["-fsS", &url]));
-    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    body["fired"].as_array().map_or(0, Vec::len)
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+/// How many times the front applied a rule to `repository`.
+pub fn fired(repository: &str) -> usize {
+    rules(repository)["fired"].as_array().map_or(0, Vec::len)
 }
 
 /// How many times a "redirect" rule's plain-http target (the control endpoint) was fetched for
 /// `repository`.
 pub fn followed(repository: &str) -> u64 {
-    let url = format!(
-        "http://{}/rules/{repository}",
-        std::env::var("TESTBED_FRONT_CONTROL").expect("control")
-    );
-    let out = super::run(Command::new("curl").args(["-fsS", &url]));
-    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    body["followed"]
+    rules(repository)["followed"]
         .as_u64()
         .expect("`followed`: the running testbed/ecr-front predates its hostile modes; run testbed/stack-up")
 }
 
 /// How many of `repository`'s registry requests a "throttle" rule answered 429.
 pub fn throttled(repository: &str) -> u64 {
-    let url = format!(
-        "http://{}/rules/{repository}",
-        std::env::var("TESTBED_FRONT_CONTROL").expect("control")
-    );
-    let out = super::run(Command::new("curl").args(["-fsS", &url]));
-    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    body["throttled"].as_u64().unwrap_or(0)
+    rules(repository)["throttled"].as_u64().unwrap_or(0)
 }
