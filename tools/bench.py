@@ -1,5 +1,8 @@
 """The body of tools/bench (run that, not this): times the action and the docker CLI pipeline on the
-local stack and prints medians and ratios. Timings go here, never into the test suite."""
+local stack and prints medians and ratios, one table per network profile (BENCH_PROFILES, default
+`lan,wan`: loopback as it is, then every client's traffic to the registries and the ECR API through
+testbed/wan-shaper with WAN, default `rtt=40ms,bw=200mbit`) and engine. Owns switching the WAN profile
+on for its WAN runs and off again, whatever happens. Timings go here, never into the test suite."""
 import os, shutil, statistics, subprocess, sys, tempfile, threading, time, uuid
 
 BINARY, STATIC_BINARY = sys.argv[1], sys.argv[2]
@@ -21,6 +24,23 @@ ENGINES = [e for e in (
      os.environ["TESTBED_ENGINE_ROOT"]),
 ) if os.environ.get("BENCH_ENGINES", e[0]) == e[0]]
 ENGINE = {"host": ENGINES[0][2], "root": ENGINES[0][3]}  # the one being measured
+# Network profiles: `lan` (the test bed as it is) and `wan` (testbed/wan on $WAN). In WAN the action's
+# ECR API is the shaped one that `testbed/wan on` names; the untimed set-up calls go to moto directly.
+PROFILES = [p.strip() for p in os.environ.get("BENCH_PROFILES", "lan,wan").split(",") if p.strip()]
+WAN = os.environ.get("WAN", "rtt=40ms,bw=200mbit")
+API = {"url": os.environ["TESTBED_ECR_API"]}  # where the action's AWS_ENDPOINT_URL points now
+if not PROFILES or set(PROFILES) - {"lan", "wan"}:
+    raise SystemExit(f"BENCH_PROFILES={os.environ.get('BENCH_PROFILES')!r}: a list of lan and wan")
+
+
+def wan(on):
+    """The WAN profile on (the shaped ECR API's URL kept for the action) or off (the plain one)."""
+    if on:
+        out = subprocess.run(["testbed/wan", "on", WAN], check=True, stdout=subprocess.PIPE, text=True).stdout
+        API["url"] = next(line.split("=", 1)[1] for line in out.splitlines() if line.startswith("AWS_ENDPOINT_URL="))
+    else:
+        subprocess.run(["testbed/wan", "off"], check=True)
+        API["url"] = os.environ["TESTBED_ECR_API"]
 
 
 def run(*args, env=None, **kw):
@@ -83,7 +103,7 @@ def cli_pipeline(image, repository, tags, hosts=(HOST,)):
 def action(image, repository, tags, destinations=""):
     out = open(os.path.join(WORK, "output"), "w")
     env = {
-        "PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": os.environ["TESTBED_ECR_API"],
+        "PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": API["url"],
         "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out.name, "GITHUB_STEP_SUMMARY": os.path.join(WORK, "summary"),
         "INPUT_LOCAL-IMAGE": image, "INPUT_REPOSITORY": repository, "INPUT_TAGS": " ".join(tags),
         "INPUT_AWS-REGION": REGION, "INPUT_AWS-ACCESS-KEY-ID": "AKIABENCH0000000001",
@@ -299,7 +319,7 @@ def profile():
     run("docker", "rmi", *[f"{HOST}/{repository}:t{i}" for i in range(3)], image)
 
     image = make_image("60mb")  # new layers again: the registry would mount the CLI's ones
-    env = {"PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": os.environ["TESTBED_ECR_API"],
+    env = {"PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": API["url"],
            "INPUT_LOCAL-IMAGE": image, "INPUT_REPOSITORY": unique("bench/profile-action"), "INPUT_TAGS": "t0 t1 t2",
            "INPUT_AWS-REGION": REGION, "INPUT_AWS-ACCESS-KEY-ID": "AKIABENCH0000000001",
            "INPUT_AWS-SECRET-ACCESS-KEY": "bench-secret", "DOCKER_HOST": ENGINE["host"]}
@@ -315,11 +335,31 @@ def profile():
 
 
 def main():
-    print(f"ecr-push-action benchmark: {ROUNDS} rounds per case, medians in seconds")
+    print(f"ecr-push-action benchmark: {ROUNDS} rounds per case, medians in seconds; profiles {', '.join(PROFILES)}")
+    peak = 0
+    try:
+        for name in PROFILES:
+            wan(name == "wan")
+            heading = ("LAN (loopback, not shaped)" if name == "lan" else
+                       f"WAN ({WAN}: testbed/wan-shaper between every client and the registries and ECR API)")
+            peak = max(peak, profile_tables(heading))
+    finally:
+        wan(False)
+    ENGINE.update(host="unix:///var/run/docker.sock", root=None)  # the start time measured on 20.10, as before
+    size, start = container_figures()
+    if peak:
+        print(f"peak RSS of the action: {peak / 1024:.1f} MiB (target ≤ 40)")
+    print(f"container image: {size / 1e6:.1f} MB uncompressed (target ≤ 20)")
+    print(f"container start (docker run --rm … --version), median of 10: {start:.3f} s (target ≤ 0.3)")
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+def profile_tables(heading):
+    """Every case on every engine under the network profile now set; the action's peak RSS."""
     peak = 0
     for _, title, host, root in ENGINES:
         ENGINE.update(host=host, root=root)
-        print(f"\nengine: Docker {title} ({run('docker', 'version', '-f', '{{.Server.Version}}')})")
+        print(f"\nprofile: {heading}\nengine: Docker {title} ({run('docker', 'version', '-f', '{{.Server.Version}}')})")
         print(f"{'case':<34} {'CLI':>7} {'action':>7} {'ratio':>6}  target")
         for kind in () if ONLY else ("tiny", "60mb"):
             for fresh in (True, False):
@@ -337,13 +377,7 @@ def main():
             profile()
         if ONLY in (None, "on-disk") and root is None:
             on_disk_case()
-    ENGINE.update(host="unix:///var/run/docker.sock", root=None)  # the start time measured on 20.10, as before
-    size, start = container_figures()
-    if peak:
-        print(f"peak RSS of the action: {peak / 1024:.1f} MiB (target ≤ 40)")
-    print(f"container image: {size / 1e6:.1f} MB uncompressed (target ≤ 20)")
-    print(f"container start (docker run --rm … --version), median of 10: {start:.3f} s (target ≤ 0.3)")
-    shutil.rmtree(WORK, ignore_errors=True)
+    return peak
 
 
 if __name__ == "__main__":
