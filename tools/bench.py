@@ -30,6 +30,7 @@ PROFILES = [p.strip() for p in os.environ.get("BENCH_PROFILES", "lan,wan").split
 WAN = os.environ.get("WAN", "rtt=40ms,bw=200mbit")
 API = {"url": os.environ["TESTBED_ECR_API"]}  # where the action's AWS_ENDPOINT_URL points now
 if not PROFILES or set(PROFILES) - {"lan", "wan"}:
+    os.rmdir(WORK)
     raise SystemExit(f"BENCH_PROFILES={os.environ.get('BENCH_PROFILES')!r}: a list of lan and wan")
 
 
