@@ -186,6 +186,36 @@ fn blobs_a_mount_from_repository_holds_are_mounted_where_the_registry_mounts() {
     }
 }
 
+/// A registry that refuses the parts of an upload (an identity policy without
+/// `ecr:UploadLayerPart`, enforced by the front on the registry's requests as ECR does): the run
+/// fails at the first `PATCH`, naming that action on the repository, with nothing tagged.
+#[test]
+fn a_refused_part_names_ecr_upload_layer_part() {
+    let (_guard, path) = layout_of_one_layer(9 * (1 << 20));
+    let repository = unique("on-disk-no-parts");
+    let allowed = [
+        "BatchCheckLayerAvailability",
+        "InitiateLayerUpload",
+        "CompleteLayerUpload",
+        "PutImage",
+        "BatchGetImage",
+    ];
+    arm(
+        &repository,
+        &serde_json::json!({"kind": "allow", "actions": allowed}),
+    );
+    let run = push(&format!("oci-layout:{}", path.display()), &repository, "p1")
+        .input("aws-region", &front::region())
+        .run();
+    let error = run.assert_error("E-ASSEMBLE-DENIED");
+    assert!(error.contains("ecr:UploadLayerPart"), "{error}");
+    assert!(
+        error.contains(&format!("repository/{repository}")),
+        "{error}"
+    );
+    assert_eq!(registry_digest(&front::host(), &repository, "p1"), None);
+}
+
 /// A registry whose certificate the action does not trust (the test CA left out of `SSL_CERT_FILE`)
 /// fails at once, naming what to trust: another try meets the same certificate.
 #[test]
