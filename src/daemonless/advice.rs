@@ -112,10 +112,11 @@ pub fn upload_failed(digest: &str, attempts: u32, why: &str) -> Error {
     )
 }
 
-/// A part of a blob's upload failed transiently: it goes again.
-pub fn part_again(digest: &str, first: u64, end: u64, attempt: u32, of: u32, why: &str) -> String {
+/// A part of a blob's upload (bytes `first` to `last`, both included, as its `Content-Range`)
+/// failed transiently: it goes again.
+pub fn part_again(digest: &str, first: u64, last: u64, attempt: u32, of: u32, why: &str) -> String {
     format!(
-        "Blob {digest}: bytes {first}–{end} failed (attempt {attempt} of {of}): {why}; sending them again"
+        "Blob {digest}: bytes {first}–{last} failed (attempt {attempt} of {of}): {why}; sending them again"
     )
 }
 

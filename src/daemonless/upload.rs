@@ -288,8 +288,12 @@ async fn send_parts(
         if again >= schedule.attempts {
             return Ok(Err(why));
         }
-        let (digest, end, of) = (&blob.digest, first + part, schedule.attempts);
-        github::info(&advice::part_again(digest, first, end, again, of, &why));
+        let (digest, through, of) = (
+            &blob.digest,
+            (first + part).saturating_sub(1),
+            schedule.attempts,
+        );
+        github::info(&advice::part_again(digest, first, through, again, of, &why));
         *locked(&hash) = before;
         tokio::time::sleep(schedule.wait(again - 1, asked)).await;
         // The answer to the last part may be what was lost.
