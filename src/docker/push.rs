@@ -44,8 +44,12 @@ fn judge(text: &str) -> Verdict {
         "toomanyrequests",
         "rate exceeded",
     ];
-    const TRANSIENT: [&str; 12] = [
+    const TRANSIENT: [&str; 16] = [
         "connection reset",
+        "closed network connection",
+        "server closed idle connection",
+        "transport connection broken",
+        "blob upload unknown",
         "broken pipe",
         "eof",
         "timeout",
@@ -390,6 +394,11 @@ mod tests {
             "blob unknown: blob unknown to registry",
             "unexpected EOF",
             "net/http: TLS handshake timeout",
+            // Go's HTTP client (Podman, the engines) when the registry drops a connection mid-request.
+            "writing blob: Patch \"https://r/v2/x/blobs/uploads/1\": net/http: HTTP/1.x transport connection broken: write tcp 127.0.0.1:1->127.0.0.1:443: use of closed network connection",
+            "Patch \"https://r/v2/x/blobs/uploads/1\": http: server closed idle connection",
+            // An upload session the registry lost (ECR's BLOB_UPLOAD_UNKNOWN): a new upload starts it again.
+            "blob upload unknown: blob upload unknown to registry",
         ] {
             assert_ne!(judge(transient), Verdict::Final, "{transient}");
         }

@@ -90,11 +90,18 @@ impl Run {
         error
     }
 
+    /// The log comes first and the error annotations last, so that a shortened report of the failure
+    /// (CI keeps a test output's head and tail) still shows why the run failed.
     #[track_caller]
     pub fn assert_success(&self) {
+        let found = commands::commands(&self.stdout);
+        let errors: Vec<String> = commands::named(&found, "error")
+            .iter()
+            .map(|e| format!("{:?}: {}", e.properties, e.data))
+            .collect();
         assert!(
             self.success,
-            "the action failed:\n{}\n{}",
+            "the action failed:\n{}\n{}\nits errors: {errors:#?}",
             self.stdout, self.stderr
         );
     }
