@@ -125,13 +125,45 @@ async fn push(config: &Config, reference: &str, deadline: std::time::Instant) ->
         .map(|login| Ok((login?, image.identity.clone())))
         .collect();
     let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
-    let ready: Vec<&aws::registry::Destination> = prepared.iter().flatten().collect();
-    let outcomes = daemon.push_all(&image, &ready).await;
+    let outcomes = push_local(&daemon, &image, &prepared).await;
     let shown = Shown {
         platforms: image.platforms.clone(),
         manifests: Vec::new(),
     };
     conclude(config, prepared, outcomes, &shown, deadline, &session).await
+}
+
+/// The local image into every ready destination: through the daemon's push, except on the classic
+/// image store with several destinations — that daemon pushes one destination after another and
+/// compresses every layer for each, so the image is saved once, compressed once and uploaded to every
+/// destination at once by the action (`daemonless/saved.rs`). Should saving fail, the daemon pushes.
+async fn push_local(
+    daemon: &docker::Daemon,
+    image: &docker::LocalImage,
+    prepared: &[Result<aws::registry::Destination>],
+) -> Vec<docker::PushOutcome> {
+    let ready: Vec<&aws::registry::Destination> = prepared.iter().flatten().collect();
+    if ready.len() > 1 && daemon.is_classic_docker(image).await {
+        let started = std::time::Instant::now();
+        let saved = {
+            let _step = step::enter("Save the image once");
+            let saved = daemonless::saved::save(daemon, image).await;
+            if let Ok(saved) = &saved {
+                let (bytes, compressed) = (saved.archive_bytes, saved.compressed);
+                let took = started.elapsed();
+                let (reference, n) = (&image.reference, ready.len());
+                github::info(&daemonless::advice::saved(
+                    reference, bytes, compressed, took, n,
+                ));
+            }
+            saved
+        };
+        match saved {
+            Ok(saved) => return daemonless::upload::write_all(prepared, &saved.image, &[]).await,
+            Err(err) => github::warning(&daemonless::advice::not_saved(&err)),
+        }
+    }
+    daemon.push_all(image, &ready).await
 }
 
 /// `assemble`: in each destination, the named images read and joined into one index (nothing written

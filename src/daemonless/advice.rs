@@ -191,3 +191,40 @@ pub fn read(
         on_disk.path.display(),
     )
 }
+
+/// The classic store's image saved and compressed once, for the upload to every destination.
+pub fn saved(
+    reference: &str,
+    archive_bytes: u64,
+    compressed: super::image::Compressed,
+    took: std::time::Duration,
+    destinations: usize,
+) -> String {
+    #[allow(clippy::cast_precision_loss)] // a size shown to one decimal
+    let mb = |bytes: u64| match bytes {
+        0..10_000 => format!("{bytes} bytes"),
+        10_000..10_000_000 => format!("{:.0} kB", bytes as f64 / 1e3),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    };
+    let layers = match compressed.layers {
+        1 => "1 layer".to_owned(),
+        n => format!("{n} layers"),
+    };
+    format!(
+        "Saved {reference} from the daemon once ({}) and gzip-compressed its {layers} once ({} → {}) \
+         in {:.2} s; uploading them to the {destinations} destinations at once (the classic image \
+         store's daemon would push one destination after another, compressing each time).",
+        mb(archive_bytes),
+        mb(compressed.before),
+        mb(compressed.after),
+        took.as_secs_f64(),
+    )
+}
+
+/// Saving the image for the action's own upload failed: the daemon pushes instead.
+pub fn not_saved(why: &Error) -> String {
+    format!(
+        "The image could not be saved once for every destination ({why:#}); the daemon pushes it to \
+         one destination after another instead."
+    )
+}

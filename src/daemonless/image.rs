@@ -32,3 +32,11 @@ pub struct Image {
     /// The platforms an index lists, each with its manifest digest; a single image's own.
     pub platforms: Vec<(Platform, String)>,
 }
+
+/// What compressing an image's layers did (compress.rs): the layers, and their bytes before and after.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Compressed {
+    pub layers: usize,
+    pub before: u64,
+    pub after: u64,
+}

@@ -10,9 +10,11 @@
 //! uncompressed layers; from Docker 25 the archive is an OCI layout too, read as one.
 
 pub mod advice;
+mod compress;
 mod files;
 pub mod image;
 mod legacy;
+pub mod saved;
 pub mod upload;
 
 use anyhow::Result;

@@ -40,6 +40,16 @@ fn daemon_failed(doing: &str, cause: &DockerError) -> Error {
     )
 }
 
+/// The image could not be saved for the action's own upload (the caller then pushes through the daemon).
+pub fn save_failed(reference: &str, cause: &dyn std::fmt::Display) -> Error {
+    error(
+        "E-DOCKER-SAVE",
+        format!(
+            "Docker: saving image `{reference}` for the upload to every destination failed: {cause}"
+        ),
+    )
+}
+
 pub fn no_local_image(reference: &str, address: &str) -> Error {
     error(
         "E-DOCKER-NO-IMAGE",

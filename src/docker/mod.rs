@@ -18,6 +18,7 @@ use crate::{diagnostic, github};
 mod advice;
 mod platform;
 mod push;
+mod save;
 
 pub use platform::join;
 use platform::{Stored, platform_from, platform_of, select};
