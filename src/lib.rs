@@ -149,7 +149,8 @@ async fn push_local(
             let _step = step::enter("Save the image once");
             let saved = daemonless::saved::save(daemon, image).await;
             if let Ok(saved) = &saved {
-                let (bytes, compressed) = (saved.archive_bytes, saved.compressed);
+                let (bytes, c) = (saved.archive_bytes, saved.compressed);
+                let compressed = (c.layers, c.before, c.after);
                 let took = started.elapsed();
                 let (reference, n) = (&image.reference, ready.len());
                 github::info(&daemonless::advice::saved(

@@ -3,7 +3,7 @@ local stack and prints medians and ratios, one table per network profile (BENCH_
 `lan,wan`: loopback as it is, then every client's traffic to the registries and the ECR API through
 testbed/wan-shaper with WAN, default `rtt=40ms,bw=200mbit`) and engine. Owns switching the WAN profile
 on for its WAN runs and off again, whatever happens. Timings go here, never into the test suite."""
-import os, shutil, statistics, subprocess, sys, tempfile, threading, time, uuid
+import json, os, shutil, statistics, subprocess, sys, tempfile, threading, time, uuid
 
 BINARY, STATIC_BINARY = sys.argv[1], sys.argv[2]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
@@ -101,13 +101,13 @@ def cli_pipeline(image, repository, tags, hosts=(HOST,)):
     return elapsed, 0
 
 
-def action(image, repository, tags, destinations=""):
+def action(image, repository, tags, destinations="", region=REGION, key="AKIABENCH0000000001"):
     out = open(os.path.join(WORK, "output"), "w")
     env = {
         "PATH": os.environ["PATH"], "HOME": WORK, "AWS_ENDPOINT_URL": API["url"],
         "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out.name, "GITHUB_STEP_SUMMARY": os.path.join(WORK, "summary"),
         "INPUT_LOCAL-IMAGE": image, "INPUT_REPOSITORY": repository, "INPUT_TAGS": " ".join(tags),
-        "INPUT_AWS-REGION": REGION, "INPUT_AWS-ACCESS-KEY-ID": "AKIABENCH0000000001",
+        "INPUT_AWS-REGION": region, "INPUT_AWS-ACCESS-KEY-ID": key,
         "INPUT_AWS-SECRET-ACCESS-KEY": "bench-secret", "INPUT_CREATE-REPOSITORY": "true",
         "DOCKER_HOST": ENGINE["host"], "INPUT_DESTINATIONS": destinations,
         # The action's own registry requests (images on disk) trust the test CA, as the tests do.
@@ -204,6 +204,48 @@ def bare_pushes(image, repository, hosts):
     run("docker", "rmi", *[f"{host}/{repository}:{tag}" for host in hosts])
     shutil.rmtree(config)
     return elapsed
+
+
+def many_jobs(jobs=64):
+    """A matrix's jobs at once against one registry that throttles (the ECR API above 20 calls/s per
+    access-key prefix, the registry 5 manifest writes and 40 other requests per second, as
+    tests/many_jobs.rs sets them): every run must succeed; the release build's peak RSS per run."""
+    image = make_image("tiny")
+    region = os.environ["TESTBED_FRONT_REGION"]
+    repository = create_in_front_region(unique("bench/many"))
+    action(image, repository, ["seed"], region=region)
+    prefix = "AKIA" + uuid.uuid4().hex[:8].upper()
+    control = f"http://{os.environ['TESTBED_FRONT_CONTROL']}/rules"
+    post = lambda url, rule: subprocess.run(["curl", "-fsS", "-X", "POST", "--data-binary", json.dumps(rule), url],
+                                            check=True, capture_output=True)
+    post(f"{os.environ['TESTBED_ECR_API']}/_throttle", {"key_prefix": prefix, "rate": 20})
+    post(control, {"kind": "throttle", "rates": {"PutImage": 5, "*": 40}, "repository": repository})
+    results = [None] * jobs
+    def job(i):
+        try:
+            results[i] = action(image, repository, [f"job-{i}"], region=region, key=f"{prefix}{i:08}")
+        except SystemExit as failed:
+            results[i] = failed
+    threads = [threading.Thread(target=job, args=(i,)) for i in range(jobs)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    post(control, {"kind": "throttle", "lift": True, "repository": repository})
+    api = json.loads(subprocess.run(["curl", "-fsS", f"{os.environ['TESTBED_ECR_API']}/_throttle/{prefix}"],
+                                    check=True, capture_output=True, text=True).stdout)
+    registry = json.loads(subprocess.run(["curl", "-fsS", f"{control}/{repository}"], check=True,
+                                         capture_output=True, text=True).stdout).get("throttled", 0)
+    done = [r for r in results if isinstance(r, tuple)]
+    rss = sorted(r[1] for r in done)
+    slowest = max((r[0] for r in done), default=0)
+    print(f"{jobs} jobs at once under throttling: {len(done)}/{jobs} succeeded in {elapsed:.1f} s (slowest run "
+          f"{slowest:.1f} s, timeout 30 min); API calls throttled {api.get('throttled')} of "
+          f"{api.get('throttled', 0) + api.get('allowed', 0)}, registry requests throttled {registry}; peak RSS "
+          f"per run median {rss[len(rss) // 2] / 1024:.1f} MiB, max {rss[-1] / 1024:.1f} MiB (target ≤ 16)", flush=True)
+    run("docker", "rmi", image)
 
 
 def on_disk_layout(megabytes):
@@ -378,6 +420,8 @@ def profile_tables(heading):
             profile()
         if ONLY in (None, "on-disk") and root is None:
             on_disk_case()
+        if ONLY in (None, "many-jobs") and heading.startswith("LAN"):
+            many_jobs()
     return peak
 
 

@@ -196,7 +196,7 @@ pub fn read(
 pub fn saved(
     reference: &str,
     archive_bytes: u64,
-    compressed: super::image::Compressed,
+    (layers, before, after): (usize, u64, u64),
     took: std::time::Duration,
     destinations: usize,
 ) -> String {
@@ -206,7 +206,7 @@ pub fn saved(
         10_000..10_000_000 => format!("{:.0} kB", bytes as f64 / 1e3),
         _ => format!("{:.1} MB", bytes as f64 / 1e6),
     };
-    let layers = match compressed.layers {
+    let layers = match layers {
         1 => "1 layer".to_owned(),
         n => format!("{n} layers"),
     };
@@ -215,8 +215,8 @@ pub fn saved(
          in {:.2} s; uploading them to the {destinations} destinations at once (the classic image \
          store's daemon would push one destination after another, compressing each time).",
         mb(archive_bytes),
-        mb(compressed.before),
-        mb(compressed.after),
+        mb(before),
+        mb(after),
         took.as_secs_f64(),
     )
 }
