@@ -135,15 +135,19 @@ async fn push(config: &Config, reference: &str, deadline: std::time::Instant) ->
 
 /// The local image into every ready destination: through the daemon's push, except on the classic
 /// image store with several destinations — that daemon pushes one destination after another and
-/// compresses every layer for each, so the image is saved once, compressed once and uploaded to every
-/// destination at once by the action (`daemonless/saved.rs`). Should saving fail, the daemon pushes.
+/// compresses every layer for each, so — when the image is new in at least two of them — it is saved
+/// once, compressed once and uploaded to every destination at once by the action
+/// (`daemonless/saved.rs`). Should saving fail, the daemon pushes.
 async fn push_local(
     daemon: &docker::Daemon,
     image: &docker::LocalImage,
     prepared: &[Result<aws::registry::Destination>],
 ) -> Vec<docker::PushOutcome> {
     let ready: Vec<&aws::registry::Destination> = prepared.iter().flatten().collect();
-    if ready.len() > 1 && daemon.is_classic_docker(image).await {
+    if ready.len() > 1
+        && daemon.is_classic_docker(image).await
+        && daemonless::saved::pays(image, &ready).await
+    {
         let started = std::time::Instant::now();
         let saved = {
             let _step = step::enter("Save the image once");

@@ -9,6 +9,8 @@ use anyhow::Result;
 
 use super::compress::gzip_layers;
 use super::image::{Compressed, Image};
+use crate::assemble::http::RepositoryApi;
+use crate::aws::registry::Destination;
 use crate::docker::{Daemon, LocalImage};
 use crate::inputs::{ArchiveKind, OnDisk};
 
@@ -18,6 +20,25 @@ pub struct Saved {
     pub archive_bytes: u64,
     pub compressed: Compressed,
     _dir: WorkDir,
+}
+
+/// Whether saving pays: at least two destinations that push tags lack the image (its configuration,
+/// which a push by either path stores under the image's ID). Where the image is already, the daemon
+/// knows its own compressed layers and only checks them, which costs less than saving and
+/// compressing; a registry that cannot be asked counts as lacking it.
+pub async fn pays(image: &LocalImage, ready: &[&Destination]) -> bool {
+    let Some(config) = image.identity.config.as_deref() else {
+        return false;
+    };
+    let lacking = ready
+        .iter()
+        .filter(|d| !d.plan.push.is_empty())
+        .map(|d| async move {
+            let api = RepositoryApi::new(&d.login, &d.name, &d.arn).ok()?;
+            api.has_blob(config).await.ok()
+        });
+    let held = futures_util::future::join_all(lacking).await;
+    held.iter().filter(|h| **h != Some(true)).count() >= 2
 }
 
 /// Saves `image` from the daemon, reads it back and compresses its layers.
