@@ -84,7 +84,8 @@ async fn push_from_disk(
         .map(|login| Ok((login?, identity.clone())))
         .collect();
     let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
-    let outcomes = daemonless::upload::write_all(&prepared, &image, &config.mount_from).await;
+    let ready: Vec<&aws::registry::Destination> = prepared.iter().flatten().collect();
+    let outcomes = daemonless::upload::write_all(&ready, &image, &config.mount_from).await;
     let manifests = if image.children.is_empty() {
         Vec::new()
     } else {
@@ -120,12 +121,15 @@ async fn push(config: &Config, reference: &str, deadline: std::time::Instant) ->
     let (local, remote) = github::both(local, Box::pin(remote)).await;
     let (daemon, image) = local?;
     let (session, logins) = remote?;
+    // Whether each repository holds the image already is asked while the destinations are prepared.
+    let held = daemonless::retag::held(&image.identity, &logins);
     let identified = logins
         .into_iter()
         .map(|login| Ok((login?, image.identity.clone())))
         .collect();
-    let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
-    let outcomes = push_local(&daemon, &image, &prepared).await;
+    let (prepared, held) = tokio::join!(aws::registry::prepare(identified), held);
+    let prepared = single_fails_at_once(prepared?)?;
+    let outcomes = push_local(&daemon, &image, &prepared, held).await;
     let shown = Shown {
         platforms: image.platforms.clone(),
         manifests: Vec::new(),
@@ -133,20 +137,45 @@ async fn push(config: &Config, reference: &str, deadline: std::time::Instant) ->
     conclude(config, prepared, outcomes, &shown, deadline, &session).await
 }
 
-/// The local image into every ready destination: through the daemon's push, except on the classic
-/// image store with several destinations — that daemon pushes one destination after another and
-/// compresses every layer for each, so — when the image is new in at least two of them — it is saved
-/// once, compressed once and uploaded to every destination at once by the action
-/// (`daemonless/saved.rs`). Should saving fail, the daemon pushes.
+/// The local image into every ready destination (in order): tagged there without a push where the
+/// repository holds it already (`daemonless/retag.rs`); the others pushed.
 async fn push_local(
     daemon: &docker::Daemon,
     image: &docker::LocalImage,
     prepared: &[Result<aws::registry::Destination>],
+    held: Vec<Option<daemonless::retag::Held>>,
 ) -> Vec<docker::PushOutcome> {
-    let ready: Vec<&aws::registry::Destination> = prepared.iter().flatten().collect();
+    let ready: Vec<(&aws::registry::Destination, Option<daemonless::retag::Held>)> = (prepared
+        .iter())
+    .zip(held)
+    .filter_map(|(p, held)| Some((p.as_ref().ok()?, held)))
+    .collect();
+    let retagged = github::at_once(ready.iter().map(|(destination, held)| async move {
+        daemonless::retag::retag(destination, held.as_ref()?).await
+    }))
+    .await;
+    let rest: Vec<&aws::registry::Destination> = (ready.iter().zip(&retagged))
+        .filter(|(_, retagged)| retagged.is_none())
+        .map(|((destination, _), _)| *destination)
+        .collect();
+    let mut pushed = push_rest(daemon, image, &rest).await.into_iter();
+    (retagged.into_iter())
+        .map(|r| r.or_else(|| pushed.next()).unwrap_or_default())
+        .collect()
+}
+
+/// Through the daemon's push, except on the classic image store with several destinations — that
+/// daemon pushes one destination after another and compresses every layer for each, so — when the
+/// image is new in at least two of them — it is saved once, compressed once and uploaded to every
+/// destination at once by the action (`daemonless/saved.rs`). Should saving fail, the daemon pushes.
+async fn push_rest(
+    daemon: &docker::Daemon,
+    image: &docker::LocalImage,
+    ready: &[&aws::registry::Destination],
+) -> Vec<docker::PushOutcome> {
     if ready.len() > 1
         && daemon.is_classic_docker(image).await
-        && daemonless::saved::pays(image, &ready).await
+        && daemonless::saved::pays(image, ready).await
     {
         let started = std::time::Instant::now();
         let saved = {
@@ -164,11 +193,11 @@ async fn push_local(
             saved
         };
         match saved {
-            Ok(saved) => return daemonless::upload::write_all(prepared, &saved.image, &[]).await,
+            Ok(saved) => return daemonless::upload::write_all(ready, &saved.image, &[]).await,
             Err(err) => github::warning(&daemonless::advice::not_saved(&err)),
         }
     }
-    daemon.push_all(image, &ready).await
+    daemon.push_all(image, ready).await
 }
 
 /// `assemble`: in each destination, the named images read and joined into one index (nothing written

@@ -148,12 +148,63 @@ on_every_engine! {
         assert_pushed(engine, &run, &stack().account, &first, &["twice"], true);
         let again = Action::new(&image.reference, &first).on(engine).run();
         assert_pushed(engine, &again, &stack().account, &first, &["twice"], false);
+        assert_eq!(again.output("digest"), run.output("digest"));
+        if engine == Engine::Containerd {
+            // The containerd store's image ID is the digest its push writes, and the repository holds
+            // it: the tag is written through the registry's API, with nothing to push (retag.rs).
+            let line = format!("already holds this image ({})", run.output("digest"));
+            assert!(again.stdout.contains(&line), "{line}\n{}", again.stdout);
+            let layers = again.stdout.lines().any(|l| l.starts_with("layer "));
+            assert!(!layers, "no daemon push:\n{}", again.stdout);
+            return;
+        }
         let (pushed, present, mounted) = layer_counts(&again);
         assert_eq!(pushed, 0, "nothing uploaded again:\n{}", again.stdout);
         // Podman's push stream has no layer events (see progress_counts_the_layers_that_were_pushed).
         assert!(present + mounted > 0 || engine == Engine::Podman, "{}", again.stdout);
-        assert_eq!(again.output("digest"), run.output("digest"));
     }
+}
+
+/// Promotion: the image is in the repository already (pushed under `sha`), and new tags go on it. The
+/// containerd store's image ID is the digest a push writes, so the action writes the tags through
+/// the registry's API — the manifest read by digest and put again under each tag, ECR's documented
+/// retag (<https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-retag.html>) — with no
+/// local tag and no daemon push; a client this project did not write reads the new tags back.
+#[test]
+fn new_tags_on_an_image_the_repository_holds_are_written_without_a_push() {
+    let engine = Engine::Containerd;
+    let image = engine.image(&format!("{}:src", unique("e2e-promote")));
+    let repository = unique("promote");
+    let first = Action::new(&image.reference, &repository)
+        .on(engine)
+        .input("tags", "sha")
+        .run();
+    first.assert_success();
+    let digest = first.output("digest");
+    let promoted = Action::new(&image.reference, &repository)
+        .on(engine)
+        .input("tags", "v1, latest")
+        .run();
+    promoted.assert_success();
+    let line = format!("already holds this image ({digest}): tagged v1, latest there");
+    assert!(
+        promoted.stdout.contains(&line),
+        "{line}\n{}",
+        promoted.stdout
+    );
+    assert_eq!(promoted.output("digest"), digest);
+    assert_eq!(promoted.output("pushed-tags"), "v1\nlatest");
+    let host = stack().host(&stack().account);
+    for tag in ["sha", "v1", "latest"] {
+        assert_eq!(
+            registry_digest(&host, &repository, tag).as_deref(),
+            Some(digest),
+            "{tag}"
+        );
+    }
+    assert_eq!(read_back_with_skopeo(&host, &repository, "latest"), digest);
+    let uri = format!("{host}/{repository}");
+    assert!(engine.local_tags_of(&uri).is_empty(), "no local tag left");
 }
 
 on_every_engine! {

@@ -404,14 +404,18 @@ def profile_tables(heading):
         ENGINE.update(host=host, root=root)
         print(f"\nprofile: {heading}\nengine: Docker {title} ({run('docker', 'version', '-f', '{{.Server.Version}}')})")
         print(f"{'case':<34} {'CLI':>7} {'action':>7} {'ratio':>6}  target")
-        for kind in () if ONLY else ("tiny", "60mb"):
+        for kind in ("tiny", "60mb") if ONLY in (None, "table") else ():
             for fresh in (True, False):
                 for ntags in (1, 3):
                     cli, ours, rss = case(kind, ntags, fresh)
                     peak = max(peak, rss)
-                    target = {("tiny", 3): "≤ 1.10", ("tiny", 1): "≤ 1.10"}.get((kind, ntags), "")
-                    if kind == "60mb" and fresh:
-                        target = "≤ 1.05" if ntags == 1 else "≤ 0.85"
+                    # Issue 27: on the LAN, the containerd store's one-tag cases ≤ 1.05; on the WAN, 60 MB
+                    # with 3 tags (new layers) ≤ 0.90. Earlier targets for the rest.
+                    target = "≤ 1.10" if kind == "tiny" else ""
+                    if ntags == 1 and root and "LAN" in heading:
+                        target = "≤ 1.05"
+                    if kind == "60mb" and fresh and ntags == 3:
+                        target = "≤ 0.90" if "WAN" in heading else "≤ 0.85"
                     name = f"{kind}, {ntags} tag{'s' if ntags > 1 else ''}, {'new layers' if fresh else 'layers exist'}"
                     print(f"{name:<34} {cli:7.3f} {ours:7.3f} {ours / cli:6.2f}  {target}", flush=True)
         if ONLY in (None, "destinations"):

@@ -228,3 +228,23 @@ pub fn not_saved(why: &Error) -> String {
          one destination after another instead."
     )
 }
+
+/// The repository held the image already: its tags were written without a push.
+pub fn retagged(uri: &str, digest: &str, tags: &[&str]) -> String {
+    format!(
+        "{uri} already holds this image ({digest}): tagged {} there through the registry's API, with \
+         nothing to push",
+        tags.join(", ")
+    )
+}
+
+/// The registry stored a manifest under another digest than that of the bytes sent.
+pub fn stored_as(stored: &str, sent: &str) -> Error {
+    error(
+        "E-REGISTRY-DIGEST",
+        format!(
+            "the registry stored the manifest as {stored}, not {sent} (the digest of the bytes sent); \
+             check what stands between the runner and the registry"
+        ),
+    )
+}

@@ -14,6 +14,7 @@ mod compress;
 mod files;
 pub mod image;
 mod legacy;
+pub mod retag;
 pub mod saved;
 pub mod upload;
 

@@ -41,16 +41,15 @@ const PARTS: Backoff = Backoff {
 const PART: u64 = 8 << 20;
 const PIECE: usize = 1 << 20;
 
-/// Pushes the image to each ready destination, at once; the outcomes of the ready ones, in order.
+/// Pushes the image to each ready destination, at once; their outcomes, in order.
 /// `mount_from`: repositories of each destination's registry to mount blobs from.
 pub async fn write_all(
-    prepared: &[Result<Destination>],
+    ready: &[&Destination],
     image: &Image,
     mount_from: &[RepositoryName],
 ) -> Vec<PushOutcome> {
-    let writes = prepared
+    let writes = ready
         .iter()
-        .filter_map(|p| p.as_ref().ok())
         .map(|destination| write(destination, image, mount_from));
     github::at_once_logged_as_done(writes).await
 }
@@ -93,10 +92,7 @@ async fn write(
                 tag: tag.clone(),
                 digest,
             }),
-            Ok(digest) => outcome.fail(
-                tag,
-                &anyhow::anyhow!("stored as {digest}, not {}", top.digest),
-            ),
+            Ok(digest) => outcome.fail(tag, &advice::stored_as(&digest, &top.digest)),
             Err(err) => outcome.fail(tag, &err),
         }
     }

@@ -35,6 +35,16 @@ impl Identity {
         self.digest.as_ref().map(|ours| ours == digest)
     }
 
+    /// The digest a push of this image to `repository_uri` makes, where it is known before: the
+    /// containerd store's, or the one an earlier push of this daemon made there (`RepoDigests`).
+    pub fn digest_in(&self, repository_uri: &str) -> Option<&str> {
+        let earlier = self.known.iter().find_map(|k| {
+            let digest = k.strip_prefix(repository_uri)?.strip_prefix('@')?;
+            digest.starts_with("sha256:").then_some(digest)
+        });
+        self.digest.as_deref().or(earlier)
+    }
+
     /// What this run pushes, as a refusal names it.
     pub fn describe(&self) -> String {
         match (&self.digest, &self.config) {
