@@ -195,15 +195,20 @@ def bare_pushes(image, repository, hosts):
         run("docker", "tag", image, f"{host}/{repository}:{tag}")
     pushes = [threading.Thread(target=run, args=("docker", "--config", config, "push", f"{host}/{repository}:{tag}"))
               for host in hosts]
-    start = time.perf_counter()
-    for push in pushes:
-        push.start()
-    for push in pushes:
-        push.join()
-    elapsed = time.perf_counter() - start
+    elapsed = timed_at_once(pushes)
     run("docker", "rmi", *[f"{host}/{repository}:{tag}" for host in hosts])
     shutil.rmtree(config)
     return elapsed
+
+
+def timed_at_once(threads):
+    """Seconds from starting every thread to the last one's end."""
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
 
 
 def many_jobs(jobs=64):
@@ -226,13 +231,7 @@ def many_jobs(jobs=64):
             results[i] = action(image, repository, [f"job-{i}"], region=region, key=f"{prefix}{i:08}")
         except SystemExit as failed:
             results[i] = failed
-    threads = [threading.Thread(target=job, args=(i,)) for i in range(jobs)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
+    elapsed = timed_at_once([threading.Thread(target=job, args=(i,)) for i in range(jobs)])
     post(control, {"kind": "throttle", "lift": True, "repository": repository})
     api = json.loads(subprocess.run(["curl", "-fsS", f"{os.environ['TESTBED_ECR_API']}/_throttle/{prefix}"],
                                     check=True, capture_output=True, text=True).stdout)
