@@ -21,11 +21,8 @@ impl Daemon {
         if image.identity.config.is_none() {
             return false;
         }
-        let (info, version) = tokio::join!(self.docker.info(), self.docker.version());
-        let containerd = info.is_ok_and(|info| {
-            (info.driver_status.unwrap_or_default().iter().flatten())
-                .any(|s| s.starts_with("io.containerd.snapshotter"))
-        });
+        let (containerd, version) =
+            tokio::join!(self.uses_containerd_store(), self.docker.version());
         let podman = version.is_ok_and(|v| {
             (v.components.unwrap_or_default().iter()).any(|c| c.name.contains("Podman"))
         });
