@@ -134,6 +134,30 @@ pub async fn both<T, E, B: Future>(
     (first, then)
 }
 
+/// As [`both`], with `first` on a task of its own, so that `then` blocking its thread for a while
+/// (the AWS SDK reads the system's root certificates when it builds its client) does not hold
+/// `first` up: on a runtime with two threads, the two then really run at once.
+pub async fn both_apart<T, E, B>(
+    first: impl Future<Output = Result<T, E>> + Send + 'static,
+    then: B,
+) -> (Result<T, E>, B::Output)
+where
+    T: Send + 'static,
+    E: Send + 'static,
+    B: Future,
+{
+    let first = tokio::spawn(held(true, first));
+    let (then, then_lines) = held(true, then).await;
+    let (first, first_lines) = first
+        .await
+        .unwrap_or_else(|stopped| std::panic::resume_unwind(stopped.into_panic()));
+    release(first_lines);
+    if first.is_ok() {
+        release(then_lines);
+    }
+    (first, then)
+}
+
 /// Runs `work` at once. With more than one, each one's log is held and printed once all have ended,
 /// in the order given, so that groups never interleave; one alone logs as it goes.
 pub async fn at_once<F: Future>(work: impl IntoIterator<Item = F>) -> Vec<F::Output> {

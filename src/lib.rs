@@ -104,12 +104,15 @@ async fn push_from_disk(
 /// time of the shorter is saved — on the containerd store, listing an image's platforms alone takes
 /// two calls.
 async fn push(config: &Config, reference: &str, deadline: std::time::Instant) -> Result<()> {
-    let local = async {
+    let (host, reference, platform) = (
+        config.docker_host.clone(),
+        reference.to_owned(),
+        config.platform.clone(),
+    );
+    let local = async move {
         let _step = step::enter("Docker");
-        let daemon = docker::connect(&config.docker_host).await?;
-        let image = daemon
-            .find_image(reference, config.platform.as_ref())
-            .await?;
+        let daemon = docker::connect(&host).await?;
+        let image = daemon.find_image(&reference, platform.as_ref()).await?;
         Ok::<_, anyhow::Error>((daemon, image))
     };
     let targets = config.targets();
@@ -118,7 +121,7 @@ async fn push(config: &Config, reference: &str, deadline: std::time::Instant) ->
         let logins = aws::registry::login(&session.sdk, config, &targets).await?;
         Ok::<_, anyhow::Error>((session, logins))
     };
-    let (local, remote) = github::both(local, Box::pin(remote)).await;
+    let (local, remote) = github::both_apart(local, Box::pin(remote)).await;
     let (daemon, image) = local?;
     let (session, logins) = remote?;
     // Whether each repository holds the image already is asked while the destinations are prepared.
@@ -127,8 +130,8 @@ async fn push(config: &Config, reference: &str, deadline: std::time::Instant) ->
         .into_iter()
         .map(|login| Ok((login?, image.identity.clone())))
         .collect();
-    let (prepared, held) = tokio::join!(aws::registry::prepare(identified), held);
-    let prepared = single_fails_at_once(prepared?)?;
+    let prepared = single_fails_at_once(aws::registry::prepare(identified).await?)?;
+    let held = held.answers(&prepared).await;
     let outcomes = push_local(&daemon, &image, &prepared, held).await;
     let shown = Shown {
         platforms: image.platforms.clone(),

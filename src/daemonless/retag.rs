@@ -23,45 +23,59 @@ pub struct Held {
     manifest: Manifest,
 }
 
-/// Per destination (in order), the image's manifest where its repository holds it; ECR Public and
-/// anything that cannot be asked: `None`. Asked on a task of its own (reading the root certificates
-/// for each client costs CPU), so that it runs beside the preparation; logs nothing.
-pub fn held(
-    identity: &Identity,
-    logins: &[anyhow::Result<LoggedIn<'_>>],
-) -> impl Future<Output = Vec<Option<Held>>> + use<> {
-    let asks: Vec<Option<(RegistryLogin, String, String, String)>> = (logins.iter())
-        .map(|logged_in| {
-            let LoggedIn {
-                config,
-                registry,
-                login,
-            } = logged_in.as_ref().ok()?;
-            if registry.kind() != RegistryType::Private {
-                return None;
-            }
-            let name = config.repository.as_str();
-            let digest = identity.digest_in(&format!("{}/{name}", login.host))?;
-            let arn = partition::repository_arn(&config.region, &login.account, name);
-            let copy = RegistryLogin {
-                host: login.host.clone(),
-                account: login.account.clone(),
-                username: login.username.clone(),
-                password: login.password.clone(),
-            };
-            Some((copy, name.to_owned(), arn, digest.to_owned()))
-        })
-        .collect();
-    let asked = tokio::spawn(async move {
-        let each = asks.into_iter().map(|ask| async move {
-            let (login, name, arn, digest) = ask?;
+/// Per destination (in order), whether its repository holds the image: asked on tasks of their own
+/// while the destinations are prepared, read with [`Asked::answers`] once they are.
+pub struct Asked(Vec<Option<tokio::task::JoinHandle<Option<Held>>>>);
+
+/// Starts asking each private repository for the image's manifest; ECR Public and anything that
+/// cannot be asked get no question. Logs nothing.
+pub fn held(identity: &Identity, logins: &[anyhow::Result<LoggedIn<'_>>]) -> Asked {
+    let ask = |logged_in: &anyhow::Result<LoggedIn<'_>>| {
+        let LoggedIn {
+            config,
+            registry,
+            login,
+        } = logged_in.as_ref().ok()?;
+        if registry.kind() != RegistryType::Private {
+            return None;
+        }
+        let name = config.repository.as_str().to_owned();
+        let digest = identity.digest_in(&format!("{}/{name}", login.host))?;
+        let digest = digest.to_owned();
+        let arn = partition::repository_arn(&config.region, &login.account, &name);
+        let login = RegistryLogin {
+            host: login.host.clone(),
+            account: login.account.clone(),
+            username: login.username.clone(),
+            password: login.password.clone(),
+        };
+        Some(tokio::spawn(async move {
             let api = RepositoryApi::new(&login, &name, &arn).ok()?;
             let manifest = api.manifest(&digest).await.ok()??;
             Some(Held { api, manifest })
+        }))
+    };
+    Asked(logins.iter().map(ask).collect())
+}
+
+impl Asked {
+    /// The answers for the destinations `prepared` (in the same order). A repository this run
+    /// created — or that the registry creates on push — cannot hold the image: its question is
+    /// dropped unanswered rather than waited for (a TLS handshake and a request on the way to the
+    /// first push of every new repository).
+    pub async fn answers(self, prepared: &[anyhow::Result<Destination>]) -> Vec<Option<Held>> {
+        let each = (self.0.into_iter().zip(prepared)).map(|(asked, prepared)| async move {
+            let asked = asked?;
+            match prepared {
+                Ok(d) if !d.created && !d.created_on_push => asked.await.ok().flatten(),
+                _ => {
+                    asked.abort();
+                    None
+                }
+            }
         });
         futures_util::future::join_all(each).await
-    });
-    async move { asked.await.unwrap_or_default() }
+    }
 }
 
 /// The destination's tags put on the manifest its repository holds; `None` (for the push) when the

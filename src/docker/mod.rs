@@ -6,7 +6,7 @@
 use anyhow::Result;
 use bollard::Docker;
 use bollard::errors::Error as DockerError;
-use bollard::models::{ImageInspect, ImageManifestSummaryKindEnum};
+use bollard::models::{ImageInspect, ImageManifestSummaryKindEnum, ImageSummary};
 use bollard::query_parameters::{
     ListImagesOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
 };
@@ -86,6 +86,8 @@ pub struct LocalImage {
     pub push_platform: Option<Platform>,
     /// What a registry's tag holds when it holds this image.
     pub identity: Identity,
+    /// The image's local names when it was found.
+    pub names: Vec<String>,
 }
 
 /// What became of each tag.
@@ -173,16 +175,17 @@ impl Daemon {
         reference: &str,
         wanted: Option<&Platform>,
     ) -> Result<LocalImage> {
-        let inspected = self
-            .inspect(reference)
-            .await
+        // The image and the list of its platforms are asked for at once (two round trips of the
+        // containerd store's, the second no longer waiting for the first's ID).
+        let (inspected, listed) = tokio::join!(self.inspect(reference), self.listed(reference));
+        let inspected = inspected
             .map_err(|e| advice::inspect_failed(reference, &e))?
             .ok_or_else(|| advice::no_local_image(reference, &self.address))?;
         let id = inspected
             .id
             .clone()
             .ok_or_else(|| advice::image_without_id(reference))?;
-        let manifests = self.platforms_of(reference, &id).await?;
+        let manifests = self.platforms_of(reference, &id, listed).await?;
         let stored = match &manifests {
             Some(manifests) => {
                 Stored::Containerd(Some(manifests.iter().map(|(p, _)| p.clone()).collect()))
@@ -222,6 +225,7 @@ impl Daemon {
             platforms,
             push_platform,
             identity,
+            names: inspected.repo_tags.unwrap_or_default(),
         })
     }
 
@@ -235,30 +239,40 @@ impl Daemon {
         })
     }
 
+    /// The images the daemon lists for `reference` as a name, with their manifests; `None` where the
+    /// engine cannot list them (API < 1.47).
+    async fn listed(&self, reference: &str) -> Option<Result<Vec<ImageSummary>, DockerError>> {
+        if !self.api_at_least(LIST_MANIFESTS_API) {
+            return None;
+        }
+        let by_name = std::collections::HashMap::from([("reference", vec![reference])]);
+        let options = ListImagesOptionsBuilder::new().manifests(true);
+        let options = options.filters(&by_name).build();
+        Some(self.docker.list_images(Some(options)).await)
+    }
+
     /// The platforms of the images a multi-platform image (containerd image store) holds locally, each
-    /// with its manifest digest; `None` where the engine cannot list them (API < 1.47) or stores
-    /// images classically.
+    /// with its manifest digest, from what [`Daemon::listed`] found for `reference` (listed again
+    /// without the name filter when `reference` named the image by ID); `None` where the engine
+    /// cannot list them (API < 1.47) or stores images classically.
     async fn platforms_of(
         &self,
         reference: &str,
         id: &str,
+        listed: Option<Result<Vec<ImageSummary>, DockerError>>,
     ) -> Result<Option<Vec<(Platform, String)>>> {
-        if !self.api_at_least(LIST_MANIFESTS_API) {
+        let Some(listed) = listed else {
             return Ok(None);
-        }
+        };
         let is_id = reference.starts_with("sha256:")
             || id.trim_start_matches("sha256:").starts_with(reference);
-        let by_name =
-            (!is_id).then(|| std::collections::HashMap::from([("reference", vec![reference])]));
-        let mut options = ListImagesOptionsBuilder::new().manifests(true);
-        if let Some(filters) = &by_name {
-            options = options.filters(filters);
-        }
-        let images = self
-            .docker
-            .list_images(Some(options.build()))
-            .await
-            .map_err(|e| advice::list_failed(reference, &e))?;
+        let images = if is_id {
+            let options = ListImagesOptionsBuilder::new().manifests(true).build();
+            self.docker.list_images(Some(options)).await
+        } else {
+            listed
+        };
+        let images = images.map_err(|e| advice::list_failed(reference, &e))?;
         let Some(manifests) = images
             .into_iter()
             .find(|image| image.id == id)
@@ -317,6 +331,9 @@ impl Daemon {
                     )
                     .await
             }
+            // A name the image had before the run keeps it (unless the user removes that name
+            // meanwhile, which would have removed the image anyway): no need to ask.
+            None if image.names.iter().any(|name| name != target) => self.untag(target).await,
             None => {
                 // Removing the only tag of an image would delete the image itself.
                 match self.docker.inspect_image(&image.id).await {
@@ -331,13 +348,7 @@ impl Daemon {
                         github::warning(&advice::kept_local_tag(target, &image.reference));
                         return;
                     }
-                    Ok(_) => {
-                        let options = RemoveImageOptionsBuilder::new().noprune(true).build();
-                        self.docker
-                            .remove_image(target, Some(options), None)
-                            .await
-                            .map(|_| ())
-                    }
+                    Ok(_) => self.untag(target).await,
                     Err(err) => Err(err),
                 }
             }
@@ -345,5 +356,12 @@ impl Daemon {
         if let Err(err) = outcome {
             github::warning(&advice::not_restored(target, &err));
         }
+    }
+
+    /// Removes the name `target`, never the layers it shared.
+    async fn untag(&self, target: &str) -> Result<(), DockerError> {
+        let options = RemoveImageOptionsBuilder::new().noprune(true).build();
+        let removed = self.docker.remove_image(target, Some(options), None).await;
+        removed.map(|_| ())
     }
 }

@@ -175,17 +175,29 @@ where
     B::Data: Send,
 {
     refuse_unsupported(|name| std::env::var(name).ok())?;
-    // One set of roots for the proxy's certificate and the destination's, loaded once.
-    let tls = rustls::ClientConfig::builder()
-        .with_native_roots()
-        .map_err(|e| advice::no_root_certificates(&e))?
-        .with_no_client_auth();
+    let tls = tls_settings()?;
     let https = HttpsConnectorBuilder::new()
         .with_tls_config(tls.clone())
         .https_or_http()
         .enable_http1()
         .wrap_connector(Connector::new(Matcher::from_env(), tls));
     Ok(Client::builder(TokioExecutor::new()).build(https))
+}
+
+/// The TLS settings of every client the action builds, with one set of roots for the proxy's
+/// certificate and the destination's. Loaded once per run: loading reads and parses every certificate
+/// of the system's store (the bundle and the directory, several hundred on Debian and Ubuntu), which
+/// took more CPU than the rest of a one-tag push when every registry client loaded its own.
+fn tls_settings() -> Result<rustls::ClientConfig> {
+    static SETTINGS: std::sync::OnceLock<Result<rustls::ClientConfig, String>> =
+        std::sync::OnceLock::new();
+    let settings = SETTINGS.get_or_init(|| {
+        let roots = rustls::ClientConfig::builder().with_native_roots();
+        Ok(roots.map_err(|e| e.to_string())?.with_no_client_auth())
+    });
+    settings
+        .clone()
+        .map_err(|why| advice::no_root_certificates(&why))
 }
 
 /// Refuses, before the run makes any request, a proxy in the environment that the action's own
