@@ -141,6 +141,9 @@ def case(kind, ntags, fresh):
             image = make_image(kind) if fresh else shared
             repository = unique(f"bench/{who}")
             if not fresh:  # the layers are in this repository already, under another tag
+                # The repository exists, as it must in ECR before `docker push` (the registry of the
+                # test bed would take the push without it, and the action would then create it).
+                create_repository(repository, REGION)
                 cli_pipeline(image, repository, ["seed"])
             elapsed, peak = fn(image, repository, [f"t{i}" for i in range(ntags)])
             times[who].append(elapsed)
@@ -155,10 +158,15 @@ def case(kind, ntags, fresh):
 def create_in_front_region(repository):
     """The ECR-like front serves only repositories its region's API knows (as ECR does): the CLI loop
     needs them made first, as a workflow would with `aws ecr create-repository` (not timed)."""
+    return create_repository(repository, os.environ["TESTBED_FRONT_REGION"])
+
+
+def create_repository(repository, region):
+    """The repository made in `region` through moto (not timed), as `aws ecr create-repository` would."""
     subprocess.run([os.path.join(os.environ["TESTBED_DIR"], "venv/bin/python"), "-c",
                     "import boto3, sys; boto3.client('ecr', endpoint_url=sys.argv[1], region_name=sys.argv[2], "
                     "aws_access_key_id='AKIABENCH', aws_secret_access_key='x').create_repository(repositoryName=sys.argv[3])",
-                    os.environ["AWS_ENDPOINT_URL"], os.environ["TESTBED_FRONT_REGION"], repository], check=True)
+                    os.environ["AWS_ENDPOINT_URL"], region, repository], check=True)
     return repository
 
 

@@ -86,8 +86,6 @@ pub struct LocalImage {
     pub push_platform: Option<Platform>,
     /// What a registry's tag holds when it holds this image.
     pub identity: Identity,
-    /// The image's local names when it was found.
-    pub names: Vec<String>,
 }
 
 /// What became of each tag.
@@ -185,7 +183,7 @@ impl Daemon {
             .id
             .clone()
             .ok_or_else(|| advice::image_without_id(reference))?;
-        let manifests = self.platforms_of(reference, &id, listed).await?;
+        let manifests = Self::platforms_of(reference, &id, listed)?;
         let stored = match &manifests {
             Some(manifests) => {
                 Stored::Containerd(Some(manifests.iter().map(|(p, _)| p.clone()).collect()))
@@ -225,7 +223,6 @@ impl Daemon {
             platforms,
             push_platform,
             identity,
-            names: inspected.repo_tags.unwrap_or_default(),
         })
     }
 
@@ -239,38 +236,34 @@ impl Daemon {
         })
     }
 
-    /// The images the daemon lists for `reference` as a name, with their manifests; `None` where the
-    /// engine cannot list them (API < 1.47).
+    /// The images the daemon lists for `reference`, with their manifests: filtered by name, or all of
+    /// them where `reference` may be an image ID (hex, or `sha256:…`) — the name filter does not match
+    /// IDs; `None` where the engine cannot list them (API < 1.47).
     async fn listed(&self, reference: &str) -> Option<Result<Vec<ImageSummary>, DockerError>> {
         if !self.api_at_least(LIST_MANIFESTS_API) {
             return None;
         }
+        let hex = reference.trim_start_matches("sha256:");
+        let maybe_id =
+            reference.starts_with("sha256:") || hex.bytes().all(|b| b.is_ascii_hexdigit());
         let by_name = std::collections::HashMap::from([("reference", vec![reference])]);
-        let options = ListImagesOptionsBuilder::new().manifests(true);
-        let options = options.filters(&by_name).build();
-        Some(self.docker.list_images(Some(options)).await)
+        let mut options = ListImagesOptionsBuilder::new().manifests(true);
+        if !maybe_id {
+            options = options.filters(&by_name);
+        }
+        Some(self.docker.list_images(Some(options.build())).await)
     }
 
     /// The platforms of the images a multi-platform image (containerd image store) holds locally, each
-    /// with its manifest digest, from what [`Daemon::listed`] found for `reference` (listed again
-    /// without the name filter when `reference` named the image by ID); `None` where the engine
-    /// cannot list them (API < 1.47) or stores images classically.
-    async fn platforms_of(
-        &self,
+    /// with its manifest digest, from what [`Daemon::listed`] found for `reference`; `None` where the
+    /// engine cannot list them (API < 1.47) or stores images classically.
+    fn platforms_of(
         reference: &str,
         id: &str,
         listed: Option<Result<Vec<ImageSummary>, DockerError>>,
     ) -> Result<Option<Vec<(Platform, String)>>> {
-        let Some(listed) = listed else {
+        let Some(images) = listed else {
             return Ok(None);
-        };
-        let is_id = reference.starts_with("sha256:")
-            || id.trim_start_matches("sha256:").starts_with(reference);
-        let images = if is_id {
-            let options = ListImagesOptionsBuilder::new().manifests(true).build();
-            self.docker.list_images(Some(options)).await
-        } else {
-            listed
         };
         let images = images.map_err(|e| advice::list_failed(reference, &e))?;
         let Some(manifests) = images
@@ -331,11 +324,10 @@ impl Daemon {
                     )
                     .await
             }
-            // A name the image had before the run keeps it (unless the user removes that name
-            // meanwhile, which would have removed the image anyway): no need to ask.
-            None if image.names.iter().any(|name| name != target) => self.untag(target).await,
             None => {
-                // Removing the only tag of an image would delete the image itself.
+                // Removing the only tag of an image would delete the image itself. Asked now, not
+                // when the image was found: on a daemon that other jobs share, its other names can
+                // move to another image meanwhile (a build tagging `app:latest`).
                 match self.docker.inspect_image(&image.id).await {
                     Ok(now)
                         if now
@@ -348,7 +340,13 @@ impl Daemon {
                         github::warning(&advice::kept_local_tag(target, &image.reference));
                         return;
                     }
-                    Ok(_) => self.untag(target).await,
+                    Ok(_) => {
+                        let options = RemoveImageOptionsBuilder::new().noprune(true).build();
+                        self.docker
+                            .remove_image(target, Some(options), None)
+                            .await
+                            .map(|_| ())
+                    }
                     Err(err) => Err(err),
                 }
             }
@@ -356,12 +354,5 @@ impl Daemon {
         if let Err(err) = outcome {
             github::warning(&advice::not_restored(target, &err));
         }
-    }
-
-    /// Removes the name `target`, never the layers it shared.
-    async fn untag(&self, target: &str) -> Result<(), DockerError> {
-        let options = RemoveImageOptionsBuilder::new().noprune(true).build();
-        let removed = self.docker.remove_image(target, Some(options), None).await;
-        removed.map(|_| ())
     }
 }
