@@ -147,15 +147,15 @@ where
     B: Future,
 {
     let first = tokio::spawn(held(true, first));
-    let (then, then_lines) = held(true, then).await;
-    let (first, first_lines) = first
-        .await
-        .unwrap_or_else(|stopped| std::panic::resume_unwind(stopped.into_panic()));
-    release(first_lines);
-    if first.is_ok() {
-        release(then_lines);
-    }
-    (first, then)
+    // Its lines, released inside `both`, are held there with the rest of `first`'s.
+    let joined = async move {
+        let (output, lines) = first
+            .await
+            .unwrap_or_else(|stopped| std::panic::resume_unwind(stopped.into_panic()));
+        release(lines);
+        output
+    };
+    both(joined, then).await
 }
 
 /// Runs `work` at once. With more than one, each one's log is held and printed once all have ended,

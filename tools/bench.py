@@ -54,6 +54,11 @@ def unique(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def chroot_env():
+    """The engine's own CLI inside its root talks to its default socket there: no DOCKER_HOST."""
+    return {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+
+
 def make_image(kind):
     """A new image with content of its own: `tiny` (one small layer) or `60mb` (four 15 MB layers). The
     current engine builds with its own buildx and its defaults (a provenance attestation), as a job would."""
@@ -72,10 +77,8 @@ def make_image(kind):
     open(os.path.join(ctx, "Dockerfile"), "w").write("\n".join(lines) + "\n")
     ref = f"{unique('bench-' + kind)}:src"
     if ENGINE["root"]:
-        # The engine's own CLI inside its root talks to its default socket there: no DOCKER_HOST.
-        env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
         subprocess.run(["chroot", ENGINE["root"], "docker", "buildx", "build", "-q", "-t", ref, f"/tmp/{name}"],
-                       check=True, capture_output=True, env=env)
+                       check=True, capture_output=True, env=chroot_env())
     else:
         run("docker", "build", "-q", "-t", ref, ctx, env={**os.environ, "DOCKER_BUILDKIT": "0"})
     shutil.rmtree(ctx)
@@ -137,7 +140,7 @@ def case(kind, ntags, fresh):
         # BuildKit keeps every context's layers in its cache (33 GB after one whole run filled the disk):
         # pruned before each case, not between its timed runs (the store's garbage collection follows).
         subprocess.run(["chroot", ENGINE["root"], "docker", "builder", "prune", "-af"], check=True,
-                       capture_output=True, env={k: v for k, v in os.environ.items() if k != "DOCKER_HOST"})
+                       capture_output=True, env=chroot_env())
         time.sleep(2)
     times = {"cli": [], "action": []}
     rss = 0
